@@ -1,0 +1,142 @@
+import type { ChangeRecord, Schema, SourceOffset, SourcePartition } from '../data/index.js';
+import type { Config, ConfigSpec } from './config-spec.js';
+import type { ConfigIssue } from './errors.js';
+
+/** The logging surface tasks get (pino-compatible, bound to connector and task). */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export interface OffsetReader {
+  /** Last committed offset of one source partition, or null on a first start. */
+  offset(partition: SourcePartition): Promise<SourceOffset | null>;
+}
+
+/** Snapshot progress a source reports for metrics and status (all fields optional). */
+export interface SnapshotProgress {
+  tablesTotal?: number;
+  tablesRemaining?: number;
+  rowsScanned?: number;
+  rowsEstimated?: number;
+  running?: boolean;
+}
+
+export interface TaskContext {
+  readonly connector: string;
+  readonly taskId: number;
+  /** aborted when the task must stop; long waits inside poll() should honour it */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+export interface SourceTaskContext extends TaskContext {
+  readonly offsets: OffsetReader;
+  /** Optional reporting hooks; the runtime turns them into metrics. */
+  reportSnapshotProgress?(progress: SnapshotProgress): void;
+  /** How far behind the source the last record is (ms), for the lag metric. */
+  reportLag?(millis: number): void;
+}
+
+export interface Converter {
+  /** Record value (or key) to bytes; null stays null (tombstones). */
+  fromRecord(topic: string, schema: Schema | undefined, value: unknown): Buffer | null;
+  toRecord(topic: string, bytes: Buffer | null): { schema?: Schema; value: unknown };
+}
+
+export interface SinkTaskContext extends TaskContext {
+  /** The connector's converters (`key.converter`, `value.converter`, else the worker's). */
+  readonly keyConverter: Converter;
+  readonly valueConverter: Converter;
+}
+
+export interface SourceTask {
+  start(config: Config, ctx: SourceTaskContext): Promise<void>;
+  /** A batch, or null when there is nothing now. Waits (without spinning) until data or ctx.signal. */
+  poll(): Promise<ChangeRecord[] | null>;
+  /**
+   * Called after offsets are durable. `committed` maps partitionKey(partition) to the committed offset.
+   * Only now may the connector release its database log up to that point.
+   */
+  commit?(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SinkTask {
+  start(config: Config, ctx: SinkTaskContext): Promise<void>;
+  put(records: readonly ChangeRecord[]): Promise<void>;
+  /** After it resolves, everything put so far is durable. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface PluginBase {
+  /** our short name, e.g. `postgres` */
+  readonly name: string;
+  /** the canonical class name shown by REST, e.g. `io.sluice.connectors.postgres.PostgresSource` */
+  readonly className: string;
+  /** other accepted names: Kafka's and Debezium's class names, older names */
+  readonly aliases?: readonly string[];
+  readonly version: string;
+  readonly configSpec: ConfigSpec;
+  readonly doc?: string;
+}
+
+interface ConnectorBase extends PluginBase {
+  /** Checks that need more than the spec (e.g. reaching the database). */
+  validate?(config: Config): Promise<ConfigIssue[]>;
+  /** Splits the work: one raw config per task (Connect's taskConfigs). */
+  taskConfigs(config: Config, maxTasks: number): Promise<Record<string, string>[]>;
+}
+
+export interface SourceConnectorPlugin extends ConnectorBase {
+  readonly type: 'source';
+  createTask(): SourceTask;
+}
+
+export interface SinkConnectorPlugin extends ConnectorBase {
+  readonly type: 'sink';
+  createTask(): SinkTask;
+}
+
+export type ConnectorPlugin = SourceConnectorPlugin | SinkConnectorPlugin;
+
+/** A single-message transform: pure; null drops the record. */
+export type Transform = (record: ChangeRecord) => ChangeRecord | null;
+export type Predicate = (record: ChangeRecord) => boolean;
+
+export interface TransformPlugin extends PluginBase {
+  readonly type: 'transform';
+  create(config: Config): Transform;
+}
+
+export interface PredicatePlugin extends PluginBase {
+  readonly type: 'predicate';
+  create(config: Config): Predicate;
+}
+
+export interface ConverterPlugin extends PluginBase {
+  readonly type: 'converter';
+  create(config: Config, isKey: boolean): Converter;
+}
+
+export type Plugin = ConnectorPlugin | TransformPlugin | PredicatePlugin | ConverterPlugin;
+
+export function defineSourceConnector(p: Omit<SourceConnectorPlugin, 'type'>): SourceConnectorPlugin {
+  return { type: 'source', ...p };
+}
+export function defineSinkConnector(p: Omit<SinkConnectorPlugin, 'type'>): SinkConnectorPlugin {
+  return { type: 'sink', ...p };
+}
+export function defineTransform(p: Omit<TransformPlugin, 'type'>): TransformPlugin {
+  return { type: 'transform', ...p };
+}
+export function definePredicate(p: Omit<PredicatePlugin, 'type'>): PredicatePlugin {
+  return { type: 'predicate', ...p };
+}
+export function defineConverter(p: Omit<ConverterPlugin, 'type'>): ConverterPlugin {
+  return { type: 'converter', ...p };
+}

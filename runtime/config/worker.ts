@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { type Config, ConfigError, type ConfigSpec, ConnectError, key } from '../api/index.js';
+import { parseConfig } from './parse.js';
+import { resolveProviders } from './providers.js';
+
+export const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
+
+/** Worker settings, with Kafka Connect's names. */
+export const workerSpec: ConfigSpec = [
+  key('bootstrap.servers', 'list', 'Kafka brokers. Set: records go to Kafka; unset: the embedded direct transport, no Kafka.', { default: [], importance: 'HIGH' }),
+  key('group.id', 'string', 'Distributed mode: the Connect cluster this worker joins.', { default: null, importance: 'HIGH' }),
+  key('key.converter', 'class', 'Default converter for record keys.', { default: JSON_CONVERTER, importance: 'HIGH' }),
+  key('value.converter', 'class', 'Default converter for record values.', { default: JSON_CONVERTER, importance: 'HIGH' }),
+  key('header.converter', 'class', 'Default converter for headers.', { default: 'org.apache.kafka.connect.storage.SimpleHeaderConverter', importance: 'LOW' }),
+  key('offset.storage.file.filename', 'string', 'Standalone: the file that holds source offsets. Empty: offsets in memory only (lost at exit).', { default: '', importance: 'HIGH' }),
+  key('config.storage.file.filename', 'string', 'Standalone: the file that holds connector configs and target states created at run time, so they survive a restart.', { default: '', importance: 'MEDIUM' }),
+  key('offset.storage.topic', 'string', 'Kafka topic for source offsets (Kafka offset store).', { default: '', importance: 'MEDIUM' }),
+  key('config.storage.topic', 'string', 'Distributed mode: Kafka topic for connector configs.', { default: '', importance: 'MEDIUM' }),
+  key('status.storage.topic', 'string', 'Distributed mode: Kafka topic for statuses.', { default: '', importance: 'MEDIUM' }),
+  key('offset.flush.interval.ms', 'long', 'How often source offsets are committed.', { default: 60000, min: 1, importance: 'LOW' }),
+  key('offset.flush.timeout.ms', 'long', 'How long a commit waits for records to be acknowledged before it commits what is acknowledged.', { default: 5000, min: 1, importance: 'LOW' }),
+  key('task.shutdown.graceful.timeout.ms', 'long', 'How long a stopping task may take to flush and commit.', { default: 5000, min: 0, importance: 'LOW' }),
+  key('listeners', 'list', 'REST listeners, e.g. http://0.0.0.0:8083. Empty: no REST endpoint.', { default: ['http://0.0.0.0:8083'], importance: 'LOW' }),
+  key('rest.advertised.host.name', 'string', 'Host name shown as worker_id.', { default: null, importance: 'LOW' }),
+  key('rest.advertised.port', 'int', 'Port shown as worker_id.', { default: null, importance: 'LOW' }),
+  key('rest.auth.users.file', 'string', 'A properties file of `user=password` lines; when set, every REST call needs HTTP basic credentials.', { default: null, importance: 'MEDIUM' }),
+  key('rest.auth.bearer.token', 'password', 'When set, every REST call needs `Authorization: Bearer <token>`.', { default: null, importance: 'MEDIUM' }),
+  key('rest.max.body.bytes', 'int', 'Largest accepted REST request body.', { default: 1048576, min: 1024, importance: 'LOW' }),
+  key('plugin.path', 'list', 'Accepted for compatibility; plugins are built in.', { default: [], importance: 'LOW' }),
+  key('config.providers', 'list', 'Accepted for compatibility; env and file providers are always on.', { default: [], importance: 'LOW' }),
+  key('log.level', 'string', 'Log level.', { default: 'info', validValues: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], importance: 'LOW' }),
+  key('log.format', 'string', 'json, pretty, or auto (pretty on a terminal).', { default: 'auto', validValues: ['auto', 'json', 'pretty'], importance: 'LOW' }),
+];
+
+const openWorkerPrefixes = [
+  'producer.',
+  'consumer.',
+  'admin.',
+  'ssl.',
+  'sasl.',
+  'security.',
+  'key.converter.',
+  'value.converter.',
+  'header.converter.',
+  'config.providers.',
+  'topic.creation.',
+  'offset.storage.',
+  'config.storage.',
+  'status.storage.',
+];
+
+export interface WorkerConfig {
+  config: Config;
+  /** raw (unresolved) values, for anything shown to a user */
+  raw: Record<string, string>;
+}
+
+export function parseWorkerConfig(raw: Record<string, string>): WorkerConfig {
+  const resolved = resolveProviders(raw);
+  const { config, issues } = parseConfig(workerSpec, resolved.values, {
+    reportTypos: true,
+    openPrefixes: openWorkerPrefixes,
+    secretKeys: resolved.secretKeys,
+  });
+  if (issues.length) throw new ConfigError(issues, 'Invalid worker configuration');
+  return { config, raw };
+}
+
+/** Reads a worker file: JSON (`{…}`) or Java properties, as Connect's `connect-standalone.properties`. */
+export function readWorkerFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConnectError(`Cannot read worker config ${path}: ${(err as Error).message}`);
+  }
+  return parseConfigText(path, text, false);
+}
+
+export function parseConfigText(path: string, text: string, connector: boolean): Record<string, string> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(trimmed);
+    } catch (err) {
+      throw new ConnectError(`${path} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (connector && isRecord(obj) && isRecord(obj.config)) {
+      const cfg = stringifyValues(path, obj.config);
+      if (typeof obj.name === 'string' && cfg.name === undefined) cfg.name = obj.name;
+      return cfg;
+    }
+    if (!isRecord(obj)) throw new ConnectError(`${path} must hold a JSON object`);
+    return stringifyValues(path, obj);
+  }
+  // Java properties, as Connect's own connector .properties files.
+  const props = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const l = line.trim();
+    if (!l || l.startsWith('#') || l.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(l);
+    if (m) props.set(m[1], m[2]);
+  }
+  return Object.fromEntries(props);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Connect configs are string maps; JSON numbers and booleans are accepted and kept as their text. */
+export function stringifyValues(where: string, obj: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out[k] = v.join(',');
+    else throw new ConnectError(`${where}: value of "${k}" must be a string, number or boolean`);
+  }
+  return out;
+}

@@ -1,0 +1,319 @@
+import { parse as parseLossless } from 'lossless-json';
+import {
+  type Config,
+  ConnectError,
+  type Converter,
+  Decimal,
+  defineConverter,
+  key,
+  Logical,
+  type Schema,
+  type SchemaType,
+  Schemas,
+} from '../api/index.js';
+
+/**
+ * Kafka's JsonConverter: `schemas.enable=true` writes `{"schema": …, "payload": …}` with Connect's schema JSON,
+ * `false` the payload alone. int64 is written with all its digits; bytes and Decimal (decimal.format=BASE64) as
+ * base64; NaN and infinities as strings, as Jackson does.
+ */
+export interface JsonConverterOptions {
+  schemasEnable: boolean;
+  decimalFormat: 'BASE64' | 'NUMERIC';
+}
+
+export class JsonConverter implements Converter {
+  private readonly schemaJsonCache = new WeakMap<Schema, string>();
+
+  constructor(readonly options: JsonConverterOptions = { schemasEnable: true, decimalFormat: 'BASE64' }) {}
+
+  fromRecord(_topic: string, schema: Schema | undefined, value: unknown): Buffer | null {
+    if (value === null || value === undefined) {
+      // Connect writes an envelope with a null payload only when schemas are on and a schema exists.
+      if (!this.options.schemasEnable || !schema) return null;
+    }
+    const payload = this.valueJson(schema, value);
+    if (!this.options.schemasEnable) return Buffer.from(payload, 'utf8');
+    const schemaJson = schema ? this.schemaJson(schema) : 'null';
+    return Buffer.from(`{"schema":${schemaJson},"payload":${payload}}`, 'utf8');
+  }
+
+  toRecord(_topic: string, bytes: Buffer | null): { schema?: Schema; value: unknown } {
+    if (bytes === null || bytes.length === 0) return { value: null };
+    let doc: unknown;
+    try {
+      doc = parseLossless(bytes.toString('utf8'), undefined, parseNumber);
+    } catch (err) {
+      throw new ConnectError(`Converting byte[] to Kafka Connect data failed due to serialization error: ${(err as Error).message}`, { cause: err });
+    }
+    if (!this.options.schemasEnable) return { value: plain(doc) };
+    if (!isObject(doc) || !('schema' in doc) || !('payload' in doc) || Object.keys(doc).length !== 2) {
+      throw new ConnectError(
+        'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.',
+      );
+    }
+    if (doc.schema === null) return { value: plain(doc.payload) };
+    const schema = schemaFromJson(doc.schema);
+    return { schema, value: valueFromJson(schema, doc.payload) };
+  }
+
+  schemaJson(schema: Schema): string {
+    let cached = this.schemaJsonCache.get(schema);
+    if (cached === undefined) {
+      cached = JSON.stringify(schemaToJson(schema, this));
+      this.schemaJsonCache.set(schema, cached);
+    }
+    return cached;
+  }
+
+  valueJson(schema: Schema | undefined, value: unknown): string {
+    if (value === null || value === undefined) {
+      if (schema && schema.defaultValue !== undefined && schema.defaultValue !== null) return this.valueJson(schema, schema.defaultValue);
+      return 'null';
+    }
+    if (!schema) return schemalessJson(value);
+    switch (schema.type) {
+      case 'int8':
+      case 'int16':
+      case 'int32':
+        return String(value);
+      case 'int64':
+        return typeof value === 'bigint' ? value.toString() : String(value);
+      case 'float32':
+      case 'float64':
+        return floatJson(value as number);
+      case 'boolean':
+        return value ? 'true' : 'false';
+      case 'string':
+        return JSON.stringify(value);
+      case 'bytes': {
+        if (schema.name === Logical.Decimal) {
+          const d = value as Decimal;
+          if (this.options.decimalFormat === 'NUMERIC') return d.toString();
+          return `"${d.unscaledBytes().toString('base64')}"`;
+        }
+        return `"${toBuffer(value).toString('base64')}"`;
+      }
+      case 'array': {
+        const items = value as unknown[];
+        let out = '[';
+        for (let i = 0; i < items.length; i++) out += (i ? ',' : '') + this.valueJson(schema.valueSchema, items[i]);
+        return out + ']';
+      }
+      case 'map': {
+        const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as object);
+        if (schema.keySchema?.type === 'string') {
+          return `{${entries.map(([k, v]) => `${JSON.stringify(String(k))}:${this.valueJson(schema.valueSchema, v)}`).join(',')}}`;
+        }
+        return `[${entries.map(([k, v]) => `[${this.valueJson(schema.keySchema, k)},${this.valueJson(schema.valueSchema, v)}]`).join(',')}]`;
+      }
+      case 'struct': {
+        const obj = value as Record<string, unknown>;
+        let out = '{';
+        const fields = schema.fields ?? [];
+        for (let i = 0; i < fields.length; i++) {
+          const f = fields[i];
+          out += `${i ? ',' : ''}${JSON.stringify(f.name)}:${this.valueJson(f.schema, obj[f.name])}`;
+        }
+        return out + '}';
+      }
+    }
+  }
+}
+
+function toBuffer(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  throw new ConnectError(`expected bytes, got ${typeof v}`);
+}
+
+/** Java's Double.toString spelling, as Jackson writes doubles. */
+export function floatJson(n: number): string {
+  if (Number.isNaN(n)) return '"NaN"';
+  if (n === Number.POSITIVE_INFINITY) return '"Infinity"';
+  if (n === Number.NEGATIVE_INFINITY) return '"-Infinity"';
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(n);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(n);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mant, exp] = n.toExponential().split('e');
+  return `${mant.includes('.') ? mant : `${mant}.0`}E${exp.startsWith('+') ? exp.slice(1) : exp}`;
+}
+
+function schemalessJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : `"${value}"`;
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (value instanceof Uint8Array) return `"${toBuffer(value).toString('base64')}"`;
+      if (value instanceof Decimal) return value.toString();
+      if (Array.isArray(value)) return `[${value.map((v) => schemalessJson(v ?? null)).join(',')}]`;
+      const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
+      return `{${entries
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${JSON.stringify(String(k))}:${schemalessJson(v)}`)
+        .join(',')}}`;
+    }
+    default:
+      return 'null';
+  }
+}
+
+interface SchemaJson {
+  type: SchemaType;
+  optional: boolean;
+  [k: string]: unknown;
+}
+
+function schemaToJson(schema: Schema, conv: JsonConverter): SchemaJson {
+  const out: Record<string, unknown> = { type: schema.type };
+  if (schema.type === 'array') out.items = schemaToJson(schema.valueSchema!, conv);
+  if (schema.type === 'map') {
+    out.keys = schemaToJson(schema.keySchema!, conv);
+    out.values = schemaToJson(schema.valueSchema!, conv);
+  }
+  if (schema.type === 'struct') {
+    out.fields = (schema.fields ?? []).map((f) => ({ ...schemaToJson(f.schema, conv), field: f.name }));
+  }
+  out.optional = schema.optional;
+  if (schema.name !== undefined) out.name = schema.name;
+  if (schema.version !== undefined) out.version = schema.version;
+  if (schema.doc !== undefined) out.doc = schema.doc;
+  if (schema.parameters !== undefined) out.parameters = schema.parameters;
+  if (schema.defaultValue !== undefined && schema.defaultValue !== null) {
+    out.default = JSON.parse(conv.valueJson(schema, schema.defaultValue));
+  }
+  return out as SchemaJson;
+}
+
+function parseNumber(text: string): number | bigint {
+  if (/^-?\d+$/.test(text)) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text);
+  }
+  return Number(text);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function plain(v: unknown): unknown {
+  return v;
+}
+
+export function schemaFromJson(json: unknown): Schema {
+  if (!isObject(json) || typeof json.type !== 'string') throw new ConnectError('Schema must contain a "type" field');
+  const optional = json.optional === true;
+  const extras = {
+    name: typeof json.name === 'string' ? json.name : undefined,
+    version: typeof json.version === 'number' ? json.version : undefined,
+    doc: typeof json.doc === 'string' ? json.doc : undefined,
+    parameters: isObject(json.parameters) ? (json.parameters as Record<string, string>) : undefined,
+  };
+  for (const k of Object.keys(extras) as (keyof typeof extras)[]) if (extras[k] === undefined) delete extras[k];
+  switch (json.type) {
+    case 'array':
+      return Schemas.array(schemaFromJson(json.items), optional, extras);
+    case 'map':
+      return Schemas.map(schemaFromJson(json.keys), schemaFromJson(json.values), optional, extras);
+    case 'struct': {
+      const fields = Array.isArray(json.fields) ? json.fields : [];
+      return Schemas.struct(
+        fields.map((f) => {
+          if (!isObject(f) || typeof f.field !== 'string') throw new ConnectError('Struct schema fields must have a "field" name');
+          return [f.field, schemaFromJson(f)] as const;
+        }),
+        optional,
+        extras,
+      );
+    }
+    case 'int8':
+    case 'int16':
+    case 'int32':
+    case 'int64':
+    case 'float32':
+    case 'float64':
+    case 'boolean':
+    case 'string':
+    case 'bytes':
+      return Schemas[json.type](optional, extras);
+    default:
+      throw new ConnectError(`Unknown schema type: ${String(json.type)}`);
+  }
+}
+
+export function valueFromJson(schema: Schema, json: unknown): unknown {
+  if (json === null || json === undefined) {
+    if (schema.defaultValue !== undefined) return schema.defaultValue;
+    if (!schema.optional) throw new ConnectError('Invalid null value for required field');
+    return null;
+  }
+  switch (schema.type) {
+    case 'int8':
+    case 'int16':
+    case 'int32':
+    case 'float32':
+    case 'float64':
+      if (typeof json === 'string' && /^(NaN|-?Infinity)$/.test(json)) return Number(json);
+      return Number(json);
+    case 'int64':
+      return typeof json === 'bigint' ? json : json;
+    case 'boolean':
+      return json === true;
+    case 'string':
+      return String(json);
+    case 'bytes': {
+      if (schema.name === Logical.Decimal) {
+        const scale = Number(schema.parameters?.scale ?? 0);
+        if (typeof json === 'string') return Decimal.fromUnscaledBytes(Buffer.from(json, 'base64'), scale);
+        return Decimal.parse(String(json)).withScale(scale);
+      }
+      return Buffer.from(String(json), 'base64');
+    }
+    case 'array':
+      return (json as unknown[]).map((v) => valueFromJson(schema.valueSchema!, v));
+    case 'map': {
+      if (schema.keySchema?.type === 'string' && isObject(json)) {
+        return new Map(Object.entries(json).map(([k, v]) => [k, valueFromJson(schema.valueSchema!, v)]));
+      }
+      return new Map(
+        (json as [unknown, unknown][]).map(([k, v]) => [valueFromJson(schema.keySchema!, k), valueFromJson(schema.valueSchema!, v)]),
+      );
+    }
+    case 'struct': {
+      const obj = json as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const f of schema.fields ?? []) out[f.name] = valueFromJson(f.schema, obj[f.name]);
+      return out;
+    }
+  }
+}
+
+export const jsonConverterPlugin = defineConverter({
+  name: 'json',
+  className: 'org.apache.kafka.connect.json.JsonConverter',
+  version: '1.0.0',
+  doc: "Kafka's JsonConverter.",
+  configSpec: [
+    key('schemas.enable', 'boolean', 'Write and expect the {"schema","payload"} envelope.', { default: true }),
+    key('decimal.format', 'string', 'BASE64 (as Kafka) or NUMERIC for Connect Decimal values.', { default: 'BASE64', validValues: ['BASE64', 'NUMERIC'] }),
+    key('schemas.cache.size', 'int', 'Accepted for compatibility.', { default: 1000 }),
+    key('replace.null.with.default', 'boolean', 'Accepted for compatibility.', { default: true }),
+  ],
+  create(config: Config) {
+    return new JsonConverter({
+      schemasEnable: config.bool('schemas.enable'),
+      decimalFormat: config.string('decimal.format') as 'BASE64' | 'NUMERIC',
+    });
+  },
+});

@@ -1,0 +1,4 @@
+export * from './schema.js';
+export * from './decimal.js';
+export * from './logical.js';
+export * from './record.js';
