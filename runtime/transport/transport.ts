@@ -1,0 +1,48 @@
+import type { ChangeRecord, Converter } from '../api/index.js';
+
+/** A source connector's converters; the Kafka transport serializes with them, the direct one does not. */
+export interface RecordConverters {
+  readonly key: Converter;
+  readonly value: Converter;
+  readonly header: Converter;
+}
+
+export interface SourceBatch {
+  readonly connector: string;
+  readonly taskId: number;
+  readonly records: readonly ChangeRecord[];
+  readonly converters: RecordConverters;
+}
+
+/**
+ * The sink side of a transport: the sink task runner. The transport calls `put` with records in order per
+ * topic partition; `flush` makes everything put durable. A transport acknowledges a record upstream (direct)
+ * or commits its consumer offset (Kafka) only after a `flush` that followed its `put` resolved.
+ */
+export interface SinkHandler {
+  readonly connector: string;
+  readonly taskId: number;
+  /** topic filter from `topics` / `topics.regex` */
+  readonly topics: readonly string[];
+  readonly topicsRegex?: RegExp;
+  readonly converters: RecordConverters;
+  put(records: readonly ChangeRecord[]): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/**
+ * Moves records from source runners to their destination (DESIGN §1.3). `send` resolves once the batch is
+ * accepted (it may wait: that is the transport's backpressure). `done` is called exactly once per batch: with
+ * no argument when every record of the batch is durable downstream, or with the error that made delivery fail.
+ */
+export interface Transport {
+  readonly kind: 'direct' | 'kafka';
+  start(): Promise<void>;
+  send(batch: SourceBatch, done: (err?: unknown) => void): Promise<void>;
+  /** Asks downstream to make accepted records durable now (commit time, shutdown, a source blocked on acks). */
+  flush(): Promise<void>;
+  addSink(handler: SinkHandler): Promise<void>;
+  /** Removing a sink flushes what it holds first. */
+  removeSink(handler: SinkHandler): Promise<void>;
+  stop(): Promise<void>;
+}
