@@ -22,6 +22,8 @@ export interface SourceBatch {
 export interface SinkHandler {
   readonly connector: string;
   readonly taskId: number;
+  /** how many tasks the sink connector has (the direct transport spreads topics over them) */
+  readonly taskCount: number;
   /** topic filter from `topics` / `topics.regex` */
   readonly topics: readonly string[];
   readonly topicsRegex?: RegExp;
@@ -42,7 +44,9 @@ export interface Transport {
   /** Asks downstream to make accepted records durable now (commit time, shutdown, a source blocked on acks). */
   flush(): Promise<void>;
   addSink(handler: SinkHandler): Promise<void>;
-  /** Removing a sink flushes what it holds first. */
+  /** Removing a sink flushes what it holds first. The connector keeps its claim on its topics (a restart). */
   removeSink(handler: SinkHandler): Promise<void>;
+  /** The sink connector is gone (deleted or stopped): its topics are no longer held for it. */
+  releaseSink?(connector: string): Promise<void>;
   stop(): Promise<void>;
 }

@@ -1,0 +1,48 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The worker's Prometheus metrics, in a registry of its own (several workers may share a process in tests).
+ * Labels: connector, task.
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly recordsPolled: Counter<'connector' | 'task'>;
+  readonly recordsWritten: Counter<'connector' | 'task'>;
+  readonly recordsFiltered: Counter<'connector' | 'task'>;
+  readonly recordsSkipped: Counter<'connector' | 'task' | 'stage'>;
+  readonly batchSize: Histogram<'connector' | 'task'>;
+  readonly offsetCommits: Counter<'connector' | 'task'>;
+  readonly offsetCommitFailures: Counter<'connector' | 'task'>;
+  readonly offsetCommitSeconds: Histogram<'connector' | 'task'>;
+  readonly queueRecords: Gauge<'connector' | 'task'>;
+  readonly queueBytes: Gauge<'connector' | 'task'>;
+  readonly lagMillis: Gauge<'connector' | 'task'>;
+  readonly snapshot: Gauge<'connector' | 'task' | 'measure'>;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    const r = [this.registry];
+    const labelNames = ['connector', 'task'] as const;
+    this.recordsPolled = new Counter({ name: 'sluice_source_records_polled_total', help: 'Records returned by source tasks.', labelNames, registers: r });
+    this.recordsWritten = new Counter({ name: 'sluice_records_written_total', help: 'Records delivered: by a source to its transport, or put into a sink task.', labelNames, registers: r });
+    this.recordsFiltered = new Counter({ name: 'sluice_records_filtered_total', help: 'Records dropped by transforms.', labelNames, registers: r });
+    this.recordsSkipped = new Counter({ name: 'sluice_records_skipped_total', help: 'Records skipped by errors.tolerance=all.', labelNames: ['connector', 'task', 'stage'], registers: r });
+    this.batchSize = new Histogram({ name: 'sluice_batch_size_records', help: 'Records per polled or put batch.', labelNames, buckets: [1, 10, 100, 500, 1000, 2048, 5000, 10000], registers: r });
+    this.offsetCommits = new Counter({ name: 'sluice_offset_commits_total', help: 'Successful source offset commits.', labelNames, registers: r });
+    this.offsetCommitFailures = new Counter({ name: 'sluice_offset_commit_failures_total', help: 'Failed source offset commits.', labelNames, registers: r });
+    this.offsetCommitSeconds = new Histogram({ name: 'sluice_offset_commit_seconds', help: 'Time to make offsets durable.', labelNames, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: r });
+    this.queueRecords = new Gauge({ name: 'sluice_source_queue_records', help: 'Records delivered but not yet acknowledged.', labelNames, registers: r });
+    this.queueBytes = new Gauge({ name: 'sluice_source_queue_bytes', help: 'Estimated bytes delivered but not yet acknowledged.', labelNames, registers: r });
+    this.lagMillis = new Gauge({ name: 'sluice_source_milliseconds_behind_source', help: 'Age of the last record at delivery.', labelNames, registers: r });
+    this.snapshot = new Gauge({ name: 'sluice_snapshot_progress', help: 'Snapshot progress (measure: tables_total, tables_remaining, rows_scanned, rows_estimated, running).', labelNames: ['connector', 'task', 'measure'], registers: r });
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+  }
+
+  /** Drops every series of a connector (after delete). */
+  forget(connector: string): void {
+    for (const m of this.registry.getMetricsAsArray()) {
+      const metric = m as unknown as { remove?: (labels: Record<string, string>) => void; hashMap?: Record<string, { labels: Record<string, string> }> };
+      const series = metric.hashMap ? Object.values(metric.hashMap) : [];
+      for (const s of series) if (s.labels.connector === connector) metric.remove?.(s.labels);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import {
+  asConnectError,
+  type ChangeRecord,
+  type Config,
+  ConnectError,
+  type Logger,
+  type SinkConnectorPlugin,
+  type SinkTask,
+  traceOf,
+} from '../api/index.js';
+import type { WorkerMetrics } from '../metrics/metrics.js';
+import { applyChain, type ChainStep } from '../transforms/chain.js';
+import type { RecordConverters, SinkHandler, Transport } from '../transport/transport.js';
+import { type ErrorPolicy, logTolerated } from './error-policy.js';
+import { withRetry } from './retry.js';
+import { Gate, type StateListener, within } from './state.js';
+
+export interface SinkRunnerOptions {
+  readonly connector: string;
+  readonly taskId: number;
+  readonly taskCount: number;
+  readonly plugin: SinkConnectorPlugin;
+  readonly taskConfig: Config;
+  readonly connectorConfig: Config;
+  readonly errors: ErrorPolicy;
+  readonly steps: readonly ChainStep[];
+  readonly converters: RecordConverters;
+  readonly transport: Transport;
+  readonly log: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly onState: StateListener;
+}
+
+/**
+ * Runs one sink task as a transport's SinkHandler: transforms, then put; flush on the transport's request.
+ * Retriable errors from put/flush are retried (the same records again); anything else fails the task.
+ */
+export class SinkTaskRunner implements SinkHandler {
+  readonly connector: string;
+  readonly taskId: number;
+  readonly taskCount: number;
+  readonly topics: readonly string[];
+  readonly topicsRegex?: RegExp;
+  readonly converters: RecordConverters;
+  private readonly task: SinkTask;
+  private readonly abort = new AbortController();
+  private readonly gate = new Gate();
+  private readonly labels: { connector: string; task: string };
+  private failure: ConnectError | undefined;
+  private started = false;
+  private attached = false;
+
+  constructor(private readonly o: SinkRunnerOptions) {
+    this.task = o.plugin.createTask();
+    this.connector = o.connector;
+    this.taskId = o.taskId;
+    this.taskCount = o.taskCount;
+    this.converters = o.converters;
+    this.topics = o.connectorConfig.list('topics');
+    const regex = o.connectorConfig.optionalString('topics.regex');
+    if (regex) this.topicsRegex = new RegExp(`^(?:${regex})$`);
+    this.labels = { connector: o.connector, task: String(o.taskId) };
+  }
+
+  async start(): Promise<void> {
+    const { log, errors, connector, taskId, converters } = this.o;
+    try {
+      await withRetry(
+        () =>
+          this.task.start(this.o.taskConfig, {
+            connector,
+            taskId,
+            signal: this.abort.signal,
+            log,
+            keyConverter: converters.key,
+            valueConverter: converters.value,
+          }),
+        errors.retry,
+        { connector, task: taskId },
+        this.abort.signal,
+        (e, n, d) => log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Sink task start failed; retrying'),
+      );
+      this.started = true;
+      await this.o.transport.addSink(this);
+      this.attached = true;
+      this.o.onState(this.gate.isClosed ? 'PAUSED' : 'RUNNING');
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  pause(): void {
+    this.gate.close();
+    this.o.onState('PAUSED');
+  }
+
+  resume(): void {
+    this.gate.open();
+    if (!this.failure) this.o.onState('RUNNING');
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  async put(records: readonly ChangeRecord[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    await this.gate.pass(this.abort.signal);
+    const { metrics, errors, log, connector, taskId } = this.o;
+    let out: readonly ChangeRecord[] = records;
+    if (this.o.steps.length) {
+      const kept: ChangeRecord[] = [];
+      for (const r of records) {
+        try {
+          const t = applyChain(this.o.steps, r);
+          if (t === null) metrics.recordsFiltered.inc(this.labels);
+          else kept.push(t);
+        } catch (err) {
+          const e = asConnectError(err, { connector, task: taskId });
+          if (!errors.tolerateAll) throw this.fail(e);
+          metrics.recordsSkipped.inc({ ...this.labels, stage: e.context.stage ?? 'transform' });
+          logTolerated(errors, log, e, r);
+        }
+      }
+      out = kept;
+    }
+    if (out.length === 0) return;
+    try {
+      await withRetry(() => this.task.put(out), errors.retry, { connector, task: taskId, stage: 'put' }, this.abort.signal, (e, n, d) =>
+        log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Sink put failed; retrying the same records'),
+      );
+    } catch (err) {
+      throw this.fail(err);
+    }
+    metrics.recordsWritten.inc(this.labels, out.length);
+    metrics.batchSize.observe(this.labels, out.length);
+  }
+
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    const { errors, log, connector, taskId } = this.o;
+    try {
+      await withRetry(() => this.task.flush(), errors.retry, { connector, task: taskId, stage: 'flush' }, this.abort.signal, (e, n, d) =>
+        log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Sink flush failed; retrying'),
+      );
+    } catch (err) {
+      throw this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): ConnectError {
+    if (this.failure) return this.failure;
+    const e = asConnectError(err, { connector: this.o.connector, task: this.o.taskId });
+    this.failure = e instanceof ConnectError ? e : new ConnectError(String(err));
+    this.o.log.error({ err: traceOf(e) }, 'Sink task failed');
+    this.o.onState('FAILED', traceOf(e));
+    return this.failure;
+  }
+
+  /** Detaches from the transport (which flushes what this sink holds), then stops the task. */
+  async stop(gracefulMs: number): Promise<void> {
+    this.gate.open();
+    if (this.attached) {
+      this.attached = false;
+      await within(this.o.transport.removeSink(this), gracefulMs);
+    }
+    this.abort.abort();
+    if (this.started) {
+      const stopped = await within(this.task.stop(), Math.max(1000, gracefulMs));
+      if (!stopped) this.o.log.warn('Sink task did not stop within task.shutdown.graceful.timeout.ms');
+    }
+  }
+}

@@ -1,0 +1,257 @@
+import {
+  asConnectError,
+  type ChangeRecord,
+  type Config,
+  estimateSize,
+  type Logger,
+  partitionKey,
+  type SourceConnectorPlugin,
+  type SourceOffset,
+  type SourceTask,
+  type SourceTaskContext,
+  traceOf,
+} from '../api/index.js';
+import type { WorkerMetrics } from '../metrics/metrics.js';
+import type { OffsetStore } from '../offsets/store.js';
+import { type PartitionOffset, SubmittedBatches } from '../offsets/submitted.js';
+import { applyChain, type ChainStep } from '../transforms/chain.js';
+import type { RecordConverters, Transport } from '../transport/transport.js';
+import { type ErrorPolicy, logTolerated } from './error-policy.js';
+import { withRetry } from './retry.js';
+import { Gate, type StateListener, within } from './state.js';
+
+export interface SourceRunnerOptions {
+  readonly connector: string;
+  readonly taskId: number;
+  readonly plugin: SourceConnectorPlugin;
+  /** the task's own config (from taskConfigs), parsed, providers resolved */
+  readonly taskConfig: Config;
+  /** the connector config: queue knobs and errors.* */
+  readonly connectorConfig: Config;
+  readonly errors: ErrorPolicy;
+  readonly steps: readonly ChainStep[];
+  readonly converters: RecordConverters;
+  readonly transport: Transport;
+  readonly offsets: OffsetStore;
+  readonly log: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly flushIntervalMs: number;
+  readonly flushTimeoutMs: number;
+  readonly onState: StateListener;
+}
+
+/**
+ * Runs one source task: poll → transforms → transport, with in-flight records and bytes bounded
+ * (max.queue.size, max.queue.size.in.bytes), and commits the acknowledged prefix of offsets every
+ * offset.flush.interval.ms and at stop. SourceTask.commit() runs only after the offsets are durable.
+ */
+export class SourceTaskRunner {
+  private readonly task: SourceTask;
+  private readonly abort = new AbortController();
+  private readonly tracker = new SubmittedBatches();
+  private readonly gate = new Gate();
+  private readonly labels: { connector: string; task: string };
+  private readonly maxQueue: number;
+  private readonly maxBytes: number;
+  private loop: Promise<void> = Promise.resolve();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  private failure: unknown;
+  private started = false;
+  private stopping = false;
+
+  constructor(private readonly o: SourceRunnerOptions) {
+    this.task = o.plugin.createTask();
+    this.labels = { connector: o.connector, task: String(o.taskId) };
+    this.maxQueue = o.connectorConfig.int('max.queue.size');
+    this.maxBytes = o.connectorConfig.int('max.queue.size.in.bytes');
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  pause(): void {
+    this.gate.close();
+    this.o.onState('PAUSED');
+  }
+
+  resume(): void {
+    this.gate.open();
+    if (!this.failure) this.o.onState('RUNNING');
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  private context(): SourceTaskContext {
+    const { connector, taskId, log, metrics } = this.o;
+    const store = this.o.offsets;
+    let cache: Promise<Map<string, SourceOffset>> | undefined;
+    return {
+      connector,
+      taskId,
+      signal: this.abort.signal,
+      log,
+      offsets: {
+        async offset(partition) {
+          cache ??= store.read(connector).then((all) => new Map(all.map((e) => [partitionKey(e.partition), e.offset])));
+          return (await cache).get(partitionKey(partition)) ?? null;
+        },
+      },
+      reportSnapshotProgress: (p) => {
+        const l = this.labels;
+        if (p.tablesTotal !== undefined) metrics.snapshot.set({ ...l, measure: 'tables_total' }, p.tablesTotal);
+        if (p.tablesRemaining !== undefined) metrics.snapshot.set({ ...l, measure: 'tables_remaining' }, p.tablesRemaining);
+        if (p.rowsScanned !== undefined) metrics.snapshot.set({ ...l, measure: 'rows_scanned' }, p.rowsScanned);
+        if (p.rowsEstimated !== undefined) metrics.snapshot.set({ ...l, measure: 'rows_estimated' }, p.rowsEstimated);
+        if (p.running !== undefined) metrics.snapshot.set({ ...l, measure: 'running' }, p.running ? 1 : 0);
+      },
+      reportLag: (ms) => metrics.lagMillis.set(this.labels, ms),
+    };
+  }
+
+  private async run(): Promise<void> {
+    const { log, errors, connector, taskId } = this.o;
+    const where = { connector, task: taskId };
+    const signal = this.abort.signal;
+    try {
+      await withRetry(() => this.task.start(this.o.taskConfig, this.context()), errors.retry, where, signal, (e, n, d) =>
+        log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source task start failed; retrying'),
+      );
+      this.started = true;
+      if (signal.aborted) return;
+      this.o.onState(this.gate.isClosed ? 'PAUSED' : 'RUNNING');
+      this.commitTimer = setInterval(() => void this.commit(), this.o.flushIntervalMs);
+      while (!signal.aborted) {
+        await this.gate.pass(signal);
+        if (signal.aborted) break;
+        if (this.full()) {
+          // Ask downstream to make what it holds durable, so acknowledgements can free the queue.
+          void this.o.transport.flush().catch((err) => this.fail(err));
+          await this.tracker.waitForAck(200);
+          continue;
+        }
+        const records = await withRetry(() => this.task.poll(), errors.retry, where, signal, (e, n, d) =>
+          log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source poll failed; retrying'),
+        );
+        if (!records || records.length === 0) {
+          // A connector that returns at once must not starve timers and I/O.
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        await this.deliver(records);
+      }
+    } catch (err) {
+      if (!this.stopping || !signal.aborted) this.fail(err);
+    }
+  }
+
+  private full(): boolean {
+    return this.tracker.inFlightRecords >= this.maxQueue || (this.maxBytes > 0 && this.tracker.inFlightBytes >= this.maxBytes);
+  }
+
+  private async deliver(records: ChangeRecord[]): Promise<void> {
+    const { metrics, errors, log } = this.o;
+    metrics.recordsPolled.inc(this.labels, records.length);
+    metrics.batchSize.observe(this.labels, records.length);
+    let out: ChangeRecord[] = records;
+    if (this.o.steps.length) {
+      out = [];
+      for (const r of records) {
+        let t: ChangeRecord | null;
+        try {
+          t = applyChain(this.o.steps, r);
+        } catch (err) {
+          const e = asConnectError(err, { connector: this.o.connector, task: this.o.taskId });
+          if (!errors.tolerateAll) throw e;
+          metrics.recordsSkipped.inc({ ...this.labels, stage: e.context.stage ?? 'transform' });
+          logTolerated(errors, log, e, r);
+          continue;
+        }
+        if (t === null) metrics.recordsFiltered.inc(this.labels);
+        else out.push(t);
+      }
+    }
+    let bytes = 0;
+    if (this.maxBytes > 0) for (const r of records) bytes += estimateSize(r);
+    const batch = this.tracker.submit(records, bytes);
+    metrics.queueRecords.set(this.labels, this.tracker.inFlightRecords);
+    metrics.queueBytes.set(this.labels, this.tracker.inFlightBytes);
+    await this.o.transport.send(
+      { connector: this.o.connector, taskId: this.o.taskId, records: out, converters: this.o.converters },
+      (err) => {
+        if (err !== undefined) return this.fail(err);
+        this.tracker.ack(batch);
+        metrics.recordsWritten.inc(this.labels, out.length);
+      },
+    );
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    const e = asConnectError(err, { connector: this.o.connector, task: this.o.taskId });
+    this.o.log.error({ err: traceOf(e) }, 'Source task failed');
+    this.o.onState('FAILED', traceOf(e));
+    this.abort.abort();
+  }
+
+  /** Commits the acknowledged prefix; then lets the connector release its log up to there. */
+  commit(): Promise<void> {
+    this.committing ??= this.doCommit().finally(() => {
+      this.committing = undefined;
+    });
+    return this.committing;
+  }
+
+  private async doCommit(): Promise<void> {
+    const taken = this.tracker.takeCommittable();
+    if (taken.size === 0) return;
+    const { metrics, log, connector } = this.o;
+    const started = process.hrtime.bigint();
+    try {
+      await this.o.offsets.write([...taken.values()].map((p) => ({ connector, partition: p.partition, offset: p.offset })));
+    } catch (err) {
+      this.tracker.restore(taken);
+      metrics.offsetCommitFailures.inc(this.labels);
+      log.error({ err: traceOf(err) }, 'Offset commit failed; will retry at the next interval');
+      return;
+    }
+    metrics.offsetCommits.inc(this.labels);
+    metrics.offsetCommitSeconds.observe(this.labels, Number(process.hrtime.bigint() - started) / 1e9);
+    if (!this.task.commit || !this.started) return;
+    try {
+      await this.task.commit(taken as ReadonlyMap<string, PartitionOffset>);
+    } catch (err) {
+      // The offsets are durable; a connector that cannot release its log now will release more next time.
+      log.warn({ err: traceOf(err) }, 'Source task commit callback failed');
+    }
+  }
+
+  /**
+   * Graceful stop: stop polling, let downstream flush what it holds, wait (up to the timeout) for
+   * acknowledgements, commit, stop the task.
+   */
+  async stop(gracefulMs: number): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    this.gate.open();
+    const deadline = Date.now() + gracefulMs;
+    await within(this.loop, Math.max(0, deadline - Date.now()));
+    if (!this.failure) {
+      await within(this.o.transport.flush(), Math.max(0, deadline - Date.now())).catch(() => undefined);
+      const ackDeadline = Math.min(deadline, Date.now() + this.o.flushTimeoutMs);
+      while (this.tracker.unacked > 0 && Date.now() < ackDeadline) {
+        await this.tracker.waitForAck(Math.max(1, ackDeadline - Date.now()));
+      }
+    }
+    clearInterval(this.commitTimer);
+    await within(this.commit(), Math.max(0, deadline - Date.now()));
+    if (this.started) {
+      const stopped = await within(this.task.stop(), Math.max(1000, deadline - Date.now()));
+      if (!stopped) this.o.log.warn('Source task did not stop within task.shutdown.graceful.timeout.ms');
+    }
+  }
+}
