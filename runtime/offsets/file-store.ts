@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ConnectError, type SourceOffset, type SourcePartition } from '../api/index.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { MemoryOffsetStore, type StoredOffset } from './memory-store.js';
 import type { OffsetEntry } from './store.js';
 
@@ -57,21 +57,6 @@ export class FileOffsetStore extends MemoryOffsetStore {
 
   private persist(state: Map<string, StoredOffset>): void {
     const offsets = [...state.values()].map((e) => ({ key: [e.connector, e.partition], value: e.offset }));
-    const text = JSON.stringify({ format: FORMAT, offsets });
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    writeFileAtomic(this.path, JSON.stringify({ format: FORMAT, offsets }));
   }
 }

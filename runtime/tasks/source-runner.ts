@@ -38,6 +38,8 @@ export interface SourceRunnerOptions {
   readonly flushIntervalMs: number;
   readonly flushTimeoutMs: number;
   readonly onState: StateListener;
+  /** called once per topic this task writes to (Connect's active topics) */
+  readonly onTopic?: (topic: string) => void;
 }
 
 /**
@@ -57,6 +59,7 @@ export class SourceTaskRunner {
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private failure: unknown;
+  private readonly topics = new Set<string>();
   private started = false;
   private stopping = false;
 
@@ -172,6 +175,14 @@ export class SourceTaskRunner {
         }
         if (t === null) metrics.recordsFiltered.inc(this.labels);
         else out.push(t);
+      }
+    }
+    if (this.o.onTopic) {
+      for (const r of out) {
+        if (!this.topics.has(r.topic)) {
+          this.topics.add(r.topic);
+          this.o.onTopic(r.topic);
+        }
       }
     }
     let bytes = 0;

@@ -1,4 +1,4 @@
-import { type ChangeRecord, type ConfigIssue, ConnectError, type Predicate, type Transform } from '../api/index.js';
+import { type ChangeRecord, ConfigError, type ConfigIssue, ConnectError, type Predicate, type Transform } from '../api/index.js';
 import { parseConfig } from '../config/parse.js';
 import type { PluginRegistry } from '../worker/registry.js';
 
@@ -39,8 +39,14 @@ export function buildChain(
 ): { steps: ChainStep[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const predicates = new Map<string, Predicate>();
+  const seenPredicates = new Set<string>();
   for (const alias of listOf(raw.predicates)) {
     const prefix = `predicates.${alias}.`;
+    if (seenPredicates.has(alias)) {
+      issues.push({ key: 'predicates', message: `Duplicate alias provided: ${alias}` });
+      continue;
+    }
+    seenPredicates.add(alias);
     const type = raw[`${prefix}type`];
     if (!type) {
       issues.push({ key: `${prefix}type`, message: `Missing required configuration "${prefix}type" which has no default value.` });
@@ -58,13 +64,20 @@ export function buildChain(
     try {
       predicates.set(alias, plugin.create(parsed.config));
     } catch (err) {
-      issues.push({ key: `${prefix}type`, message: (err as Error).message });
+      issues.push(...createIssues(err, prefix));
     }
   }
 
   const steps: ChainStep[] = [];
+  const seen = new Set<string>();
   for (const alias of listOf(raw.transforms)) {
     const prefix = `transforms.${alias}.`;
+    // Connect rejects a repeated alias: both entries would share one set of keys.
+    if (seen.has(alias)) {
+      issues.push({ key: 'transforms', message: `Duplicate alias provided: ${alias}` });
+      continue;
+    }
+    seen.add(alias);
     const type = raw[`${prefix}type`];
     if (!type) {
       issues.push({ key: `${prefix}type`, message: `Missing required configuration "${prefix}type" which has no default value.` });
@@ -94,10 +107,16 @@ export function buildChain(
     try {
       steps.push({ alias, transform: plugin.create(parsed.config), predicate, negate: negateText === 'true' });
     } catch (err) {
-      issues.push({ key: `${prefix}type`, message: (err as Error).message });
+      issues.push(...createIssues(err, prefix));
     }
   }
   return { steps, issues };
+}
+
+/** A plugin's create() may reject settings it can only judge together; its ConfigError names its own keys. */
+function createIssues(err: unknown, prefix: string): ConfigIssue[] {
+  if (err instanceof ConfigError) return err.issues.map((i) => ({ key: prefix + i.key, message: i.message }));
+  return [{ key: `${prefix}type`, message: err instanceof Error ? err.message : String(err) }];
 }
 
 function ownKeys(raw: Readonly<Record<string, string>>, prefix: string, reserved: string[]): Record<string, string> {

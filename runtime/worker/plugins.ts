@@ -1,12 +1,14 @@
 import type { Plugin } from '../api/index.js';
 import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
+import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
+import { transformPlugins } from '../transforms/index.js';
 import { PluginRegistry } from './registry.js';
 
 /** Every built-in plugin. A new connector, transform or converter adds itself to one of these lists. */
 const converters: Plugin[] = [jsonConverterPlugin, stringConverterPlugin, byteArrayConverterPlugin, simpleHeaderConverterPlugin];
-const connectors: Plugin[] = [];
-const transforms: Plugin[] = [];
+const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin];
+const transforms: Plugin[] = [...transformPlugins];
 
 export function builtinRegistry(): PluginRegistry {
   return new PluginRegistry().register(...converters, ...connectors, ...transforms);

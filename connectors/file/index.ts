@@ -1,0 +1,2 @@
+export { fileSinkPlugin } from './sink.js';
+export { fileSourcePlugin } from './source.js';

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ConfigError, ConnectError, type Logger, traceOf } from './api/index.js';
+import { parseWorkerConfig, readWorkerFile } from './config/worker.js';
+import type { Herder } from './worker/herder.js';
+import { createLogger, type LogFormat } from './worker/logging.js';
+import { createStandaloneHerder, readConnectorFile } from './worker/standalone.js';
+import { startRestServer } from './rest/server.js';
+import { builtinRegistry } from './worker/plugins.js';
+import { packageVersion } from './version.js';
+
+const version = packageVersion();
+
+function fail(message: string): never {
+  process.stderr.write(`sluice: ${message}\n`);
+  process.exit(1);
+}
+
+/** SIGTERM/SIGINT: graceful stop (flush sinks, commit offsets) within the timeout; a second signal exits now. */
+function stopOnSignals(log: Logger, stop: () => Promise<void>, timeoutMs: number): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'Second signal: exiting without waiting');
+      process.exit(130);
+    }
+    stopping = true;
+    log.info({ signal }, 'Stopping: flushing sinks and committing offsets');
+    const force = setTimeout(() => {
+      log.error('Graceful stop took too long; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    force.unref();
+    stop().then(
+      () => {
+        log.info('Stopped');
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err: traceOf(err) }, 'Stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+async function standalone(workerPath: string, connectorPaths: string[]): Promise<void> {
+  let worker: ReturnType<typeof parseWorkerConfig>;
+  try {
+    worker = parseWorkerConfig(readWorkerFile(workerPath));
+  } catch (err) {
+    fail(err instanceof ConnectError ? err.message : String(err));
+  }
+  const cfg = worker.config;
+  const log = createLogger(cfg.string('log.level'), cfg.string('log.format') as LogFormat);
+
+  // Every connector file is validated before anything starts, and all problems are reported together.
+  const registry = builtinRegistry();
+  const connectors: Array<{ name: string; config: Record<string, string> }> = [];
+  const problems: string[] = [];
+  for (const path of connectorPaths) {
+    try {
+      connectors.push(readConnectorFile(path, readFileSync(path, 'utf8')));
+    } catch (err) {
+      problems.push(`${path}: ${(err as Error).message}`);
+    }
+  }
+
+  let herder: Herder;
+  try {
+    herder = createStandaloneHerder({ worker, log, registry });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  for (const c of connectors) {
+    const { issues } = await herder.validate(c.config);
+    if (issues.length) problems.push(`connector ${c.name}: ${new ConfigError(issues).message}`);
+  }
+  if (problems.length) fail(`invalid configuration:\n  ${problems.join('\n  ')}`);
+
+  const graceful = cfg.int('task.shutdown.graceful.timeout.ms');
+  let rest: { close(): Promise<void> } | undefined;
+  stopOnSignals(
+    log,
+    async () => {
+      await rest?.close();
+      await herder.stop();
+    },
+    graceful + 10_000,
+  );
+  try {
+    await herder.start();
+    // Sinks first: with the direct transport, a source's records reach only the sinks that exist.
+    const isSink = (c: { config: Record<string, string> }) => registry.connector(c.config['connector.class'] ?? '')?.type === 'sink';
+    for (const c of [...connectors.filter(isSink), ...connectors.filter((c) => !isSink(c))]) {
+      await herder.putConnectorConfig(c.name, c.config);
+    }
+    rest = await startRestServer(herder, worker, log);
+  } catch (err) {
+    log.error({ err: traceOf(err) }, 'Worker failed to start');
+    process.stderr.write(`sluice: ${err instanceof ConnectError ? err.describe() : String(err)}\n`);
+    process.exit(1);
+  }
+  log.info({ worker: herder.workerId, connectors: herder.connectorNames() }, 'Worker started');
+}
+
+const program = new Command()
+  .name('sluice')
+  .description('Change data capture in one small process: Debezium-compatible sources, Kafka Connect-compatible runtime')
+  .version(version);
+
+program
+  .command('standalone')
+  .description('Run a standalone worker: worker config (JSON or .properties) and connector configs ({"name","config"} JSON)')
+  .argument('<worker>', 'worker config file')
+  .argument('[connectors...]', 'connector config files')
+  .action(standalone);
+
+program.parseAsync(process.argv).catch((err) => fail(traceOf(err)));

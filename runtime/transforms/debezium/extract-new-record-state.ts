@@ -1,0 +1,180 @@
+import {
+  type ChangeRecord,
+  ConfigError,
+  ConnectError,
+  type Header,
+  key,
+  type Schema,
+  Schemas,
+} from '../../api/index.js';
+import { DEBEZIUM_PACKAGE, debeziumTransform, replaceNullKey } from '../support/define.js';
+import { fieldValue, isPlainObject, SchemaCache, structLike, type Struct } from '../support/structs.js';
+import { envelopeOf, fieldSchema } from './envelope.js';
+
+type Mode = 'drop' | 'tombstone' | 'rewrite' | 'rewrite-with-tombstone' | 'delete-to-tombstone';
+const MODES: readonly Mode[] = ['drop', 'tombstone', 'rewrite', 'rewrite-with-tombstone', 'delete-to-tombstone'];
+const DELETED = '__deleted';
+const TRANSACTION_FIELDS = new Set(['id', 'total_order', 'data_collection_order']);
+
+/** `op`, `source.ts_ms`, `table`, `transaction.id`, each optionally `:NEW_NAME`, as Debezium's FieldReference reads them. */
+interface FieldRef {
+  /** null = the envelope itself */
+  readonly struct: string | null;
+  readonly field: string;
+  readonly out: string;
+}
+
+function fieldRefs(list: readonly string[], prefix: string, configKey: string): FieldRef[] {
+  return list.map((text) => {
+    const parts = text.split(':');
+    if (parts.length > 2) throw new ConfigError([{ key: configKey, message: `Unexpected field name: ${text}` }]);
+    const path = parts[0].split('.');
+    if (path.length > 2) throw new ConfigError([{ key: configKey, message: `Unexpected field name: ${text}` }]);
+    const field = path.length === 1 ? path[0] : path[1];
+    const struct =
+      path.length === 2 ? path[0] : field === 'op' || field === 'ts_ms' || field === 'ts_us' || field === 'ts_ns' ? null : TRANSACTION_FIELDS.has(field) ? 'transaction' : 'source';
+    const out = prefix + (parts.length === 2 ? parts[1] : path.length === 1 ? field : `${struct}_${field}`);
+    return { struct, field, out };
+  });
+}
+
+function refSchema(envelope: Schema | undefined, ref: FieldRef): Schema | undefined {
+  const holder = ref.struct === null ? envelope : fieldSchema(envelope, ref.struct);
+  const s = fieldSchema(holder, ref.field);
+  return s ? Schemas.withOptional(s, true) : undefined;
+}
+
+function refValue(envelope: Struct, ref: FieldRef): unknown {
+  const holder = ref.struct === null ? envelope : envelope[ref.struct];
+  if (!isPlainObject(holder)) return null;
+  return holder[ref.field] ?? null;
+}
+
+/** Resolves the mode, honouring the pre-2.5 keys drop.tombstones / delete.handling.mode when only they are given. */
+function modeOf(raw: Readonly<Record<string, string>>, given: string | undefined): Mode {
+  if (given !== undefined) return given as Mode;
+  const legacyDrop = raw['drop.tombstones'];
+  const legacyDeletes = raw['delete.handling.mode'];
+  if (legacyDrop === undefined && legacyDeletes === undefined) return 'tombstone';
+  const dropTombstones = (legacyDrop ?? 'true').trim().toLowerCase() !== 'false';
+  const deletes = (legacyDeletes ?? 'drop').trim().toLowerCase();
+  if (deletes === 'rewrite') return dropTombstones ? 'rewrite' : 'rewrite-with-tombstone';
+  if (deletes === 'none') return dropTombstones ? 'delete-to-tombstone' : 'tombstone';
+  return dropTombstones ? 'drop' : 'tombstone';
+}
+
+export const extractNewRecordState = debeziumTransform(
+  `${DEBEZIUM_PACKAGE}ExtractNewRecordState`,
+  'extract-new-record-state',
+  ['ExtractNewRecordState', 'unwrap'],
+  {
+    doc: 'Replaces a Debezium change event by the row state after the change (before it, for rewritten deletes).',
+    configSpec: [
+      key('delete.tombstone.handling.mode', 'string', 'How to handle delete events and tombstones: drop, tombstone (the default), rewrite, rewrite-with-tombstone, delete-to-tombstone.', {
+        default: null,
+        validValues: MODES,
+      }),
+      key('drop.tombstones', 'boolean', 'Deprecated (Debezium < 2.5): drop tombstones. Used only when delete.tombstone.handling.mode is not set.', { default: true, importance: 'LOW' }),
+      key('delete.handling.mode', 'string', 'Deprecated (Debezium < 2.5): drop, rewrite or none. Used only when delete.tombstone.handling.mode is not set.', {
+        default: 'drop',
+        validValues: ['drop', 'rewrite', 'none'],
+        importance: 'LOW',
+      }),
+      key('route.by.field', 'string', 'The column which determines how the events will be routed, the value will replace the topic name.', { default: '' }),
+      key('add.fields.prefix', 'string', 'Adds this prefix to each field listed.', { default: '__' }),
+      key('add.fields', 'list', "Adds each field listed, prefixed with __ (or __<struct>_ if the struct is specified). Example: 'version,connector,source.ts_ms' would add __version, __connector and __source_ts_ms fields; 'source.ts_ms:EVENT_TIMESTAMP' names the field.", { default: [] }),
+      key('add.headers.prefix', 'string', 'Adds this prefix listed to each header.', { default: '__' }),
+      key('add.headers', 'list', 'Adds each field listed to the headers, named as add.fields names fields.', { default: [] }),
+      replaceNullKey,
+    ],
+    create(config) {
+      const mode = modeOf(config.raw, config.optionalString('delete.tombstone.handling.mode'));
+      const routeBy = config.string('route.by.field');
+      const addFields = fieldRefs(config.list('add.fields'), config.string('add.fields.prefix'), 'add.fields');
+      const addHeaders = fieldRefs(config.list('add.headers'), config.string('add.headers.prefix'), 'add.headers');
+      const replaceNull = config.bool('replace.null.with.default');
+      const rewrite = mode === 'rewrite' || mode === 'rewrite-with-tombstone';
+      const keepTombstones = mode === 'tombstone' || mode === 'rewrite-with-tombstone';
+      // Output schema per (row schema, envelope schema): the row's fields plus the added ones.
+      const schemas = new WeakMap<Schema, SchemaCache>();
+      const needsDefaults = new WeakMap<Schema, boolean>();
+      const plain = addFields.length === 0 && !rewrite;
+
+      const outSchema = (row: Schema, envelope: Schema): Schema => {
+        let perEnvelope = schemas.get(envelope);
+        if (!perEnvelope) {
+          perEnvelope = new SchemaCache();
+          schemas.set(envelope, perEnvelope);
+        }
+        return perEnvelope.get(row, (r) => {
+          const fields: Array<readonly [string, Schema]> = (r.fields ?? []).map((f) => [f.name, f.schema] as const);
+          for (const ref of addFields) {
+            const s = refSchema(envelope, ref);
+            if (s) fields.push([ref.out, s]);
+          }
+          if (rewrite) fields.push([DELETED, Schemas.string(true)]);
+          return structLike(r, fields);
+        });
+      };
+
+      const hasDefaults = (row: Schema): boolean => {
+        let v = needsDefaults.get(row);
+        if (v === undefined) {
+          v = (row.fields ?? []).some((f) => f.schema.defaultValue !== undefined);
+          needsDefaults.set(row, v);
+        }
+        return v;
+      };
+
+      return (record: ChangeRecord) => {
+        if (record.value === null || record.value === undefined) return keepTombstones ? record : null;
+        const env = envelopeOf(record);
+        if (!env) return record;
+        const { op, value: envelope, schema: envelopeSchema } = env;
+        if (op === 't') return null;
+        const deleted = op === 'd';
+        if (deleted && !rewrite) {
+          if (mode === 'delete-to-tombstone') return { ...record, valueSchema: undefined, value: null };
+          return null;
+        }
+        const rowField = deleted ? 'before' : 'after';
+        const row = envelope[rowField];
+        if (!isPlainObject(row)) {
+          throw new ConnectError(`Change event with op=${op} has no ${rowField} state`);
+        }
+        let headers: readonly Header[] = record.headers;
+        if (addHeaders.length) {
+          const added = addHeaders.map((ref) => ({ key: ref.out, value: refValue(envelope, ref), schema: refSchema(envelopeSchema, ref) }));
+          headers = [...headers, ...added];
+        }
+        let topic = record.topic;
+        if (routeBy !== '') {
+          const v = row[routeBy];
+          if (v === null || v === undefined) throw new ConnectError(`route.by.field ${routeBy} has no value in the ${rowField} state`);
+          topic = String(v);
+        }
+
+        if (!envelopeSchema) {
+          const out: Struct = plain ? row : { ...row };
+          for (const ref of addFields) out[ref.out] = refValue(envelope, ref);
+          if (rewrite) out[DELETED] = deleted ? 'true' : 'false';
+          return { ...record, topic, valueSchema: undefined, value: out, headers };
+        }
+
+        const rowSchema = fieldSchema(envelopeSchema, rowField);
+        if (!rowSchema || rowSchema.type !== 'struct') throw new ConnectError(`Envelope schema has no struct field ${rowField}`);
+        const valueSchema = plain ? Schemas.withOptional(rowSchema, rowSchema.optional) : outSchema(rowSchema, envelopeSchema);
+        let out: Struct;
+        if (plain && !(replaceNull && hasDefaults(rowSchema))) {
+          out = row;
+        } else {
+          out = {};
+          for (const f of rowSchema.fields ?? []) out[f.name] = fieldValue(row, f, replaceNull);
+          for (const ref of addFields) if (valueSchema.fields?.some((f) => f.name === ref.out)) out[ref.out] = refValue(envelope, ref);
+          if (rewrite) out[DELETED] = deleted ? 'true' : 'false';
+        }
+        return { ...record, topic, valueSchema, value: out, headers };
+      };
+    },
+  },
+);

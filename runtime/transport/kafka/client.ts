@@ -1,0 +1,325 @@
+import {
+  type Admin,
+  type Consumer,
+  CompressionTypes,
+  type IHeaders,
+  Kafka,
+  type KafkaConfig,
+  type LogEntry,
+  logLevel,
+  type Producer,
+} from 'kafkajs';
+import type { Logger } from '../../api/index.js';
+import type { JavaCompatiblePartitioner } from './partitioner.js';
+import type { ConnectionSettings, ConsumerSettings, ProducerSettings } from './settings.js';
+
+/**
+ * The Kafka client surface sluice uses, kept small so that kafkajs (in maintenance mode) can be replaced by
+ * another client without touching the transport, the sink consumers or the offset store.
+ */
+
+export interface OutgoingMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** in order; a key may repeat */
+  readonly headers: ReadonlyArray<readonly [string, Buffer | null]>;
+  /** epoch ms; absent: the broker's/producer's time */
+  readonly timestamp?: number;
+  /** absent: the Java-compatible partitioner decides */
+  readonly partition?: number;
+}
+
+export interface TopicMessages {
+  readonly topic: string;
+  readonly messages: readonly OutgoingMessage[];
+}
+
+export interface KafkaProducer {
+  connect(): Promise<void>;
+  /** Resolves when the broker acknowledged every message (acks as configured). */
+  send(batch: readonly TopicMessages[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface IncomingMessage {
+  readonly topic: string;
+  readonly partition: number;
+  /** int64 as decimal text */
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: ReadonlyArray<{ key: string; value: Buffer | null }>;
+  readonly timestamp: number;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface ConsumerHooks {
+  /** Messages of one partition in offset order. Throwing stops the consumer (onCrash). */
+  onBatch(messages: readonly IncomingMessage[], control: { heartbeat(): Promise<void> }): Promise<void>;
+  /** The group is rebalancing: the partitions held now may be taken away once this resolves. */
+  onRebalance(): Promise<void>;
+  onAssigned(partitions: readonly TopicPartition[]): void;
+  onCrash(err: Error): void;
+}
+
+export interface KafkaConsumer {
+  connect(): Promise<void>;
+  subscribe(topics: readonly string[] | RegExp): Promise<void>;
+  run(hooks: ConsumerHooks): Promise<void>;
+  /** Commits the next offset to read per partition (Kafka's convention: last processed + 1). */
+  commit(offsets: ReadonlyArray<TopicPartition & { offset: string }>): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface NewTopic {
+  readonly topic: string;
+  /** -1: the broker's default */
+  readonly numPartitions: number;
+  readonly replicationFactor: number;
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** false when it already existed */
+  createTopic(spec: NewTopic): Promise<boolean>;
+  /** the offset after the last message of each partition (the high watermark) */
+  endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaClient {
+  producer(settings: ProducerSettings, partitioner: JavaCompatiblePartitioner): KafkaProducer;
+  consumer(groupId: string, settings: ConsumerSettings): KafkaConsumer;
+  admin(): KafkaAdmin;
+}
+
+/** kafkajs' log levels onto ours; kafkajs is chatty at INFO about joins and reconnects, so INFO goes to debug. */
+function logCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      const obj = { kafkajs: rest };
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
+      if (level === logLevel.ERROR) log.warn(obj, `kafka client: ${message}`);
+      else if (level === logLevel.WARN) log.warn(obj, `kafka client: ${message}`);
+      else log.debug(obj, `kafka client: ${message}`);
+    };
+}
+
+function kafkaConfig(conn: ConnectionSettings, log: Logger): KafkaConfig {
+  const cfg: KafkaConfig = {
+    clientId: conn.clientId,
+    brokers: conn.brokers,
+    requestTimeout: conn.requestTimeoutMs,
+    connectionTimeout: conn.connectionTimeoutMs,
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(log),
+    // Retries with growing backoff up to 30 s per attempt chain; the callers add their own deadline on top.
+    retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 8 },
+  };
+  if (conn.ssl) cfg.ssl = conn.ssl;
+  if (conn.sasl) {
+    const { mechanism, username, password } = conn.sasl;
+    cfg.sasl =
+      mechanism === 'plain'
+        ? { mechanism: 'plain', username, password }
+        : mechanism === 'scram-sha-256'
+          ? { mechanism: 'scram-sha-256', username, password }
+          : { mechanism: 'scram-sha-512', username, password };
+  }
+  return cfg;
+}
+
+function toHeaders(headers: OutgoingMessage['headers']): IHeaders | undefined {
+  if (headers.length === 0) return undefined;
+  const out: Record<string, Buffer | Buffer[]> = {};
+  for (const [k, v] of headers) {
+    // kafkajs writes a null header value as Kafka's null (length -1); its typings only lack the null.
+    const value = v as Buffer;
+    const prev = out[k];
+    if (prev === undefined) out[k] = value;
+    else out[k] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+function fromHeaders(headers: IHeaders | undefined): Array<{ key: string; value: Buffer | null }> {
+  const out: Array<{ key: string; value: Buffer | null }> = [];
+  if (!headers) return out;
+  for (const [key, v] of Object.entries(headers)) {
+    const values = Array.isArray(v) ? v : [v];
+    for (const x of values) out.push({ key, value: x === undefined || x === null ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x)) });
+  }
+  return out;
+}
+
+class KafkajsProducer implements KafkaProducer {
+  constructor(
+    private readonly producer: Producer,
+    private readonly settings: ProducerSettings,
+  ) {}
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+  async send(batch: readonly TopicMessages[]): Promise<void> {
+    await this.producer.sendBatch({
+      acks: this.settings.acks,
+      timeout: 30000,
+      compression: this.settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      topicMessages: batch.map((t) => ({
+        topic: t.topic,
+        messages: t.messages.map((m) => ({
+          key: m.key,
+          value: m.value,
+          headers: toHeaders(m.headers),
+          timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
+          partition: m.partition,
+        })),
+      })),
+    });
+  }
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+class KafkajsConsumer implements KafkaConsumer {
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly settings: ConsumerSettings,
+  ) {}
+  connect(): Promise<void> {
+    return this.consumer.connect();
+  }
+  async subscribe(topics: readonly string[] | RegExp): Promise<void> {
+    await this.consumer.subscribe({ topics: topics instanceof RegExp ? [topics] : [...topics], fromBeginning: this.settings.fromBeginning });
+  }
+  async run(hooks: ConsumerHooks): Promise<void> {
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      const assigned: TopicPartition[] = [];
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const partition of partitions) assigned.push({ topic, partition });
+      }
+      hooks.onAssigned(assigned);
+    });
+    this.consumer.on(REBALANCING, () => {
+      void hooks.onRebalance();
+    });
+    this.consumer.on(CRASH, (e) => {
+      // kafkajs restarts itself after retriable crashes; only a final one is ours to report.
+      if (!e.payload.restart) hooks.onCrash(e.payload.error);
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const messages: IncomingMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ?? null,
+          value: m.value ?? null,
+          headers: fromHeaders(m.headers),
+          timestamp: Number(m.timestamp),
+        }));
+        if (messages.length > 0) await hooks.onBatch(messages, { heartbeat });
+      },
+    });
+  }
+  async commit(offsets: ReadonlyArray<TopicPartition & { offset: string }>): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+  }
+  disconnect(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
+
+class KafkajsAdmin implements KafkaAdmin {
+  constructor(private readonly admin: Admin) {}
+  connect(): Promise<void> {
+    return this.admin.connect();
+  }
+  listTopics(): Promise<string[]> {
+    return this.admin.listTopics();
+  }
+  async createTopic(spec: NewTopic): Promise<boolean> {
+    try {
+      return await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: spec.topic,
+            numPartitions: spec.numPartitions,
+            replicationFactor: spec.replicationFactor,
+            configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+    } catch (err) {
+      // Two workers (or a worker and auto-creation) racing to create one topic: the topic exists, which is the goal.
+      if (/already exists/i.test(String((err as Error).message)) || (err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return false;
+      throw err;
+    }
+  }
+  async endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
+    const rows = await this.admin.fetchTopicOffsets(topic);
+    return rows.map((r) => ({ partition: r.partition, offset: r.high }));
+  }
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+}
+
+/** The kafkajs implementation of our client surface. */
+export function createKafkajsClient(conn: ConnectionSettings, log: Logger): KafkaClient {
+  const kafka = new Kafka(kafkaConfig(conn, log));
+  return {
+    producer(settings, partitioner) {
+      const producer = kafka.producer({
+        idempotent: settings.idempotent,
+        // kafkajs serialises produce requests per broker when idempotent; sluice sends one request at a time anyway.
+        maxInFlightRequests: settings.idempotent ? 1 : 5,
+        allowAutoTopicCreation: true,
+        // Finite: the transport retries failed requests itself until delivery.timeout.ms, so a dead broker cannot
+        // hang a send forever. kafkajs warns that this weakens idempotence; resending the same records in order
+        // within one producer session is exactly what its sequence numbers deduplicate.
+        retry: { initialRetryTime: settings.retryBackoffMs, maxRetryTime: settings.retryBackoffMaxMs, retries: 10 },
+        createPartitioner: () => ({ topic, partitionMetadata, message }) =>
+          partitioner.partition(
+            topic,
+            message.key === null || message.key === undefined ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key),
+            partitionMetadata.length,
+            partitionMetadata.filter((p) => p.leader >= 0).map((p) => p.partitionId),
+          ),
+      });
+      return new KafkajsProducer(producer, settings);
+    },
+    consumer(groupId, settings) {
+      const consumer = kafka.consumer({
+        groupId,
+        sessionTimeout: settings.sessionTimeoutMs,
+        heartbeatInterval: settings.heartbeatIntervalMs,
+        rebalanceTimeout: settings.rebalanceTimeoutMs,
+        minBytes: settings.fetchMinBytes,
+        maxBytes: settings.fetchMaxBytes,
+        maxWaitTimeInMs: settings.fetchMaxWaitMs,
+        maxBytesPerPartition: settings.maxPartitionFetchBytes,
+        allowAutoTopicCreation: false,
+        // A crashed consumer restarts itself after retriable errors (broker restarts); the rest surface as a crash.
+        retry: { initialRetryTime: 300, maxRetryTime: 10000, retries: Number.MAX_SAFE_INTEGER },
+      });
+      return new KafkajsConsumer(consumer, settings);
+    },
+    admin() {
+      return new KafkajsAdmin(kafka.admin());
+    },
+  };
+}

@@ -1,0 +1,569 @@
+import {
+  asConnectError,
+  type Config,
+  type ConfigIssue,
+  type ConnectorPlugin,
+  type Converter,
+  type Logger,
+  type Plugin,
+  type SourceOffset,
+  type SourcePartition,
+  traceOf,
+} from '../api/index.js';
+import { specFor, validateConnectorConfig } from '../config/connector.js';
+import { parseConfig } from '../config/parse.js';
+import { resolveProviders } from '../config/providers.js';
+import type { WorkerMetrics } from '../metrics/metrics.js';
+import type { OffsetStore } from '../offsets/store.js';
+import { errorPolicy } from '../tasks/error-policy.js';
+import { SinkTaskRunner } from '../tasks/sink-runner.js';
+import { SourceTaskRunner } from '../tasks/source-runner.js';
+import type { State, TargetState } from '../tasks/state.js';
+import { buildChain } from '../transforms/chain.js';
+import type { RecordConverters, Transport } from '../transport/transport.js';
+import type { ConfigStore } from './config-store.js';
+import { badRequest, conflict, HerderError, notFound, taskNotFound } from './errors.js';
+import type { PluginRegistry } from './registry.js';
+
+export interface StateInfo {
+  state: State;
+  worker_id: string;
+  trace?: string;
+}
+
+export interface ConnectorStatus {
+  name: string;
+  connector: StateInfo;
+  tasks: Array<StateInfo & { id: number }>;
+  type: 'source' | 'sink';
+}
+
+export interface ConnectorInfo {
+  name: string;
+  config: Record<string, string>;
+  tasks: Array<{ connector: string; task: number }>;
+  type: 'source' | 'sink';
+}
+
+export interface OffsetsBody {
+  offsets: Array<{ partition: SourcePartition; offset: SourceOffset | null }>;
+}
+
+interface TaskSlot {
+  id: number;
+  state: State;
+  trace?: string;
+  config: Record<string, string>;
+  runner?: SourceTaskRunner | SinkTaskRunner;
+}
+
+interface ConnectorRuntime {
+  name: string;
+  /** as given by the user; providers unresolved */
+  config: Record<string, string>;
+  target: TargetState;
+  plugin?: ConnectorPlugin;
+  state: State;
+  trace?: string;
+  tasks: TaskSlot[];
+  topics: Set<string>;
+}
+
+export interface HerderOptions {
+  workerId: string;
+  /** worker settings, resolved */
+  worker: Config;
+  registry: PluginRegistry;
+  offsets: OffsetStore;
+  configs: ConfigStore;
+  transport: Transport;
+  log: Logger;
+  metrics: WorkerMetrics;
+}
+
+/**
+ * The one control surface of a worker (DESIGN §3): create, update, pause, resume, stop, restart, delete,
+ * status, offsets. REST handlers and the CLI call it and nothing else. Operations on one connector name run one
+ * at a time, so concurrent requests for the same name end in a consistent state.
+ */
+export class Herder {
+  private readonly connectors = new Map<string, ConnectorRuntime>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private stopped = false;
+
+  constructor(private readonly o: HerderOptions) {}
+
+  get workerId(): string {
+    return this.o.workerId;
+  }
+
+  get registry(): PluginRegistry {
+    return this.o.registry;
+  }
+
+  get metrics(): WorkerMetrics {
+    return this.o.metrics;
+  }
+
+  /** Starts the stores and transport, then every stored connector in its target state. */
+  async start(): Promise<void> {
+    await this.o.offsets.start();
+    await this.o.transport.start();
+    const stored = await this.o.configs.load();
+    // Sinks first: in the direct transport a source's first records need their sink attached.
+    const entries = [...stored.entries()].sort(([, a], [, b]) => this.kindOrder(a.config) - this.kindOrder(b.config));
+    for (const [name, entry] of entries) {
+      await this.locked(name, async () => {
+        const rt = this.newRuntime(name, entry.config, entry.target);
+        this.connectors.set(name, rt);
+        await this.startConnector(rt);
+      });
+    }
+  }
+
+  private kindOrder(config: Record<string, string>): number {
+    return this.o.registry.connector(config['connector.class'] ?? '')?.type === 'sink' ? 0 : 1;
+  }
+
+  /** Graceful stop of everything: sources (they flush downstream and commit), then sinks, then the stores. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const all = [...this.connectors.values()];
+    await Promise.all(all.filter((c) => c.plugin?.type === 'source').map((c) => this.stopTasks(c)));
+    await Promise.all(all.filter((c) => c.plugin?.type !== 'source').map((c) => this.stopTasks(c)));
+    await this.o.transport.stop();
+    await this.o.offsets.stop();
+  }
+
+  private locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.locks.set(
+      name,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private newRuntime(name: string, config: Record<string, string>, target: TargetState): ConnectorRuntime {
+    return { name, config, target, state: 'UNASSIGNED', tasks: [], topics: new Set() };
+  }
+
+  private get(name: string): ConnectorRuntime {
+    const rt = this.connectors.get(name);
+    if (!rt) throw notFound(name);
+    return rt;
+  }
+
+  // ---- queries ----
+
+  connectorNames(): string[] {
+    return [...this.connectors.keys()].sort();
+  }
+
+  has(name: string): boolean {
+    return this.connectors.has(name);
+  }
+
+  connectorConfig(name: string): Record<string, string> {
+    return { ...this.get(name).config };
+  }
+
+  connectorInfo(name: string): ConnectorInfo {
+    const rt = this.get(name);
+    return {
+      name,
+      config: { ...rt.config },
+      tasks: rt.tasks.map((t) => ({ connector: name, task: t.id })),
+      type: this.typeOf(rt),
+    };
+  }
+
+  private typeOf(rt: ConnectorRuntime): 'source' | 'sink' {
+    return rt.plugin?.type ?? this.o.registry.connector(rt.config['connector.class'] ?? '')?.type ?? 'source';
+  }
+
+  status(name: string): ConnectorStatus {
+    const rt = this.get(name);
+    const w = this.o.workerId;
+    return {
+      name,
+      connector: { state: rt.state, worker_id: w, ...(rt.trace ? { trace: rt.trace } : {}) },
+      tasks: rt.tasks.map((t) => ({ id: t.id, state: t.state, worker_id: w, ...(t.trace ? { trace: t.trace } : {}) })),
+      type: this.typeOf(rt),
+    };
+  }
+
+  taskStatus(name: string, id: number): StateInfo & { id: number } {
+    const t = this.status(name).tasks.find((x) => x.id === id);
+    if (!t) throw taskNotFound(name, id);
+    return t;
+  }
+
+  /** Connect's `GET /connectors/{c}/tasks`: task ids with their configs (provider references unresolved). */
+  taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }> {
+    const rt = this.get(name);
+    return rt.tasks.map((t) => ({ id: { connector: name, task: t.id }, config: { ...t.config } }));
+  }
+
+  topics(name: string): string[] {
+    return [...this.get(name).topics].sort();
+  }
+
+  resetTopics(name: string): void {
+    this.get(name).topics.clear();
+  }
+
+  plugins(types?: readonly Plugin['type'][]): Plugin[] {
+    return this.o.registry.list(types);
+  }
+
+  // ---- changes ----
+
+  async validate(config: Record<string, string>): Promise<{ issues: ConfigIssue[]; plugin?: ConnectorPlugin }> {
+    const v = await validateConnectorConfig(this.o.registry, config);
+    const issues = [...v.issues, ...this.converterIssues(config)];
+    return { issues, plugin: v.plugin };
+  }
+
+  private converterIssues(config: Record<string, string>): ConfigIssue[] {
+    const out: ConfigIssue[] = [];
+    for (const kind of ['key', 'value', 'header'] as const) {
+      const cls = config[`${kind}.converter`];
+      if (cls && !this.o.registry.find('converter', cls)) out.push({ key: `${kind}.converter`, message: `Class ${cls} could not be found.` });
+    }
+    return out;
+  }
+
+  /** POST /connectors: fails with 409 when the name exists, 400 with every problem when the config is wrong. */
+  async createConnector(name: string, config: Record<string, string>, initial: TargetState = 'STARTED'): Promise<ConnectorInfo> {
+    return this.locked(name, async () => {
+      if (this.stopped) throw new HerderError(503, 'Worker is stopping');
+      if (this.connectors.has(name)) throw conflict(`Connector ${name} already exists`);
+      return this.install(name, config, initial);
+    });
+  }
+
+  /** PUT /connectors/{c}/config: creates or replaces. */
+  async putConnectorConfig(name: string, config: Record<string, string>): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.locked(name, async () => {
+      if (this.stopped) throw new HerderError(503, 'Worker is stopping');
+      const existing = this.connectors.get(name);
+      if (!existing) return { created: true, info: await this.install(name, config, 'STARTED') };
+      const full = { ...config, name };
+      await this.check(full);
+      await this.stopTasks(existing);
+      existing.config = full;
+      existing.plugin = undefined;
+      await this.o.configs.save(name, { config: full, target: existing.target });
+      await this.startConnector(existing);
+      return { created: false, info: this.connectorInfo(name) };
+    });
+  }
+
+  /** PATCH /connectors/{c}/config: merges; a null value removes the key. */
+  async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
+    const current = this.get(name).config;
+    const merged: Record<string, string> = { ...current };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
+    }
+    return (await this.putConnectorConfig(name, merged)).info;
+  }
+
+  private async check(config: Record<string, string>): Promise<void> {
+    if (config.name !== undefined && config.name.trim() === '') throw badRequest('Connector name may not be empty');
+    const { issues } = await this.validate(config);
+    if (issues.length) {
+      throw badRequest(
+        `Connector configuration is invalid and contains the following ${issues.length} error(s):\n${issues.map((i) => `${i.key}: ${i.message}`).join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``,
+        issues,
+      );
+    }
+  }
+
+  private async install(name: string, config: Record<string, string>, target: TargetState): Promise<ConnectorInfo> {
+    const full = { ...config, name };
+    await this.check(full);
+    const rt = this.newRuntime(name, full, target);
+    await this.o.configs.save(name, { config: full, target });
+    this.connectors.set(name, rt);
+    await this.startConnector(rt);
+    return this.connectorInfo(name);
+  }
+
+  async deleteConnector(name: string): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      await this.stopTasks(rt);
+      if (rt.plugin?.type === 'sink') await this.o.transport.releaseSink?.(name);
+      this.connectors.delete(name);
+      await this.o.configs.save(name, null);
+      this.o.metrics.forget(name);
+    });
+  }
+
+  async pause(name: string): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      if (rt.target === 'PAUSED') return;
+      const wasStopped = rt.target === 'STOPPED';
+      rt.target = 'PAUSED';
+      await this.o.configs.save(name, { config: rt.config, target: rt.target });
+      if (wasStopped) return this.startConnector(rt);
+      for (const t of rt.tasks) t.runner?.pause();
+      if (rt.state === 'RUNNING') rt.state = 'PAUSED';
+    });
+  }
+
+  async resume(name: string): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      if (rt.target === 'STARTED') return;
+      const wasStopped = rt.target === 'STOPPED';
+      rt.target = 'STARTED';
+      await this.o.configs.save(name, { config: rt.config, target: rt.target });
+      if (wasStopped) return this.startConnector(rt);
+      for (const t of rt.tasks) t.runner?.resume();
+      if (rt.state === 'PAUSED') rt.state = 'RUNNING';
+    });
+  }
+
+  /** PUT /connectors/{c}/stop: tasks stop and release their resources; configs and offsets stay. */
+  async stopConnector(name: string): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      rt.target = 'STOPPED';
+      await this.o.configs.save(name, { config: rt.config, target: rt.target });
+      await this.stopTasks(rt);
+      if (rt.plugin?.type === 'sink') await this.o.transport.releaseSink?.(name);
+      rt.tasks = [];
+      rt.state = 'STOPPED';
+      rt.trace = undefined;
+    });
+  }
+
+  /** POST /connectors/{c}/restart. Returns the status after the restart was started. */
+  async restartConnector(name: string, options: { includeTasks?: boolean; onlyFailed?: boolean } = {}): Promise<ConnectorStatus> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      const { includeTasks = false, onlyFailed = false } = options;
+      const connectorToo = !onlyFailed || rt.state === 'FAILED';
+      if (rt.target === 'STOPPED') return this.status(name);
+      if (includeTasks) {
+        const which = rt.tasks.filter((t) => !onlyFailed || t.state === 'FAILED');
+        if (connectorToo && (which.length === rt.tasks.length || rt.state === 'FAILED')) {
+          await this.stopTasks(rt);
+          rt.state = 'RESTARTING';
+          await this.startConnector(rt);
+        } else {
+          for (const t of which) await this.restartTaskSlot(rt, t);
+        }
+      } else if (connectorToo) {
+        // Connect restarts only the connector object; ours has no running part beyond its task split, so
+        // a restart recomputes task configs and restarts tasks only when that failed.
+        if (rt.state === 'FAILED') {
+          await this.stopTasks(rt);
+          await this.startConnector(rt);
+        }
+      }
+      return this.status(name);
+    });
+  }
+
+  async restartTask(name: string, id: number): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      const slot = rt.tasks.find((t) => t.id === id);
+      if (!slot) throw taskNotFound(name, id);
+      await this.restartTaskSlot(rt, slot);
+    });
+  }
+
+  // ---- offsets ----
+
+  async offsets(name: string): Promise<OffsetsBody> {
+    const rt = this.get(name);
+    if (this.typeOf(rt) === 'sink') return { offsets: [] };
+    const entries = await this.o.offsets.read(name);
+    return { offsets: entries.map((e) => ({ partition: e.partition, offset: e.offset })) };
+  }
+
+  /** PATCH /connectors/{c}/offsets: only while STOPPED (409 otherwise). */
+  async alterOffsets(name: string, body: OffsetsBody): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      if (rt.target !== 'STOPPED') throw conflict(`Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`);
+      if (!Array.isArray(body.offsets)) throw badRequest('The body must hold "offsets": [{"partition": {...}, "offset": {...}}]');
+      for (const o of body.offsets) {
+        if (typeof o?.partition !== 'object' || o.partition === null || Array.isArray(o.partition)) {
+          throw badRequest('Every entry of "offsets" needs a "partition" object');
+        }
+        if (o.offset !== null && (typeof o.offset !== 'object' || Array.isArray(o.offset))) {
+          throw badRequest('An "offset" must be an object or null');
+        }
+      }
+      if (this.typeOf(rt) === 'sink') throw badRequest('Sink connector offsets live in Kafka consumer groups; this worker has none to alter');
+      await this.o.offsets.write(body.offsets.map((o) => ({ connector: name, partition: o.partition, offset: o.offset })));
+    });
+  }
+
+  /** DELETE /connectors/{c}/offsets: the next start behaves as a first start. */
+  async resetOffsets(name: string): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.get(name);
+      if (rt.target !== 'STOPPED') throw conflict(`Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`);
+      const entries = await this.o.offsets.read(name);
+      await this.o.offsets.write(entries.map((e) => ({ connector: name, partition: e.partition, offset: null })));
+    });
+  }
+
+  // ---- lifecycle internals ----
+
+  private connectorLog(name: string): Logger {
+    return this.o.log.child({ connector: name });
+  }
+
+  private failConnector(rt: ConnectorRuntime, err: unknown): void {
+    rt.state = 'FAILED';
+    rt.trace = traceOf(asConnectError(err, { connector: rt.name }));
+    this.connectorLog(rt.name).error({ err: rt.trace }, 'Connector failed');
+  }
+
+  /** Resolves the connector config, splits it into tasks and starts them, per the target state. */
+  private async startConnector(rt: ConnectorRuntime): Promise<void> {
+    rt.trace = undefined;
+    if (rt.target === 'STOPPED') {
+      rt.state = 'STOPPED';
+      rt.tasks = [];
+      return;
+    }
+    const log = this.connectorLog(rt.name);
+    let plan: Awaited<ReturnType<Herder['plan']>>;
+    try {
+      plan = await this.plan(rt);
+    } catch (err) {
+      rt.tasks = [];
+      return this.failConnector(rt, err);
+    }
+    rt.plugin = plan.plugin;
+    rt.tasks = plan.taskConfigs.map((config, id) => ({ id, state: 'UNASSIGNED' as State, config }));
+    rt.state = rt.target === 'PAUSED' ? 'PAUSED' : 'RUNNING';
+    log.info({ tasks: rt.tasks.length, class: plan.plugin.className }, 'Connector started');
+    for (const slot of rt.tasks) await this.startTask(rt, slot, plan);
+  }
+
+  private async plan(rt: ConnectorRuntime) {
+    const v = await validateConnectorConfig(this.o.registry, rt.config, { deep: false });
+    const issues = [...v.issues, ...this.converterIssues(rt.config)];
+    if (issues.length || !v.result) {
+      throw badRequest(`Connector configuration is invalid: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, issues);
+    }
+    const { plugin, config } = v.result;
+    const resolved = resolveProviders(rt.config);
+    const maxTasks = config.int('tasks.max');
+    const raw = await plugin.taskConfigs(config, maxTasks);
+    const taskConfigs = raw.slice(0, maxTasks);
+    const { steps } = buildChain(this.o.registry, resolved.values);
+    const converters = this.converters(rt.config, resolved.values);
+    return { plugin, config, resolved, taskConfigs, steps, converters };
+  }
+
+  private converters(raw: Record<string, string>, resolved: Record<string, string>): RecordConverters {
+    const worker = this.o.worker.raw;
+    const make = (kind: 'key' | 'value' | 'header'): Converter => {
+      const prefix = `${kind}.converter.`;
+      const own = raw[`${kind}.converter`];
+      const workerClass = String(this.o.worker.get(`${kind}.converter`));
+      const className = own ?? workerClass;
+      const plugin = this.o.registry.find('converter', className);
+      if (!plugin) throw badRequest(`${kind}.converter: class ${className} could not be found`);
+      // Unlike Connect, a connector's `value.converter.*` settings also refine the worker's converter when the
+      // connector names no converter class of its own: the reading every user expects.
+      const props: Record<string, string> = {};
+      if (!own || own === workerClass) {
+        for (const [k, v] of Object.entries(worker)) if (k.startsWith(prefix)) props[k.slice(prefix.length)] = v;
+      }
+      for (const [k, v] of Object.entries(resolved)) if (k.startsWith(prefix)) props[k.slice(prefix.length)] = v;
+      const parsed = parseConfig(plugin.configSpec, props, { reportTypos: true });
+      if (parsed.issues.length) throw badRequest(parsed.issues.map((i) => `${prefix}${i.key}: ${i.message}`).join('; '));
+      return plugin.create(parsed.config, kind === 'key');
+    };
+    return { key: make('key'), value: make('value'), header: make('header') };
+  }
+
+  private async startTask(rt: ConnectorRuntime, slot: TaskSlot, plan?: Awaited<ReturnType<Herder['plan']>>): Promise<void> {
+    try {
+      plan ??= await this.plan(rt);
+    } catch (err) {
+      slot.state = 'FAILED';
+      slot.trace = traceOf(err);
+      return;
+    }
+    const { plugin, config, resolved, steps, converters } = plan;
+    const taskRaw = { ...resolved.values, ...resolveProviders(slot.config).values };
+    const parsed = parseConfig(specFor(plugin), taskRaw, { secretKeys: resolved.secretKeys });
+    const log = this.o.log.child({ connector: rt.name, task: slot.id });
+    const onState = (state: State, trace?: string) => {
+      slot.state = state;
+      slot.trace = trace;
+    };
+    slot.state = 'UNASSIGNED';
+    slot.trace = undefined;
+    const common = {
+      connector: rt.name,
+      taskId: slot.id,
+      taskConfig: parsed.config,
+      connectorConfig: config,
+      errors: errorPolicy(config),
+      steps,
+      converters,
+      transport: this.o.transport,
+      log,
+      metrics: this.o.metrics,
+      onState,
+    };
+    if (plugin.type === 'source') {
+      const interval = config.get('offset.flush.interval.ms') ?? this.o.worker.get('offset.flush.interval.ms');
+      const runner = new SourceTaskRunner({
+        ...common,
+        plugin,
+        offsets: this.o.offsets,
+        flushIntervalMs: Number(interval),
+        flushTimeoutMs: this.o.worker.int('offset.flush.timeout.ms'),
+        onTopic: (t) => rt.topics.add(t),
+      });
+      slot.runner = runner;
+      if (rt.target === 'PAUSED') runner.pause();
+      runner.start();
+    } else {
+      const runner = new SinkTaskRunner({ ...common, plugin, taskCount: rt.tasks.length });
+      for (const t of runner.topics) rt.topics.add(t);
+      slot.runner = runner;
+      if (rt.target === 'PAUSED') runner.pause();
+      await runner.start();
+    }
+  }
+
+  private async restartTaskSlot(rt: ConnectorRuntime, slot: TaskSlot): Promise<void> {
+    await this.stopTask(slot);
+    slot.state = 'RESTARTING';
+    await this.startTask(rt, slot);
+  }
+
+  private async stopTask(slot: TaskSlot): Promise<void> {
+    const runner = slot.runner;
+    slot.runner = undefined;
+    if (!runner) return;
+    await runner.stop(this.o.worker.int('task.shutdown.graceful.timeout.ms')).catch((err) => {
+      this.o.log.warn({ err: traceOf(err) }, 'Task stop failed');
+    });
+  }
+
+  private async stopTasks(rt: ConnectorRuntime): Promise<void> {
+    await Promise.all(rt.tasks.map((t) => this.stopTask(t)));
+    for (const t of rt.tasks) if (t.state !== 'FAILED') t.state = 'UNASSIGNED';
+  }
+}

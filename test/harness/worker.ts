@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface ConnectorFile {
+  name: string;
+  config: Record<string, string>;
+}
+
+export interface WorkerProcess {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  /** everything the worker wrote to stderr (its logs), for failure messages */
+  readonly logs: () => string;
+  readonly exited: Promise<number | null>;
+  /** SIGKILL: no flush, no commit */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for exit; returns the exit code */
+  stop(): Promise<number | null>;
+  /** fetch JSON from the worker's REST endpoint */
+  rest<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+}
+
+export interface StartWorkerOptions {
+  /** a directory of the test's own; worker.json and connector files are written here */
+  dir: string;
+  /** worker keys; `listeners` is set to a free port unless given */
+  worker?: Record<string, string>;
+  connectors?: ConnectorFile[];
+  env?: NodeJS.ProcessEnv;
+  /** wait until the REST endpoint answers (default true) */
+  waitReady?: boolean;
+}
+
+/**
+ * Starts a real standalone worker process (`sluice standalone worker.json connector.json…`) from the sources,
+ * so tests can SIGKILL it. Ready when its REST endpoint answers.
+ */
+export async function startWorker(o: StartWorkerOptions): Promise<WorkerProcess> {
+  mkdirSync(o.dir, { recursive: true });
+  const port = await freePort();
+  const workerCfg = { listeners: `http://127.0.0.1:${port}`, 'log.format': 'json', ...o.worker };
+  const workerPath = join(o.dir, 'worker.json');
+  writeFileSync(workerPath, JSON.stringify(workerCfg, null, 2));
+  const connectorPaths = (o.connectors ?? []).map((c) => {
+    const p = join(o.dir, `connector-${c.name}.json`);
+    writeFileSync(p, JSON.stringify(c, null, 2));
+    return p;
+  });
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'runtime/cli.ts'), 'standalone', workerPath, ...connectorPaths], {
+    cwd: repoRoot,
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    logs += d.toString();
+    if (logs.length > 4_000_000) logs = logs.slice(-2_000_000);
+  });
+  proc.stdout?.on('data', (d: Buffer) => {
+    logs += d.toString();
+  });
+  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const rest = async <T>(path: string, init: { method?: string; body?: unknown } = {}) => {
+    const res = await fetch(url + path, {
+      method: init.method ?? 'GET',
+      headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+  const w: WorkerProcess = {
+    proc,
+    port,
+    url,
+    logs: () => logs,
+    exited,
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    rest,
+  };
+  if (o.waitReady !== false) {
+    const deadline = Date.now() + 60_000;
+    let exitCode: number | null | undefined;
+    void exited.then((c) => {
+      exitCode = c;
+    });
+    for (;;) {
+      if (exitCode !== undefined) throw new Error(`worker exited with ${exitCode} before it was ready:\n${logs.slice(-4000)}`);
+      try {
+        const r = await fetch(`${url}/connectors`);
+        if (r.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`worker not ready within 60 s:\n${logs.slice(-4000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return w;
+}
+
+/** Polls until fn returns a truthy value or the timeout passes. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
