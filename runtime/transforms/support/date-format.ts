@@ -8,7 +8,8 @@ type Token = { letter: string; count: number } | { literal: string };
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const LETTERS = 'yMdHhkKmsSaEDZXzGuw';
+// Y (week year) is read as the calendar year; they differ only in the days around New Year.
+const LETTERS = 'yYMdHhkKmsSaEDZXzGuw';
 
 export class DateFormat {
   private readonly tokens: Token[];
@@ -32,6 +33,7 @@ export class DateFormat {
           out += d.getUTCFullYear() > 0 ? 'AD' : 'BC';
           break;
         case 'y':
+        case 'Y':
         case 'u': {
           const y = d.getUTCFullYear();
           out += n === 2 ? pad(y % 100, 2) : pad(y, n);
@@ -112,6 +114,7 @@ export class DateFormat {
       const v = m[g++];
       switch (t.letter) {
         case 'y':
+        case 'Y':
         case 'u':
           year = t.count === 2 ? 2000 + Number(v) : Number(v);
           break;
@@ -199,6 +202,7 @@ function buildParser(tokens: Token[]): { re: RegExp; tokens: Token[] } {
         src += '([A-Za-z ]+)';
         break;
       case 'y':
+      case 'Y':
       case 'u':
         src += t.count === 2 ? '(\\d{2})' : '(\\d{1,9})';
         break;
