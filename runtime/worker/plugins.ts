@@ -2,12 +2,13 @@ import type { Plugin } from '../api/index.js';
 import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
+import { postgresSourcePlugin } from '../../connectors/postgres/index.js';
 import { transformPlugins } from '../transforms/index.js';
 import { PluginRegistry } from './registry.js';
 
 /** Every built-in plugin. A new connector, transform or converter adds itself to one of these lists. */
 const converters: Plugin[] = [jsonConverterPlugin, stringConverterPlugin, byteArrayConverterPlugin, simpleHeaderConverterPlugin];
-const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin];
+const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin, postgresSourcePlugin];
 const transforms: Plugin[] = [...transformPlugins];
 
 export function builtinRegistry(): PluginRegistry {

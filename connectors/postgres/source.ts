@@ -1,0 +1,111 @@
+import { Schemas } from '../../runtime/api/index.js';
+
+/** The version written into `source.version`. */
+export const CONNECTOR_VERSION = '0.1.0-sluice';
+
+/** Debezium 2.7's `io.debezium.connector.postgresql.Source`, field for field. */
+export const sourceSchema = Schemas.struct(
+  [
+    ['version', Schemas.string()],
+    ['connector', Schemas.string()],
+    ['name', Schemas.string()],
+    ['ts_ms', Schemas.int64()],
+    [
+      'snapshot',
+      Schemas.string(true, {
+        name: 'io.debezium.data.Enum',
+        version: 1,
+        parameters: { allowed: 'true,last,false,incremental' },
+        defaultValue: 'false',
+      }),
+    ],
+    ['db', Schemas.string()],
+    ['sequence', Schemas.string(true)],
+    ['ts_us', Schemas.int64(true)],
+    ['ts_ns', Schemas.int64(true)],
+    ['schema', Schemas.string()],
+    ['table', Schemas.string()],
+    ['txId', Schemas.int64(true)],
+    ['lsn', Schemas.int64(true)],
+    ['xmin', Schemas.int64(true)],
+  ],
+  false,
+  { name: 'io.debezium.connector.postgresql.Source' },
+);
+
+export const transactionBlockSchema = Schemas.struct(
+  [
+    ['id', Schemas.string()],
+    ['total_order', Schemas.int64()],
+    ['data_collection_order', Schemas.int64()],
+  ],
+  true,
+  { name: 'event.block', version: 1 },
+);
+
+export const heartbeatKeySchema = Schemas.struct([['serverName', Schemas.string()]], false, {
+  name: 'io.debezium.connector.common.ServerNameKey',
+});
+export const heartbeatValueSchema = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
+  name: 'io.debezium.connector.common.Heartbeat',
+});
+
+export const transactionKeySchema = Schemas.struct([['id', Schemas.string()]], false, {
+  name: 'io.debezium.connector.common.TransactionMetadataKey',
+});
+export const transactionValueSchema = Schemas.struct(
+  [
+    ['status', Schemas.string()],
+    ['id', Schemas.string()],
+    ['event_count', Schemas.int64(true)],
+    [
+      'data_collections',
+      Schemas.array(
+        Schemas.struct([
+          ['data_collection', Schemas.string()],
+          ['event_count', Schemas.int64()],
+        ]),
+        true,
+      ),
+    ],
+    ['ts_ms', Schemas.int64()],
+  ],
+  false,
+  { name: 'io.debezium.connector.common.TransactionMetadataValue' },
+);
+
+export interface SourceFields {
+  name: string;
+  db: string;
+  schema: string;
+  table: string;
+  /** commit time of the transaction, epoch microseconds */
+  tsUs: bigint;
+  snapshot: 'true' | 'last' | 'false';
+  txId: number | null;
+  lsn: number | null;
+  lastCommitLsn: number | null;
+}
+
+export function sourceValue(f: SourceFields): Record<string, unknown> {
+  const tsMs = f.tsUs / 1000n;
+  return {
+    version: CONNECTOR_VERSION,
+    connector: 'postgresql',
+    name: f.name,
+    ts_ms: Number(tsMs),
+    snapshot: f.snapshot,
+    db: f.db,
+    sequence: JSON.stringify([
+      f.lastCommitLsn === null ? null : String(f.lastCommitLsn),
+      f.lsn === null ? null : String(f.lsn),
+    ]),
+    ts_us: Number(f.tsUs),
+    ts_ns: f.tsUs * 1000n,
+    schema: f.schema,
+    table: f.table,
+    txId: f.txId,
+    lsn: f.lsn,
+    xmin: null,
+  };
+}

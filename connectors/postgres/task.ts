@@ -1,0 +1,777 @@
+import type pg from 'pg';
+import {
+  type ChangeRecord,
+  type Config,
+  ConnectError,
+  type ErrorContext,
+  type SourceOffset,
+  type SourcePartition,
+  type SourceTask,
+  type SourceTaskContext,
+} from '../../runtime/api/index.js';
+import { describeTable, listTables, quoteIdent, quoteLiteral, TypeCatalog } from './catalog.js';
+import { type PostgresSettings, readSettings, tableCaptured } from './config.js';
+import { clientConfig, connectClient } from './connection.js';
+import { explain } from './errors.js';
+import { formatLsn } from './lsn.js';
+import { PG_EPOCH_MICROS, type PgOutputMessage, parsePgOutput, type TupleValue, UNCHANGED_TOAST } from './pgoutput.js';
+import { ReplicationConnection } from './replication.js';
+import { Snapshotter } from './snapshot.js';
+import {
+  heartbeatKeySchema,
+  heartbeatValueSchema,
+  sourceValue,
+  transactionKeySchema,
+  transactionValueSchema,
+} from './source.js';
+import { TableModel } from './table.js';
+
+/** What the task stores per record; Debezium's names where the meaning is Debezium's. */
+export interface PgOffset {
+  /** LSN of the event's change (heartbeat: the server position it confirms) */
+  lsn: number;
+  /** everything up to here is delivered once this offset is committed: the flush LSN sent to the slot */
+  lsn_proc: number;
+  /** commit LSN of the event's transaction */
+  lsn_commit: number;
+  txId: number | null;
+  ts_usec: number;
+  snapshot?: boolean;
+  last_snapshot_record?: boolean;
+}
+
+interface OpenTx {
+  xid: number;
+  finalLsn: number;
+  commitUs: bigint;
+  id: string;
+  total: number;
+  perTable: Map<string, number>;
+}
+
+type InboxItem = { kind: 'data'; lsn: number; payload: Buffer } | { kind: 'keepalive'; walEnd: number };
+
+/** Inbox items held before the socket is paused; each is one WAL message, usually small. */
+const INBOX_LIMIT = 4096;
+
+export class PostgresSourceTask implements SourceTask {
+  private s!: PostgresSettings;
+  private ctx!: SourceTaskContext;
+  private partition!: SourcePartition;
+  private errorContext: ErrorContext = {};
+  private meta?: pg.Client;
+  private repl?: ReplicationConnection;
+  private readonly types = new TypeCatalog();
+  private readonly relations = new Map<number, TableModel | null>();
+
+  private readonly queue: ChangeRecord[] = [];
+  private readonly inbox: InboxItem[] = [];
+  private inboxHead = 0;
+  private pumping = false;
+  private wake?: () => void;
+  private failure?: ConnectError;
+  private stopped = false;
+  private streaming = false;
+  private timers: NodeJS.Timeout[] = [];
+
+  private tx?: OpenTx;
+  /** last change of the open transaction, released at the next change or, marked complete, at COMMIT */
+  private held?: { record: ChangeRecord; offset: PgOffset };
+  /** end LSN of the last transaction fully handed to the queue: the safe flush point */
+  private safeLsn = 0;
+  private lastCommitLsn: number | null = null;
+  private committedLsn = 0;
+  private lastHeartbeat = 0;
+  private heartbeatDue = false;
+  /** resume inside a partly delivered transaction: skip its changes up to this LSN */
+  private skip?: { commitLsn: number; lsn: number };
+
+  async start(config: Config, ctx: SourceTaskContext): Promise<void> {
+    this.s = readSettings(config);
+    this.ctx = ctx;
+    this.partition = { server: this.s.prefix };
+    this.errorContext = { connector: ctx.connector, task: ctx.taskId };
+    const s = this.s;
+    try {
+      this.meta = await connectClient(s, `sluice-${ctx.connector}-meta`);
+    } catch (err) {
+      throw explain(
+        err,
+        `cannot connect to PostgreSQL at ${s.host}:${s.port} as "${s.user}"`,
+        this.errorContext,
+        s.user,
+      );
+    }
+    this.meta.on('error', (err) => this.fail(explain(err, 'metadata connection failed', this.errorContext, s.user)));
+    await this.checkServer();
+    await this.types.load(this.meta);
+    const captured = await this.capturedTables();
+    await this.ensurePublication(captured);
+
+    const stored = (await ctx.offsets.offset(this.partition)) as PgOffset | null;
+    const slot = await this.slotInfo();
+    const snapshotDone = stored !== null && !(stored.snapshot === true && stored.last_snapshot_record !== true);
+    const mode = s.snapshotMode;
+    const needSnapshot =
+      mode === 'always' ||
+      ((mode === 'initial' || mode === 'initial_only') && !snapshotDone) ||
+      (mode === 'when_needed' && (!snapshotDone || !slot));
+    ctx.log.info({ snapshotMode: mode, needSnapshot, slotExists: !!slot, offset: stored }, 'postgres source starting');
+
+    this.repl = new ReplicationConnection(clientConfig(s, `sluice-${ctx.connector}`));
+    try {
+      await this.repl.connect();
+    } catch (err) {
+      throw explain(
+        err,
+        `cannot open a replication connection to ${s.host}:${s.port} as "${s.user}"`,
+        this.errorContext,
+        s.user,
+      );
+    }
+    this.repl.onError((err) => this.fail(explain(err, 'replication connection failed', this.errorContext, s.user)));
+
+    let startLsn = stored && snapshotDone ? stored.lsn_proc : 0;
+    let exported: string | null = null;
+    if (needSnapshot && (!slot || !snapshotDone || mode !== 'always')) {
+      // A fresh slot with an exported snapshot gives the exact handover; nothing of an old slot was delivered
+      // past an unfinished snapshot, so dropping it loses nothing.
+      if (slot) await this.dropSlot(true);
+      const created = await this.replCall(() => this.repl!.createSlot(s.slot, true), 'cannot create replication slot');
+      exported = created.snapshotName;
+      startLsn = created.consistentPoint;
+    } else if (!slot) {
+      if (snapshotDone && mode !== 'never' && mode !== 'no_data') {
+        ctx.log.warn(
+          { slot: s.slot },
+          'replication slot is gone although offsets exist: changes made while it was missing are lost; snapshot.mode=when_needed would take a new snapshot',
+        );
+      }
+      const created = await this.replCall(() => this.repl!.createSlot(s.slot, false), 'cannot create replication slot');
+      if (!stored || !snapshotDone) startLsn = created.consistentPoint;
+    }
+    if (stored && snapshotDone && !needSnapshot && stored.lsn_proc < stored.lsn_commit) {
+      this.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn };
+    }
+    this.safeLsn = startLsn;
+    this.committedLsn = stored?.lsn_proc ?? 0;
+
+    const snapshotTables = needSnapshot
+      ? captured.filter(
+          (t) => s.snapshotInclude.length === 0 || s.snapshotInclude.some((r) => r.test(`${t.schema}.${t.table}`)),
+        )
+      : [];
+    void this.run(needSnapshot, snapshotTables, exported, startLsn).catch((err) => this.fail(err));
+  }
+
+  private async run(
+    needSnapshot: boolean,
+    tables: Array<{ schema: string; table: string }>,
+    exported: string | null,
+    startLsn: number,
+  ): Promise<void> {
+    if (needSnapshot) {
+      const snap = new Snapshotter(this.s, this.types, this.ctx, this.partition, {
+        push: (r) => this.push(r),
+        room: () => this.waitForRoom(),
+        stopped: () => this.stopped,
+      });
+      await snap.run(tables, exported, startLsn);
+      if (this.stopped) return;
+      if (this.s.snapshotMode === 'initial_only') {
+        this.ctx.log.info('snapshot.mode=initial_only: snapshot complete, not streaming');
+        await this.repl?.close();
+        return;
+      }
+    } else if (this.s.snapshotMode === 'initial_only') {
+      this.ctx.log.info('snapshot.mode=initial_only and the snapshot is complete: nothing to do');
+      await this.repl?.close();
+      return;
+    }
+    await this.stream(startLsn);
+  }
+
+  private async stream(startLsn: number): Promise<void> {
+    const repl = this.repl!;
+    this.ctx.log.info({ slot: this.s.slot, from: formatLsn(startLsn) }, 'streaming changes');
+    const { done } = await repl.start(this.s.slot, startLsn, this.s.publication, {
+      onData: (lsn, payload) => {
+        this.inbox.push({ kind: 'data', lsn, payload });
+        this.pump();
+      },
+      onKeepalive: (walEnd, reply) => {
+        if (reply) repl.sendStatus(this.committedLsn);
+        this.inbox.push({ kind: 'keepalive', walEnd });
+        this.pump();
+      },
+    });
+    this.streaming = true;
+    repl.onEnd(() => {
+      if (!this.stopped)
+        this.fail(
+          new ConnectError('replication connection closed by the server', {
+            retriable: true,
+            context: this.errorContext,
+          }),
+        );
+    });
+    if (this.committedLsn > 0) repl.sendStatus(this.committedLsn);
+    this.timers.push(setInterval(() => this.streaming && repl.sendStatus(this.committedLsn), this.s.statusIntervalMs));
+    if (this.s.heartbeatMs > 0) this.timers.push(setInterval(() => void this.heartbeatTick(), this.s.heartbeatMs));
+    try {
+      await done;
+      if (!this.stopped) throw new ConnectError('replication stream ended unexpectedly', { retriable: true });
+    } catch (err) {
+      if (!this.stopped)
+        throw explain(err, `streaming from slot "${this.s.slot}" failed`, this.errorContext, this.s.user);
+    }
+  }
+
+  /** Heartbeat: ask the server where it is (it answers with a keepalive), run the action query. */
+  private async heartbeatTick(): Promise<void> {
+    if (this.stopped || !this.streaming) return;
+    this.heartbeatDue = true;
+    if (this.s.heartbeatQuery) {
+      try {
+        await this.meta!.query(this.s.heartbeatQuery);
+      } catch (err) {
+        this.fail(explain(err, `heartbeat.action.query failed`, this.errorContext, this.s.user));
+        return;
+      }
+    }
+    this.repl?.sendStatus(this.committedLsn, true);
+  }
+
+  private pump(): void {
+    if (this.pumping || this.failure) return;
+    this.pumping = true;
+    void this.drainInbox()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.pumping = false;
+        this.flowControl();
+        if (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && !this.failure) this.pump();
+      });
+  }
+
+  private async drainInbox(): Promise<void> {
+    while (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && !this.stopped) {
+      const item = this.inbox[this.inboxHead++];
+      if (this.inboxHead > 1024 && this.inboxHead * 2 > this.inbox.length) {
+        this.inbox.splice(0, this.inboxHead);
+        this.inboxHead = 0;
+      }
+      if (item.kind === 'keepalive') this.onKeepalive(item.walEnd);
+      else {
+        const pending = this.handle(item.lsn, parsePgOutput(item.payload));
+        if (pending) await pending;
+      }
+    }
+  }
+
+  private flowControl(): void {
+    const backlog = this.inbox.length - this.inboxHead;
+    if (backlog > INBOX_LIMIT || this.queue.length >= this.s.maxQueue) this.repl?.pause();
+    else if (backlog < INBOX_LIMIT / 2) this.repl?.resume();
+  }
+
+  private onKeepalive(walEnd: number): void {
+    if (!this.heartbeatDue || this.tx || this.held) return;
+    this.heartbeatDue = false;
+    // All data before this keepalive is already queued and no transaction is open: confirming walEnd loses
+    // nothing, and lets the slot move over WAL of tables we do not capture.
+    const lsn = Math.max(walEnd, this.safeLsn);
+    this.safeLsn = lsn;
+    this.lastHeartbeat = Date.now();
+    const offset: PgOffset = { lsn, lsn_proc: lsn, lsn_commit: lsn, txId: null, ts_usec: this.lastHeartbeat * 1000 };
+    this.push({
+      topic: this.s.heartbeatTopic,
+      keySchema: heartbeatKeySchema,
+      key: { serverName: this.s.prefix },
+      valueSchema: heartbeatValueSchema,
+      value: { ts_ms: this.lastHeartbeat },
+      headers: [],
+      timestamp: this.lastHeartbeat,
+      sourcePartition: this.partition,
+      sourceOffset: offset as unknown as SourceOffset,
+    });
+  }
+
+  /** Handles one pgoutput message; returns a promise only when it must wait (catalog lookups). */
+  private handle(lsn: number, m: PgOutputMessage): Promise<void> | undefined {
+    switch (m.tag) {
+      case 'begin': {
+        const id = `${m.xid}:${m.finalLsn}`;
+        this.tx = {
+          xid: m.xid,
+          finalLsn: m.finalLsn,
+          commitUs: m.commitTime + PG_EPOCH_MICROS,
+          id,
+          total: 0,
+          perTable: new Map(),
+        };
+        if (this.s.transactionMetadata && !this.skipping(lsn)) this.pushTxMarker('BEGIN', lsn);
+        return undefined;
+      }
+      case 'commit':
+        return this.onCommit(m.commitLsn, m.endLsn);
+      case 'relation':
+        return this.onRelation(m);
+      case 'insert':
+        this.onChange(lsn, m.relationId, 'c', undefined, m.newTuple);
+        return undefined;
+      case 'update':
+        this.onChange(lsn, m.relationId, 'u', m.oldTuple ?? m.keyTuple, m.newTuple, m.keyTuple !== undefined);
+        return undefined;
+      case 'delete':
+        this.onChange(lsn, m.relationId, 'd', m.oldTuple ?? m.keyTuple, undefined);
+        return undefined;
+      case 'truncate':
+        for (const rel of m.relationIds) this.onTruncate(lsn, rel);
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private skipping(lsn: number): boolean {
+    if (!this.skip || !this.tx) return false;
+    if (this.tx.finalLsn !== this.skip.commitLsn) return false;
+    return lsn <= this.skip.lsn;
+  }
+
+  private async onRelation(m: Extract<PgOutputMessage, { tag: 'relation' }>): Promise<void> {
+    if (!tableCaptured(this.s, m.schema, m.table)) {
+      this.relations.set(m.relationId, null);
+      return;
+    }
+    if (m.columns.some((c) => !this.types.has(c.typeOid))) await this.types.load(this.meta!);
+    const catalog = await describeTable(this.meta!, m.schema, m.table);
+    this.relations.set(m.relationId, new TableModel(m.schema, m.table, m.columns, catalog, this.s, this.types));
+  }
+
+  private decodeRow(
+    model: TableModel,
+    tuple: readonly TupleValue[] | undefined,
+    fallback?: readonly unknown[],
+  ): unknown[] | undefined {
+    if (!tuple) return undefined;
+    const out: unknown[] = new Array(model.columns.length);
+    for (let i = 0; i < model.columns.length; i++) {
+      const col = model.columns[i];
+      const v = tuple[i];
+      if (v === null || v === undefined) out[i] = null;
+      else if (v === UNCHANGED_TOAST) out[i] = fallback ? fallback[i] : col.codec.placeholder(this.s.placeholder);
+      else {
+        try {
+          out[i] = col.codec.decode(v as string);
+        } catch (err) {
+          throw new ConnectError(
+            `cannot decode column ${col.name} (type oid ${col.typeOid}) value ${JSON.stringify(v)}: ${(err as Error).message}`,
+            {
+              context: { ...this.errorContext, table: model.id },
+              cause: err,
+            },
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  private onChange(
+    lsn: number,
+    relationId: number,
+    op: 'c' | 'u' | 'd',
+    oldTuple: TupleValue[] | undefined,
+    newTuple: TupleValue[] | undefined,
+    keyChanged = false,
+  ): void {
+    const model = this.relations.get(relationId);
+    if (!model || !this.tx || this.skipping(lsn)) return;
+    const before = this.decodeRow(model, oldTuple);
+    // With REPLICA IDENTITY FULL the old row holds the real value of an unchanged TOASTed column.
+    const after = this.decodeRow(model, newTuple, keyChanged ? undefined : before);
+    if (op === 'u' && before && model.keySchema) {
+      const oldKey = model.keyOf(before);
+      if (JSON.stringify(oldKey, jsonSafe) !== JSON.stringify(model.keyOf(after), jsonSafe)) {
+        // Debezium turns a primary key change into a delete of the old key (plus tombstone) and a create.
+        this.emitChange(lsn, model, 'd', before, undefined);
+        this.emitChange(lsn, model, 'c', undefined, after);
+        return;
+      }
+    }
+    // An update's old row comes only with REPLICA IDENTITY FULL; the key-only image of a key change is not a
+    // before image. Without it `before` is null, as in Debezium.
+    this.emitChange(lsn, model, op, op === 'u' && keyChanged ? undefined : before, after);
+  }
+
+  private emitChange(
+    lsn: number,
+    model: TableModel,
+    op: 'c' | 'u' | 'd',
+    before: unknown[] | undefined,
+    after: unknown[] | undefined,
+  ): void {
+    if (this.s.skipped.has(op)) return;
+    const key = model.keyOf(after ?? before);
+    const value = this.envelope(model, op, lsn, model.valueOf(before), model.valueOf(after));
+    this.release(lsn, {
+      topic: model.topic,
+      keySchema: model.keySchema,
+      key,
+      valueSchema: model.envelopeSchema,
+      value,
+    });
+    if (op === 'd' && this.s.tombstones && key !== null) {
+      this.release(lsn, {
+        topic: model.topic,
+        keySchema: model.keySchema,
+        key,
+        valueSchema: model.envelopeSchema,
+        value: null,
+      });
+    }
+  }
+
+  private onTruncate(lsn: number, relationId: number): void {
+    const model = this.relations.get(relationId);
+    if (!model || !this.tx || this.s.skipped.has('t') || this.skipping(lsn)) return;
+    const value = this.envelope(model, 't', lsn, null, null);
+    this.release(lsn, {
+      topic: model.topic,
+      keySchema: undefined,
+      key: null,
+      valueSchema: model.envelopeSchema,
+      value,
+    });
+  }
+
+  private envelope(
+    model: TableModel,
+    op: string,
+    lsn: number,
+    before: unknown,
+    after: unknown,
+  ): Record<string, unknown> {
+    const tx = this.tx!;
+    let transaction: Record<string, unknown> | null = null;
+    if (this.s.transactionMetadata) {
+      tx.total++;
+      const n = (tx.perTable.get(model.id) ?? 0) + 1;
+      tx.perTable.set(model.id, n);
+      transaction = { id: tx.id, total_order: tx.total, data_collection_order: n };
+    }
+    const nowUs = BigInt(Date.now()) * 1000n;
+    return {
+      before,
+      after,
+      source: sourceValue({
+        name: this.s.prefix,
+        db: this.s.database,
+        schema: model.schema,
+        table: model.table,
+        tsUs: tx.commitUs,
+        snapshot: 'false',
+        txId: tx.xid,
+        lsn,
+        lastCommitLsn: this.lastCommitLsn,
+      }),
+      transaction,
+      op,
+      ts_ms: Number(nowUs / 1000n),
+      ts_us: Number(nowUs),
+      ts_ns: nowUs * 1000n,
+    };
+  }
+
+  /** Queues the held change and holds this one: the last change of a transaction must learn it is the last. */
+  private release(lsn: number, r: Omit<ChangeRecord, 'headers' | 'sourcePartition' | 'sourceOffset'>): void {
+    const tx = this.tx!;
+    const offset: PgOffset = {
+      lsn,
+      lsn_proc: this.safeLsn,
+      lsn_commit: tx.finalLsn,
+      txId: tx.xid,
+      ts_usec: Number(tx.commitUs),
+    };
+    const record: ChangeRecord = {
+      ...r,
+      headers: [],
+      timestamp: Number(tx.commitUs / 1000n),
+      sourcePartition: this.partition,
+      sourceOffset: offset as unknown as SourceOffset,
+    };
+    if (this.held) this.push(this.held.record);
+    this.held = { record, offset };
+  }
+
+  private onCommit(commitLsn: number, endLsn: number): undefined {
+    const tx = this.tx;
+    if (this.held) {
+      const offset = { ...this.held.offset, lsn_proc: endLsn };
+      this.push({ ...this.held.record, sourceOffset: offset as unknown as SourceOffset });
+      this.held = undefined;
+    }
+    this.safeLsn = endLsn;
+    if (tx && this.s.transactionMetadata && !(this.skip && this.skip.commitLsn === tx.finalLsn && tx.total === 0)) {
+      this.pushTxMarker('END', endLsn);
+    }
+    if (this.skip && tx && tx.finalLsn >= this.skip.commitLsn) this.skip = undefined;
+    this.lastCommitLsn = commitLsn;
+    this.tx = undefined;
+    return undefined;
+  }
+
+  private pushTxMarker(status: 'BEGIN' | 'END', lsn: number): void {
+    const tx = this.tx!;
+    const end = status === 'END';
+    const offset: PgOffset = {
+      lsn,
+      lsn_proc: end ? lsn : this.safeLsn,
+      lsn_commit: tx.finalLsn,
+      txId: tx.xid,
+      ts_usec: Number(tx.commitUs),
+    };
+    this.push({
+      topic: this.s.transactionTopic,
+      keySchema: transactionKeySchema,
+      key: { id: tx.id },
+      valueSchema: transactionValueSchema,
+      value: {
+        status,
+        id: tx.id,
+        event_count: end ? tx.total : null,
+        data_collections: end
+          ? [...tx.perTable].map(([data_collection, event_count]) => ({ data_collection, event_count }))
+          : null,
+        ts_ms: Number(tx.commitUs / 1000n),
+      },
+      headers: [],
+      timestamp: Number(tx.commitUs / 1000n),
+      sourcePartition: this.partition,
+      sourceOffset: offset as unknown as SourceOffset,
+    });
+  }
+
+  private push(record: ChangeRecord): void {
+    this.queue.push(record);
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Resolves when the queue has room (the snapshot reader waits here). */
+  private async waitForRoom(): Promise<void> {
+    while (this.queue.length >= this.s.maxQueue && !this.stopped && !this.failure) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure || this.stopped) return;
+    this.failure =
+      err instanceof ConnectError ? err : explain(err, 'postgres source failed', this.errorContext, this.s?.user);
+    this.ctx?.log.error({ err: this.failure.message }, 'postgres source failed');
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  async poll(): Promise<ChangeRecord[] | null> {
+    if (this.failure) throw this.failure;
+    if (this.queue.length === 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 500);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        this.ctx.signal.addEventListener('abort', () => this.wake?.(), { once: true });
+      });
+    }
+    if (this.failure) throw this.failure;
+    if (this.queue.length === 0) return null;
+    const batch = this.queue.splice(0, this.s.maxBatch);
+    if (this.queue.length < this.s.maxQueue) {
+      this.flowControl();
+      this.pump();
+    }
+    return batch;
+  }
+
+  async commit(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void> {
+    for (const { partition, offset } of committed.values()) {
+      if (partition.server !== this.s.prefix) continue;
+      const lsn = (offset as unknown as PgOffset).lsn_proc;
+      if (typeof lsn === 'number' && lsn > this.committedLsn) {
+        this.committedLsn = lsn;
+        // Never before START_REPLICATION: the idle connection may still hold the exported snapshot.
+        if (this.streaming) this.repl?.sendStatus(lsn);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.wake?.();
+    if (this.streaming && this.committedLsn > 0) {
+      try {
+        this.repl?.sendStatus(this.committedLsn);
+      } catch {
+        // the connection may already be gone
+      }
+    }
+    await this.repl?.close();
+    if (this.s?.dropSlotOnStop && this.meta) {
+      try {
+        await this.dropSlot(false);
+      } catch (err) {
+        this.ctx.log.warn({ err: (err as Error).message }, 'slot.drop.on.stop: could not drop the slot');
+      }
+    }
+    await this.meta?.end().catch(() => undefined);
+  }
+
+  // ---- setup helpers ----
+
+  private async checkServer(): Promise<void> {
+    const rows = (
+      await this.meta!.query(
+        "SELECT current_setting('wal_level') AS wal_level, current_setting('server_version_num') AS v",
+      )
+    ).rows;
+    if (rows[0].wal_level !== 'logical') {
+      throw new ConnectError(
+        `PostgreSQL wal_level is "${rows[0].wal_level}", logical decoding needs "logical". Fix: ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL.`,
+        { context: this.errorContext },
+      );
+    }
+    if (Number(rows[0].v) < 100000)
+      throw new ConnectError('PostgreSQL 10 or newer is needed for pgoutput', { context: this.errorContext });
+  }
+
+  private async capturedTables(): Promise<Array<{ schema: string; table: string }>> {
+    const all = await listTables(this.meta!);
+    const tables = all.filter((t) => tableCaptured(this.s, t.schema, t.table));
+    const needsIdentity = !(this.s.skipped.has('u') && this.s.skipped.has('d'));
+    if (needsIdentity && tables.length) {
+      const res = await this.meta!.query(
+        `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE (n.nspname, c.relname) IN (${tables.map((t) => `(${quoteLiteral(t.schema)}, ${quoteLiteral(t.table)})`).join(', ')})
+           AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+                OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))`,
+      );
+      if (res.rows.length) {
+        const names = res.rows.map((r) => `${r.nspname}.${r.relname}`);
+        throw new ConnectError(
+          `table${names.length > 1 ? 's' : ''} ${names.join(', ')} ha${names.length > 1 ? 've' : 's'} no replica identity (no primary key, or REPLICA IDENTITY NOTHING): PostgreSQL cannot publish their updates and deletes, and rejects them once the table is in the publication. Fix: add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL, or leave the table out with table.exclude.list.`,
+          { context: { ...this.errorContext, table: names[0] } },
+        );
+      }
+    }
+    return tables;
+  }
+
+  private async ensurePublication(tables: Array<{ schema: string; table: string }>): Promise<void> {
+    const s = this.s;
+    const name = quoteIdent(s.publication);
+    const exists =
+      (await this.meta!.query('SELECT puballtables FROM pg_publication WHERE pubname = $1', [s.publication])).rows
+        .length > 0;
+    const list = tables.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`).join(', ');
+    try {
+      switch (s.autocreate) {
+        case 'disabled':
+          if (!exists) {
+            throw new ConnectError(
+              `publication "${s.publication}" does not exist and publication.autocreate.mode is disabled. Fix: CREATE PUBLICATION ${name} FOR TABLE <tables> (as a user who owns them), or set publication.autocreate.mode to filtered or all_tables.`,
+              { context: this.errorContext },
+            );
+          }
+          return;
+        case 'all_tables':
+          if (!exists) await this.meta!.query(`CREATE PUBLICATION ${name} FOR ALL TABLES`);
+          return;
+        case 'no_tables':
+          if (!exists) await this.meta!.query(`CREATE PUBLICATION ${name}`);
+          return;
+        case 'filtered':
+          if (!tables.length) {
+            throw new ConnectError(
+              'publication.autocreate.mode=filtered but the filters match no table. Fix: check table.include.list / schema.include.list.',
+              { context: this.errorContext },
+            );
+          }
+          if (!exists) await this.meta!.query(`CREATE PUBLICATION ${name} FOR TABLE ${list}`);
+          else await this.meta!.query(`ALTER PUBLICATION ${name} SET TABLE ${list}`);
+          return;
+      }
+    } catch (err) {
+      if (err instanceof ConnectError) throw err;
+      const e = err as { code?: string; message?: string };
+      if (e.code === '42501') {
+        throw new ConnectError(
+          `cannot create or change publication "${s.publication}": ${e.message}. Fix: create it as a superuser or table owner (CREATE PUBLICATION ${name} FOR TABLE …) and set publication.autocreate.mode=disabled, or grant the rights.`,
+          { context: this.errorContext, cause: err },
+        );
+      }
+      throw explain(err, `cannot prepare publication "${s.publication}"`, this.errorContext, s.user);
+    }
+  }
+
+  private async slotInfo(): Promise<{ plugin: string; active: boolean; database: string } | undefined> {
+    const rows = (
+      await this.meta!.query('SELECT plugin, active, database FROM pg_replication_slots WHERE slot_name = $1', [
+        this.s.slot,
+      ])
+    ).rows;
+    if (!rows.length) return undefined;
+    const r = rows[0];
+    if (r.plugin !== 'pgoutput' || r.database !== this.s.database) {
+      throw new ConnectError(
+        `replication slot "${this.s.slot}" exists for plugin ${r.plugin} on database ${r.database}, not pgoutput on ${this.s.database}. Fix: choose another slot.name, or drop that slot if it is unused.`,
+        { context: this.errorContext },
+      );
+    }
+    return { plugin: r.plugin, active: r.active, database: r.database };
+  }
+
+  private async dropSlot(failIfActive: boolean): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await this.meta!.query(
+          'SELECT pg_drop_replication_slot($1) WHERE EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)',
+          [this.s.slot],
+        );
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        // Our own walsender may take a moment to exit after the connection closes.
+        if (code === '55006' && Date.now() < deadline && !failIfActive) {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        throw explain(err, `cannot drop replication slot "${this.s.slot}"`, this.errorContext, this.s.user);
+      }
+    }
+  }
+
+  private async replCall<T>(fn: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw explain(err, what, this.errorContext, this.s.user);
+    }
+  }
+}
+
+function jsonSafe(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Buffer.isBuffer(v)) return v.toString('hex');
+  if (v && typeof v === 'object' && 'unscaled' in v) return String(v);
+  return v;
+}

@@ -1,0 +1,170 @@
+/**
+ * PostgreSQL's text forms of dates and times (DateStyle ISO, TimeZone UTC, IntervalStyle iso_8601, which the
+ * connector sets on its sessions) turned into Debezium's numbers and strings, with integer arithmetic only so
+ * that no microsecond is lost.
+ */
+
+const MICROS_PER_DAY = 86_400_000_000n;
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 1 BC = year 0). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (month + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+/** Sentinels Debezium uses for PostgreSQL's infinite dates and timestamps. */
+export const INFINITY = {
+  dateDays: 2147483647,
+  negDateDays: -2147483648,
+  micros: 9223372036854775807n,
+  negMicros: -9223372036854775808n,
+} as const;
+
+/** `2024-02-29` or `0044-03-15 BC` → days since the epoch; infinities map to int32 bounds. */
+export function parseDate(text: string): number {
+  if (text === 'infinity') return INFINITY.dateDays;
+  if (text === '-infinity') return INFINITY.negDateDays;
+  const m = /^(\d+)-(\d{2})-(\d{2})( BC)?$/.exec(text);
+  if (!m) throw new SyntaxError(`not a date: ${text}`);
+  const year = m[4] ? 1 - Number(m[1]) : Number(m[1]);
+  return daysFromCivil(year, Number(m[2]), Number(m[3]));
+}
+
+/** `13:45:07.123456` → microseconds of the day (24:00:00 is allowed by PostgreSQL). */
+export function parseTimeMicros(text: string): bigint {
+  const m = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/.exec(text);
+  if (!m) throw new SyntaxError(`not a time: ${text}`);
+  const frac = BigInt((m[4] ?? '').padEnd(6, '0'));
+  return ((BigInt(m[1]) * 60n + BigInt(m[2])) * 60n + BigInt(m[3])) * 1_000_000n + frac;
+}
+
+/** `2024-01-02 03:04:05.123456[+hh[:mm[:ss]]][ BC]` → epoch microseconds (UTC when an offset is given). */
+export function parseTimestampMicros(text: string): bigint {
+  if (text === 'infinity') return INFINITY.micros;
+  if (text === '-infinity') return INFINITY.negMicros;
+  const m = /^(\d+)-(\d{2})-(\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)([+-]\d{2}(?::\d{2}){0,2})?( BC)?$/.exec(text);
+  if (!m) throw new SyntaxError(`not a timestamp: ${text}`);
+  const year = m[6] ? 1 - Number(m[1]) : Number(m[1]);
+  const days = BigInt(daysFromCivil(year, Number(m[2]), Number(m[3])));
+  let micros = days * MICROS_PER_DAY + parseTimeMicros(m[4]);
+  if (m[5]) micros -= BigInt(offsetSeconds(m[5])) * 1_000_000n;
+  return micros;
+}
+
+function offsetSeconds(text: string): number {
+  const sign = text.startsWith('-') ? -1 : 1;
+  const [h, mi = '0', s = '0'] = text.slice(1).split(':');
+  return sign * (Number(h) * 3600 + Number(mi) * 60 + Number(s));
+}
+
+function fraction(micros: bigint): string {
+  if (micros === 0n) return '';
+  return `.${micros.toString().padStart(6, '0').replace(/0+$/, '')}`;
+}
+
+function pad(n: number | bigint, width: number): string {
+  return n.toString().padStart(width, '0');
+}
+
+/**
+ * timestamptz → Debezium's ZonedTimestamp: ISO-8601 in UTC, fraction without trailing zeros (Java's
+ * ISO_OFFSET_DATE_TIME), `infinity` / `-infinity` kept as words.
+ */
+export function zonedTimestamp(text: string): string {
+  if (text === 'infinity' || text === '-infinity') return text;
+  const micros = parseTimestampMicros(text);
+  let days = micros / MICROS_PER_DAY;
+  let rest = micros % MICROS_PER_DAY;
+  if (rest < 0n) {
+    rest += MICROS_PER_DAY;
+    days -= 1n;
+  }
+  const [y, mo, d] = civilFromDays(Number(days));
+  const secs = rest / 1_000_000n;
+  const year = y >= 0 && y <= 9999 ? pad(y, 4) : y > 9999 ? `+${y}` : `-${pad(-y, 4)}`;
+  return `${year}-${pad(mo, 2)}-${pad(d, 2)}T${timeOfDay(secs)}${fraction(rest % 1_000_000n)}Z`;
+}
+
+function timeOfDay(secs: bigint): string {
+  return `${pad(secs / 3600n, 2)}:${pad((secs / 60n) % 60n, 2)}:${pad(secs % 60n, 2)}`;
+}
+
+/** timetz → Debezium's ZonedTime: the time moved to UTC, e.g. `08:15:12.5Z`. */
+export function zonedTime(text: string): string {
+  const m = /^(\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)([+-]\d{2}(?::\d{2}){0,2})$/.exec(text);
+  if (!m) throw new SyntaxError(`not a time with time zone: ${text}`);
+  let micros = parseTimeMicros(m[1]) - BigInt(offsetSeconds(m[2])) * 1_000_000n;
+  micros = ((micros % MICROS_PER_DAY) + MICROS_PER_DAY) % MICROS_PER_DAY;
+  return `${timeOfDay(micros / 1_000_000n)}${fraction(micros % 1_000_000n)}Z`;
+}
+
+export interface IntervalParts {
+  years: number;
+  months: number;
+  days: number;
+  hours: number;
+  minutes: number;
+  /** whole and fractional seconds as microseconds */
+  micros: bigint;
+}
+
+/** IntervalStyle iso_8601: `P1Y2M3DT4H5M6.789S`, components may be negative, `PT0S` for zero. */
+export function parseInterval(text: string): IntervalParts {
+  const m = /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?\d+(?:\.\d+)?)S)?)?$/.exec(
+    text,
+  );
+  if (!m) throw new SyntaxError(`not an ISO-8601 interval: ${text}`);
+  let micros = 0n;
+  if (m[6]) {
+    const negative = m[6].startsWith('-');
+    const [whole, frac = ''] = m[6].replace('-', '').split('.');
+    micros = BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, '0').slice(0, 6));
+    if (negative) micros = -micros;
+  }
+  return {
+    years: Number(m[1] ?? 0),
+    months: Number(m[2] ?? 0),
+    days: Number(m[3] ?? 0),
+    hours: Number(m[4] ?? 0),
+    minutes: Number(m[5] ?? 0),
+    micros,
+  };
+}
+
+/**
+ * Debezium's MicroDuration: a month counts as 365.25 / 12 days (its DAYS_PER_MONTH_AVG), computed in double as
+ * Debezium does, then truncated to a long.
+ */
+export function intervalMicros(text: string): bigint {
+  const p = parseInterval(text);
+  const days = (p.years * 12 + p.months) * (365.25 / 12) + p.days;
+  const wholeSeconds = ((days * 24 + p.hours) * 60 + p.minutes) * 60;
+  // The month part is the only inexact one; keep the seconds' microseconds exact by adding them as integers.
+  return BigInt(Math.trunc(wholeSeconds * 1e6)) + p.micros;
+}
+
+/** Debezium's `interval.handling.mode=string` form: every component written, e.g. `P1Y2M3DT4H5M6.78S`. */
+export function intervalIso(text: string): string {
+  const p = parseInterval(text);
+  const negative = p.micros < 0n;
+  const abs = negative ? -p.micros : p.micros;
+  const secs = `${negative ? '-' : ''}${abs / 1_000_000n}${fraction(abs % 1_000_000n)}`;
+  return `P${p.years}Y${p.months}M${p.days}DT${p.hours}H${p.minutes}M${secs}S`;
+}

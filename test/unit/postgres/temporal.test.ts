@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import {
+  daysFromCivil,
+  intervalIso,
+  intervalMicros,
+  parseDate,
+  parseTimeMicros,
+  parseTimestampMicros,
+  zonedTime,
+  zonedTimestamp,
+} from '../../../connectors/postgres/temporal.js';
+
+describe('PostgreSQL text dates and times', () => {
+  it('counts days from the epoch, including BC and far years', () => {
+    expect(daysFromCivil(1970, 1, 1)).toBe(0);
+    expect(parseDate('2024-02-29')).toBe(19782);
+    expect(parseDate('1969-12-31')).toBe(-1);
+    expect(parseDate('0001-01-01')).toBe(-719162);
+    expect(parseDate('0001-12-31 BC')).toBe(-719163);
+    expect(parseDate('infinity')).toBe(2147483647);
+    expect(parseDate('-infinity')).toBe(-2147483648);
+  });
+
+  it('keeps microseconds of times and timestamps exactly', () => {
+    expect(parseTimeMicros('13:45:07.123456')).toBe(49507123456n);
+    expect(parseTimeMicros('24:00:00')).toBe(86400000000n);
+    expect(parseTimestampMicros('2024-01-02 03:04:05.123456')).toBe(1704164645123456n);
+    expect(parseTimestampMicros('1969-12-31 23:59:59.999999')).toBe(-1n);
+    expect(parseTimestampMicros('2024-01-02 05:04:05.5+02')).toBe(1704164645500000n);
+    expect(parseTimestampMicros('infinity')).toBe(9223372036854775807n);
+    expect(parseTimestampMicros('-infinity')).toBe(-9223372036854775808n);
+  });
+
+  it('writes zoned values in UTC with trimmed fractions, as Java ISO formatters do', () => {
+    expect(zonedTimestamp('2024-01-02 03:04:05.123450+00')).toBe('2024-01-02T03:04:05.12345Z');
+    expect(zonedTimestamp('2024-01-02 03:04:05+05:30')).toBe('2024-01-01T21:34:05Z');
+    expect(zonedTimestamp('1960-06-01 00:00:00.000001+00')).toBe('1960-06-01T00:00:00.000001Z');
+    expect(zonedTimestamp('infinity')).toBe('infinity');
+    expect(zonedTime('13:45:07.5+02')).toBe('11:45:07.5Z');
+    expect(zonedTime('01:00:00-03')).toBe('04:00:00Z');
+    expect(zonedTime('01:00:00+03')).toBe('22:00:00Z');
+  });
+
+  it('maps intervals to MicroDuration with 30.4375-day months, and to ISO strings', () => {
+    expect(intervalMicros('PT1.000001S')).toBe(1000001n);
+    expect(intervalMicros('P1DT-1H')).toBe(82800000000n);
+    expect(intervalMicros('P1M')).toBe(2629800000000n);
+    expect(intervalMicros('P1Y2M3DT4H5M6.789S')).toBe(
+      BigInt(Math.trunc(((14 * 30.4375 + 3) * 24 * 3600 + 4 * 3600 + 5 * 60) * 1e6)) + 6789000n,
+    );
+    expect(intervalMicros('PT-0.5S')).toBe(-500000n);
+    expect(intervalIso('P1Y2M3DT4H5M6.78S')).toBe('P1Y2M3DT4H5M6.78S');
+    expect(intervalIso('PT0S')).toBe('P0Y0M0DT0H0M0S');
+  });
+});
