@@ -1,4 +1,11 @@
-import { type ChangeRecord, ConfigError, type ConfigIssue, ConnectError, type Predicate, type Transform } from '../api/index.js';
+import {
+  type ChangeRecord,
+  ConfigError,
+  type ConfigIssue,
+  ConnectError,
+  type Predicate,
+  type Transform,
+} from '../api/index.js';
 import { parseConfig } from '../config/parse.js';
 import type { PluginRegistry } from '../worker/registry.js';
 
@@ -49,7 +56,10 @@ export function buildChain(
     seenPredicates.add(alias);
     const type = raw[`${prefix}type`];
     if (!type) {
-      issues.push({ key: `${prefix}type`, message: `Missing required configuration "${prefix}type" which has no default value.` });
+      issues.push({
+        key: `${prefix}type`,
+        message: `Missing required configuration "${prefix}type" which has no default value.`,
+      });
       continue;
     }
     const plugin = registry.find('predicate', type);
@@ -80,7 +90,10 @@ export function buildChain(
     seen.add(alias);
     const type = raw[`${prefix}type`];
     if (!type) {
-      issues.push({ key: `${prefix}type`, message: `Missing required configuration "${prefix}type" which has no default value.` });
+      issues.push({
+        key: `${prefix}type`,
+        message: `Missing required configuration "${prefix}type" which has no default value.`,
+      });
       continue;
     }
     const plugin = registry.find('transform', type);
@@ -93,7 +106,10 @@ export function buildChain(
     if (predicateAlias) {
       predicate = predicates.get(predicateAlias);
       if (!predicate && !listOf(raw.predicates).includes(predicateAlias)) {
-        issues.push({ key: `${prefix}predicate`, message: `Predicate ${predicateAlias} is not listed in "predicates"` });
+        issues.push({
+          key: `${prefix}predicate`,
+          message: `Predicate ${predicateAlias} is not listed in "predicates"`,
+        });
       }
     }
     const negateText = (raw[`${prefix}negate`] ?? 'false').trim().toLowerCase();

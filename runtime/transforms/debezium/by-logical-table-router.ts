@@ -15,17 +15,50 @@ export const byLogicalTableRouter = debeziumTransform(
   {
     doc: 'Reroutes change events of several physical tables (e.g. shards) to one logical topic, adding the physical table to the key so keys stay unique.',
     configSpec: [
-      key('topic.regex', 'string', 'The regex used for extracting the name of the logical table from the original topic name.'),
-      key('topic.replacement', 'string', 'The replacement string used in conjunction with topic.regex. This will be used to create the new topic name.'),
-      key('key.enforce.uniqueness', 'boolean', 'Augment each record\'s key with a field denoting the source topic. This field distinguishes records coming from different physical tables which may otherwise have primary/unique key conflicts.', { default: true }),
-      key('key.field.name', 'string', 'Name of the key field denoting the physical table.', { default: '__dbz__physicalTableIdentifier' }),
-      key('key.field.regex', 'string', 'The regex used for extracting the physical table identifier from the original topic name. Now that multiple physical tables can share a topic, the event\'s key may need to be augmented to include fields other than just those for the record\'s primary/unique key.', { default: null }),
-      key('key.field.replacement', 'string', 'The replacement string used in conjunction with key.field.regex. This will be used to create the physical table identifier in the record\'s key.', { default: null }),
-      key('schema.name.adjustment.mode', 'string', 'Specify how schema names should be adjusted for compatibility with the message converter used by the connector.', {
-        default: 'none',
-        validValues: ['none', 'avro', 'avro_unicode'],
+      key(
+        'topic.regex',
+        'string',
+        'The regex used for extracting the name of the logical table from the original topic name.',
+      ),
+      key(
+        'topic.replacement',
+        'string',
+        'The replacement string used in conjunction with topic.regex. This will be used to create the new topic name.',
+      ),
+      key(
+        'key.enforce.uniqueness',
+        'boolean',
+        "Augment each record's key with a field denoting the source topic. This field distinguishes records coming from different physical tables which may otherwise have primary/unique key conflicts.",
+        { default: true },
+      ),
+      key('key.field.name', 'string', 'Name of the key field denoting the physical table.', {
+        default: '__dbz__physicalTableIdentifier',
       }),
-      key('logical.table.cache.size', 'int', 'The size used for holding the max entries in LRUCache.', { default: 16, min: 1 }),
+      key(
+        'key.field.regex',
+        'string',
+        "The regex used for extracting the physical table identifier from the original topic name. Now that multiple physical tables can share a topic, the event's key may need to be augmented to include fields other than just those for the record's primary/unique key.",
+        { default: null },
+      ),
+      key(
+        'key.field.replacement',
+        'string',
+        "The replacement string used in conjunction with key.field.regex. This will be used to create the physical table identifier in the record's key.",
+        { default: null },
+      ),
+      key(
+        'schema.name.adjustment.mode',
+        'string',
+        'Specify how schema names should be adjusted for compatibility with the message converter used by the connector.',
+        {
+          default: 'none',
+          validValues: ['none', 'avro', 'avro_unicode'],
+        },
+      ),
+      key('logical.table.cache.size', 'int', 'The size used for holding the max entries in LRUCache.', {
+        default: 16,
+        min: 1,
+      }),
     ],
     create(config) {
       const topicRe = compileJavaRegex(config.string('topic.regex'), 'topic.regex');
@@ -35,10 +68,16 @@ export const byLogicalTableRouter = debeziumTransform(
       const keyRegex = config.optionalString('key.field.regex');
       const keyReplacement = config.optionalString('key.field.replacement');
       if (keyRegex !== undefined && keyReplacement === undefined) {
-        throw new ConfigError([{ key: 'key.field.replacement', message: 'key.field.replacement must be specified if key.field.regex is specified' }]);
+        throw new ConfigError([
+          {
+            key: 'key.field.replacement',
+            message: 'key.field.replacement must be specified if key.field.regex is specified',
+          },
+        ]);
       }
       const keyRe = keyRegex === undefined ? undefined : compileJavaRegex(keyRegex, 'key.field.regex', false);
-      const keyReplace = keyReplacement === undefined ? undefined : javaReplacement(keyReplacement, 'key.field.replacement');
+      const keyReplace =
+        keyReplacement === undefined ? undefined : javaReplacement(keyReplacement, 'key.field.replacement');
       const avro = config.string('schema.name.adjustment.mode') !== 'none';
       const routes = new Map<string, Route | null>();
       const keySchemas = new Map<string, Schema>();
@@ -109,7 +148,13 @@ export const byLogicalTableRouter = debeziumTransform(
             Schemas.struct(
               (vs.fields ?? []).map((f) => {
                 if ((f.name === 'before' || f.name === 'after') && f.schema.type === 'struct') {
-                  return [f.name, structLike({ ...f.schema, name: schemaName(route.topic, 'Value') }, f.schema.fields!.map((x) => [x.name, x.schema] as const))] as const;
+                  return [
+                    f.name,
+                    structLike(
+                      { ...f.schema, name: schemaName(route.topic, 'Value') },
+                      f.schema.fields!.map((x) => [x.name, x.schema] as const),
+                    ),
+                  ] as const;
                 }
                 return [f.name, f.schema] as const;
               }),

@@ -8,14 +8,30 @@ import { withTopic } from '../support/records.js';
 const LANGUAGES = ['jsr223.groovy', 'jsr223.graal.js', 'jsr223.javascript', 'cel'];
 
 const common = [
-  key('language', 'string', 'An expression language used to evaluate the expression. Debezium\'s jsr223.groovy and jsr223.graal.js are accepted; expressions are evaluated as CEL.', {
-    validate: (v) => (LANGUAGES.includes(String(v).toLowerCase()) ? undefined : `Value must be one of ${LANGUAGES.join(', ')}`),
-  }),
-  key('topic.regex', 'string', 'A regex used for selecting the topic(s) to which this transformation should be applied.', { default: null }),
-  key('null.handling.mode', 'string', 'How to handle records with null value. Options are: keep - records are passed (the default), drop - records are removed, evaluate - the null records are passed for evaluation.', {
-    default: 'keep',
-    validValues: ['keep', 'drop', 'evaluate'],
-  }),
+  key(
+    'language',
+    'string',
+    "An expression language used to evaluate the expression. Debezium's jsr223.groovy and jsr223.graal.js are accepted; expressions are evaluated as CEL.",
+    {
+      validate: (v) =>
+        LANGUAGES.includes(String(v).toLowerCase()) ? undefined : `Value must be one of ${LANGUAGES.join(', ')}`,
+    },
+  ),
+  key(
+    'topic.regex',
+    'string',
+    'A regex used for selecting the topic(s) to which this transformation should be applied.',
+    { default: null },
+  ),
+  key(
+    'null.handling.mode',
+    'string',
+    'How to handle records with null value. Options are: keep - records are passed (the default), drop - records are removed, evaluate - the null records are passed for evaluation.',
+    {
+      default: 'keep',
+      validValues: ['keep', 'drop', 'evaluate'],
+    },
+  ),
 ];
 
 function topicGuard(pattern: string | undefined): (topic: string) => boolean {
@@ -26,7 +42,14 @@ function topicGuard(pattern: string | undefined): (topic: string) => boolean {
 
 export const contentFilter = debeziumTransform(`${DEBEZIUM_PACKAGE}Filter`, 'content-filter', ['ContentFilter'], {
   doc: 'Keeps the records for which the condition evaluates to true and drops the others.',
-  configSpec: [key('condition', 'string', 'An expression determining whether the record should be filtered out. When evaluated to true the record is passed.'), ...common],
+  configSpec: [
+    key(
+      'condition',
+      'string',
+      'An expression determining whether the record should be filtered out. When evaluated to true the record is passed.',
+    ),
+    ...common,
+  ],
   create(config) {
     const condition = compileExpression(config.string('condition'), 'condition');
     const applies = topicGuard(config.optionalString('topic.regex'));
@@ -38,29 +61,43 @@ export const contentFilter = debeziumTransform(`${DEBEZIUM_PACKAGE}Filter`, 'con
         if (nulls === 'drop') return null;
       }
       const result = condition(record);
-      if (typeof result !== 'boolean') throw new ConnectError(`Filter condition must return a boolean, got ${typeof result}`);
+      if (typeof result !== 'boolean')
+        throw new ConnectError(`Filter condition must return a boolean, got ${typeof result}`);
       return result ? record : null;
     };
   },
 });
 
-export const contentBasedRouter = debeziumTransform(`${DEBEZIUM_PACKAGE}ContentBasedRouter`, 'content-based-router', ['ContentBasedRouter'], {
-  doc: 'Changes the topic of each record to the value of an expression; a null or empty result keeps the topic.',
-  configSpec: [key('topic.expression', 'string', 'An expression determining the new name of the topic the record should use. When null the record is delivered to the original topic.'), ...common],
-  create(config) {
-    const expression = compileExpression(config.string('topic.expression'), 'topic.expression');
-    const applies = topicGuard(config.optionalString('topic.regex'));
-    const nulls = config.string('null.handling.mode');
-    return (record: ChangeRecord) => {
-      if (!applies(record.topic)) return record;
-      if (record.value === null || record.value === undefined) {
-        if (nulls === 'keep') return record;
-        if (nulls === 'drop') return null;
-      }
-      const topic = expression(record);
-      if (topic === null || topic === undefined || topic === '') return record;
-      if (typeof topic !== 'string') throw new ConnectError(`Router expression must return a string, got ${typeof topic}`);
-      return withTopic(record, topic);
-    };
+export const contentBasedRouter = debeziumTransform(
+  `${DEBEZIUM_PACKAGE}ContentBasedRouter`,
+  'content-based-router',
+  ['ContentBasedRouter'],
+  {
+    doc: 'Changes the topic of each record to the value of an expression; a null or empty result keeps the topic.',
+    configSpec: [
+      key(
+        'topic.expression',
+        'string',
+        'An expression determining the new name of the topic the record should use. When null the record is delivered to the original topic.',
+      ),
+      ...common,
+    ],
+    create(config) {
+      const expression = compileExpression(config.string('topic.expression'), 'topic.expression');
+      const applies = topicGuard(config.optionalString('topic.regex'));
+      const nulls = config.string('null.handling.mode');
+      return (record: ChangeRecord) => {
+        if (!applies(record.topic)) return record;
+        if (record.value === null || record.value === undefined) {
+          if (nulls === 'keep') return record;
+          if (nulls === 'drop') return null;
+        }
+        const topic = expression(record);
+        if (topic === null || topic === undefined || topic === '') return record;
+        if (typeof topic !== 'string')
+          throw new ConnectError(`Router expression must return a string, got ${typeof topic}`);
+        return withTopic(record, topic);
+      };
+    },
   },
-});
+);

@@ -32,7 +32,13 @@ function fieldRefs(list: readonly string[], prefix: string, configKey: string): 
     if (path.length > 2) throw new ConfigError([{ key: configKey, message: `Unexpected field name: ${text}` }]);
     const field = path.length === 1 ? path[0] : path[1];
     const struct =
-      path.length === 2 ? path[0] : field === 'op' || field === 'ts_ms' || field === 'ts_us' || field === 'ts_ns' ? null : TRANSACTION_FIELDS.has(field) ? 'transaction' : 'source';
+      path.length === 2
+        ? path[0]
+        : field === 'op' || field === 'ts_ms' || field === 'ts_us' || field === 'ts_ns'
+          ? null
+          : TRANSACTION_FIELDS.has(field)
+            ? 'transaction'
+            : 'source';
     const out = prefix + (parts.length === 2 ? parts[1] : path.length === 1 ? field : `${struct}_${field}`);
     return { struct, field, out };
   });
@@ -70,21 +76,48 @@ export const extractNewRecordState = debeziumTransform(
   {
     doc: 'Replaces a Debezium change event by the row state after the change (before it, for rewritten deletes).',
     configSpec: [
-      key('delete.tombstone.handling.mode', 'string', 'How to handle delete events and tombstones: drop, tombstone (the default), rewrite, rewrite-with-tombstone, delete-to-tombstone.', {
-        default: null,
-        validValues: MODES,
-      }),
-      key('drop.tombstones', 'boolean', 'Deprecated (Debezium < 2.5): drop tombstones. Used only when delete.tombstone.handling.mode is not set.', { default: true, importance: 'LOW' }),
-      key('delete.handling.mode', 'string', 'Deprecated (Debezium < 2.5): drop, rewrite or none. Used only when delete.tombstone.handling.mode is not set.', {
-        default: 'drop',
-        validValues: ['drop', 'rewrite', 'none'],
-        importance: 'LOW',
-      }),
-      key('route.by.field', 'string', 'The column which determines how the events will be routed, the value will replace the topic name.', { default: '' }),
+      key(
+        'delete.tombstone.handling.mode',
+        'string',
+        'How to handle delete events and tombstones: drop, tombstone (the default), rewrite, rewrite-with-tombstone, delete-to-tombstone.',
+        {
+          default: null,
+          validValues: MODES,
+        },
+      ),
+      key(
+        'drop.tombstones',
+        'boolean',
+        'Deprecated (Debezium < 2.5): drop tombstones. Used only when delete.tombstone.handling.mode is not set.',
+        { default: true, importance: 'LOW' },
+      ),
+      key(
+        'delete.handling.mode',
+        'string',
+        'Deprecated (Debezium < 2.5): drop, rewrite or none. Used only when delete.tombstone.handling.mode is not set.',
+        {
+          default: 'drop',
+          validValues: ['drop', 'rewrite', 'none'],
+          importance: 'LOW',
+        },
+      ),
+      key(
+        'route.by.field',
+        'string',
+        'The column which determines how the events will be routed, the value will replace the topic name.',
+        { default: '' },
+      ),
       key('add.fields.prefix', 'string', 'Adds this prefix to each field listed.', { default: '__' }),
-      key('add.fields', 'list', "Adds each field listed, prefixed with __ (or __<struct>_ if the struct is specified). Example: 'version,connector,source.ts_ms' would add __version, __connector and __source_ts_ms fields; 'source.ts_ms:EVENT_TIMESTAMP' names the field.", { default: [] }),
+      key(
+        'add.fields',
+        'list',
+        "Adds each field listed, prefixed with __ (or __<struct>_ if the struct is specified). Example: 'version,connector,source.ts_ms' would add __version, __connector and __source_ts_ms fields; 'source.ts_ms:EVENT_TIMESTAMP' names the field.",
+        { default: [] },
+      ),
       key('add.headers.prefix', 'string', 'Adds this prefix listed to each header.', { default: '__' }),
-      key('add.headers', 'list', 'Adds each field listed to the headers, named as add.fields names fields.', { default: [] }),
+      key('add.headers', 'list', 'Adds each field listed to the headers, named as add.fields names fields.', {
+        default: [],
+      }),
       replaceNullKey,
     ],
     create(config) {
@@ -144,13 +177,18 @@ export const extractNewRecordState = debeziumTransform(
         }
         let headers: readonly Header[] = record.headers;
         if (addHeaders.length) {
-          const added = addHeaders.map((ref) => ({ key: ref.out, value: refValue(envelope, ref), schema: refSchema(envelopeSchema, ref) }));
+          const added = addHeaders.map((ref) => ({
+            key: ref.out,
+            value: refValue(envelope, ref),
+            schema: refSchema(envelopeSchema, ref),
+          }));
           headers = [...headers, ...added];
         }
         let topic = record.topic;
         if (routeBy !== '') {
           const v = row[routeBy];
-          if (v === null || v === undefined) throw new ConnectError(`route.by.field ${routeBy} has no value in the ${rowField} state`);
+          if (v === null || v === undefined)
+            throw new ConnectError(`route.by.field ${routeBy} has no value in the ${rowField} state`);
           topic = String(v);
         }
 
@@ -162,15 +200,16 @@ export const extractNewRecordState = debeziumTransform(
         }
 
         const rowSchema = fieldSchema(envelopeSchema, rowField);
-        if (!rowSchema || rowSchema.type !== 'struct') throw new ConnectError(`Envelope schema has no struct field ${rowField}`);
-        const valueSchema = plain ? Schemas.withOptional(rowSchema, rowSchema.optional) : outSchema(rowSchema, envelopeSchema);
+        if (rowSchema?.type !== 'struct') throw new ConnectError(`Envelope schema has no struct field ${rowField}`);
+        const valueSchema = plain ? rowSchema : outSchema(rowSchema, envelopeSchema);
         let out: Struct;
         if (plain && !(replaceNull && hasDefaults(rowSchema))) {
           out = row;
         } else {
           out = {};
           for (const f of rowSchema.fields ?? []) out[f.name] = fieldValue(row, f, replaceNull);
-          for (const ref of addFields) if (valueSchema.fields?.some((f) => f.name === ref.out)) out[ref.out] = refValue(envelope, ref);
+          for (const ref of addFields)
+            if (valueSchema.fields?.some((f) => f.name === ref.out)) out[ref.out] = refValue(envelope, ref);
           if (rewrite) out[DELETED] = deleted ? 'true' : 'false';
         }
         return { ...record, topic, valueSchema, value: out, headers };

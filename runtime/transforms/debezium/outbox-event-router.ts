@@ -26,7 +26,12 @@ function additionalFields(text: string): Additional[] {
     const parts = item.trim().split(':');
     const placement = parts[1]?.trim();
     if (parts.length < 2 || parts.length > 3 || !['header', 'envelope', 'partition'].includes(placement)) {
-      throw new ConfigError([{ key: 'table.fields.additional.placement', message: `Invalid placement "${item}": expected field:header|envelope|partition[:alias]` }]);
+      throw new ConfigError([
+        {
+          key: 'table.fields.additional.placement',
+          message: `Invalid placement "${item}": expected field:header|envelope|partition[:alias]`,
+        },
+      ]);
     }
     return { field: parts[0].trim(), placement: placement as Placement, name: (parts[2] ?? parts[0]).trim() };
   });
@@ -52,23 +57,86 @@ export const outboxEventRouter = debeziumTransform(
   {
     doc: 'The outbox pattern: routes each row inserted into an outbox table to a topic named after its aggregate type, with the event payload as value and the aggregate id as key.',
     configSpec: [
-      key('table.field.event.id', 'string', 'The column which contains the event ID within the outbox table', { default: 'id' }),
-      key('table.field.event.key', 'string', 'The column which contains the event key within the outbox table', { default: 'aggregateid' }),
-      key('table.field.event.type', 'string', 'The column which contains the event type within the outbox table', { default: 'type' }),
-      key('table.field.event.timestamp', 'string', 'Optionally you can override the Kafka message timestamp with a value from a chosen column, otherwise it\'ll be the Debezium event processed timestamp.', { default: '' }),
-      key('table.field.event.payload', 'string', 'The column which contains the event payload within the outbox table', { default: 'payload' }),
-      key('table.field.event.schema.version', 'string', 'The column which contains the event schema version within the outbox table', { default: '' }),
-      key('table.fields.additional.placement', 'string', 'Extra fields can be added as part of the event envelope or a message header, format is a list of colon-delimited pairs or trios when you desire to have aliases, e.g. <code>id:header,field_name:envelope:alias,field_name:partition</code> ', { default: '' }),
-      key('table.fields.additional.error.on.missing', 'boolean', 'When true, the absence of a configured additional field is an error.', { default: true }),
-      key('table.expand.json.payload', 'boolean', 'Whether or not to try unescaping a JSON string and make it as JSON object.', { default: false }),
-      key('table.op.invalid.behavior', 'string', 'While Debezium is monitoring the table, it\'s expecting only to see \'create\' row events, in case something else is processed this transform can log it as warning, error or stop the process', {
-        default: 'warn',
-        validValues: ['warn', 'error', 'fatal'],
+      key('table.field.event.id', 'string', 'The column which contains the event ID within the outbox table', {
+        default: 'id',
       }),
-      key('route.by.field', 'string', 'The column which determines how the events will be routed, the value will become part of the topic name', { default: 'aggregatetype' }),
-      key('route.topic.regex', 'string', 'The default regex to use within the RegexRouter, the default capture will allow to replace the routed field into a new topic name defined in \'route.topic.replacement\'', { default: '(?<routedByValue>.*)' }),
-      key('route.topic.replacement', 'string', 'The name of the topic in which the events will be routed, a replacement \'${routedByValue}\' is available which is the value of the column configured via \'route.by.field\'', { default: 'outbox.event.${routedByValue}' }),
-      key('route.tombstone.on.empty.payload', 'boolean', 'Whether or not an empty payload should cause a tombstone event.', { default: false }),
+      key('table.field.event.key', 'string', 'The column which contains the event key within the outbox table', {
+        default: 'aggregateid',
+      }),
+      key('table.field.event.type', 'string', 'The column which contains the event type within the outbox table', {
+        default: 'type',
+      }),
+      key(
+        'table.field.event.timestamp',
+        'string',
+        "Optionally you can override the Kafka message timestamp with a value from a chosen column, otherwise it'll be the Debezium event processed timestamp.",
+        { default: '' },
+      ),
+      key(
+        'table.field.event.payload',
+        'string',
+        'The column which contains the event payload within the outbox table',
+        { default: 'payload' },
+      ),
+      key(
+        'table.field.event.schema.version',
+        'string',
+        'The column which contains the event schema version within the outbox table',
+        { default: '' },
+      ),
+      key(
+        'table.fields.additional.placement',
+        'string',
+        'Extra fields can be added as part of the event envelope or a message header, format is a list of colon-delimited pairs or trios when you desire to have aliases, e.g. <code>id:header,field_name:envelope:alias,field_name:partition</code> ',
+        { default: '' },
+      ),
+      key(
+        'table.fields.additional.error.on.missing',
+        'boolean',
+        'When true, the absence of a configured additional field is an error.',
+        { default: true },
+      ),
+      key(
+        'table.expand.json.payload',
+        'boolean',
+        'Whether or not to try unescaping a JSON string and make it as JSON object.',
+        { default: false },
+      ),
+      key(
+        'table.op.invalid.behavior',
+        'string',
+        "While Debezium is monitoring the table, it's expecting only to see 'create' row events, in case something else is processed this transform can log it as warning, error or stop the process",
+        {
+          default: 'warn',
+          validValues: ['warn', 'error', 'fatal'],
+        },
+      ),
+      key(
+        'route.by.field',
+        'string',
+        'The column which determines how the events will be routed, the value will become part of the topic name',
+        { default: 'aggregatetype' },
+      ),
+      key(
+        'route.topic.regex',
+        'string',
+        "The default regex to use within the RegexRouter, the default capture will allow to replace the routed field into a new topic name defined in 'route.topic.replacement'",
+        { default: '(?<routedByValue>.*)' },
+      ),
+      key(
+        'route.topic.replacement',
+        'string',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
+        "The name of the topic in which the events will be routed, a replacement '${routedByValue}' is available which is the value of the column configured via 'route.by.field'",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
+        { default: 'outbox.event.${routedByValue}' },
+      ),
+      key(
+        'route.tombstone.on.empty.payload',
+        'boolean',
+        'Whether or not an empty payload should cause a tombstone event.',
+        { default: false },
+      ),
     ],
     create(config) {
       const idField = config.string('table.field.event.id');
@@ -106,7 +174,9 @@ export const outboxEventRouter = debeziumTransform(
         if (env.op === 'd') return null;
         if (env.op !== 'c' && env.op !== 'r') {
           if (invalidOp === 'fatal') {
-            throw new ConnectError(`Unexpected change event operation ${env.op} on the outbox table; only inserts are expected`);
+            throw new ConnectError(
+              `Unexpected change event operation ${env.op} on the outbox table; only inserts are expected`,
+            );
           }
           return null;
         }
@@ -138,13 +208,18 @@ export const outboxEventRouter = debeziumTransform(
           }
         }
 
-        const headers: Header[] = [...record.headers, { key: 'id', value: eventId, schema: rowSchema ? colSchema(idField) : undefined }];
+        const headers: Header[] = [
+          ...record.headers,
+          { key: 'id', value: eventId, schema: rowSchema ? colSchema(idField) : undefined },
+        ];
         let partition = record.kafkaPartition;
         for (const e of extras) {
           const present = e.field in row;
-          if (!present && errorOnMissing) throw new ConnectError(`Outbox table column ${e.field} (table.fields.additional.placement) is missing`);
+          if (!present && errorOnMissing)
+            throw new ConnectError(`Outbox table column ${e.field} (table.fields.additional.placement) is missing`);
           const v = row[e.field] ?? null;
-          if (e.placement === 'header') headers.push({ key: e.name, value: v, schema: rowSchema ? colSchema(e.field) : undefined });
+          if (e.placement === 'header')
+            headers.push({ key: e.name, value: v, schema: rowSchema ? colSchema(e.field) : undefined });
           else if (e.placement === 'partition') partition = v === null ? partition : Number(v);
         }
 
@@ -153,15 +228,33 @@ export const outboxEventRouter = debeziumTransform(
           const ts = col(timestampField, true);
           const s = colSchema(timestampField);
           if (typeof ts === 'number' || typeof ts === 'bigint') {
-            timestamp = s?.name === Logical.MicroTimestamp ? Number(BigInt(ts) / 1000n) : s?.name === Logical.NanoTimestamp ? Number(BigInt(ts) / 1_000_000n) : Number(ts);
+            timestamp =
+              s?.name === Logical.MicroTimestamp
+                ? Number(BigInt(ts) / 1000n)
+                : s?.name === Logical.NanoTimestamp
+                  ? Number(BigInt(ts) / 1_000_000n)
+                  : Number(ts);
           }
-        } else if (isPlainObject(env.value) && (typeof env.value.ts_ms === 'number' || typeof env.value.ts_ms === 'bigint')) {
+        } else if (
+          isPlainObject(env.value) &&
+          (typeof env.value.ts_ms === 'number' || typeof env.value.ts_ms === 'bigint')
+        ) {
           timestamp = Number(env.value.ts_ms);
         }
 
         const keySchema = eventKey === null ? undefined : rowSchema ? colSchema(keyField) : undefined;
         if (payload === null && tombstoneOnEmpty) {
-          return { ...record, topic, kafkaPartition: partition, keySchema, key: eventKey, valueSchema: undefined, value: null, headers, timestamp };
+          return {
+            ...record,
+            topic,
+            kafkaPartition: partition,
+            keySchema,
+            key: eventKey,
+            valueSchema: undefined,
+            value: null,
+            headers,
+            timestamp,
+          };
         }
 
         let value: unknown = payload;
@@ -182,7 +275,10 @@ export const outboxEventRouter = debeziumTransform(
             let s = perPayload.get(cacheKey);
             if (!s) {
               s = Schemas.struct(
-                [['payload', ps], ...envelopeExtras.map((e) => [e.name, colSchema(e.field) ?? Schemas.string(true)] as const)],
+                [
+                  ['payload', ps],
+                  ...envelopeExtras.map((e) => [e.name, colSchema(e.field) ?? Schemas.string(true)] as const),
+                ],
                 false,
                 version !== undefined && version !== null ? { version: Number(version) } : undefined,
               );
@@ -192,9 +288,20 @@ export const outboxEventRouter = debeziumTransform(
           }
         } else if (valueSchema && versionField !== '') {
           const version = row[versionField];
-          if (version !== null && version !== undefined) valueSchema = Object.freeze({ ...valueSchema, version: Number(version) });
+          if (version !== null && version !== undefined)
+            valueSchema = Object.freeze({ ...valueSchema, version: Number(version) });
         }
-        return { ...record, topic, kafkaPartition: partition, keySchema, key: eventKey, valueSchema, value, headers, timestamp };
+        return {
+          ...record,
+          topic,
+          kafkaPartition: partition,
+          keySchema,
+          key: eventKey,
+          valueSchema,
+          value,
+          headers,
+          timestamp,
+        };
       };
     },
   },

@@ -110,33 +110,52 @@ export function castValue(v: unknown, to: Target, from?: Schema): unknown {
   throw new ConnectError(`Unexpected type in Cast transformation: ${Array.isArray(v) ? 'array' : typeof v}`);
 }
 
-const CASTABLE: ReadonlySet<SchemaType> = new Set(['int8', 'int16', 'int32', 'int64', 'float32', 'float64', 'boolean', 'string', 'bytes']);
+const CASTABLE: ReadonlySet<SchemaType> = new Set([
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'float32',
+  'float64',
+  'boolean',
+  'string',
+  'bytes',
+]);
 
 function checkSource(s: Schema, field: string): void {
-  if (!CASTABLE.has(s.type)) throw new ConnectError(`Cast transformation does not support casting from ${s.type}${field ? ` (field ${field})` : ''}`);
+  if (!CASTABLE.has(s.type))
+    throw new ConnectError(
+      `Cast transformation does not support casting from ${s.type}${field ? ` (field ${field})` : ''}`,
+    );
 }
 
 export const [castKey, castValuePlugin] = keyValueTransforms('Cast', 'cast', {
   doc: 'Cast fields or the entire key or value to a specific type, e.g. to force an integer field to a smaller width. Cast from integers, floats, boolean, string, bytes and Decimal to integers, floats, boolean and string.',
   configSpec: [
-    key('spec', 'list', 'List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, float64, boolean, and string.', {
-      validate: (v) => {
-        const items = v as string[];
-        if (items.length === 0) return 'Must specify at least one field to cast.';
-        for (const item of items) {
-          const parts = item.split(':');
-          const type = parts[parts.length - 1].trim();
-          if (parts.length > 2 || (parts.length === 1 && items.length > 1)) return `Invalid cast mapping: ${item}`;
-          if (!(TARGETS as readonly string[]).includes(type)) return `Invalid type found in casting spec: ${type}`;
-        }
-        return undefined;
+    key(
+      'spec',
+      'list',
+      'List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, float64, boolean, and string.',
+      {
+        validate: (v) => {
+          const items = v as string[];
+          if (items.length === 0) return 'Must specify at least one field to cast.';
+          for (const item of items) {
+            const parts = item.split(':');
+            const type = parts[parts.length - 1].trim();
+            if (parts.length > 2 || (parts.length === 1 && items.length > 1)) return `Invalid cast mapping: ${item}`;
+            if (!(TARGETS as readonly string[]).includes(type)) return `Invalid type found in casting spec: ${type}`;
+          }
+          return undefined;
+        },
       },
-    }),
+    ),
     replaceNullKey,
   ],
   create(config, side) {
     const items = config.list('spec');
-    const whole: Target | undefined = items.length === 1 && !items[0].includes(':') ? (items[0].trim() as Target) : undefined;
+    const whole: Target | undefined =
+      items.length === 1 && !items[0].includes(':') ? (items[0].trim() as Target) : undefined;
     const casts = new Map<string, Target>();
     if (!whole) {
       for (const item of items) {
@@ -158,7 +177,9 @@ export const [castKey, castValuePlugin] = keyValueTransforms('Cast', 'cast', {
           const def = f.schema.defaultValue;
           return [
             f.name,
-            def === undefined || def === null ? out : Object.freeze({ ...out, defaultValue: castValue(def, t, f.schema) }),
+            def === undefined || def === null
+              ? out
+              : Object.freeze({ ...out, defaultValue: castValue(def, t, f.schema) }),
           ] as const;
         }),
       );

@@ -13,7 +13,10 @@ export const dropHeaders = kafkaTransform('DropHeaders', 'drop-headers', {
     const names = new Set(config.list('headers'));
     return (record: ChangeRecord) => {
       if (!record.headers.some((h) => names.has(h.key))) return record;
-      return withHeaders(record, record.headers.filter((h) => !names.has(h.key)));
+      return withHeaders(
+        record,
+        record.headers.filter((h) => !names.has(h.key)),
+      );
     };
   },
 });

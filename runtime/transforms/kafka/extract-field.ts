@@ -9,10 +9,15 @@ export const [extractFieldKey, extractFieldValue] = keyValueTransforms('ExtractF
   doc: 'Extract the specified field from a Struct when schema present, or a Map in the case of schemaless data. Any null values are passed through unmodified.',
   configSpec: [
     key('field', 'string', 'Field name to extract.'),
-    key('field.syntax.version', 'string', 'V1: the field name is used as is; V2: dots separate nested field names (KIP-821).', {
-      default: 'V1',
-      validValues: ['V1', 'V2'],
-    }),
+    key(
+      'field.syntax.version',
+      'string',
+      'V1: the field name is used as is; V2: dots separate nested field names (KIP-821).',
+      {
+        default: 'V1',
+        validValues: ['V1', 'V2'],
+      },
+    ),
     replaceNullKey,
   ],
   create(config, side) {
@@ -36,7 +41,9 @@ export const [extractFieldKey, extractFieldValue] = keyValueTransforms('ExtractF
       if (!schema) {
         if (value === null || value === undefined) return withPart(record, side, undefined, null);
         if (!isPlainObject(value) && !(value instanceof Map)) {
-          throw new ConnectError(`Only Map objects supported in absence of schema for [${PURPOSE}], found: ${typeof value}`);
+          throw new ConnectError(
+            `Only Map objects supported in absence of schema for [${PURPOSE}], found: ${typeof value}`,
+          );
         }
         let cur: unknown = value;
         for (const p of path) {

@@ -7,7 +7,14 @@ const PURPOSE = 'flattening';
 
 export const [flattenKey, flattenValue] = keyValueTransforms('Flatten', 'flatten', {
   doc: 'Flatten a nested data structure, generating names for each field by concatenating the field names at each level with a configurable delimiter character. Applies to Struct when schema present, or a Map in the case of schemaless data. Array fields and their contents are not modified.',
-  configSpec: [key('delimiter', 'string', 'Delimiter to insert between field names from the input record when generating field names for the output record', { default: '.' })],
+  configSpec: [
+    key(
+      'delimiter',
+      'string',
+      'Delimiter to insert between field names from the input record when generating field names for the output record',
+      { default: '.' },
+    ),
+  ],
   create(config, side) {
     const delimiter = config.string('delimiter');
     const cache = new SchemaCache();
@@ -39,7 +46,8 @@ export const [flattenKey, flattenValue] = keyValueTransforms('Flatten', 'flatten
     const flattenMap = (v: Struct, prefix: string, out: Struct) => {
       for (const k of Object.keys(v)) {
         const fv = v[k];
-        if (isPlainObject(fv) || fv instanceof Map) flattenMap(fv instanceof Map ? Object.fromEntries(fv) : fv, prefix + k + delimiter, out);
+        if (isPlainObject(fv) || fv instanceof Map)
+          flattenMap(fv instanceof Map ? Object.fromEntries(fv) : fv, prefix + k + delimiter, out);
         else out[prefix + k] = fv;
       }
     };

@@ -6,20 +6,31 @@ import { fieldValue, inferSchema, requireMap, requireStruct, SchemaCache, struct
 const PURPOSE = 'header from';
 
 export const [headerFromKey, headerFromValue] = keyValueTransforms('HeaderFrom', 'header-from', {
-  doc: 'Moves or copies fields in the key/value of a record into that record\'s headers. Corresponding elements of fields and headers together identify a field and the header it should be moved or copied to.',
+  doc: "Moves or copies fields in the key/value of a record into that record's headers. Corresponding elements of fields and headers together identify a field and the header it should be moved or copied to.",
   configSpec: [
     key('fields', 'list', 'Field names in the record whose values are to be copied or moved to headers.'),
-    key('headers', 'list', 'Header names, in the same order as the field names listed in the fields configuration property.'),
-    key('operation', 'string', 'Either move if the fields are to be moved to the headers (removed from the key/value), or copy if the fields are to be copied to the headers (retained in the key/value).', {
-      validValues: ['move', 'copy'],
-    }),
+    key(
+      'headers',
+      'list',
+      'Header names, in the same order as the field names listed in the fields configuration property.',
+    ),
+    key(
+      'operation',
+      'string',
+      'Either move if the fields are to be moved to the headers (removed from the key/value), or copy if the fields are to be copied to the headers (retained in the key/value).',
+      {
+        validValues: ['move', 'copy'],
+      },
+    ),
     replaceNullKey,
   ],
   create(config, side) {
     const fields = config.list('fields');
     const headers = config.list('headers');
     if (fields.length !== headers.length) {
-      throw new ConfigError([{ key: 'headers', message: "'fields' config must have the same number of elements as 'headers' config." }]);
+      throw new ConfigError([
+        { key: 'headers', message: "'fields' config must have the same number of elements as 'headers' config." },
+      ]);
     }
     const move = config.string('operation') === 'move';
     const replaceNull = config.bool('replace.null.with.default');

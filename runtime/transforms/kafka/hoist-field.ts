@@ -5,7 +5,9 @@ import { SchemaCache } from '../support/structs.js';
 
 export const [hoistFieldKey, hoistFieldValue] = keyValueTransforms('HoistField', 'hoist-field', {
   doc: 'Wrap data using the specified field name in a Struct when schema present, or a Map in the case of schemaless data.',
-  configSpec: [key('field', 'string', 'Field name for the single field that will be created in the resulting Struct or Map.')],
+  configSpec: [
+    key('field', 'string', 'Field name for the single field that will be created in the resulting Struct or Map.'),
+  ],
   create(config, side) {
     const name = config.string('field');
     const cache = new SchemaCache();

@@ -21,11 +21,36 @@ const PURPOSE = 'field insertion';
 export const [insertFieldKey, insertFieldValue] = keyValueTransforms('InsertField', 'insert-field', {
   doc: 'Insert field(s) using attributes from the record metadata or a configured static value.',
   configSpec: [
-    key('topic.field', 'string', 'Field name for Kafka topic. Suffix with ! to make this a required field, or ? to keep it optional (the default).', { default: null }),
-    key('partition.field', 'string', 'Field name for Kafka partition. Suffix with ! to make this a required field, or ? to keep it optional (the default).', { default: null }),
-    key('offset.field', 'string', 'Field name for Kafka offset - only applicable to sink connectors. Suffix with ! to make this a required field, or ? to keep it optional (the default).', { default: null }),
-    key('timestamp.field', 'string', 'Field name for record timestamp. Suffix with ! to make this a required field, or ? to keep it optional (the default).', { default: null }),
-    key('static.field', 'string', 'Field name for static data field. Suffix with ! to make this a required field, or ? to keep it optional (the default).', { default: null }),
+    key(
+      'topic.field',
+      'string',
+      'Field name for Kafka topic. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      { default: null },
+    ),
+    key(
+      'partition.field',
+      'string',
+      'Field name for Kafka partition. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      { default: null },
+    ),
+    key(
+      'offset.field',
+      'string',
+      'Field name for Kafka offset - only applicable to sink connectors. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      { default: null },
+    ),
+    key(
+      'timestamp.field',
+      'string',
+      'Field name for record timestamp. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      { default: null },
+    ),
+    key(
+      'static.field',
+      'string',
+      'Field name for static data field. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      { default: null },
+    ),
     key('static.value', 'string', 'Static field value, if field name configured.', { default: null }),
     replaceNullKey,
   ],
@@ -55,7 +80,8 @@ export const [insertFieldKey, insertFieldValue] = keyValueTransforms('InsertFiel
     };
 
     const required = (f: FieldSpec, v: unknown): unknown => {
-      if ((v === null || v === undefined) && !f.optional) throw new ConnectError(`Invalid value: null used for required field: "${f.name}"`);
+      if ((v === null || v === undefined) && !f.optional)
+        throw new ConnectError(`Invalid value: null used for required field: "${f.name}"`);
       return v ?? null;
     };
 

@@ -8,13 +8,15 @@ import { withHeaders } from '../support/records.js';
  */
 export function parseLiteral(text: string): { value: unknown; schema: Schema } {
   const t = text.trim();
-  if (t.toLowerCase() === 'true' || t.toLowerCase() === 'false') return { value: t.toLowerCase() === 'true', schema: Schemas.boolean() };
+  if (t.toLowerCase() === 'true' || t.toLowerCase() === 'false')
+    return { value: t.toLowerCase() === 'true', schema: Schemas.boolean() };
   if (/^[+-]?\d+$/.test(t)) {
     const big = BigInt(t);
     if (big >= -128n && big <= 127n) return { value: Number(big), schema: Schemas.int8() };
     if (big >= -32768n && big <= 32767n) return { value: Number(big), schema: Schemas.int16() };
     if (big >= -2147483648n && big <= 2147483647n) return { value: Number(big), schema: Schemas.int32() };
-    if (big >= -(2n ** 63n) && big < 2n ** 63n) return { value: Number.isSafeInteger(Number(big)) ? Number(big) : big, schema: Schemas.int64() };
+    if (big >= -(2n ** 63n) && big < 2n ** 63n)
+      return { value: Number.isSafeInteger(Number(big)) ? Number(big) : big, schema: Schemas.int64() };
   }
   if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(t)) return { value: Number(t), schema: Schemas.float64() };
   return { value: text, schema: Schemas.string() };

@@ -55,7 +55,14 @@ function replacementOf(v: unknown, schema: Schema | undefined, replacement: stri
   const type =
     schema?.name === Logical.Decimal || v instanceof Decimal
       ? 'decimal'
-      : (schema?.type ?? (typeof v === 'number' ? (Number.isInteger(v) ? 'int64' : 'float64') : typeof v === 'bigint' ? 'int64' : typeof v));
+      : (schema?.type ??
+        (typeof v === 'number'
+          ? Number.isInteger(v)
+            ? 'int64'
+            : 'float64'
+          : typeof v === 'bigint'
+            ? 'int64'
+            : typeof v));
   try {
     switch (type) {
       case 'decimal':
@@ -84,10 +91,15 @@ export const [maskFieldKey, maskFieldValue] = keyValueTransforms('MaskField', 'm
     key('fields', 'list', 'Names of fields to mask.', {
       validate: (v) => ((v as string[]).length === 0 ? 'must name at least one field' : undefined),
     }),
-    key('replacement', 'string', 'Custom value replacement, that will be applied to all \'fields\' values (numeric or non-empty string values only).', {
-      default: null,
-      validate: (v) => (v === '' ? 'String must be non-empty' : undefined),
-    }),
+    key(
+      'replacement',
+      'string',
+      "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only).",
+      {
+        default: null,
+        validate: (v) => (v === '' ? 'String must be non-empty' : undefined),
+      },
+    ),
     replaceNullKey,
   ],
   create(config, side) {

@@ -4,13 +4,19 @@ import { compileJavaRegex } from '../support/java-regex.js';
 
 const PACKAGE = 'org.apache.kafka.connect.transforms.predicates.';
 
-function kafkaPredicate(simple: string, name: string, p: Omit<PredicatePlugin, 'type' | 'name' | 'className' | 'aliases' | 'version'>) {
+function kafkaPredicate(
+  simple: string,
+  name: string,
+  p: Omit<PredicatePlugin, 'type' | 'name' | 'className' | 'aliases' | 'version'>,
+) {
   return definePredicate({ name, className: PACKAGE + simple, aliases: [simple], version: VERSION, ...p });
 }
 
 export const topicNameMatches = kafkaPredicate('TopicNameMatches', 'topic-name-matches', {
   doc: 'A predicate which is true for records with a topic name that matches the configured regular expression.',
-  configSpec: [key('pattern', 'string', 'A Java regular expression for matching against the name of a record\'s topic.')],
+  configSpec: [
+    key('pattern', 'string', "A Java regular expression for matching against the name of a record's topic."),
+  ],
   create(config) {
     const re = compileJavaRegex(config.string('pattern'), 'pattern');
     return (record: ChangeRecord) => record.topic !== undefined && record.topic !== null && re.test(record.topic);

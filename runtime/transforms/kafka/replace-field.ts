@@ -8,8 +8,14 @@ const PURPOSE = 'field replacement';
 export const [replaceFieldKey, replaceFieldValue] = keyValueTransforms('ReplaceField', 'replace-field', {
   doc: 'Filter or rename fields.',
   configSpec: [
-    key('exclude', 'list', 'Fields to exclude. This takes precedence over the fields to include.', { default: [], deprecatedNames: ['blacklist'] }),
-    key('include', 'list', 'Fields to include. If specified, only these fields will be used.', { default: [], deprecatedNames: ['whitelist'] }),
+    key('exclude', 'list', 'Fields to exclude. This takes precedence over the fields to include.', {
+      default: [],
+      deprecatedNames: ['blacklist'],
+    }),
+    key('include', 'list', 'Fields to include. If specified, only these fields will be used.', {
+      default: [],
+      deprecatedNames: ['whitelist'],
+    }),
     key('renames', 'list', 'Field rename mappings.', {
       default: [],
       validate: (v) => {

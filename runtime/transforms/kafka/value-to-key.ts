@@ -42,4 +42,3 @@ export const valueToKey = kafkaTransform('ValueToKey', 'value-to-key', {
     };
   },
 });
-

@@ -6,7 +6,20 @@ import { ConfigError } from '../../api/index.js';
  */
 type Token = { letter: string; count: number } | { literal: string };
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 // Y (week year) is read as the calendar year; they differ only in the days around New Year.
 const LETTERS = 'yYMdHhkKmsSaEDZXzGuw';
@@ -15,7 +28,10 @@ export class DateFormat {
   private readonly tokens: Token[];
   private parser?: { re: RegExp; tokens: Token[] };
 
-  constructor(readonly pattern: string, configKey: string) {
+  constructor(
+    readonly pattern: string,
+    configKey: string,
+  ) {
     this.tokens = tokenize(pattern, configKey);
   }
 
@@ -40,7 +56,12 @@ export class DateFormat {
           break;
         }
         case 'M':
-          out += n >= 4 ? MONTHS[d.getUTCMonth()] : n === 3 ? MONTHS[d.getUTCMonth()].slice(0, 3) : pad(d.getUTCMonth() + 1, n);
+          out +=
+            n >= 4
+              ? MONTHS[d.getUTCMonth()]
+              : n === 3
+                ? MONTHS[d.getUTCMonth()].slice(0, 3)
+                : pad(d.getUTCMonth() + 1, n);
           break;
         case 'd':
           out += pad(d.getUTCDate(), n);
@@ -119,7 +140,10 @@ export class DateFormat {
           year = t.count === 2 ? 2000 + Number(v) : Number(v);
           break;
         case 'M':
-          month = t.count >= 3 ? MONTHS.findIndex((x) => x.toLowerCase().startsWith(v.toLowerCase().slice(0, 3))) : Number(v) - 1;
+          month =
+            t.count >= 3
+              ? MONTHS.findIndex((x) => x.toLowerCase().startsWith(v.toLowerCase().slice(0, 3)))
+              : Number(v) - 1;
           break;
         case 'd':
           day = Number(v);
@@ -160,11 +184,15 @@ function tokenize(pattern: string, configKey: string): Token[] {
     const c = pattern[i];
     if (c === "'") {
       const end = pattern.indexOf("'", i + 1);
-      if (end < 0) throw new ConfigError([{ key: configKey, message: `Unterminated quote in date format ${JSON.stringify(pattern)}` }]);
+      if (end < 0)
+        throw new ConfigError([
+          { key: configKey, message: `Unterminated quote in date format ${JSON.stringify(pattern)}` },
+        ]);
       out.push({ literal: end === i + 1 ? "'" : pattern.slice(i + 1, end) });
       i = end + 1;
     } else if (/[A-Za-z]/.test(c)) {
-      if (!LETTERS.includes(c)) throw new ConfigError([{ key: configKey, message: `Illegal pattern character '${c}'` }]);
+      if (!LETTERS.includes(c))
+        throw new ConfigError([{ key: configKey, message: `Illegal pattern character '${c}'` }]);
       let j = i;
       while (pattern[j] === c) j++;
       out.push({ letter: c, count: j - i });

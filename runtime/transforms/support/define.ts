@@ -29,7 +29,11 @@ interface Spec {
  * One Kafka transform without Key/Value variants. Naming scheme: className is Kafka's full class name, name is
  * kebab-case (`regex-router`), and the simple class name (`RegexRouter`) is an alias.
  */
-export function kafkaTransform(simple: string, name: string, spec: Spec & { create(config: Config): Transform }): TransformPlugin {
+export function kafkaTransform(
+  simple: string,
+  name: string,
+  spec: Spec & { create(config: Config): Transform },
+): TransformPlugin {
   return defineTransform({ name, className: KAFKA_PACKAGE + simple, aliases: [simple], version: VERSION, ...spec });
 }
 

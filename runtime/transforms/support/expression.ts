@@ -24,13 +24,18 @@ export function compileExpression(text: string, configKey: string): Expression {
   try {
     program = env.parse(text) as unknown as (ctx: Record<string, unknown>) => unknown;
   } catch (err) {
-    throw new ConfigError([{ key: configKey, message: `Invalid expression ${JSON.stringify(text)}: ${firstLine(err)}` }]);
+    throw new ConfigError([
+      { key: configKey, message: `Invalid expression ${JSON.stringify(text)}: ${firstLine(err)}` },
+    ]);
   }
   return (record) => {
     try {
       return program(bindings(record));
     } catch (err) {
-      throw new ConnectError(`Expression ${JSON.stringify(text)} failed on a record of topic ${record.topic}: ${firstLine(err)}`, { cause: err });
+      throw new ConnectError(
+        `Expression ${JSON.stringify(text)} failed on a record of topic ${record.topic}: ${firstLine(err)}`,
+        { cause: err },
+      );
     }
   };
 }

@@ -16,7 +16,9 @@ export function compileJavaRegex(pattern: string, configKey: string, fullMatch =
   try {
     return new RegExp(fullMatch ? `^(?:${body})$` : body, flags);
   } catch (err) {
-    throw new ConfigError([{ key: configKey, message: `Invalid regex ${JSON.stringify(pattern)}: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { key: configKey, message: `Invalid regex ${JSON.stringify(pattern)}: ${(err as Error).message}` },
+    ]);
   }
 }
 
@@ -33,14 +35,16 @@ export function javaReplacement(replacement: string, configKey: string): (m: Reg
     const c = replacement[i];
     if (c === '\\') {
       i++;
-      if (i >= replacement.length) throw new ConfigError([{ key: configKey, message: 'character to be escaped is missing' }]);
+      if (i >= replacement.length)
+        throw new ConfigError([{ key: configKey, message: 'character to be escaped is missing' }]);
       lit += replacement[i];
     } else if (c === '$') {
       if (lit) pieces.push(lit);
       lit = '';
       if (replacement[i + 1] === '{') {
         const end = replacement.indexOf('}', i + 2);
-        if (end < 0) throw new ConfigError([{ key: configKey, message: "named capturing group is missing trailing '}'" }]);
+        if (end < 0)
+          throw new ConfigError([{ key: configKey, message: "named capturing group is missing trailing '}'" }]);
         pieces.push({ name: replacement.slice(i + 2, end) });
         i = end;
       } else {

@@ -9,14 +9,14 @@ export interface Part {
 }
 
 export function partOf(record: ChangeRecord, side: Side): Part {
-  return side === 'key' ? { schema: record.keySchema, value: record.key } : { schema: record.valueSchema, value: record.value };
+  return side === 'key'
+    ? { schema: record.keySchema, value: record.key }
+    : { schema: record.valueSchema, value: record.value };
 }
 
 /** A copy of the record with one side replaced; everything else, source position included, is kept. */
 export function withPart(record: ChangeRecord, side: Side, schema: Schema | undefined, value: unknown): ChangeRecord {
-  return side === 'key'
-    ? { ...record, keySchema: schema, key: value }
-    : { ...record, valueSchema: schema, value };
+  return side === 'key' ? { ...record, keySchema: schema, key: value } : { ...record, valueSchema: schema, value };
 }
 
 export function withTopic(record: ChangeRecord, topic: string): ChangeRecord {

@@ -12,7 +12,10 @@ export function requireStruct(value: unknown, schema: Schema | undefined, purpos
 
 export function requireMap(value: unknown, purpose: string): Struct {
   if (value instanceof Map) return Object.fromEntries(value);
-  if (!isPlainObject(value)) throw new ConnectError(`Only Map objects supported in absence of schema for [${purpose}], found: ${describe(value)}`);
+  if (!isPlainObject(value))
+    throw new ConnectError(
+      `Only Map objects supported in absence of schema for [${purpose}], found: ${describe(value)}`,
+    );
   return value;
 }
 
@@ -22,7 +25,8 @@ export function requireSchema(schema: Schema | undefined, purpose: string): Sche
 }
 
 export function isPlainObject(v: unknown): v is Struct {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || v instanceof Map) return false;
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || v instanceof Map)
+    return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
@@ -40,12 +44,17 @@ function describe(v: unknown): string {
  */
 export function fieldValue(struct: Struct, f: Field, replaceNullWithDefault: boolean): unknown {
   const v = struct[f.name];
-  if ((v === null || v === undefined) && replaceNullWithDefault && f.schema.defaultValue !== undefined) return f.schema.defaultValue;
+  if ((v === null || v === undefined) && replaceNullWithDefault && f.schema.defaultValue !== undefined)
+    return f.schema.defaultValue;
   return v === undefined ? null : v;
 }
 
 /** A struct schema with the basics (name, version, doc, parameters, optional) of `base` and new fields. */
-export function structLike(base: Schema, fields: ReadonlyArray<readonly [string, Schema]>, optional = base.optional): Schema {
+export function structLike(
+  base: Schema,
+  fields: ReadonlyArray<readonly [string, Schema]>,
+  optional = base.optional,
+): Schema {
   return Schemas.struct(fields, optional, {
     ...(base.name !== undefined && { name: base.name }),
     ...(base.version !== undefined && { version: base.version }),
@@ -97,7 +106,11 @@ export function inferSchema(value: unknown): Schema | undefined {
     case 'bigint':
       return INFERRED.int64;
     case 'number':
-      return Number.isInteger(value) ? (value >= -2147483648 && value <= 2147483647 ? INFERRED.int32 : INFERRED.int64) : INFERRED.float64;
+      return Number.isInteger(value)
+        ? value >= -2147483648 && value <= 2147483647
+          ? INFERRED.int32
+          : INFERRED.int64
+        : INFERRED.float64;
     default:
       if (Buffer.isBuffer(value) || value instanceof Uint8Array) return INFERRED.bytes;
       return undefined;

@@ -102,7 +102,11 @@ describe('transform chain (Connect semantics)', () => {
       predicates: 'p',
       'predicates.p.type': 'TopicNameMatches',
     });
-    expect(issues.map((i) => i.key).sort()).toEqual(['predicates.p.pattern', 'transforms.a.field', 'transforms.b.type']);
+    expect(issues.map((i) => i.key).sort()).toEqual([
+      'predicates.p.pattern',
+      'transforms.a.field',
+      'transforms.b.type',
+    ]);
   });
 
   it('rejects a duplicated alias', () => {
@@ -111,7 +115,11 @@ describe('transform chain (Connect semantics)', () => {
   });
 
   it('a record a transform cannot handle throws a TransformError naming the alias', () => {
-    const apply = chain({ transforms: 'pick', 'transforms.pick.type': 'ExtractField$Value', 'transforms.pick.field': 'nope' });
+    const apply = chain({
+      transforms: 'pick',
+      'transforms.pick.type': 'ExtractField$Value',
+      'transforms.pick.field': 'nope',
+    });
     const r = record({ valueSchema: Schemas.struct([['id', Schemas.int32()]]), value: { id: 1 } });
     let err: unknown;
     try {

@@ -50,7 +50,9 @@ export const rowSchema: Schema = Schemas.struct(
   true,
   { name: 'server1.inventory.customers.Value' },
 );
-export const keySchema: Schema = Schemas.struct([['id', Schemas.int32()]], false, { name: 'server1.inventory.customers.Key' });
+export const keySchema: Schema = Schemas.struct([['id', Schemas.int32()]], false, {
+  name: 'server1.inventory.customers.Key',
+});
 export const sourceSchema: Schema = Schemas.struct(
   [
     ['version', Schemas.string()],

@@ -22,8 +22,24 @@ describe('InsertField', () => {
   });
 
   it('adds topic, partition, timestamp and a static field with schema', () => {
-    const out = t(record({ topic: 'orders', kafkaPartition: 2, timestamp: 1_600_000_000_000, valueSchema, value: { id: 1n, name: 'a', score: null } }))!;
-    expect(out.value).toEqual({ id: 1n, name: 'a', score: null, topic: 'orders', partition: 2, ts: 1_600_000_000_000, MessageSource: 'Kafka Connect framework' });
+    const out = t(
+      record({
+        topic: 'orders',
+        kafkaPartition: 2,
+        timestamp: 1_600_000_000_000,
+        valueSchema,
+        value: { id: 1n, name: 'a', score: null },
+      }),
+    )!;
+    expect(out.value).toEqual({
+      id: 1n,
+      name: 'a',
+      score: null,
+      topic: 'orders',
+      partition: 2,
+      ts: 1_600_000_000_000,
+      MessageSource: 'Kafka Connect framework',
+    });
     const names = out.valueSchema!.fields!.map((f) => [f.name, f.schema.type, f.schema.optional, f.schema.name]);
     expect(names.slice(3)).toEqual([
       ['topic', 'string', false, undefined],
@@ -64,15 +80,20 @@ describe('InsertField', () => {
 
 describe('ReplaceField', () => {
   const r = (config: Record<string, string>, schema: boolean) =>
-    transform('org.apache.kafka.connect.transforms.ReplaceField$Value', config)(
-      record({ valueSchema: schema ? valueSchema : undefined, value: { id: 7n, name: 'x', score: 9 } }),
-    )!;
+    transform(
+      'org.apache.kafka.connect.transforms.ReplaceField$Value',
+      config,
+    )(record({ valueSchema: schema ? valueSchema : undefined, value: { id: 7n, name: 'x', score: 9 } }))!;
 
   for (const schema of [true, false]) {
     it(`exclude, include and renames (${schema ? 'with' : 'without'} schema)`, () => {
       expect(r({ exclude: 'score' }, schema).value).toEqual({ id: 7n, name: 'x' });
       expect(r({ include: 'id,score' }, schema).value).toEqual({ id: 7n, score: 9 });
-      expect(r({ renames: 'id:order_id,name:customer' }, schema).value).toEqual({ order_id: 7n, customer: 'x', score: 9 });
+      expect(r({ renames: 'id:order_id,name:customer' }, schema).value).toEqual({
+        order_id: 7n,
+        customer: 'x',
+        score: 9,
+      });
       // exclude wins over include
       expect(r({ include: 'id,score', exclude: 'score' }, schema).value).toEqual({ id: 7n });
       // the pre-3.0 names
@@ -101,7 +122,9 @@ describe('ReplaceField', () => {
 
 describe('ExtractField', () => {
   it('extracts a field of a struct with its schema', () => {
-    const out = transform('ExtractField$Value', { field: 'id' })(record({ valueSchema, value: { id: 42n, name: null, score: 4000 } }))!;
+    const out = transform('ExtractField$Value', { field: 'id' })(
+      record({ valueSchema, value: { id: 42n, name: null, score: 4000 } }),
+    )!;
     expect(out.value).toBe(42n);
     expect(out.valueSchema).toBe(valueSchema.fields![0].schema);
   });
@@ -142,13 +165,23 @@ describe('ValueToKey', () => {
   it('builds the key struct from value fields with their schemas', () => {
     const out = t(record({ valueSchema, value: { id: 5n, name: 'n', score: 3 } }))!;
     expect(out.key).toEqual({ id: 5n, score: 3 });
-    expect(schemaEquals(out.keySchema, Schemas.struct([['id', Schemas.int64()], ['score', Schemas.int32(true)]]))).toBe(true);
+    expect(
+      schemaEquals(
+        out.keySchema,
+        Schemas.struct([
+          ['id', Schemas.int64()],
+          ['score', Schemas.int32(true)],
+        ]),
+      ),
+    ).toBe(true);
   });
   it('builds a map key from a schemaless value', () => {
     expect(t(record({ value: { id: 5, score: 3, x: 1 } }))!.key).toEqual({ id: 5, score: 3 });
   });
   it('fails on an unknown field', () => {
-    expect(() => transform('ValueToKey', { fields: 'nope' })(record({ valueSchema, value: { id: 1n, name: null, score: null } }))).toThrow(/Field does not exist: nope/);
+    expect(() =>
+      transform('ValueToKey', { fields: 'nope' })(record({ valueSchema, value: { id: 1n, name: null, score: null } })),
+    ).toThrow(/Field does not exist: nope/);
   });
 });
 
@@ -171,7 +204,13 @@ describe('Flatten', () => {
 
   it('flattens nested structs with the delimiter; fields under an optional struct become optional', () => {
     const out = transform('Flatten$Value', { delimiter: '_' })(record({ valueSchema: schema, value }))!;
-    expect(out.value).toEqual({ content_id: 42, content_name_first: 'David', content_name_middle: null, content_name_last: 'Wong', content_tags: ['a'] });
+    expect(out.value).toEqual({
+      content_id: 42,
+      content_name_first: 'David',
+      content_name_middle: null,
+      content_name_last: 'Wong',
+      content_tags: ['a'],
+    });
     expect(out.valueSchema!.fields!.map((f) => [f.name, f.schema.optional])).toEqual([
       ['content_id', false],
       ['content_name_first', true],
@@ -183,11 +222,26 @@ describe('Flatten', () => {
   });
   it('flattens a schemaless map with the default delimiter; arrays stay', () => {
     const out = transform('Flatten$Value', {})(record({ value }))!;
-    expect(out.value).toEqual({ 'content.id': 42, 'content.name.first': 'David', 'content.name.middle': null, 'content.name.last': 'Wong', 'content.tags': ['a'] });
+    expect(out.value).toEqual({
+      'content.id': 42,
+      'content.name.first': 'David',
+      'content.name.middle': null,
+      'content.name.last': 'Wong',
+      'content.tags': ['a'],
+    });
   });
   it('a null nested struct gives null leaves', () => {
-    const out = transform('Flatten$Value', {})(record({ valueSchema: schema, value: { content: { id: 1, name: null, tags: [] } } }))!;
-    expect(out.value).toEqual({ 'content.id': 1, 'content.name.first': null, 'content.name.middle': null, 'content.name.last': null, 'content.tags': [] });
+    const out = transform(
+      'Flatten$Value',
+      {},
+    )(record({ valueSchema: schema, value: { content: { id: 1, name: null, tags: [] } } }))!;
+    expect(out.value).toEqual({
+      'content.id': 1,
+      'content.name.first': null,
+      'content.name.middle': null,
+      'content.name.last': null,
+      'content.tags': [],
+    });
   });
 });
 
@@ -201,22 +255,46 @@ describe('MaskField', () => {
     ['blob', Schemas.bytes()],
     ['list', Schemas.array(Schemas.int32())],
   ]);
-  const value = { ssn: '123-45-6789', age: 42, big: 9007199254740993n, ok: true, price: new Decimal(1999n, 2), blob: Buffer.from('x'), list: [1] };
+  const value = {
+    ssn: '123-45-6789',
+    age: 42,
+    big: 9007199254740993n,
+    ok: true,
+    price: new Decimal(1999n, 2),
+    blob: Buffer.from('x'),
+    list: [1],
+  };
 
   it('masks with the empty value of each type', () => {
-    const out = transform('MaskField$Value', { fields: 'ssn,age,big,ok,price,blob,list' })(record({ valueSchema: schema, value }))!;
-    expect(out.value).toEqual({ ssn: '', age: 0, big: 0, ok: false, price: new Decimal(0n, 2), blob: Buffer.alloc(0), list: [] });
+    const out = transform('MaskField$Value', { fields: 'ssn,age,big,ok,price,blob,list' })(
+      record({ valueSchema: schema, value }),
+    )!;
+    expect(out.value).toEqual({
+      ssn: '',
+      age: 0,
+      big: 0,
+      ok: false,
+      price: new Decimal(0n, 2),
+      blob: Buffer.alloc(0),
+      list: [],
+    });
     expect(out.valueSchema).toBe(schema);
   });
   it('masks with a replacement converted to the field type', () => {
-    const out = transform('MaskField$Value', { fields: 'ssn,age,price', replacement: '12' })(record({ valueSchema: schema, value }))!;
+    const out = transform('MaskField$Value', { fields: 'ssn,age,price', replacement: '12' })(
+      record({ valueSchema: schema, value }),
+    )!;
     expect(out.value).toMatchObject({ ssn: '12', age: 12, price: Decimal.parse('12') });
   });
   it('refuses a replacement for a boolean', () => {
-    expect(() => transform('MaskField$Value', { fields: 'ok', replacement: 'x' })(record({ valueSchema: schema, value }))).toThrow(/Cannot mask value of type boolean/);
+    expect(() =>
+      transform('MaskField$Value', { fields: 'ok', replacement: 'x' })(record({ valueSchema: schema, value })),
+    ).toThrow(/Cannot mask value of type boolean/);
   });
   it('masks schemaless values by their type', () => {
-    const out = transform('MaskField$Key', { fields: 'ssn,age' })(record({ key: { ssn: 'secret', age: 30, other: 'kept' } }))!;
+    const out = transform('MaskField$Key', { fields: 'ssn,age' })(
+      record({ key: { ssn: 'secret', age: 30, other: 'kept' } }),
+    )!;
     expect(out.key).toEqual({ ssn: '', age: 0, other: 'kept' });
   });
 });
@@ -247,7 +325,9 @@ describe('Cast', () => {
   it('narrows integers as Java does and parses strings', () => {
     const out = transform('Cast$Value', { spec: 'ID:int8' })(record({ valueSchema: schema, value }))!;
     expect((out.value as { ID: number }).ID).toBe(44);
-    expect(transform('Cast$Value', { spec: 'n:int64' })(record({ value: { n: '9007199254740993' } }))!.value).toEqual({ n: 9007199254740993n });
+    expect(transform('Cast$Value', { spec: 'n:int64' })(record({ value: { n: '9007199254740993' } }))!.value).toEqual({
+      n: 9007199254740993n,
+    });
     expect(() => transform('Cast$Value', { spec: 'n:int32' })(record({ value: { n: 'abc' } }))).toThrow();
   });
   it('casts a whole primitive value', () => {
@@ -257,28 +337,36 @@ describe('Cast', () => {
     expect(transform('Cast$Value', { spec: 'float32' })(record({ value: 3 }))!.value).toBe(3);
   });
   it('casts schemaless map fields', () => {
-    expect(transform('Cast$Value', { spec: 'a:string,b:int32' })(record({ value: { a: 1.5, b: '7' } }))!.value).toEqual({ a: '1.5', b: 7 });
+    expect(transform('Cast$Value', { spec: 'a:string,b:int32' })(record({ value: { a: 1.5, b: '7' } }))!.value).toEqual(
+      { a: '1.5', b: 7 },
+    );
   });
   it('rejects unknown target types at validation', () => {
     expect(issuesOf('Cast$Value', { spec: 'a:date' })).toEqual(['transforms.t.spec']);
   });
   it('refuses casting a struct field', () => {
     const s = Schemas.struct([['inner', Schemas.struct([['x', Schemas.int32()]])]]);
-    expect(() => transform('Cast$Value', { spec: 'inner:string' })(record({ valueSchema: s, value: { inner: { x: 1 } } }))).toThrow(/does not support casting from struct/);
+    expect(() =>
+      transform('Cast$Value', { spec: 'inner:string' })(record({ valueSchema: s, value: { inner: { x: 1 } } })),
+    ).toThrow(/does not support casting from struct/);
   });
 });
 
 describe('SetSchemaMetadata', () => {
   it('sets name and version of the value schema, keeping the value', () => {
     const v = { id: 1n, name: null, score: null };
-    const out = transform('SetSchemaMetadata$Value', { 'schema.name': 'order-value', 'schema.version': '2' })(record({ valueSchema, value: v }))!;
+    const out = transform('SetSchemaMetadata$Value', { 'schema.name': 'order-value', 'schema.version': '2' })(
+      record({ valueSchema, value: v }),
+    )!;
     expect(out.valueSchema!.name).toBe('order-value');
     expect(out.valueSchema!.version).toBe(2);
     expect(out.valueSchema!.fields).toBe(valueSchema.fields);
     expect(out.value).toBe(v);
   });
   it('requires a schema', () => {
-    expect(() => transform('SetSchemaMetadata$Key', { 'schema.name': 'k' })(record({ key: { a: 1 } }))).toThrow(/Schema required/);
+    expect(() => transform('SetSchemaMetadata$Key', { 'schema.name': 'k' })(record({ key: { a: 1 } }))).toThrow(
+      /Schema required/,
+    );
   });
   it('requires a name or a version', () => {
     expect(issuesOf('SetSchemaMetadata$Value', {})).toEqual(['transforms.t.schema.name']);
