@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Config, ConnectError, type Logger, type SourceOffset, type SourcePartition } from '../api/index.js';
-import { createKafkajsClient, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from '../transport/kafka/client.js';
+import {
+  createKafkajsClient,
+  type KafkaAdmin,
+  type KafkaClient,
+  type KafkaConsumer,
+} from '../transport/kafka/client.js';
 import { JavaCompatiblePartitioner } from '../transport/kafka/partitioner.js';
 import { describe, ProduceQueue } from '../transport/kafka/produce-queue.js';
 import { connectionSettings, consumerSettings, producerSettings, roleProperties } from '../transport/kafka/settings.js';
@@ -48,7 +53,9 @@ export class KafkaOffsetStore implements OffsetStore {
     const settings = producerSettings(producerProps);
     this.producer = this.client.producer(settings, new JavaCompatiblePartitioner());
     this.queue = new ProduceQueue(this.producer, settings, o.log);
-    this.admin = (o.client ?? createKafkajsClient(connectionSettings(roleProperties(o.worker, 'admin'), 'admin'), o.log)).admin();
+    this.admin = (
+      o.client ?? createKafkajsClient(connectionSettings(roleProperties(o.worker, 'admin'), 'admin'), o.log)
+    ).admin();
   }
 
   async start(): Promise<void> {
@@ -63,11 +70,16 @@ export class KafkaOffsetStore implements OffsetStore {
           replicationFactor: this.o.replicationFactor,
           configs: { 'cleanup.policy': 'compact' },
         });
-        if (created) this.o.log.info({ topic, partitions: this.o.partitions, replicationFactor: this.o.replicationFactor }, 'Created offset storage topic');
+        if (created)
+          this.o.log.info(
+            { topic, partitions: this.o.partitions, replicationFactor: this.o.replicationFactor },
+            'Created offset storage topic',
+          );
       }
       await this.producer.connect();
       const consumerProps = { ...roleProperties(this.o.worker, 'consumer'), 'auto.offset.reset': 'earliest' };
-      const consumerClient = this.o.client ?? createKafkajsClient(connectionSettings(consumerProps, 'consumer'), this.o.log);
+      const consumerClient =
+        this.o.client ?? createKafkajsClient(connectionSettings(consumerProps, 'consumer'), this.o.log);
       // A group of its own that never commits: every worker reads the whole topic from the start.
       this.consumer = consumerClient.consumer(`sluice-offsets-${randomUUID()}`, consumerSettings(consumerProps));
       await this.consumer.connect();
@@ -77,7 +89,11 @@ export class KafkaOffsetStore implements OffsetStore {
           for (const m of messages) {
             const e = decodeOffsetRecord(m.key, m.value);
             if (e) this.apply(e);
-            else this.o.log.warn({ topic, partition: m.partition, offset: m.offset }, 'Skipped a record of the offset topic that is not a Connect offset');
+            else
+              this.o.log.warn(
+                { topic, partition: m.partition, offset: m.offset },
+                'Skipped a record of the offset topic that is not a Connect offset',
+              );
           }
           const last = messages[messages.length - 1];
           this.positions.set(last.partition, BigInt(last.offset) + 1n);
@@ -91,7 +107,10 @@ export class KafkaOffsetStore implements OffsetStore {
         },
       });
     } catch (err) {
-      throw new ConnectError(`Cannot start the Kafka offset store on topic ${topic}: ${describe(err)}`, { retriable: true, cause: err });
+      throw new ConnectError(`Cannot start the Kafka offset store on topic ${topic}: ${describe(err)}`, {
+        retriable: true,
+        cause: err,
+      });
     }
     await this.catchUp(120_000);
   }
@@ -101,12 +120,19 @@ export class KafkaOffsetStore implements OffsetStore {
     const ends = await this.admin.endOffsets(this.o.topic);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.failure) throw new ConnectError(`Reading offset topic ${this.o.topic} failed: ${this.failure.message}`, { retriable: true, cause: this.failure });
+      if (this.failure)
+        throw new ConnectError(`Reading offset topic ${this.o.topic} failed: ${this.failure.message}`, {
+          retriable: true,
+          cause: this.failure,
+        });
       const behind = ends.filter((e) => (this.positions.get(e.partition) ?? 0n) < BigInt(e.offset));
       if (behind.length === 0) return;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new ConnectError(`Timed out reading offset topic ${this.o.topic} to its end (${behind.length} partitions behind)`, { retriable: true });
+        throw new ConnectError(
+          `Timed out reading offset topic ${this.o.topic} to its end (${behind.length} partitions behind)`,
+          { retriable: true },
+        );
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 500));
@@ -127,7 +153,8 @@ export class KafkaOffsetStore implements OffsetStore {
   async read(connector: string): Promise<Array<{ partition: SourcePartition; offset: SourceOffset }>> {
     await this.catchUp(60_000);
     const out: Array<{ partition: SourcePartition; offset: SourceOffset }> = [];
-    for (const e of this.entries.values()) if (e.connector === connector) out.push({ partition: e.partition, offset: e.offset });
+    for (const e of this.entries.values())
+      if (e.connector === connector) out.push({ partition: e.partition, offset: e.offset });
     return out;
   }
 

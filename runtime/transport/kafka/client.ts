@@ -154,7 +154,8 @@ function fromHeaders(headers: IHeaders | undefined): Array<{ key: string; value:
   if (!headers) return out;
   for (const [key, v] of Object.entries(headers)) {
     const values = Array.isArray(v) ? v : [v];
-    for (const x of values) out.push({ key, value: x === undefined || x === null ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x)) });
+    for (const x of values)
+      out.push({ key, value: x === undefined || x === null ? null : Buffer.isBuffer(x) ? x : Buffer.from(String(x)) });
   }
   return out;
 }
@@ -198,7 +199,10 @@ class KafkajsConsumer implements KafkaConsumer {
     return this.consumer.connect();
   }
   async subscribe(topics: readonly string[] | RegExp): Promise<void> {
-    await this.consumer.subscribe({ topics: topics instanceof RegExp ? [topics] : [...topics], fromBeginning: this.settings.fromBeginning });
+    await this.consumer.subscribe({
+      topics: topics instanceof RegExp ? [topics] : [...topics],
+      fromBeginning: this.settings.fromBeginning,
+    });
   }
   async run(hooks: ConsumerHooks): Promise<void> {
     const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
@@ -235,7 +239,9 @@ class KafkajsConsumer implements KafkaConsumer {
   }
   async commit(offsets: ReadonlyArray<TopicPartition & { offset: string }>): Promise<void> {
     if (offsets.length === 0) return;
-    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+    await this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+    );
   }
   disconnect(): Promise<void> {
     return this.consumer.disconnect();
@@ -265,7 +271,11 @@ class KafkajsAdmin implements KafkaAdmin {
       });
     } catch (err) {
       // Two workers (or a worker and auto-creation) racing to create one topic: the topic exists, which is the goal.
-      if (/already exists/i.test(String((err as Error).message)) || (err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return false;
+      if (
+        /already exists/i.test(String((err as Error).message)) ||
+        (err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS'
+      )
+        return false;
       throw err;
     }
   }
@@ -292,13 +302,19 @@ export function createKafkajsClient(conn: ConnectionSettings, log: Logger): Kafk
         // hang a send forever. kafkajs warns that this weakens idempotence; resending the same records in order
         // within one producer session is exactly what its sequence numbers deduplicate.
         retry: { initialRetryTime: settings.retryBackoffMs, maxRetryTime: settings.retryBackoffMaxMs, retries: 10 },
-        createPartitioner: () => ({ topic, partitionMetadata, message }) =>
-          partitioner.partition(
-            topic,
-            message.key === null || message.key === undefined ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key),
-            partitionMetadata.length,
-            partitionMetadata.filter((p) => p.leader >= 0).map((p) => p.partitionId),
-          ),
+        createPartitioner:
+          () =>
+          ({ topic, partitionMetadata, message }) =>
+            partitioner.partition(
+              topic,
+              message.key === null || message.key === undefined
+                ? null
+                : Buffer.isBuffer(message.key)
+                  ? message.key
+                  : Buffer.from(message.key),
+              partitionMetadata.length,
+              partitionMetadata.filter((p) => p.leader >= 0).map((p) => p.partitionId),
+            ),
       });
       return new KafkajsProducer(producer, settings);
     },

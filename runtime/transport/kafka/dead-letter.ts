@@ -20,7 +20,11 @@ const PREFIX = '__connect.errors.';
  * `errors.deadletterqueue.context.headers.enable`) Connect's error context headers, every value UTF-8 text as
  * Connect's DeadLetterQueueReporter writes them, so tooling built for Connect's DLQ reads ours.
  */
-export function deadLetterMessage(m: IncomingMessage, ctx: DeadLetterContext, contextHeaders: boolean): OutgoingMessage {
+export function deadLetterMessage(
+  m: IncomingMessage,
+  ctx: DeadLetterContext,
+  contextHeaders: boolean,
+): OutgoingMessage {
   const headers: Array<readonly [string, Buffer | null]> = m.headers.map((h) => [h.key, h.value] as const);
   if (contextHeaders) {
     const err = ctx.error;
@@ -46,6 +50,7 @@ export function deadLetterMessage(m: IncomingMessage, ctx: DeadLetterContext, co
  * filter on that name, so a conversion error carries it here too. Anything else keeps its JavaScript name.
  */
 function exceptionClass(err: unknown): string {
-  if (err instanceof ConnectError && (err.context.stage?.endsWith('CONVERTER') ?? false)) return 'org.apache.kafka.connect.errors.DataException';
+  if (err instanceof ConnectError && (err.context.stage?.endsWith('CONVERTER') ?? false))
+    return 'org.apache.kafka.connect.errors.DataException';
   return err instanceof Error ? err.name : typeof err;
 }

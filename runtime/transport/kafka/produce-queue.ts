@@ -68,7 +68,9 @@ export class ProduceQueue {
   /** Fails whatever is still queued (after the caller waited for idle as long as it wanted). */
   stop(): void {
     this.stopped = true;
-    const err = new ConnectError('Kafka transport stopped before the broker acknowledged these records', { retriable: true });
+    const err = new ConnectError('Kafka transport stopped before the broker acknowledged these records', {
+      retriable: true,
+    });
     for (let i = this.head; i < this.queue.length; i++) settle(this.queue[i].owner, err);
     this.queue = [];
     this.head = 0;
@@ -87,7 +89,8 @@ export class ProduceQueue {
   }
 
   private wake(): void {
-    if (this.queuedBytes <= this.settings.bufferMemoryBytes || this.stopped) for (const w of this.spaceWaiters.splice(0)) w();
+    if (this.queuedBytes <= this.settings.bufferMemoryBytes || this.stopped)
+      for (const w of this.spaceWaiters.splice(0)) w();
     if (!this.running && this.head >= this.queue.length) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -153,7 +156,10 @@ export class ProduceQueue {
             { retriable: !fatal, cause: err, context: { stage: 'KAFKA_PRODUCE' } },
           );
         }
-        this.log.warn({ err: describe(err), attempt, elapsedMs: elapsed }, 'Kafka produce request failed; resending the same records');
+        this.log.warn(
+          { err: describe(err), attempt, elapsedMs: elapsed },
+          'Kafka produce request failed; resending the same records',
+        );
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.settings.retryBackoffMaxMs);
       }
@@ -170,9 +176,9 @@ function settle(owner: Delivery, err?: unknown): void {
 function groupByTopic(chunk: readonly Queued[]): TopicMessages[] {
   const byTopic = new Map<string, OutgoingMessage[]>();
   for (const q of chunk) {
-    let list = byTopic.get(q.topic);
-    if (!list) byTopic.set(q.topic, (list = []));
-    list.push(q.message);
+    const list = byTopic.get(q.topic);
+    if (list) list.push(q.message);
+    else byTopic.set(q.topic, [q.message]);
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

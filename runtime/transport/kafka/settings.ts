@@ -71,7 +71,8 @@ export function connectionSettings(props: Record<string, string>, role: ClientRo
     .split(',')
     .map((s) => s.trim().replace(/^[A-Z_]+:\/\//, ''))
     .filter(Boolean);
-  if (brokers.length === 0) throw new ConnectError('bootstrap.servers is empty: the Kafka transport needs at least one broker');
+  if (brokers.length === 0)
+    throw new ConnectError('bootstrap.servers is empty: the Kafka transport needs at least one broker');
   const protocol = (props['security.protocol'] ?? 'PLAINTEXT').toUpperCase();
   if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
     throw new ConnectError(`security.protocol="${props['security.protocol']}" is not one of ${PROTOCOLS.join(', ')}`);
@@ -89,13 +90,22 @@ export function connectionSettings(props: Record<string, string>, role: ClientRo
 
 function saslOptions(props: Record<string, string>): NonNullable<ConnectionSettings['sasl']> {
   const mech = (props['sasl.mechanism'] ?? 'GSSAPI').toUpperCase();
-  const mechanisms: Record<string, SaslMechanism> = { PLAIN: 'plain', 'SCRAM-SHA-256': 'scram-sha-256', 'SCRAM-SHA-512': 'scram-sha-512' };
+  const mechanisms: Record<string, SaslMechanism> = {
+    PLAIN: 'plain',
+    'SCRAM-SHA-256': 'scram-sha-256',
+    'SCRAM-SHA-512': 'scram-sha-512',
+  };
   const mechanism = mechanisms[mech];
   if (!mechanism) {
-    throw new ConnectError(`sasl.mechanism=${mech} is not supported; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (GSSAPI and OAUTHBEARER are not available)`);
+    throw new ConnectError(
+      `sasl.mechanism=${mech} is not supported; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (GSSAPI and OAUTHBEARER are not available)`,
+    );
   }
   const jaas = props['sasl.jaas.config'];
-  if (!jaas) throw new ConnectError('sasl.jaas.config is required with a SASL security.protocol (…LoginModule required username="…" password="…";)');
+  if (!jaas)
+    throw new ConnectError(
+      'sasl.jaas.config is required with a SASL security.protocol (…LoginModule required username="…" password="…";)',
+    );
   const { username, password } = parseJaasConfig(jaas);
   return { mechanism, username, password };
 }
@@ -159,7 +169,9 @@ export function tlsOptions(props: Record<string, string>): ConnectionOptions {
       try {
         tls.pfx = readFileSync(location);
       } catch (err) {
-        throw new ConnectError(`Cannot read ssl.keystore.location ${location}: ${(err as Error).message}`, { cause: err });
+        throw new ConnectError(`Cannot read ssl.keystore.location ${location}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       if (props['ssl.keystore.password']) tls.passphrase = props['ssl.keystore.password'];
     } else {
@@ -181,13 +193,19 @@ function jksError(prefix: string, type: string, location: string): ConnectError 
 
 export function producerSettings(props: Record<string, string>): ProducerSettings {
   const acksRaw = (props.acks ?? 'all').toLowerCase();
-  if (acksRaw === '0') throw new ConnectError('acks=0 is not supported: sluice commits source offsets only for acknowledged records');
+  if (acksRaw === '0')
+    throw new ConnectError('acks=0 is not supported: sluice commits source offsets only for acknowledged records');
   const acks = acksRaw === 'all' || acksRaw === '-1' ? -1 : 1;
   const idempotent = (props['enable.idempotence'] ?? 'true').toLowerCase() !== 'false';
-  if (idempotent && acks !== -1) throw new ConnectError('enable.idempotence=true needs acks=all; set producer.enable.idempotence=false to use acks=1');
+  if (idempotent && acks !== -1)
+    throw new ConnectError(
+      'enable.idempotence=true needs acks=all; set producer.enable.idempotence=false to use acks=1',
+    );
   const compression = (props['compression.type'] ?? 'none').toLowerCase();
   if (compression !== 'none' && compression !== 'gzip') {
-    throw new ConnectError(`compression.type=${compression} is not available (kafkajs ships gzip only); use none or gzip`);
+    throw new ConnectError(
+      `compression.type=${compression} is not available (kafkajs ships gzip only); use none or gzip`,
+    );
   }
   return {
     idempotent,
@@ -204,7 +222,8 @@ export function producerSettings(props: Record<string, string>): ProducerSetting
 
 export function consumerSettings(props: Record<string, string>): ConsumerSettings {
   const reset = (props['auto.offset.reset'] ?? 'earliest').toLowerCase();
-  if (reset !== 'earliest' && reset !== 'latest') throw new ConnectError(`auto.offset.reset=${reset} is not supported; use earliest or latest`);
+  if (reset !== 'earliest' && reset !== 'latest')
+    throw new ConnectError(`auto.offset.reset=${reset} is not supported; use earliest or latest`);
   return {
     sessionTimeoutMs: int(props, 'session.timeout.ms', 45000),
     heartbeatIntervalMs: int(props, 'heartbeat.interval.ms', 3000),

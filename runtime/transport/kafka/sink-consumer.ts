@@ -44,12 +44,20 @@ export class KafkaSinkConsumer {
     await this.consumer.subscribe(this.handler.topicsRegex ?? this.handler.topics);
     await this.consumer.run({
       onBatch: (messages) => this.onBatch(messages),
-      onRebalance: () => this.commit('rebalance').catch((err) => this.o.log.warn({ err: String(err) }, 'Commit before rebalance failed')),
+      onRebalance: () =>
+        this.commit('rebalance').catch((err) =>
+          this.o.log.warn({ err: String(err) }, 'Commit before rebalance failed'),
+        ),
       onAssigned: (parts) => this.onAssigned(parts),
-      onCrash: (err) => this.fail(asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'KAFKA_CONSUME' })),
+      onCrash: (err) =>
+        this.fail(
+          asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'KAFKA_CONSUME' }),
+        ),
     });
     this.timer = setInterval(() => {
-      this.commit('interval').catch((err) => this.o.log.warn({ err: String(err) }, 'Periodic sink commit failed; will retry'));
+      this.commit('interval').catch((err) =>
+        this.o.log.warn({ err: String(err) }, 'Periodic sink commit failed; will retry'),
+      );
     }, this.o.flushIntervalMs);
   }
 
@@ -76,11 +84,17 @@ export class KafkaSinkConsumer {
         try {
           await this.handler.put(records);
         } catch (err) {
-          throw this.fail(asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'TASK_PUT' }));
+          throw this.fail(
+            asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'TASK_PUT' }),
+          );
         }
       }
       const last = messages[messages.length - 1];
-      this.uncommitted.set(tpKey(last.topic, last.partition), { topic: last.topic, partition: last.partition, offset: (BigInt(last.offset) + 1n).toString() });
+      this.uncommitted.set(tpKey(last.topic, last.partition), {
+        topic: last.topic,
+        partition: last.partition,
+        offset: (BigInt(last.offset) + 1n).toString(),
+      });
     });
     if (Date.now() - this.lastCommit >= this.o.flushIntervalMs) await this.commit('interval');
   }
@@ -111,12 +125,31 @@ export class KafkaSinkConsumer {
         sourceOffset: { offset: Number(m.offset) },
       };
     } catch (cause) {
-      const err = asConnectError(cause, { connector: this.handler.connector, task: this.handler.taskId, stage, position: `${m.topic}-${m.partition}@${m.offset}` });
+      const err = asConnectError(cause, {
+        connector: this.handler.connector,
+        task: this.handler.taskId,
+        stage,
+        position: `${m.topic}-${m.partition}@${m.offset}`,
+      });
       if (!this.o.tolerateAll) throw this.fail(err);
-      this.o.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, stage, err: err.message }, 'Record could not be converted; skipped (errors.tolerance=all)');
+      this.o.log.warn(
+        { topic: m.topic, partition: m.partition, offset: m.offset, stage, err: err.message },
+        'Record could not be converted; skipped (errors.tolerance=all)',
+      );
       if (this.o.dlqTopic) {
-        const className = stage === 'KEY_CONVERTER' ? this.o.converterClasses.key : stage === 'VALUE_CONVERTER' ? this.o.converterClasses.value : this.o.converterClasses.header;
-        const ctx: DeadLetterContext = { connector: this.handler.connector, taskId: this.handler.taskId, stage, className, error: err };
+        const className =
+          stage === 'KEY_CONVERTER'
+            ? this.o.converterClasses.key
+            : stage === 'VALUE_CONVERTER'
+              ? this.o.converterClasses.value
+              : this.o.converterClasses.header;
+        const ctx: DeadLetterContext = {
+          connector: this.handler.connector,
+          taskId: this.handler.taskId,
+          stage,
+          className,
+          error: err,
+        };
         // Awaited: the consumer offset past this record is committed only once its dead letter is durable.
         await this.o.sendDeadLetter(this.o.dlqTopic, deadLetterMessage(m, ctx, this.o.dlqContextHeaders));
       }
@@ -139,7 +172,9 @@ export class KafkaSinkConsumer {
       try {
         await this.handler.flush();
       } catch (err) {
-        throw this.fail(asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'TASK_FLUSH' }));
+        throw this.fail(
+          asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'TASK_FLUSH' }),
+        );
       }
       await this.consumer.commit(offsets);
       for (const o of offsets) {
@@ -165,7 +200,10 @@ export class KafkaSinkConsumer {
     try {
       await this.commit('stop');
     } catch (err) {
-      this.o.log.warn({ err: String(err) }, 'Final sink commit failed; the records since the last commit will be delivered again');
+      this.o.log.warn(
+        { err: String(err) },
+        'Final sink commit failed; the records since the last commit will be delivered again',
+      );
     } finally {
       await this.consumer.disconnect().catch(() => undefined);
     }

@@ -34,12 +34,16 @@ function regexList(raw: string | undefined, key: string): RegExp[] {
 
 function count(raw: string | undefined, key: string): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || (n < 1 && n !== -1)) throw new ConnectError(`${key}="${raw}" must be a positive integer or -1 (the broker's default)`);
+  if (!Number.isInteger(n) || (n < 1 && n !== -1))
+    throw new ConnectError(`${key}="${raw}" must be a positive integer or -1 (the broker's default)`);
   return n;
 }
 
 /** The connector's rules, groups first and default last; empty when topic creation is off for it. */
-export function topicCreationRules(connector: Readonly<Record<string, string>>, workerEnabled = true): TopicCreationRule[] {
+export function topicCreationRules(
+  connector: Readonly<Record<string, string>>,
+  workerEnabled = true,
+): TopicCreationRule[] {
   if (!workerEnabled) return [];
   const rf = connector['topic.creation.default.replication.factor'];
   const parts = connector['topic.creation.default.partitions'];
@@ -60,7 +64,8 @@ export function topicCreationRules(connector: Readonly<Record<string, string>>, 
       group,
       include: group === 'default' ? [/^/] : regexList(connector[`${prefix}include`], `${prefix}include`),
       exclude: regexList(connector[`${prefix}exclude`], `${prefix}exclude`),
-      replicationFactor: ownRf !== undefined ? count(ownRf, `${prefix}replication.factor`) : (fallback?.replicationFactor ?? -1),
+      replicationFactor:
+        ownRf !== undefined ? count(ownRf, `${prefix}replication.factor`) : (fallback?.replicationFactor ?? -1),
       partitions: ownParts !== undefined ? count(ownParts, `${prefix}partitions`) : (fallback?.partitions ?? -1),
       configs,
     };

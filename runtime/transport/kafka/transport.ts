@@ -1,6 +1,12 @@
 import { asConnectError, type ChangeRecord, type Config, ConnectError, type Logger } from '../../api/index.js';
 import type { SinkHandler, SourceBatch, Transport } from '../transport.js';
-import { createKafkajsClient, type KafkaAdmin, type KafkaClient, type KafkaProducer, type OutgoingMessage } from './client.js';
+import {
+  createKafkajsClient,
+  type KafkaAdmin,
+  type KafkaClient,
+  type KafkaProducer,
+  type OutgoingMessage,
+} from './client.js';
 import { JavaCompatiblePartitioner } from './partitioner.js';
 import { describe, ProduceQueue } from './produce-queue.js';
 import {
@@ -61,7 +67,10 @@ export class KafkaTransport implements Transport {
       await this.admin.connect();
       await this.producer.connect();
     } catch (err) {
-      throw new ConnectError(`Cannot connect to Kafka at ${this.o.worker['bootstrap.servers']}: ${describe(err)}`, { retriable: true, cause: err });
+      throw new ConnectError(`Cannot connect to Kafka at ${this.o.worker['bootstrap.servers']}: ${describe(err)}`, {
+        retriable: true,
+        cause: err,
+      });
     }
     this.started = true;
   }
@@ -78,7 +87,10 @@ export class KafkaTransport implements Transport {
       } catch (err) {
         const e = asConnectError(err, { connector: batch.connector, task: batch.taskId });
         if (!tolerateAll) return done(e);
-        this.o.log.warn({ connector: batch.connector, topic: r.topic, err: e.describe() }, 'Record could not be converted; skipped (errors.tolerance=all)');
+        this.o.log.warn(
+          { connector: batch.connector, topic: r.topic, err: e.describe() },
+          'Record could not be converted; skipped (errors.tolerance=all)',
+        );
         continue;
       }
       items.push({ topic: r.topic, message });
@@ -112,7 +124,17 @@ export class KafkaTransport implements Transport {
         replicationFactor: rule.replicationFactor,
         configs: rule.configs,
       });
-      if (created) this.o.log.info({ connector, topic, group: rule.group, partitions: rule.partitions, replicationFactor: rule.replicationFactor }, 'Created topic');
+      if (created)
+        this.o.log.info(
+          {
+            connector,
+            topic,
+            group: rule.group,
+            partitions: rule.partitions,
+            replicationFactor: rule.replicationFactor,
+          },
+          'Created topic',
+        );
     })().catch((err) => {
       this.readyTopics.delete(topic);
       throw new ConnectError(`Cannot create topic ${topic} (topic.creation group ${rule.group}): ${describe(err)}`, {
@@ -142,12 +164,19 @@ export class KafkaTransport implements Transport {
       sendDeadLetter: (topic, message) => this.sendDeadLetter(handler.connector, raw, topic, message),
       converterClasses: {
         key: raw['key.converter'] ?? this.o.worker['key.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter',
-        value: raw['value.converter'] ?? this.o.worker['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter',
-        header: raw['header.converter'] ?? this.o.worker['header.converter'] ?? 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
+        value:
+          raw['value.converter'] ?? this.o.worker['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter',
+        header:
+          raw['header.converter'] ??
+          this.o.worker['header.converter'] ??
+          'org.apache.kafka.connect.storage.SimpleHeaderConverter',
       },
       log: this.o.log.child({ connector: handler.connector, task: handler.taskId }),
       onFailure: (err) => {
-        this.o.log.error({ connector: handler.connector, task: handler.taskId, err: err.describe() }, 'Kafka sink consumer failed');
+        this.o.log.error(
+          { connector: handler.connector, task: handler.taskId, err: err.describe() },
+          'Kafka sink consumer failed',
+        );
       },
     });
     this.sinks.set(handler, consumer);
@@ -156,13 +185,21 @@ export class KafkaTransport implements Transport {
     } catch (err) {
       this.sinks.delete(handler);
       await consumer.stop().catch(() => undefined);
-      throw new ConnectError(`Cannot start the Kafka consumer of sink ${handler.connector}: ${describe(err)}`, { retriable: true, cause: err });
+      throw new ConnectError(`Cannot start the Kafka consumer of sink ${handler.connector}: ${describe(err)}`, {
+        retriable: true,
+        cause: err,
+      });
     }
   }
 
   private readonly dlqReady = new Map<string, Promise<void>>();
 
-  private async sendDeadLetter(connector: string, raw: Readonly<Record<string, string>>, topic: string, message: OutgoingMessage): Promise<void> {
+  private async sendDeadLetter(
+    connector: string,
+    raw: Readonly<Record<string, string>>,
+    topic: string,
+    message: OutgoingMessage,
+  ): Promise<void> {
     let ready = this.dlqReady.get(topic);
     if (!ready) {
       ready = (async () => {

@@ -1,0 +1,279 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { freePort } from './ports.js';
+
+/**
+ * Apache Kafka in KRaft mode from the Maven Central jars that scripts/install-kafka.sh caches in
+ * `.cache/kafka-<version>/libs`. Every node is broker and controller at once (combined mode): one node by
+ * default, three on request. Each node writes its log to `<dir>/node-<id>/broker.log`, which `logTail()` returns
+ * so a failing test can print it.
+ */
+export const KAFKA_VERSION = process.env.KAFKA_VERSION ?? '3.9.1';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const kafkaLibs = join(repoRoot, '.cache', `kafka-${KAFKA_VERSION}`, 'libs');
+
+export interface KafkaNode {
+  readonly id: number;
+  readonly port: number;
+  readonly running: boolean;
+  /** SIGTERM and wait for exit (the broker's controlled shutdown). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+  /** Starts it again on the same ports and data; resolves when the cluster answers metadata requests. */
+  start(): Promise<void>;
+}
+
+export interface KafkaCluster {
+  /** `host:port,host:port` for `bootstrap.servers` */
+  readonly bootstrap: string;
+  readonly brokers: readonly string[];
+  readonly nodes: readonly KafkaNode[];
+  readonly dir: string;
+  /** milliseconds from spawning the JVMs to the first successful metadata answer */
+  readonly startupMillis: number;
+  /** the last lines of every node's log */
+  logTail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+export interface KafkaOptions {
+  nodes?: 1 | 3;
+  /** extra server.properties lines (`key=value`), applied to every node */
+  properties?: Record<string, string>;
+  /** JVM heap per node (default 512m; the machines have two shared cores and the broker idles small) */
+  heap?: string;
+}
+
+/** Why a broker cannot be started here, or undefined when it can. */
+export function kafkaAvailable(): string | undefined {
+  if (!existsSync(join(kafkaLibs, `kafka_2.13-${KAFKA_VERSION}.jar`))) {
+    return `Kafka ${KAFKA_VERSION} jars not found in ${kafkaLibs}: run scripts/install-kafka.sh`;
+  }
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (java.status !== 0) return 'java not found (Java 17 is needed to run the broker)';
+  return undefined;
+}
+
+const classpath = () => `${kafkaLibs}/*`;
+
+function javaArgs(heap: string): string[] {
+  // SerialGC: one collector thread instead of one per core; the broker's allocation rate in tests is tiny.
+  return [
+    `-Xmx${heap}`,
+    '-Xms64m',
+    '-XX:+UseSerialGC',
+    '-Djava.awt.headless=true',
+    '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    '-cp',
+    classpath(),
+  ];
+}
+
+interface NodeLayout {
+  id: number;
+  port: number;
+  controllerPort: number;
+  dir: string;
+}
+
+function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<string, string>): string {
+  const rf = Math.min(all.length, 3);
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': String(node.id),
+    'controller.quorum.voters': all.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map':
+      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+    'log.dirs': join(node.dir, 'data'),
+    'num.partitions': '1',
+    'default.replication.factor': String(rf),
+    'min.insync.replicas': '1',
+    // The group coordinator creates __consumer_offsets on first use: 50 partitions cost seconds on 2 cores.
+    'offsets.topic.num.partitions': '3',
+    'offsets.topic.replication.factor': String(rf),
+    'transaction.state.log.num.partitions': '3',
+    'transaction.state.log.replication.factor': String(rf),
+    'transaction.state.log.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    'num.network.threads': '2',
+    'num.io.threads': '2',
+    'num.recovery.threads.per.data.dir': '1',
+    'log.cleaner.threads': '1',
+    'log.cleaner.backoff.ms': '1000',
+    ...extra,
+  };
+  return `${Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
+}
+
+export async function startKafka(options: KafkaOptions = {}): Promise<KafkaCluster> {
+  const missing = kafkaAvailable();
+  if (missing) throw new Error(missing);
+  const count = options.nodes ?? 1;
+  const heap = options.heap ?? '512m';
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-'));
+  const layouts: NodeLayout[] = [];
+  for (let i = 1; i <= count; i++) {
+    layouts.push({ id: i, port: await freePort(), controllerPort: await freePort(), dir: join(dir, `node-${i}`) });
+  }
+  const clusterId = formatClusterId();
+  for (const n of layouts) {
+    mkdirSync(n.dir, { recursive: true });
+    writeFileSync(join(n.dir, 'server.properties'), serverProperties(n, layouts, options.properties ?? {}));
+    const fmt = spawnSync(
+      'java',
+      [
+        ...javaArgs('256m'),
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        join(n.dir, 'server.properties'),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    if (fmt.status !== 0)
+      throw new Error(
+        `kafka StorageTool format failed (${fmt.status}): ${fmt.stderr.slice(-3000)}${fmt.stdout.slice(-2000)}`,
+      );
+  }
+  const brokers = layouts.map((n) => `127.0.0.1:${n.port}`);
+  const processes = new Map<number, ChildProcess>();
+
+  const spawnNode = (n: NodeLayout) => {
+    const logFd = openSync(join(n.dir, 'broker.log'), 'a');
+    const child = spawn('java', [...javaArgs(heap), 'kafka.Kafka', join(n.dir, 'server.properties')], {
+      stdio: ['ignore', logFd, logFd],
+    });
+    closeSync(logFd);
+    processes.set(n.id, child);
+  };
+
+  const waitReady = async (expectedBrokers: number) => {
+    const deadline = Date.now() + 120_000;
+    const admin = new Kafka({
+      clientId: 'sluice-harness',
+      brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 1000,
+    }).admin();
+    try {
+      for (;;) {
+        for (const n of layouts) {
+          const p = processes.get(n.id);
+          if (p && p.exitCode !== null)
+            throw new Error(`Kafka node ${n.id} exited with ${p.exitCode}:\n${tail(n, 60)}`);
+        }
+        try {
+          await admin.connect();
+          const desc = await admin.describeCluster();
+          if (desc.brokers.length >= expectedBrokers && desc.controller !== null && desc.controller >= 0) return;
+        } catch {
+          // not up yet
+        }
+        if (Date.now() > deadline) throw new Error(`Kafka did not answer a metadata request in 120 s:\n${logTail(80)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  };
+
+  const tail = (n: NodeLayout, lines: number) => {
+    try {
+      return readFileSync(join(n.dir, 'broker.log'), 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  };
+  const logTail = (lines = 80) =>
+    layouts.map((n) => `----- kafka node ${n.id} (${n.dir}/broker.log) -----\n${tail(n, lines)}`).join('\n');
+
+  const stopProcess = async (id: number, signal: NodeJS.Signals) => {
+    const child = processes.get(id);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const t0 = Date.now();
+  for (const n of layouts) spawnNode(n);
+  try {
+    await waitReady(count);
+  } catch (err) {
+    for (const n of layouts) await stopProcess(n.id, 'SIGKILL');
+    throw err;
+  }
+  const startupMillis = Date.now() - t0;
+
+  const nodes: KafkaNode[] = layouts.map((n) => ({
+    id: n.id,
+    port: n.port,
+    get running() {
+      const p = processes.get(n.id);
+      return p !== undefined && p.exitCode === null && p.signalCode === null;
+    },
+    stop: () => stopProcess(n.id, 'SIGTERM'),
+    kill: () => stopProcess(n.id, 'SIGKILL'),
+    async start() {
+      if (this.running) return;
+      spawnNode(n);
+      await waitReady(1);
+    },
+  }));
+
+  return {
+    bootstrap: brokers.join(','),
+    brokers,
+    nodes,
+    dir,
+    startupMillis,
+    logTail,
+    async stop() {
+      await Promise.all(layouts.map((n) => stopProcess(n.id, 'SIGTERM')));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding (what StorageTool random-uuid prints). */
+function formatClusterId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/** For `afterEach`: prints the brokers' log tails when the test that just ran failed. */
+export function printKafkaLogOnFailure(cluster: KafkaCluster | undefined, state: string | undefined): void {
+  if (cluster && state === 'fail') console.error(cluster.logTail(120));
+}
+
+/** Fails the suite in CI and explains why when no broker can be started; elsewhere too (no silent skip). */
+export function requireKafka(): void {
+  const missing = kafkaAvailable();
+  if (missing) {
+    console.error(
+      `Kafka tests cannot run: ${missing}${process.env.CI ? '' : ' (set up with: sudo bash scripts/install-kafka.sh)'}`,
+    );
+    throw new Error(missing);
+  }
+}

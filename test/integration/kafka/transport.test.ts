@@ -1,0 +1,345 @@
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ChangeRecord, type ConnectError, type Logger, Schemas } from '../../../runtime/api/index.js';
+import { JsonConverter } from '../../../runtime/converters/json.js';
+import { StringConverter } from '../../../runtime/converters/simple.js';
+import { KafkaOffsetStore } from '../../../runtime/offsets/kafka-store.js';
+import { partitionForKey } from '../../../runtime/transport/kafka/partitioner.js';
+import { KafkaTransport } from '../../../runtime/transport/kafka/transport.js';
+import type { RecordConverters, SinkHandler } from '../../../runtime/transport/transport.js';
+import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from '../../harness/kafka.js';
+
+const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }) as unknown as Logger;
+
+const jsonConverters = (schemas: boolean): RecordConverters => ({
+  key: new JsonConverter({ schemasEnable: schemas, decimalFormat: 'BASE64' }),
+  value: new JsonConverter({ schemasEnable: schemas, decimalFormat: 'BASE64' }),
+  header: new StringConverter(),
+});
+
+let kafka: KafkaCluster;
+const raw = () => new Kafka({ clientId: 'test', brokers: kafka.brokers as string[], logLevel: logLevel.NOTHING });
+
+/** Reads every message of a topic from the beginning until `count` arrived (or the timeout). */
+async function readTopic(topic: string, count: number, timeoutMs = 30_000) {
+  const consumer = raw().consumer({ groupId: `reader-${Math.random()}` });
+  const out: Array<{
+    partition: number;
+    offset: string;
+    key: string | null;
+    value: string | null;
+    headers: Record<string, string>;
+  }> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      out.push({
+        partition,
+        offset: message.offset,
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? null,
+        headers,
+      });
+      if (out.length >= count) resolveDone();
+    },
+  });
+  await Promise.race([done, new Promise((r) => setTimeout(r, timeoutMs))]);
+  await consumer.disconnect();
+  return out;
+}
+
+function record(topic: string, id: number, seq: number): ChangeRecord {
+  return {
+    topic,
+    keySchema: Schemas.struct([['id', Schemas.int32()]]),
+    key: { id },
+    valueSchema: Schemas.struct([
+      ['id', Schemas.int32()],
+      ['seq', Schemas.int64()],
+    ]),
+    value: { id, seq: BigInt(seq) },
+    headers: [{ key: 'h', value: `v${seq}` }],
+    timestamp: 1_700_000_000_000 + seq,
+    sourcePartition: { src: 'test' },
+    sourceOffset: { pos: seq },
+  };
+}
+
+/** A sink handler that keeps what it was given and counts flushes; `durable` is what a flush covered. */
+class MemorySink implements SinkHandler {
+  readonly taskId = 0;
+  readonly taskCount = 1;
+  readonly put_: ChangeRecord[] = [];
+  durable = 0;
+  flushes = 0;
+  constructor(
+    readonly connector: string,
+    readonly topics: readonly string[],
+    readonly converters: RecordConverters,
+  ) {}
+  async put(records: readonly ChangeRecord[]): Promise<void> {
+    this.put_.push(...records);
+  }
+  async flush(): Promise<void> {
+    this.flushes++;
+    this.durable = this.put_.length;
+  }
+}
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  requireKafka();
+  kafka = await startKafka();
+  console.log(`Kafka broker ready in ${kafka.startupMillis} ms`);
+});
+
+afterEach((ctx) => printKafkaLogOnFailure(kafka, ctx.task.result?.state));
+
+afterAll(async () => {
+  await kafka?.stop();
+});
+
+describe('KafkaTransport source side', () => {
+  it('produces converted records keyed and partitioned as Java Kafka, creating the topic by KIP-158 rules', async () => {
+    const connectorConfig: Record<string, string> = {
+      'topic.creation.default.replication.factor': '1',
+      'topic.creation.default.partitions': '3',
+      'topic.creation.default.cleanup.policy': 'compact',
+    };
+    const transport = new KafkaTransport({
+      worker: { 'bootstrap.servers': kafka.bootstrap },
+      log,
+      connectorConfig: () => connectorConfig,
+    });
+    await transport.start();
+    const acks: Array<unknown> = [];
+    const batches = 20;
+    for (let b = 0; b < batches; b++) {
+      const records = Array.from({ length: 50 }, (_, i) => record('src.orders', (b * 50 + i) % 17, b * 50 + i));
+      await transport.send({ connector: 'src', taskId: 0, records, converters: jsonConverters(true) }, (err) =>
+        acks.push(err ?? 'ok'),
+      );
+    }
+    await transport.flush();
+    expect(acks).toEqual(Array(batches).fill('ok'));
+
+    const admin = raw().admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: ['src.orders'] });
+    expect(meta.topics[0].partitions).toHaveLength(3);
+    const cfg = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: 'src.orders', configNames: ['cleanup.policy'] }],
+    });
+    expect(cfg.resources[0].configEntries[0].configValue).toBe('compact');
+    await admin.disconnect();
+
+    const got = await readTopic('src.orders', batches * 50);
+    expect(got).toHaveLength(batches * 50);
+    for (const m of got) {
+      // the key bytes decide the partition exactly as Java's default partitioner would
+      expect(m.partition).toBe(partitionForKey(Buffer.from(m.key as string), 3));
+      expect(JSON.parse(m.key as string).payload).toEqual({ id: JSON.parse(m.value as string).payload.id });
+      expect(m.headers.h).toBe(`v${JSON.parse(m.value as string).payload.seq}`);
+    }
+    // order per key: seq strictly increases along each partition
+    const lastSeq = new Map<string, number>();
+    for (const m of got.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset))) {
+      const seq = JSON.parse(m.value as string).payload.seq as number;
+      expect(seq).toBeGreaterThan(lastSeq.get(m.key as string) ?? -1);
+      lastSeq.set(m.key as string, seq);
+    }
+    await transport.stop();
+  });
+
+  it('fails a batch whose record the converter rejects, and only that batch', async () => {
+    const transport = new KafkaTransport({ worker: { 'bootstrap.servers': kafka.bootstrap }, log });
+    await transport.start();
+    const results = new Map<string, unknown>();
+    const throwing = {
+      fromRecord: (): Buffer => {
+        throw new Error('boom');
+      },
+      toRecord: () => ({ value: null }),
+    };
+    await transport.send(
+      { connector: 'c', taskId: 0, records: [record('src.bad', 1, 1)], converters: jsonConverters(true) },
+      (e) => results.set('good', e ?? 'ok'),
+    );
+    await transport.send(
+      {
+        connector: 'c',
+        taskId: 0,
+        records: [record('src.bad', 1, 2)],
+        converters: { ...jsonConverters(true), value: throwing },
+      },
+      (e) => results.set('bad', e),
+    );
+    await transport.flush();
+    expect(results.get('good')).toBe('ok');
+    expect(results.get('bad')).toBeInstanceOf(Error);
+    expect((results.get('bad') as ConnectError).context.stage).toBe('VALUE_CONVERTER');
+    expect(String((results.get('bad') as Error).message)).toContain('boom');
+    await transport.stop();
+  });
+});
+
+describe('KafkaTransport sink side', () => {
+  it('feeds a sink from its consumer group and commits consumer offsets only after flush', async () => {
+    const producer = raw().producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'sink.in',
+      messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, value: JSON.stringify({ n: i }) })),
+    });
+    const transport = new KafkaTransport({
+      worker: { 'bootstrap.servers': kafka.bootstrap },
+      log,
+      flushIntervalMs: 500,
+    });
+    await transport.start();
+    const sink = new MemorySink('files', ['sink.in'], { ...jsonConverters(false), key: new StringConverter() });
+    await transport.addSink(sink);
+    await until(() => sink.put_.length >= 30, 30_000, '30 records put');
+    expect(sink.put_.map((r) => (r.value as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(sink.put_[0]).toMatchObject({
+      topic: 'sink.in',
+      kafkaPartition: 0,
+      key: 'k0',
+      sourcePartition: { topic: 'sink.in', partition: 0 },
+      sourceOffset: { offset: 0 },
+    });
+
+    const admin = raw().admin();
+    await admin.connect();
+    const committed = async () =>
+      (await admin.fetchOffsets({ groupId: 'connect-files', topics: ['sink.in'] }))[0].partitions[0].offset;
+    await until(async () => (await committed()) === '30', 20_000, 'offset 30 committed for group connect-files');
+    expect(sink.flushes).toBeGreaterThan(0);
+    expect(sink.durable).toBe(30);
+
+    // a second sink instance in the same group resumes after the committed offset: nothing re-delivered
+    await transport.removeSink(sink);
+    await producer.send({ topic: 'sink.in', messages: [{ key: 'k0', value: JSON.stringify({ n: 30 }) }] });
+    const again = new MemorySink('files', ['sink.in'], { ...jsonConverters(false), key: new StringConverter() });
+    await transport.addSink(again);
+    await until(() => again.put_.length >= 1, 30_000, 'the new record');
+    expect(again.put_.map((r) => (r.value as { n: number }).n)).toEqual([30]);
+    await transport.removeSink(again);
+    expect(await committed()).toBe('31');
+    await admin.disconnect();
+    await producer.disconnect();
+    await transport.stop();
+  });
+
+  it('sends an undecodable message to the dead letter queue with Connect error headers; the rest reaches the sink', async () => {
+    const producer = raw().producer();
+    await producer.connect();
+    const messages = Array.from({ length: 10 }, (_, i) => ({
+      key: `{"id":${i}}`,
+      value: i === 4 ? '{"broken": ' : `{"n":${i}}`,
+      headers: { origin: `o${i}` },
+    }));
+    await producer.send({ topic: 'dlq.in', messages });
+    await producer.disconnect();
+    const connectorConfig: Record<string, string> = {
+      'errors.tolerance': 'all',
+      'errors.deadletterqueue.topic.name': 'dlq.out',
+      'errors.deadletterqueue.topic.replication.factor': '1',
+      'errors.deadletterqueue.context.headers.enable': 'true',
+    };
+    const transport = new KafkaTransport({
+      worker: { 'bootstrap.servers': kafka.bootstrap },
+      log,
+      flushIntervalMs: 500,
+      connectorConfig: () => connectorConfig,
+    });
+    await transport.start();
+    const sink = new MemorySink('dlq-sink', ['dlq.in'], jsonConverters(false));
+    await transport.addSink(sink);
+    await until(() => sink.put_.length >= 9, 30_000, '9 good records');
+    expect(sink.put_.map((r) => (r.value as { n: number }).n)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+    const dead = await readTopic('dlq.out', 1);
+    expect(dead).toHaveLength(1);
+    expect(dead[0].value).toBe('{"broken": ');
+    expect(dead[0].key).toBe('{"id":4}');
+    expect(dead[0].headers).toMatchObject({
+      origin: 'o4',
+      '__connect.errors.topic': 'dlq.in',
+      '__connect.errors.partition': '0',
+      '__connect.errors.offset': '4',
+      '__connect.errors.connector.name': 'dlq-sink',
+      '__connect.errors.task.id': '0',
+      '__connect.errors.stage': 'VALUE_CONVERTER',
+      '__connect.errors.class.name': 'org.apache.kafka.connect.json.JsonConverter',
+      '__connect.errors.exception.class.name': 'org.apache.kafka.connect.errors.DataException',
+    });
+    expect(dead[0].headers['__connect.errors.exception.message']).toContain(
+      'Converting byte[] to Kafka Connect data failed',
+    );
+    expect(dead[0].headers['__connect.errors.exception.stacktrace'].length).toBeGreaterThan(0);
+    await transport.stop();
+  });
+});
+
+describe('KafkaOffsetStore', () => {
+  it('writes Connect-format offsets to a compacted topic and a fresh store reads them back', async () => {
+    const opts = {
+      worker: { 'bootstrap.servers': kafka.bootstrap },
+      topic: 'connect-offsets',
+      partitions: 5,
+      replicationFactor: 1,
+      log,
+    };
+    const store = new KafkaOffsetStore(opts);
+    await store.start();
+    expect(await store.read('pg')).toEqual([]);
+    await store.write([
+      { connector: 'pg', partition: { server: 'db1' }, offset: { lsn: 100, txId: 7 } },
+      { connector: 'other', partition: { file: '/x' }, offset: { position: 3 } },
+    ]);
+    await store.write([{ connector: 'pg', partition: { server: 'db1' }, offset: { lsn: 250, txId: 9 } }]);
+    await store.write([{ connector: 'gone', partition: { p: 1 }, offset: { x: 1 } }]);
+    await store.write([{ connector: 'gone', partition: { p: 1 }, offset: null }]);
+    expect(await store.read('pg')).toEqual([{ partition: { server: 'db1' }, offset: { lsn: 250, txId: 9 } }]);
+    await store.stop();
+
+    const fresh = new KafkaOffsetStore(opts);
+    await fresh.start();
+    expect(await fresh.read('pg')).toEqual([{ partition: { server: 'db1' }, offset: { lsn: 250, txId: 9 } }]);
+    expect(await fresh.read('other')).toEqual([{ partition: { file: '/x' }, offset: { position: 3 } }]);
+    expect(await fresh.read('gone')).toEqual([]);
+    await fresh.stop();
+
+    const records = await readTopic('connect-offsets', 5);
+    const pg = records.filter((r) => r.key === '["pg",{"server":"db1"}]');
+    expect(pg.map((r) => r.value)).toEqual(['{"lsn":100,"txId":7}', '{"lsn":250,"txId":9}']);
+    // the same partition as a Java producer would choose for that key
+    expect(pg[0].partition).toBe(partitionForKey(Buffer.from('["pg",{"server":"db1"}]'), 5));
+    expect(records.find((r) => r.key === '["gone",{"p":1}]' && r.value === null)).toBeDefined();
+
+    const admin = raw().admin();
+    await admin.connect();
+    const cfg = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: 'connect-offsets', configNames: ['cleanup.policy'] }],
+    });
+    expect(cfg.resources[0].configEntries[0].configValue).toBe('compact');
+    await admin.disconnect();
+  });
+});
