@@ -1,0 +1,210 @@
+import { type Config, type ConfigSpec, key } from '../../runtime/api/index.js';
+
+export const SNAPSHOT_MODES = ['initial', 'initial_only', 'no_data', 'never', 'when_needed'] as const;
+export const CAPTURE_MODES = [
+  'change_streams',
+  'change_streams_update_full',
+  'change_streams_with_pre_image',
+  'change_streams_update_full_with_pre_image',
+] as const;
+export const CAPTURE_SCOPES = ['deployment', 'database', 'collection'] as const;
+
+export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
+export type CaptureMode = (typeof CAPTURE_MODES)[number];
+export type CaptureScope = (typeof CAPTURE_SCOPES)[number];
+
+/** Debezium's MongoDB connector keys, with Debezium's defaults. */
+export const mongoConfigSpec: ConfigSpec = [
+  key('mongodb.connection.string', 'password', 'MongoDB connection string (mongodb:// or mongodb+srv://)', {
+    importance: 'HIGH',
+  }),
+  key('topic.prefix', 'string', 'Prefix of every topic: <topic.prefix>.<database>.<collection>', {
+    importance: 'HIGH',
+    validate: (v) => (typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'use [A-Za-z0-9._-] only'),
+  }),
+  key('database.include.list', 'list', 'Regular expressions of database names to capture', { default: null }),
+  key('database.exclude.list', 'list', 'Regular expressions of database names not to capture', { default: null }),
+  key('collection.include.list', 'list', 'Regular expressions of <database>.<collection> names to capture', {
+    default: null,
+  }),
+  key('collection.exclude.list', 'list', 'Regular expressions of <database>.<collection> names not to capture', {
+    default: null,
+  }),
+  key('field.exclude.list', 'list', 'Fields to drop, as <database>.<collection>.<field path>', { default: null }),
+  key('snapshot.mode', 'string', 'When to snapshot existing documents', {
+    default: 'initial',
+    validValues: SNAPSHOT_MODES,
+  }),
+  key('capture.mode', 'string', 'Change stream options: post-images of updates and pre-images', {
+    default: 'change_streams_update_full',
+    validValues: CAPTURE_MODES,
+  }),
+  key('capture.scope', 'string', 'What one change stream watches: the deployment, a database, or a collection', {
+    default: 'deployment',
+    validValues: CAPTURE_SCOPES,
+  }),
+  key('capture.target', 'string', 'The database (scope database) or <database>.<collection> (scope collection)', {
+    default: null,
+  }),
+  key('heartbeat.interval.ms', 'int', 'Emit a heartbeat (and commit the stream position) this often; 0 = off', {
+    default: 0,
+    min: 0,
+  }),
+  key('heartbeat.topics.prefix', 'string', 'Heartbeat topic prefix', { default: '__debezium-heartbeat' }),
+  key('tombstones.on.delete', 'boolean', 'Follow each delete with a tombstone', { default: true }),
+  key('snapshot.fetch.size', 'int', 'Documents per snapshot cursor batch; 0 = the driver default', {
+    default: 0,
+    min: 0,
+  }),
+  key('cursor.max.await.time.ms', 'int', 'How long the server waits for new events per getMore; 0 = server default', {
+    default: 0,
+    min: 0,
+  }),
+  key('mongodb.split.large.events', 'boolean', 'Ask the server to split events over 16 MiB (MongoDB 7.0+)', {
+    default: false,
+  }),
+  key('max.batch.size', 'int', 'Most records one poll returns', { default: 2048, min: 1 }),
+  key('poll.interval.ms', 'int', 'Pause after an empty poll when the server does not wait itself', {
+    default: 500,
+    min: 1,
+  }),
+  key('mongodb.server.selection.timeout.ms', 'int', 'How long to look for a usable server', { default: 30000 }),
+  key('mongodb.connect.timeout.ms', 'int', 'TCP connect timeout', { default: 10000 }),
+];
+
+export interface MongoSourceConfig {
+  readonly connectionString: string;
+  readonly topicPrefix: string;
+  readonly filter: CollectionFilter;
+  readonly fieldExcludes: FieldExcludes;
+  readonly snapshotMode: SnapshotMode;
+  readonly captureMode: CaptureMode;
+  readonly scope: CaptureScope;
+  readonly target?: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTopic: string;
+  readonly tombstonesOnDelete: boolean;
+  readonly snapshotFetchSize: number;
+  readonly maxAwaitTimeMs: number;
+  readonly maxBatchSize: number;
+  readonly splitLargeEvents: boolean;
+  readonly pollIntervalMs: number;
+  readonly serverSelectionTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export function readConfig(c: Config): MongoSourceConfig {
+  const scope = c.string('capture.scope') as CaptureScope;
+  const target = c.optionalString('capture.target');
+  const prefix = c.string('topic.prefix');
+  return {
+    connectionString: c.string('mongodb.connection.string'),
+    topicPrefix: prefix,
+    filter: new CollectionFilter(
+      c.list('database.include.list'),
+      c.list('database.exclude.list'),
+      c.list('collection.include.list'),
+      c.list('collection.exclude.list'),
+    ),
+    fieldExcludes: new FieldExcludes(c.list('field.exclude.list')),
+    snapshotMode: c.string('snapshot.mode') as SnapshotMode,
+    captureMode: c.string('capture.mode') as CaptureMode,
+    scope,
+    target,
+    heartbeatIntervalMs: c.int('heartbeat.interval.ms'),
+    heartbeatTopic: `${c.string('heartbeat.topics.prefix')}.${prefix}`,
+    tombstonesOnDelete: c.bool('tombstones.on.delete'),
+    snapshotFetchSize: c.int('snapshot.fetch.size'),
+    maxAwaitTimeMs: c.int('cursor.max.await.time.ms'),
+    maxBatchSize: c.int('max.batch.size'),
+    splitLargeEvents: c.bool('mongodb.split.large.events'),
+    pollIntervalMs: c.int('poll.interval.ms'),
+    serverSelectionTimeoutMs: c.int('mongodb.server.selection.timeout.ms'),
+    connectTimeoutMs: c.int('mongodb.connect.timeout.ms'),
+  };
+}
+
+/** Problems the spec alone cannot see: the scope's target and mutually exclusive lists. */
+export function crossCheck(c: Config): { key: string; message: string }[] {
+  const issues: { key: string; message: string }[] = [];
+  const scope = c.string('capture.scope');
+  const target = c.optionalString('capture.target');
+  if (scope === 'database' && (!target || target.includes('.'))) {
+    issues.push({ key: 'capture.target', message: 'capture.scope=database needs the database name here' });
+  }
+  if (scope === 'collection' && !target?.includes('.')) {
+    issues.push({ key: 'capture.target', message: 'capture.scope=collection needs <database>.<collection> here' });
+  }
+  if (c.list('database.include.list').length && c.list('database.exclude.list').length) {
+    issues.push({ key: 'database.exclude.list', message: 'cannot be used together with database.include.list' });
+  }
+  if (c.list('collection.include.list').length && c.list('collection.exclude.list').length) {
+    issues.push({ key: 'collection.exclude.list', message: 'cannot be used together with collection.include.list' });
+  }
+  for (const k of [
+    'database.include.list',
+    'database.exclude.list',
+    'collection.include.list',
+    'collection.exclude.list',
+  ]) {
+    for (const p of c.list(k)) {
+      try {
+        new RegExp(p);
+      } catch {
+        issues.push({ key: k, message: `not a regular expression: ${p}` });
+      }
+    }
+  }
+  return issues;
+}
+
+/** Debezium's include/exclude lists: comma-separated regular expressions matched against the whole name. */
+export class CollectionFilter {
+  private readonly dbInclude: RegExp[];
+  private readonly dbExclude: RegExp[];
+  private readonly collInclude: RegExp[];
+  private readonly collExclude: RegExp[];
+
+  constructor(dbInclude: string[], dbExclude: string[], collInclude: string[], collExclude: string[]) {
+    const anchored = (ps: string[]) => ps.map((p) => new RegExp(`^(?:${p.trim()})$`));
+    this.dbInclude = anchored(dbInclude);
+    this.dbExclude = anchored(dbExclude);
+    this.collInclude = anchored(collInclude);
+    this.collExclude = anchored(collExclude);
+  }
+
+  database(db: string): boolean {
+    if (db === 'admin' || db === 'config' || db === 'local') return false;
+    if (this.dbInclude.length) return this.dbInclude.some((r) => r.test(db));
+    return !this.dbExclude.some((r) => r.test(db));
+  }
+
+  collection(db: string, coll: string): boolean {
+    if (!this.database(db) || coll.startsWith('system.')) return false;
+    const full = `${db}.${coll}`;
+    if (this.collInclude.length) return this.collInclude.some((r) => r.test(full));
+    return !this.collExclude.some((r) => r.test(full));
+  }
+}
+
+/**
+ * `field.exclude.list` entries are `<database>.<collection>.<field path>`; the database and collection parts
+ * may be regular expressions, as in Debezium.
+ */
+export class FieldExcludes {
+  private readonly rules: { ns: RegExp; path: string[] }[];
+
+  constructor(entries: string[]) {
+    this.rules = entries.map((e) => {
+      const parts = e.trim().split('.');
+      if (parts.length < 3) throw new Error(`field.exclude.list entry ${e} is not <database>.<collection>.<field>`);
+      return { ns: new RegExp(`^(?:${parts[0]})\\.(?:${parts[1]})$`), path: parts.slice(2) };
+    });
+  }
+
+  /** Field paths (split on dots) to drop for one collection; empty when none. */
+  pathsFor(db: string, coll: string): string[][] {
+    const ns = `${db}.${coll}`;
+    return this.rules.filter((r) => r.ns.test(ns)).map((r) => r.path);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * MongoDB Extended JSON written byte for byte the way Debezium writes it, because consumers compare these
+ * strings. Debezium renders documents with the Java driver's JsonWriter: `after`, `before`, `updatedFields` and
+ * `lsid` in STRICT mode, the key's `id` in RELAXED mode, both "indented" with empty indent and newline strings.
+ * That yields `{"a": 1,"b": {"c": 2}}`: ": " after a name, "," between members, ", " between array items.
+ * The Node driver's EJSON.stringify has other spacing and other STRICT forms, so it cannot be used.
+ *
+ * Values must be decoded with `promoteValues: false` so that Int32, Int64 and Double stay distinguishable.
+ */
+
+export type JsonMode = 'strict' | 'relaxed';
+
+interface BsonLike {
+  readonly _bsontype?: string;
+}
+
+/** The document as Extended JSON; `mode` picks Java's STRICT or RELAXED output. */
+export function toExtendedJson(value: unknown, mode: JsonMode): string {
+  return write(value, mode);
+}
+
+/** The key's `id`: the `_id` value alone in RELAXED mode, as Debezium cuts it out of `{"_id": …}`. */
+export function documentIdJson(id: unknown): string {
+  return write(id, 'relaxed');
+}
+
+function write(v: unknown, mode: JsonMode): string {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return quote(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      // A promoted JS number: integral values were Int32 on the wire, others Double.
+      return Number.isInteger(v) && Math.abs(v) <= 0x7fffffff && !Object.is(v, -0) ? String(v) : double(v, mode);
+    case 'bigint':
+      return mode === 'strict' ? doc([['$numberLong', quote(v.toString())]]) : v.toString();
+    case 'object':
+      break;
+    default:
+      return quote(String(v));
+  }
+  if (Array.isArray(v)) return `[${v.map((x) => write(x, mode)).join(', ')}]`;
+  if (v instanceof Date) return date(v.getTime(), mode);
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return binary(Buffer.from(v as Uint8Array), 0, mode);
+  if (v instanceof Map) return doc([...v.entries()].map(([k, x]) => [String(k), write(x, mode)]));
+  const t = (v as BsonLike)._bsontype;
+  if (t !== undefined) return bson(t, v as Record<string, unknown>, mode);
+  return doc(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, write(x, mode)]));
+}
+
+function bson(type: string, v: Record<string, unknown>, mode: JsonMode): string {
+  switch (type) {
+    case 'Int32':
+      return String(v.value);
+    case 'Double':
+      return double(Number(v.value), mode);
+    case 'Long': {
+      const s = String(v.toString());
+      return mode === 'strict' ? doc([['$numberLong', quote(s)]]) : s;
+    }
+    case 'Decimal128':
+      return doc([['$numberDecimal', quote(String(v.toString()))]]);
+    case 'ObjectId':
+    case 'ObjectID':
+      return doc([['$oid', quote(String((v as { toHexString(): string }).toHexString()))]]);
+    case 'Timestamp': {
+      const ts = v as { high: number; low: number };
+      return doc([
+        [
+          '$timestamp',
+          doc([
+            ['t', String(ts.high >>> 0)],
+            ['i', String(ts.low >>> 0)],
+          ]),
+        ],
+      ]);
+    }
+    case 'Binary': {
+      const b = v as { buffer: Uint8Array; sub_type: number; position?: number };
+      const bytes = Buffer.from(b.buffer.subarray(0, b.position ?? b.buffer.length));
+      return binary(bytes, b.sub_type, mode);
+    }
+    case 'BSONRegExp': {
+      const r = v as { pattern: string; options: string };
+      return mode === 'strict'
+        ? doc([
+            ['$regex', quote(r.pattern)],
+            ['$options', quote(r.options)],
+          ])
+        : doc([
+            [
+              '$regularExpression',
+              doc([
+                ['pattern', quote(r.pattern)],
+                ['options', quote(r.options)],
+              ]),
+            ],
+          ]);
+    }
+    case 'MinKey':
+      return doc([['$minKey', '1']]);
+    case 'MaxKey':
+      return doc([['$maxKey', '1']]);
+    case 'BSONSymbol':
+      return doc([['$symbol', quote(String(v.value))]]);
+    case 'Code': {
+      const c = v as { code: string; scope?: Record<string, unknown> | null };
+      const parts: [string, string][] = [['$code', quote(c.code)]];
+      if (c.scope) parts.push(['$scope', write(c.scope, mode)]);
+      return doc(parts);
+    }
+    case 'DBRef': {
+      const r = v as { collection: string; oid: unknown; db?: string };
+      const parts: [string, string][] = [
+        ['$ref', quote(r.collection)],
+        ['$id', write(r.oid, mode)],
+      ];
+      if (r.db) parts.push(['$db', quote(r.db)]);
+      return doc(parts);
+    }
+    default:
+      return doc(Object.entries(v).map(([k, x]) => [k, write(x, mode)]));
+  }
+}
+
+function doc(members: readonly (readonly [string, string])[]): string {
+  return `{${members.map(([k, x]) => `${quote(k)}: ${x}`).join(',')}}`;
+}
+
+function binary(bytes: Buffer, subType: number, mode: JsonMode): string {
+  const hex = subType.toString(16).toUpperCase().padStart(2, '0');
+  if (mode === 'strict') {
+    return doc([
+      ['$binary', quote(bytes.toString('base64'))],
+      ['$type', quote(hex)],
+    ]);
+  }
+  return doc([
+    [
+      '$binary',
+      doc([
+        ['base64', quote(bytes.toString('base64'))],
+        ['subType', quote(hex.toLowerCase())],
+      ]),
+    ],
+  ]);
+}
+
+/** Dates between year 1970 and 9999 are ISO strings in RELAXED mode, milliseconds otherwise (Java's rule). */
+function date(millis: number, mode: JsonMode): string {
+  if (mode === 'strict') return doc([['$date', String(millis)]]);
+  if (millis >= 0 && millis <= 253402300799999) {
+    const iso = new Date(millis).toISOString();
+    return doc([['$date', quote(millis % 1000 === 0 ? iso.replace('.000Z', 'Z') : iso)]]);
+  }
+  return doc([['$date', doc([['$numberLong', quote(String(millis))]])]]);
+}
+
+function double(d: number, mode: JsonMode): string {
+  if (Number.isFinite(d)) return javaDouble(d);
+  if (mode === 'strict') return Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity';
+  return doc([['$numberDouble', quote(Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity')]]);
+}
+
+/**
+ * Java's Double.toString: plain notation with at least one fractional digit for 1e-3 <= |d| < 1e7,
+ * `d.dddE±n` otherwise (`1.0E7`, `1.5E-4`). Digits are the shortest that round-trip, as in Java 19+.
+ */
+export function javaDouble(d: number): string {
+  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
+  const sign = d < 0 ? '-' : '';
+  const abs = Math.abs(d);
+  const [mantissa, expText] = abs.toExponential().split('e');
+  const exp = Number(expText);
+  const digits = mantissa.replace('.', '');
+  if (abs >= 1e-3 && abs < 1e7) {
+    if (exp >= 0) {
+      const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+      const frac = digits.slice(exp + 1) || '0';
+      return `${sign}${intPart}.${frac}`;
+    }
+    return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  }
+  const frac = digits.slice(1) || '0';
+  return `${sign}${digits[0]}.${frac}E${exp}`;
+}
+
+/** JSON string escaping as the Java writer does it: named escapes, other control characters as \uXXXX. */
+function quote(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    switch (c) {
+      case 0x22:
+        out += '\\"';
+        break;
+      case 0x5c:
+        out += '\\\\';
+        break;
+      case 0x08:
+        out += '\\b';
+        break;
+      case 0x0c:
+        out += '\\f';
+        break;
+      case 0x0a:
+        out += '\\n';
+        break;
+      case 0x0d:
+        out += '\\r';
+        break;
+      case 0x09:
+        out += '\\t';
+        break;
+      default:
+        out += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\u${c.toString(16).padStart(4, '0')}` : s[i];
+    }
+  }
+  return `${out}"`;
+}

@@ -1,0 +1,115 @@
+import { type Schema, Schemas } from '../../runtime/api/index.js';
+
+/**
+ * Debezium's MongoDB record schemas. Documents have no fixed shape, so `after`/`before` are Extended JSON strings
+ * (`io.debezium.data.Json`) and every collection shares one envelope layout; only the record names differ.
+ */
+
+const json = Schemas.string(true, { name: 'io.debezium.data.Json', version: 1 });
+
+export const truncatedArraySchema = Schemas.struct(
+  [
+    ['field', Schemas.string()],
+    ['size', Schemas.int32()],
+  ],
+  false,
+  { name: 'io.debezium.connector.mongodb.changestream.truncatedarray' },
+);
+
+export const updateDescriptionSchema = Schemas.struct(
+  [
+    ['removedFields', Schemas.array(Schemas.string(), true)],
+    ['updatedFields', json],
+    ['truncatedArrays', Schemas.array(truncatedArraySchema, true)],
+  ],
+  true,
+  { name: 'io.debezium.connector.mongodb.changestream.updatedescription', version: 1 },
+);
+
+export const sourceSchema = Schemas.struct(
+  [
+    ['version', Schemas.string()],
+    ['connector', Schemas.string()],
+    ['name', Schemas.string()],
+    ['ts_ms', Schemas.int64()],
+    [
+      'snapshot',
+      Schemas.string(true, {
+        name: 'io.debezium.data.Enum',
+        version: 1,
+        parameters: { allowed: 'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental' },
+        defaultValue: 'false',
+      }),
+    ],
+    ['db', Schemas.string()],
+    ['sequence', Schemas.string(true)],
+    ['ts_us', Schemas.int64(true)],
+    ['ts_ns', Schemas.int64(true)],
+    ['rs', Schemas.string()],
+    ['collection', Schemas.string()],
+    ['ord', Schemas.int32()],
+    ['lsid', Schemas.string(true)],
+    ['txnNumber', Schemas.int64(true)],
+    ['wallTime', Schemas.int64(true)],
+  ],
+  false,
+  { name: 'io.debezium.connector.mongo.Source' },
+);
+
+export const transactionSchema = Schemas.struct(
+  [
+    ['id', Schemas.string()],
+    ['total_order', Schemas.int64()],
+    ['data_collection_order', Schemas.int64()],
+  ],
+  true,
+  { name: 'event.block', version: 1 },
+);
+
+export interface CollectionSchemas {
+  readonly key: Schema;
+  readonly value: Schema;
+}
+
+const cache = new Map<string, CollectionSchemas>();
+
+/** Key and envelope schemas of one topic, named `<topic>.Key` / `<topic>.Envelope` as Debezium names them. */
+export function collectionSchemas(topic: string): CollectionSchemas {
+  let s = cache.get(topic);
+  if (!s) {
+    const name = avroName(topic);
+    s = {
+      key: Schemas.struct([['id', Schemas.string()]], false, { name: `${name}.Key` }),
+      value: Schemas.struct(
+        [
+          ['before', json],
+          ['after', json],
+          ['updateDescription', updateDescriptionSchema],
+          ['source', sourceSchema],
+          ['op', Schemas.string(true)],
+          ['ts_ms', Schemas.int64(true)],
+          ['ts_us', Schemas.int64(true)],
+          ['ts_ns', Schemas.int64(true)],
+          ['transaction', transactionSchema],
+        ],
+        false,
+        { name: `${name}.Envelope`, version: 1 },
+      ),
+    };
+    cache.set(topic, s);
+  }
+  return s;
+}
+
+/** Debezium adjusts schema names to Avro's alphabet: a character outside [A-Za-z0-9_.] becomes `_`. */
+function avroName(topic: string): string {
+  const s = topic.replace(/[^A-Za-z0-9_.]/g, '_');
+  return /^[A-Za-z_]/.test(s) ? s : `_${s}`;
+}
+
+export const heartbeatKeySchema = Schemas.struct([['serverName', Schemas.string()]], false, {
+  name: 'io.debezium.connector.common.ServerNameKey',
+});
+export const heartbeatValueSchema = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
+  name: 'io.debezium.connector.common.Heartbeat',
+});

@@ -1,0 +1,346 @@
+import { type ChangeStream, type Document, MongoClient, type ResumeToken } from 'mongodb';
+import type {
+  ChangeRecord,
+  Config,
+  ErrorContext,
+  SourcePartition,
+  SourceTask,
+  SourceTaskContext,
+} from '../../runtime/api/index.js';
+import { type MongoSourceConfig, readConfig } from './config.js';
+import { classifyMongoError, hostsOf, standaloneError } from './errors.js';
+import { mapChangeEvent, mapSnapshotDocument, type MapperContext } from './event-mapper.js';
+import { FragmentAssembler, type ChangeDoc } from './fragments.js';
+import { decodeOffset, encodeOffset, sourcePartition, type StreamPosition, tokenTime } from './offsets.js';
+import { heartbeatKeySchema, heartbeatValueSchema } from './schemas.js';
+import { type CollectionRef, SnapshotReader, snapshotPlan } from './snapshot.js';
+import { openChangeStream, type StartFrom } from './stream.js';
+
+type Phase = 'snapshot' | 'stream' | 'idle';
+
+/**
+ * One task per connector: MongoDB gives one ordered change stream per replica set (or per mongos), so the work
+ * does not split. Handover: the change stream is opened *before* the snapshot and read only after it, so every
+ * change made while the snapshot runs is delivered afterwards (at least once; a document changed during the
+ * snapshot may appear in both).
+ */
+export class MongoSourceTask implements SourceTask {
+  private cfg!: MongoSourceConfig;
+  private ctx!: SourceTaskContext;
+  private client: MongoClient | undefined;
+  private stream: ChangeStream<Document> | undefined;
+  private snapshot: SnapshotReader | undefined;
+  private held: { doc: ChangeDoc; ref: CollectionRef } | undefined;
+  private phase: Phase = 'idle';
+  private mapper!: MapperContext;
+  private partition!: SourcePartition;
+  /** Where the stream resumes if we crash right after the snapshot; undefined when the server gave no token. */
+  private snapshotStart: StreamPosition | undefined;
+  private readonly pending: ChangeDoc[] = [];
+  private readonly fragments = new FragmentAssembler();
+  private lastRecordAt = Date.now();
+  private lastPosition: StreamPosition | undefined;
+
+  async start(config: Config, ctx: SourceTaskContext): Promise<void> {
+    this.ctx = ctx;
+    this.cfg = readConfig(config);
+    const cfg = this.cfg;
+    this.client = new MongoClient(cfg.connectionString, {
+      serverSelectionTimeoutMS: cfg.serverSelectionTimeoutMs,
+      connectTimeoutMS: cfg.connectTimeoutMs,
+      appName: `sluice-${ctx.connector}`,
+    });
+    const client = this.client;
+    try {
+      await client.connect();
+    } catch (err) {
+      throw classifyMongoError(err, this.errorContext(), hostsOf(cfg.connectionString));
+    }
+    const rs = await this.replicaSetName();
+    this.partition = sourcePartition(cfg.topicPrefix, rs);
+    this.mapper = {
+      topicPrefix: cfg.topicPrefix,
+      rs,
+      partition: this.partition,
+      captureMode: cfg.captureMode,
+      tombstonesOnDelete: cfg.tombstonesOnDelete,
+      fieldExcludes: cfg.fieldExcludes,
+      defaultNs: defaultNs(cfg),
+    };
+
+    const stored = decodeOffset(await ctx.offsets.offset(this.partition));
+    const mode = cfg.snapshotMode;
+    const snapshotAllowed = mode === 'initial' || mode === 'initial_only' || mode === 'when_needed';
+    let needSnapshot = snapshotAllowed && (stored === null || stored.initsync);
+    if (mode === 'initial_only' && stored && !stored.initsync) {
+      ctx.log.info({ offset: stored }, 'snapshot.mode=initial_only and the snapshot is complete: nothing to do');
+      this.phase = 'idle';
+      return;
+    }
+
+    if (!needSnapshot && stored?.position) {
+      this.stream = openChangeStream(client, cfg, { kind: 'resumeAfter', position: stored.position });
+      try {
+        // The first read surfaces a lost resume point now, while we can still choose to snapshot.
+        const first = await this.stream.tryNext();
+        if (first) this.pending.push(first as unknown as ChangeDoc);
+      } catch (err) {
+        const e = classifyMongoError(err, this.errorContext(stored.position), hostsOf(cfg.connectionString));
+        if (mode === 'when_needed' && /ChangeStreamHistoryLost/.test(e.message)) {
+          ctx.log.warn({ offset: stored }, 'resume token lost from the oplog; snapshot.mode=when_needed: new snapshot');
+          await this.stream.close().catch(() => undefined);
+          this.stream = undefined;
+          needSnapshot = true;
+        } else {
+          throw e;
+        }
+      }
+      if (this.stream) {
+        ctx.log.info({ offset: stored }, 'resuming the change stream');
+        this.phase = 'stream';
+        return;
+      }
+    }
+
+    this.stream = openChangeStream(client, cfg, { kind: 'now' });
+    if (!needSnapshot) {
+      await this.probeStream();
+      ctx.log.info({ snapshotMode: mode }, 'streaming changes from now on, no snapshot');
+      this.phase = 'stream';
+      return;
+    }
+    this.snapshotStart = await this.probeStream();
+    const plan = await snapshotPlan(client, cfg).catch((err) => {
+      throw classifyMongoError(err, this.errorContext());
+    });
+    ctx.log.info({ collections: plan.map((p) => `${p.db}.${p.coll}`), start: this.snapshotStart }, 'snapshot starts');
+    this.snapshot = new SnapshotReader(client, plan, cfg.snapshotFetchSize);
+    this.phase = 'snapshot';
+    this.reportSnapshot(true);
+  }
+
+  async poll(): Promise<ChangeRecord[] | null> {
+    if (this.ctx.signal.aborted) return null;
+    try {
+      switch (this.phase) {
+        case 'snapshot':
+          return await this.pollSnapshot();
+        case 'stream':
+          return await this.pollStream();
+        default:
+          await this.sleep(this.cfg.pollIntervalMs);
+          return null;
+      }
+    } catch (err) {
+      throw classifyMongoError(err, this.errorContext(this.lastPosition), hostsOf(this.cfg.connectionString));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.snapshot?.close();
+    await this.stream?.close().catch(() => undefined);
+    await this.client?.close().catch(() => undefined);
+    this.snapshot = undefined;
+    this.stream = undefined;
+    this.client = undefined;
+  }
+
+  private async pollSnapshot(): Promise<ChangeRecord[] | null> {
+    const reader = this.snapshot!;
+    const out: ChangeRecord[] = [];
+    while (out.length < this.cfg.maxBatchSize) {
+      const next = await reader.next();
+      if (!next) {
+        if (this.held) out.push(this.snapshotRecord(this.held, 'last'));
+        this.held = undefined;
+        await reader.close();
+        this.snapshot = undefined;
+        this.ctx.log.info({ documents: reader.rowsScanned }, 'snapshot complete; streaming');
+        this.reportSnapshot(false);
+        if (this.cfg.snapshotMode === 'initial_only') {
+          await this.stream?.close().catch(() => undefined);
+          this.stream = undefined;
+          this.phase = 'idle';
+        } else {
+          this.phase = 'stream';
+        }
+        break;
+      }
+      if (this.held) out.push(this.snapshotRecord(this.held, 'true'));
+      this.held = { doc: next.doc, ref: next.ref };
+    }
+    if (out.length) this.lastRecordAt = Date.now();
+    if (reader.rowsScanned % 10_000 < out.length) this.reportSnapshot(true);
+    return out.length ? out : this.phase === 'stream' ? this.pollStream() : null;
+  }
+
+  private snapshotRecord(h: { doc: ChangeDoc; ref: CollectionRef }, snapshot: 'true' | 'last'): ChangeRecord {
+    return mapSnapshotDocument(
+      {
+        doc: h.doc,
+        db: h.ref.db,
+        coll: h.ref.coll,
+        snapshot,
+        position: this.snapshotStart,
+        // Without a known start position even the last record must not mark the snapshot complete.
+        initsync: snapshot === 'true' || this.snapshotStart === undefined,
+      },
+      this.mapper,
+    );
+  }
+
+  private async pollStream(): Promise<ChangeRecord[] | null> {
+    const stream = this.stream!;
+    const out: ChangeRecord[] = [];
+    const started = Date.now();
+    while (out.length < this.cfg.maxBatchSize) {
+      const raw = this.pending.length ? this.pending.shift() : await stream.tryNext();
+      if (!raw) break;
+      const ev = this.fragments.push(raw as ChangeDoc);
+      if (!ev) continue;
+      const mapped = mapChangeEvent(ev, this.mapper);
+      this.lastPosition = mapped.position;
+      if (mapped.kind === 'data') {
+        out.push(...mapped.records);
+        const wall = ev.wallTime instanceof Date ? ev.wallTime.getTime() : mapped.position.sec * 1000;
+        this.ctx.reportLag?.(Math.max(0, Date.now() - wall));
+      } else if (mapped.kind === 'skip' && mapped.warn) {
+        this.ctx.log.warn(
+          { operationType: mapped.operationType, db: mapped.db, collection: mapped.coll, position: mapped.position },
+          'change event skipped: documentKey holds update operators and no post-image has an _id (mongo-java-server)',
+        );
+      } else if (mapped.kind === 'skip') {
+        this.ctx.log.info(
+          { operationType: mapped.operationType, db: mapped.db, collection: mapped.coll },
+          'change event without data records',
+        );
+      } else {
+        await this.reopenAfterInvalidate(ev._id as ResumeToken);
+        break;
+      }
+    }
+    if (out.length) {
+      this.lastRecordAt = Date.now();
+      return out;
+    }
+    const heartbeat = this.heartbeat();
+    if (heartbeat) return [heartbeat];
+    // Servers that do not hold getMore open (mongo-java-server) answer at once: pause instead of spinning.
+    const elapsed = Date.now() - started;
+    if (elapsed < 50) await this.sleep(this.cfg.pollIntervalMs);
+    return null;
+  }
+
+  /**
+   * A collection- or database-scoped stream ends with `invalidate` when its target is dropped or renamed.
+   * `startAfter` the invalidate token keeps watching, so a re-created collection is captured again.
+   */
+  private async reopenAfterInvalidate(token: ResumeToken): Promise<void> {
+    this.ctx.log.warn({ scope: this.cfg.scope, target: this.cfg.target }, 'change stream invalidated; reopening');
+    await this.stream?.close().catch(() => undefined);
+    const from: StartFrom = { kind: 'startAfter', token };
+    this.stream = openChangeStream(this.client!, this.cfg, from);
+  }
+
+  /** A heartbeat carries the stream's latest position so that quiet captured collections still commit offsets. */
+  private heartbeat(): ChangeRecord | undefined {
+    if (this.cfg.heartbeatIntervalMs <= 0 || Date.now() - this.lastRecordAt < this.cfg.heartbeatIntervalMs) return;
+    const token = this.stream?.resumeToken as { _data?: unknown } | null | undefined;
+    const data = token && typeof token._data === 'string' ? token._data : undefined;
+    const position: StreamPosition | undefined = data
+      ? { ...(tokenTime(data) ?? { sec: 0, ord: 0 }), resumeToken: data }
+      : this.lastPosition;
+    if (!position) return;
+    this.lastRecordAt = Date.now();
+    const now = Date.now();
+    return {
+      topic: this.cfg.heartbeatTopic,
+      keySchema: heartbeatKeySchema,
+      key: { serverName: this.cfg.topicPrefix },
+      valueSchema: heartbeatValueSchema,
+      value: { ts_ms: now },
+      headers: [],
+      timestamp: now,
+      sourcePartition: this.partition,
+      sourceOffset: encodeOffset(position, false),
+    };
+  }
+
+  /**
+   * Reads the fresh stream once: that makes the server start it (and fail now if change streams are
+   * unavailable) and, on MongoDB, yields the post-batch resume token, the handover point for the snapshot.
+   */
+  private async probeStream(): Promise<StreamPosition | undefined> {
+    const stream = this.stream!;
+    let first: Document | null;
+    try {
+      first = await stream.tryNext();
+    } catch (err) {
+      const e = classifyMongoError(err, this.errorContext(), hostsOf(this.cfg.connectionString));
+      if (e.retriable || /privileges|replica set/.test(e.message)) throw e;
+      throw standaloneError(this.errorContext(), err);
+    }
+    if (first) {
+      // An event arrived already: keep it for after the snapshot; the handover point is the stream start,
+      // which the server did not tell us, so the snapshot's last offset stays initsync.
+      this.pending.push(first);
+      return undefined;
+    }
+    const token = stream.resumeToken as { _data?: unknown } | null;
+    if (!token || typeof token._data !== 'string') return undefined;
+    const time = tokenTime(token._data);
+    return time ? { ...time, resumeToken: token._data } : { sec: 0, ord: 0, resumeToken: token._data };
+  }
+
+  /** The replica set name for the partition: `setName`, `sharded` behind mongos, else `standalone`. */
+  private async replicaSetName(): Promise<string> {
+    try {
+      // isMaster, not hello: mongo-java-server does not know `hello`.
+      const hello = await this.client!.db('admin').command({ isMaster: 1 });
+      if (typeof hello.setName === 'string') return hello.setName;
+      if (hello.msg === 'isdbgrid') return 'sharded';
+      return 'standalone';
+    } catch (err) {
+      throw classifyMongoError(err, this.errorContext(), hostsOf(this.cfg.connectionString));
+    }
+  }
+
+  private reportSnapshot(running: boolean): void {
+    const r = this.snapshot;
+    this.ctx.reportSnapshotProgress?.({
+      running,
+      tablesTotal: r?.plan.length,
+      tablesRemaining: r?.remaining ?? 0,
+      rowsScanned: r?.rowsScanned,
+    });
+  }
+
+  private errorContext(pos?: StreamPosition): ErrorContext {
+    return {
+      connector: this.ctx.connector,
+      task: this.ctx.taskId,
+      table: this.cfg?.target,
+      position: pos ? (pos.resumeToken ?? `${pos.sec}:${pos.ord}`) : undefined,
+    };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    const signal = this.ctx.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+function defaultNs(cfg: MongoSourceConfig): { db: string; coll: string } | undefined {
+  if (cfg.scope !== 'collection' || !cfg.target) return undefined;
+  const [db, ...rest] = cfg.target.split('.');
+  return { db, coll: rest.join('.') };
+}

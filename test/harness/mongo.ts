@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { freePort } from './ports.js';
+
+const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const libDir = join(repoRoot, '.cache/mongo-java-server/lib');
+const launcher = join(repoRoot, 'test/harness/java/MongoServerMain.java');
+
+/**
+ * A MongoDB endpoint for tests: the real replica set named by MONGODB_URL when set, otherwise mongo-java-server
+ * (installed by scripts/install-mongo-java-server.sh) started with `java` on a free port, in memory.
+ */
+export interface MongoTestServer {
+  readonly url: string;
+  /** `mongo-java-server` or `mongodb` (a real server from MONGODB_URL) */
+  readonly kind: 'mongo-java-server' | 'mongodb';
+  /** A new client (the caller closes it). */
+  client(): Promise<MongoClient>;
+  stop(): Promise<void>;
+}
+
+export interface MongoServerOptions {
+  /** Start the wire server without its oplog: it then behaves like a server without change streams. */
+  noOplog?: boolean;
+  /** Ignore MONGODB_URL (for tests about the wire server itself). */
+  forceWireServer?: boolean;
+}
+
+/** Why the suite cannot run here, or undefined when it can. */
+export function mongoAvailable(): string | undefined {
+  if (process.env.MONGODB_URL) return undefined;
+  if (!existsSync(libDir) || !readdirSync(libDir).some((f) => f.startsWith('mongo-java-server-memory-backend'))) {
+    return `mongo-java-server not found in ${libDir}: run scripts/install-mongo-java-server.sh`;
+  }
+  return undefined;
+}
+
+export async function startMongo(options: MongoServerOptions = {}): Promise<MongoTestServer> {
+  const external = process.env.MONGODB_URL;
+  if (external && !options.forceWireServer) {
+    return {
+      url: external,
+      kind: 'mongodb',
+      client: () => new MongoClient(external).connect(),
+      async stop() {},
+    };
+  }
+  const missing = mongoAvailable();
+  if (missing) throw new Error(missing);
+  const port = await freePort();
+  const args = ['-cp', `${libDir}/*`, launcher, String(port), ...(options.noOplog ? ['--no-oplog'] : [])];
+  // stdin stays a pipe: the launcher exits when it closes, so a crashed test run leaves no server behind.
+  const proc = spawn('java', ['-Xmx512m', '-XX:+UseSerialGC', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`mongo-java-server did not start within 60 s:\n${out.slice(-3000)}`));
+    }, 60_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.length > 1_000_000) out = out.slice(-100_000);
+      if (out.includes('MONGO-JAVA-SERVER READY')) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`mongo-java-server exited with ${code}:\n${out.slice(-3000)}`));
+    });
+  });
+  const url = `mongodb://127.0.0.1:${port}/`;
+  return {
+    url,
+    kind: 'mongo-java-server',
+    client: () => new MongoClient(url, { serverSelectionTimeoutMS: 10_000 }).connect(),
+    stop: () => stopProcess(proc, exited),
+  };
+}
+
+async function stopProcess(proc: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.stdin?.end();
+  const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(t);
+}
