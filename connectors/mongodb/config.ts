@@ -188,8 +188,8 @@ export class CollectionFilter {
 }
 
 /**
- * `field.exclude.list` entries are `<database>.<collection>.<field path>`; the database and collection parts
- * may be regular expressions, as in Debezium.
+ * `field.exclude.list` entries are `<database>.<collection>.<field path>`; as in Debezium, `*` in the database
+ * and collection parts matches any characters (they are not regular expressions: the dot separates the parts).
  */
 export class FieldExcludes {
   private readonly rules: { ns: RegExp; path: string[] }[];
@@ -198,7 +198,7 @@ export class FieldExcludes {
     this.rules = entries.map((e) => {
       const parts = e.trim().split('.');
       if (parts.length < 3) throw new Error(`field.exclude.list entry ${e} is not <database>.<collection>.<field>`);
-      return { ns: new RegExp(`^(?:${parts[0]})\\.(?:${parts[1]})$`), path: parts.slice(2) };
+      return { ns: new RegExp(`^${wildcard(parts[0])}\\.${wildcard(parts[1])}$`), path: parts.slice(2) };
     });
   }
 
@@ -207,4 +207,11 @@ export class FieldExcludes {
     const ns = `${db}.${coll}`;
     return this.rules.filter((r) => r.ns.test(ns)).map((r) => r.path);
   }
+}
+
+function wildcard(part: string): string {
+  return part
+    .split('*')
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
 }
