@@ -3,12 +3,13 @@ import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
 import { postgresSourcePlugin } from '../../connectors/postgres/index.js';
+import { mongoSourceConnector } from '../../connectors/mongodb/index.js';
 import { transformPlugins } from '../transforms/index.js';
 import { PluginRegistry } from './registry.js';
 
 /** Every built-in plugin. A new connector, transform or converter adds itself to one of these lists. */
 const converters: Plugin[] = [jsonConverterPlugin, stringConverterPlugin, byteArrayConverterPlugin, simpleHeaderConverterPlugin];
-const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin, postgresSourcePlugin];
+const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin, postgresSourcePlugin, mongoSourceConnector];
 const transforms: Plugin[] = [...transformPlugins];
 
 export function builtinRegistry(): PluginRegistry {
