@@ -4,12 +4,13 @@ import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterP
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
 import { postgresSourcePlugin } from '../../connectors/postgres/index.js';
 import { mongoSourceConnector } from '../../connectors/mongodb/index.js';
+import { mariadbSourcePlugin, mysqlSourcePlugin } from '../../connectors/mysql/index.js';
 import { transformPlugins } from '../transforms/index.js';
 import { PluginRegistry } from './registry.js';
 
 /** Every built-in plugin. A new connector, transform or converter adds itself to one of these lists. */
 const converters: Plugin[] = [jsonConverterPlugin, stringConverterPlugin, byteArrayConverterPlugin, simpleHeaderConverterPlugin];
-const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin, postgresSourcePlugin, mongoSourceConnector];
+const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin, postgresSourcePlugin, mongoSourceConnector, mysqlSourcePlugin, mariadbSourcePlugin];
 const transforms: Plugin[] = [...transformPlugins];
 
 export function builtinRegistry(): PluginRegistry {

@@ -1,0 +1,138 @@
+import { type Config, type ConfigSpec, key } from '../../runtime/api/index.js';
+import type { MappingOptions } from './values.js';
+
+/** Debezium's MySQL/MariaDB connector keys that sluice implements (same names, same meanings). */
+export const mysqlConfigSpec: ConfigSpec = [
+  key('database.hostname', 'string', 'Host of the MySQL/MariaDB server', { importance: 'HIGH', group: 'Connection' }),
+  key('database.port', 'int', 'Port of the server', { default: 3306, group: 'Connection' }),
+  key('database.user', 'string', 'User with SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE and REPLICATION CLIENT', { importance: 'HIGH', group: 'Connection' }),
+  key('database.password', 'password', 'Password of the user', { default: '', group: 'Connection' }),
+  key('database.server.id', 'long', 'Replica server id the connector registers with; unique among all replicas of the server', { importance: 'HIGH', min: 1, group: 'Connection' }),
+  key('database.ssl.mode', 'string', 'TLS: disabled, preferred, required, verify_ca, verify_identity', {
+    default: 'preferred',
+    validValues: ['disabled', 'preferred', 'required', 'verify_ca', 'verify_identity'],
+    group: 'Connection',
+  }),
+  key('connect.timeout.ms', 'int', 'Connection timeout', { default: 30000 }),
+  key('topic.prefix', 'string', 'Prefix of every topic, and the logical server name in offsets and source blocks', { importance: 'HIGH' }),
+  key('database.include.list', 'list', 'Regular expressions of databases to capture', { default: null, group: 'Filters' }),
+  key('database.exclude.list', 'list', 'Regular expressions of databases not to capture', { default: null, group: 'Filters' }),
+  key('table.include.list', 'list', 'Regular expressions of `db.table` to capture', { default: null, group: 'Filters' }),
+  key('table.exclude.list', 'list', 'Regular expressions of `db.table` not to capture', { default: null, group: 'Filters' }),
+  key('column.include.list', 'list', 'Regular expressions of `db.table.column` to emit', { default: null, group: 'Filters' }),
+  key('column.exclude.list', 'list', 'Regular expressions of `db.table.column` not to emit', { default: null, group: 'Filters' }),
+  key('snapshot.mode', 'string', 'When to snapshot: initial, initial_only, no_data, never, when_needed, recovery', {
+    default: 'initial',
+    validValues: ['initial', 'initial_only', 'no_data', 'schema_only', 'never', 'when_needed', 'recovery', 'schema_only_recovery'],
+  }),
+  key('snapshot.locking.mode', 'string', 'Global read lock during the snapshot: minimal (only while reading the position and schemas), extended (whole snapshot), none', {
+    default: 'minimal',
+    validValues: ['minimal', 'extended', 'none', 'minimal_percona'],
+  }),
+  key('snapshot.fetch.size', 'int', 'Rows buffered per table read during the snapshot', { default: 2000, min: 1 }),
+  key('include.schema.changes', 'boolean', 'Emit schema-change events on the topic named by topic.prefix', { default: true }),
+  key('schema.history.internal', 'class', 'Schema history store; file-based is supported', { default: 'io.debezium.storage.file.history.FileSchemaHistory' }),
+  key('schema.history.internal.file.filename', 'string', 'File of the schema history', { default: null }),
+  key('decimal.handling.mode', 'string', 'DECIMAL as precise (Connect Decimal), double or string', { default: 'precise', validValues: ['precise', 'double', 'string'] }),
+  key('time.precision.mode', 'string', 'Temporal mapping: adaptive_time_microseconds or connect', {
+    default: 'adaptive_time_microseconds',
+    validValues: ['adaptive_time_microseconds', 'adaptive', 'connect'],
+  }),
+  key('bigint.unsigned.handling.mode', 'string', 'BIGINT UNSIGNED as long (wraps above 2^63-1) or precise (Decimal)', { default: 'long', validValues: ['long', 'precise'] }),
+  key('binary.handling.mode', 'string', 'Binary columns as bytes, base64, base64-url-safe or hex', { default: 'bytes', validValues: ['bytes', 'base64', 'base64-url-safe', 'hex'] }),
+  key('heartbeat.interval.ms', 'int', 'Interval of heartbeat records (topic __debezium-heartbeat.<prefix>) and of the server binlog heartbeat; 0 disables records', { default: 0, min: 0 }),
+  key('tombstones.on.delete', 'boolean', 'Emit a tombstone after each delete', { default: true }),
+  key('gtid.source.includes', 'list', 'Regular expressions of GTID sources (MySQL server UUIDs, MariaDB domain-server) kept in offsets', { default: null }),
+  key('gtid.source.excludes', 'list', 'Regular expressions of GTID sources left out of offsets', { default: null }),
+];
+
+export type SnapshotMode = 'initial' | 'initial_only' | 'no_data' | 'never' | 'when_needed' | 'recovery';
+
+export interface MySqlOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  serverId: number;
+  sslMode: string;
+  connectTimeout: number;
+  prefix: string;
+  snapshotMode: SnapshotMode;
+  lockingMode: 'minimal' | 'extended' | 'none';
+  fetchSize: number;
+  includeSchemaChanges: boolean;
+  historyFile?: string;
+  mapping: MappingOptions;
+  heartbeatMs: number;
+  tombstones: boolean;
+  maxBatch: number;
+  maxQueue: number;
+  filters: Filters;
+}
+
+export interface Filters {
+  database(db: string): boolean;
+  table(db: string, table: string): boolean;
+  column(db: string, table: string, column: string): boolean;
+  gtidSource(source: string): boolean;
+}
+
+const SYSTEM_DATABASES = new Set(['mysql', 'sys', 'information_schema', 'performance_schema']);
+
+function patterns(list: string[]): RegExp[] {
+  return list.map((p) => new RegExp(`^(?:${p.trim()})$`, 'i'));
+}
+
+function includeExclude(include: string[], exclude: string[]): (s: string) => boolean {
+  const inc = patterns(include);
+  const exc = patterns(exclude);
+  return (s) => (inc.length === 0 || inc.some((r) => r.test(s))) && !exc.some((r) => r.test(s));
+}
+
+export function buildFilters(c: Config): Filters {
+  const db = includeExclude(c.list('database.include.list'), c.list('database.exclude.list'));
+  const tbl = includeExclude(c.list('table.include.list'), c.list('table.exclude.list'));
+  const col = includeExclude(c.list('column.include.list'), c.list('column.exclude.list'));
+  const gtid = includeExclude(c.list('gtid.source.includes'), c.list('gtid.source.excludes'));
+  return {
+    database: (d) => !SYSTEM_DATABASES.has(d.toLowerCase()) && db(d),
+    table: (d, t) => !SYSTEM_DATABASES.has(d.toLowerCase()) && db(d) && tbl(`${d}.${t}`),
+    column: (d, t, cname) => col(`${d}.${t}.${cname}`),
+    gtidSource: gtid,
+  };
+}
+
+export function readOptions(c: Config): MySqlOptions {
+  let snapshotMode = c.string('snapshot.mode') as string;
+  if (snapshotMode === 'schema_only') snapshotMode = 'no_data';
+  if (snapshotMode === 'schema_only_recovery') snapshotMode = 'recovery';
+  let locking = c.string('snapshot.locking.mode');
+  if (locking === 'minimal_percona') locking = 'minimal';
+  return {
+    host: c.string('database.hostname'),
+    port: c.int('database.port'),
+    user: c.string('database.user'),
+    password: c.optionalString('database.password') ?? '',
+    serverId: c.int('database.server.id'),
+    sslMode: c.string('database.ssl.mode'),
+    connectTimeout: c.int('connect.timeout.ms'),
+    prefix: c.string('topic.prefix'),
+    snapshotMode: snapshotMode as SnapshotMode,
+    lockingMode: locking as MySqlOptions['lockingMode'],
+    fetchSize: c.int('snapshot.fetch.size'),
+    includeSchemaChanges: c.bool('include.schema.changes'),
+    historyFile: c.optionalString('schema.history.internal.file.filename'),
+    mapping: {
+      decimalHandling: c.string('decimal.handling.mode') as MappingOptions['decimalHandling'],
+      timePrecision: c.string('time.precision.mode') as MappingOptions['timePrecision'],
+      bigintUnsigned: c.string('bigint.unsigned.handling.mode') as MappingOptions['bigintUnsigned'],
+      binaryHandling: c.string('binary.handling.mode') as MappingOptions['binaryHandling'],
+    },
+    heartbeatMs: c.int('heartbeat.interval.ms'),
+    tombstones: c.bool('tombstones.on.delete'),
+    // Both are the runtime's common source keys (Connect's max.batch.size / max.queue.size).
+    maxBatch: c.has('max.batch.size') ? c.int('max.batch.size') : 2048,
+    maxQueue: c.has('max.queue.size') ? Math.max(16, c.int('max.queue.size')) : 8192,
+    filters: buildFilters(c),
+  };
+}

@@ -1,0 +1,186 @@
+import type { Readable } from 'node:stream';
+import type mysql from 'mysql2';
+import { type ChangeRecord, ConnectError, type Logger, Schemas, type SnapshotProgress, type SourceOffset } from '../../runtime/api/index.js';
+import { type Flavor, openConnection, query } from './binlog/client.js';
+import type { MySqlOptions } from './config.js';
+import { buildShape, tableChange } from './envelope.js';
+import type { RecordMaker } from './records.js';
+import { applyDdl } from './schema/ddl.js';
+import type { SchemaHistory } from './schema/history.js';
+import { SchemaModel } from './schema/model.js';
+
+export interface SnapshotPosition {
+  file: string;
+  pos: number;
+  gtids: string | null;
+}
+
+export interface SnapshotContext {
+  options: MySqlOptions;
+  flavor: Flavor;
+  maker: RecordMaker;
+  history: SchemaHistory;
+  log: Logger;
+  signal: AbortSignal;
+  /** with data: rows too; without: schemas only (no_data, recovery) */
+  data: boolean;
+  progress?: (p: SnapshotProgress) => void;
+  ssl?: mysql.SslOptions;
+}
+
+export interface SnapshotResult {
+  position: SnapshotPosition;
+  model: SchemaModel;
+}
+
+const quoteId = (s: string) => `\`${s.replace(/`/g, '``')}\``;
+
+/**
+ * A consistent snapshot: the binlog position and every table's rows as of one instant. The global read lock is
+ * held only while the position and the schemas are read (minimal), for the whole read (extended), or not at all
+ * (none: MariaDB's binlog_snapshot_* status gives a position consistent with the transaction anyway).
+ * Rows stream from the server with backpressure; memory stays bounded by snapshot.fetch.size.
+ */
+export async function* runSnapshot(ctx: SnapshotContext, result: { value?: SnapshotResult }): AsyncGenerator<ChangeRecord[]> {
+  const o = ctx.options;
+  const conn = openConnection({ host: o.host, port: o.port, user: o.user, password: o.password, ssl: ctx.ssl, connectTimeout: o.connectTimeout });
+  let locked = false;
+  try {
+    await query(conn, "SET SESSION time_zone = '+00:00'");
+    await query(conn, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    if (o.lockingMode !== 'none') {
+      try {
+        await query(conn, 'FLUSH TABLES WITH READ LOCK');
+        locked = true;
+      } catch (err) {
+        throw new ConnectError(
+          `The snapshot needs a brief global read lock (FLUSH TABLES WITH READ LOCK), which failed: ${(err as Error).message}. Grant RELOAD to the user, or set snapshot.locking.mode=none${ctx.flavor === 'mysql' ? ' (then DDL during the snapshot is not protected)' : ''}.`,
+          { cause: err },
+        );
+      }
+    }
+    await query(conn, 'START TRANSACTION WITH CONSISTENT SNAPSHOT');
+    const position = await readPosition(conn, ctx.flavor);
+    const model = new SchemaModel();
+    const databases = (await query<Record<string, string>>(conn, 'SHOW DATABASES')).map((r) => Object.values(r)[0]).filter((d) => o.filters.database(d));
+    const captured: { db: string; table: string }[] = [];
+    for (const db of databases) {
+      const [createDb] = await query<Record<string, string>>(conn, `SHOW CREATE DATABASE ${quoteId(db)}`);
+      applyDdl(model, db, createDb['Create Database']);
+      const tables = await query<Record<string, string>>(conn, `SHOW FULL TABLES FROM ${quoteId(db)} WHERE Table_type = 'BASE TABLE'`);
+      for (const row of tables) {
+        const table = Object.values(row)[0];
+        const [create] = await query<Record<string, string>>(conn, `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`);
+        applyDdl(model, db, create['Create Table']);
+        if (o.filters.table(db, table)) captured.push({ db, table });
+      }
+    }
+    if (locked && o.lockingMode === 'minimal') {
+      await query(conn, 'UNLOCK TABLES');
+      locked = false;
+    }
+    ctx.history.recordSnapshot({ file: position.file, pos: position.pos }, model);
+    ctx.log.info({ file: position.file, pos: position.pos, gtids: position.gtids, tables: captured.length }, 'snapshot position taken');
+
+    const baseOffset: SourceOffset = { file: position.file, pos: position.pos, gtids: position.gtids, row: 0, event: 0, server_id: 0, ts_sec: Math.floor(Date.now() / 1000), snapshot: true };
+    const tsMs = Date.now();
+    const sourceFor = (db: string, table: string | null, last: boolean) =>
+      ctx.maker.source({ tsMs, snapshot: last ? 'last' : 'true', db, table, serverId: 0, gtid: position.gtids, file: position.file, pos: position.pos, row: 0, thread: null });
+
+    if (o.includeSchemaChanges) {
+      const changes: ChangeRecord[] = [];
+      for (const { db, table } of captured) {
+        const def = model.get(db, table);
+        if (!def) continue;
+        const [create] = await query<Record<string, string>>(conn, `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`);
+        changes.push(ctx.maker.schemaChange(db, create['Create Table'], [tableChange('CREATE', def)], sourceFor(db, table, false), baseOffset));
+      }
+      if (changes.length) yield changes;
+    }
+
+    // The last record of the snapshot carries the completed offset; holding one record back lets us mark it.
+    let held: ChangeRecord | undefined;
+    let batch: ChangeRecord[] = [];
+    let rowsScanned = 0;
+    if (ctx.data) {
+      for (const [index, { db, table }] of captured.entries()) {
+        const def = model.get(db, table);
+        if (!def) continue;
+        const shape = buildShape(def, o.prefix, o.mapping, ctx.maker.sourceSchema, (c) => o.filters.column(db, table, c));
+        const sql = `SELECT ${shape.columns.map((c) => quoteId(c.name)).join(', ')} FROM ${quoteId(db)}.${quoteId(table)}`;
+        const stream = conn
+          .query({ sql, rowsAsArray: true, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as mysql.QueryOptions)
+          .stream({ highWaterMark: o.fetchSize }) as Readable;
+        const source = sourceFor(db, table, false);
+        for await (const row of stream) {
+          if (ctx.signal.aborted) {
+            stream.destroy();
+            return;
+          }
+          const after = ctx.maker.valueFromText(shape, row as (Buffer | null)[]);
+          const [rec] = ctx.maker.rowChange(shape, 'r', null, after, source, baseOffset, baseOffset);
+          if (held) batch.push(held);
+          held = rec;
+          rowsScanned++;
+          if (batch.length >= o.maxBatch) {
+            yield batch;
+            batch = [];
+            ctx.progress?.({ tablesTotal: captured.length, tablesRemaining: captured.length - index, rowsScanned, running: true });
+          }
+        }
+      }
+    }
+    if (locked) await query(conn, 'UNLOCK TABLES');
+    locked = false;
+    await query(conn, 'COMMIT');
+    const completed: SourceOffset = { file: position.file, pos: position.pos, gtids: position.gtids, row: 0, event: 0, server_id: 0, ts_sec: Math.floor(Date.now() / 1000) };
+    if (held) {
+      const v = held.value as Record<string, unknown>;
+      const src = { ...(v.source as Record<string, unknown>), snapshot: 'last' };
+      batch.push({ ...held, value: { ...v, source: src }, sourceOffset: completed });
+    }
+    result.value = { position, model };
+    ctx.progress?.({ tablesTotal: captured.length, tablesRemaining: 0, rowsScanned, running: false });
+    ctx.log.info({ rows: rowsScanned, tables: captured.length }, 'snapshot completed');
+    // Even a snapshot without rows must leave a completed offset behind, or a restart would snapshot again.
+    if (!held) batch.push(heartbeatRecord(ctx.maker, completed));
+    yield batch;
+  } finally {
+    if (locked) await query(conn, 'UNLOCK TABLES').catch(() => undefined);
+    conn.destroy();
+  }
+}
+
+/** A record on Debezium's heartbeat topic; it carries an offset when no change record does. */
+export function heartbeatRecord(maker: RecordMaker, offset: SourceOffset): ChangeRecord {
+  const now = Date.now();
+  return {
+    topic: `__debezium-heartbeat.${maker.prefix}`,
+    key: { serverName: maker.prefix },
+    keySchema: HEARTBEAT_KEY,
+    value: { ts_ms: now },
+    valueSchema: HEARTBEAT_VALUE,
+    headers: [],
+    timestamp: now,
+    sourcePartition: maker.partition,
+    sourceOffset: offset,
+  };
+}
+
+
+const HEARTBEAT_KEY = Schemas.struct([['serverName', Schemas.string()]], false, { name: 'io.debezium.connector.common.ServerNameKey' });
+const HEARTBEAT_VALUE = Schemas.struct([['ts_ms', Schemas.int64()]], false, { name: 'io.debezium.connector.common.Heartbeat' });
+
+async function readPosition(conn: mysql.Connection, flavor: Flavor): Promise<SnapshotPosition> {
+  if (flavor === 'mariadb') {
+    // Consistent with START TRANSACTION WITH CONSISTENT SNAPSHOT even without a lock (MariaDB's binlog_snapshot_*).
+    const rows = await query<{ Variable_name: string; Value: string }>(conn, "SHOW STATUS LIKE 'binlog_snapshot_%'");
+    const v = Object.fromEntries(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
+    const [g] = await query<{ g: string }>(conn, 'SELECT @@global.gtid_binlog_pos AS g');
+    if (v.binlog_snapshot_file) return { file: v.binlog_snapshot_file, pos: Number(v.binlog_snapshot_position), gtids: g.g || null };
+  }
+  const [status] = await query<Record<string, string>>(conn, 'SHOW MASTER STATUS');
+  if (!status) throw new ConnectError('SHOW MASTER STATUS returned nothing: the server does not write a binlog. Start it with --log-bin.');
+  const gtids = status.Executed_Gtid_Set ? status.Executed_Gtid_Set.replace(/\s+/g, '') : null;
+  return { file: status.File, pos: Number(status.Position), gtids };
+}

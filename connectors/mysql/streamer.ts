@@ -1,0 +1,300 @@
+import type { ChangeRecord, Logger, SourceOffset } from '../../runtime/api/index.js';
+import { ConnectError } from '../../runtime/api/index.js';
+import type { BinlogStream, Flavor } from './binlog/client.js';
+import { BinlogDecoder, type EventHeader } from './binlog/events.js';
+import { decodeRows, type RowsEvent } from './binlog/rows.js';
+import type { MySqlOptions } from './config.js';
+import { buildShape, type TableShape, tableChange } from './envelope.js';
+import type { RecordMaker } from './records.js';
+import { applyDdl } from './schema/ddl.js';
+import { tableFromMap } from './schema/from-table-map.js';
+import type { SchemaHistory } from './schema/history.js';
+import type { SchemaModel, TableDef } from './schema/model.js';
+import { heartbeatRecord } from './snapshot.js';
+
+/** Where to resume: the start of a transaction, and how much of it was already delivered. */
+export interface ResumePoint {
+  file: string;
+  pos: number;
+  /** rows events of that transaction already fully delivered */
+  event: number;
+  /** rows of the next rows event already delivered */
+  row: number;
+  gtids: string | null;
+}
+
+/**
+ * Turns binlog events into change records. Offsets follow Debezium's: `pos` is the start of the current
+ * transaction, `event` the rows events of it already delivered and `row` the rows of the next one, so a restart
+ * replays the transaction and skips exactly what was delivered.
+ */
+export class BinlogReader {
+  private readonly decoder: BinlogDecoder;
+  private file: string;
+  private txPos: number;
+  private inTx = false;
+  private rowsEventIndex = 0;
+  private txGtid: string | null = null;
+  private txThread: number | null = null;
+  private standalone = false;
+  private resume: ResumePoint | undefined;
+  /** MariaDB: last GTID per domain; MySQL: the executed set text */
+  private readonly gtidDomains = new Map<string, string>();
+  private mysqlGtids: string | null = null;
+  private readonly shapes = new Map<string, TableShape>();
+  private lastHeartbeat = Date.now();
+  private lastEmittedOffset = '';
+  private committedOffset: SourceOffset | undefined;
+
+  constructor(
+    private readonly stream: BinlogStream,
+    private readonly model: SchemaModel,
+    private readonly history: SchemaHistory,
+    private readonly maker: RecordMaker,
+    private readonly options: MySqlOptions,
+    private readonly flavor: Flavor,
+    private readonly log: Logger,
+    start: ResumePoint,
+    checksum: boolean,
+  ) {
+    this.decoder = new BinlogDecoder(checksum);
+    this.file = start.file;
+    this.txPos = start.pos;
+    this.resume = start.event > 0 || start.row > 0 ? start : undefined;
+    if (start.gtids) this.seedGtids(start.gtids);
+  }
+
+  private seedGtids(text: string): void {
+    if (this.flavor === 'mysql') {
+      this.mysqlGtids = text;
+      return;
+    }
+    for (const g of text.split(',').map((s) => s.trim()).filter(Boolean)) this.gtidDomains.set(g.split('-')[0], g);
+  }
+
+  private gtidText(): string | null {
+    if (this.flavor === 'mysql') return this.mysqlGtids;
+    const kept = [...this.gtidDomains.values()].filter((g) => this.options.filters.gtidSource(g.split('-').slice(0, 2).join('-')));
+    return kept.length ? kept.join(',') : null;
+  }
+
+  /** Reads events until a batch is full or nothing arrives for `idleMs`; [] when idle. */
+  async next(signal: AbortSignal, idleMs: number): Promise<ChangeRecord[]> {
+    const out: ChangeRecord[] = [];
+    while (out.length < this.options.maxBatch && !signal.aborted) {
+      const raw = await this.stream.next(signal, out.length ? 5 : idleMs);
+      if (!raw) break;
+      this.handle(raw, out);
+    }
+    if (this.options.heartbeatMs > 0 && Date.now() - this.lastHeartbeat >= this.options.heartbeatMs) {
+      this.lastHeartbeat = Date.now();
+      if (out.length === 0 && this.committedOffset && JSON.stringify(this.committedOffset) !== this.lastEmittedOffset) {
+        out.push(heartbeatRecord(this.maker, this.committedOffset));
+        this.lastEmittedOffset = JSON.stringify(this.committedOffset);
+      }
+    }
+    return out;
+  }
+
+  private offset(event: number, row: number, header: EventHeader): SourceOffset {
+    return {
+      file: this.file,
+      pos: this.txPos,
+      gtids: this.gtidText(),
+      row,
+      event,
+      server_id: header.serverId,
+      ts_sec: header.timestamp,
+    };
+  }
+
+  private beginTx(start: number, gtid: string | null): void {
+    this.inTx = true;
+    this.txPos = start;
+    this.rowsEventIndex = 0;
+    this.txGtid = gtid;
+    this.txThread = null;
+  }
+
+  private endTx(header: EventHeader): void {
+    if (this.txGtid) {
+      if (this.flavor === 'mariadb') this.gtidDomains.set(this.txGtid.split('-')[0], this.txGtid);
+      else this.mysqlGtids = addMysqlGtid(this.mysqlGtids, this.txGtid);
+    }
+    this.inTx = false;
+    this.standalone = false;
+    this.txGtid = null;
+    this.resume = undefined;
+    if (header.nextPosition > 0) {
+      this.txPos = header.nextPosition;
+      this.committedOffset = { file: this.file, pos: header.nextPosition, gtids: this.gtidText(), row: 0, event: 0, server_id: header.serverId, ts_sec: header.timestamp };
+    }
+  }
+
+  private handle(raw: Buffer, out: ChangeRecord[]): void {
+    const { header, event } = this.decoder.decode(raw);
+    const start = header.nextPosition > 0 ? header.nextPosition - header.eventSize : 0;
+    switch (event.type) {
+      case 'rotate':
+        this.file = event.file;
+        if (!this.inTx) this.txPos = event.position;
+        this.decoder.tables.clear();
+        return;
+      case 'mariaGtid':
+        this.beginTx(start, event.gtid);
+        this.standalone = event.standalone;
+        return;
+      case 'gtid':
+        this.beginTx(start, event.gtid);
+        return;
+      case 'query':
+        this.onQuery(event.sql, event.database, event.threadId, header, start, out);
+        return;
+      case 'xid':
+        this.endTx(header);
+        return;
+      case 'rows':
+        if (!this.inTx) this.beginTx(start, null);
+        this.onRows(event.rows, header, start, out);
+        this.rowsEventIndex++;
+        return;
+      case 'gtidList':
+        for (const g of event.gtids) this.gtidDomains.set(g.split('-')[0], g);
+        return;
+      case 'previousGtids':
+        if (this.mysqlGtids === null) this.mysqlGtids = event.gtidSet;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onQuery(sql: string, database: string, threadId: number, header: EventHeader, start: number, out: ChangeRecord[]): void {
+    const verb = sql.trim().toUpperCase();
+    if (verb === 'BEGIN' || verb === 'XA START') {
+      if (!this.inTx) this.beginTx(start, this.txGtid);
+      this.txThread = threadId;
+      return;
+    }
+    if (verb === 'COMMIT' || verb.startsWith('XA COMMIT') || verb === 'ROLLBACK') {
+      this.endTx(header);
+      return;
+    }
+    const txStart = this.inTx ? this.txPos : start;
+    const changes = applyDdl(this.model, database, sql);
+    if (changes.length) {
+      this.history.recordDdl({ file: this.file, pos: txStart }, database, sql);
+      for (const c of changes) {
+        if (c.type === 'DATABASE') {
+          for (const k of [...this.shapes.keys()]) if (k.startsWith(`${c.database}.`)) this.shapes.delete(k);
+        } else {
+          this.shapes.delete(`${c.database}.${c.table}`);
+          if (c.type === 'ALTER' && 'previousId' in c && c.previousId) this.shapes.delete(c.previousId);
+        }
+      }
+      const relevant = changes.filter((c) => this.options.filters.database(c.database));
+      if (this.options.includeSchemaChanges && relevant.length) {
+        const tableChanges = relevant
+          .filter((c) => c.type === 'CREATE' || c.type === 'ALTER' || c.type === 'DROP')
+          .map((c) => {
+            const def = this.model.get(c.database, (c as { table: string }).table) ?? { database: c.database, name: (c as { table: string }).table, columns: [], primaryKey: [] };
+            return tableChange(c.type as 'CREATE' | 'ALTER' | 'DROP', def);
+          });
+        const first = relevant[0];
+        const table = 'table' in first ? first.table : null;
+        const after = header.nextPosition;
+        const source = this.maker.source({ tsMs: header.timestamp * 1000, snapshot: 'false', db: first.database, table, serverId: header.serverId, gtid: this.txGtid, file: this.file, pos: start, row: 0, thread: threadId, });
+        // The DDL is a transaction of its own: resuming after it must not read it again.
+        const gtidsAfter = this.txGtid && this.flavor === 'mariadb' ? mergeMaria(this.gtidText(), this.txGtid) : this.gtidText();
+        const offset: SourceOffset = { file: this.file, pos: after, gtids: gtidsAfter, row: 0, event: 0, server_id: header.serverId, ts_sec: header.timestamp };
+        out.push(this.maker.schemaChange(first.database, sql, tableChanges, source, offset));
+      }
+    }
+    if (this.standalone || !this.inTx) this.endTx(header);
+  }
+
+  private shapeFor(rows: RowsEvent): { shape: TableShape; def: TableDef } | undefined {
+    const map = this.decoder.tables.get(rows.tableId);
+    if (!map) throw new ConnectError(`rows event for unknown table id ${rows.tableId} (no TABLE_MAP before it)`);
+    if (!this.options.filters.table(map.database, map.table)) return undefined;
+    const key = `${map.database}.${map.table}`;
+    let shape = this.shapes.get(key);
+    if (shape && shape.def.columns.length === map.columns.length) return { shape, def: shape.def };
+    let def = this.model.get(map.database, map.table);
+    if (!def || def.columns.length !== map.columns.length) {
+      const fromMap = tableFromMap(map);
+      if (!fromMap) {
+        throw new ConnectError(
+          `no schema for ${key} matching its binlog rows (${map.columns.length} columns; the schema history has ${def ? def.columns.length : 'none'}), and the server does not send column metadata. Set binlog_row_metadata=FULL on the server, or re-snapshot (snapshot.mode=when_needed after deleting offsets).`,
+          { context: { table: key } },
+        );
+      }
+      this.log.warn({ table: key }, 'schema history does not match the binlog rows; using the column metadata of TABLE_MAP');
+      def = fromMap;
+    }
+    shape = buildShape(def, this.options.prefix, this.options.mapping, this.maker.sourceSchema, (c) => this.options.filters.column(map.database, map.table, c));
+    this.shapes.set(key, shape);
+    return { shape, def };
+  }
+
+  private onRows(rows: RowsEvent, header: EventHeader, start: number, out: ChangeRecord[]): void {
+    const found = this.shapeFor(rows);
+    if (!found) return;
+    const { shape, def } = found;
+    let skipRows = 0;
+    if (this.resume && this.resume.file === this.file && this.resume.pos === this.txPos) {
+      if (this.rowsEventIndex < this.resume.event) return;
+      if (this.rowsEventIndex === this.resume.event) skipRows = this.resume.row;
+    }
+    const map = this.decoder.tables.get(rows.tableId);
+    if (!map) return;
+    const unsigned = def.columns.map((c) => c.unsigned);
+    const images = decodeRows(rows, map, unsigned);
+    const enumMeta = (i: number) => map.columns[i]?.enumValues ?? map.columns[i]?.setValues;
+    const op = rows.kind === 'insert' ? 'c' : rows.kind === 'update' ? 'u' : 'd';
+    for (let i = skipRows; i < images.length; i++) {
+      const img = images[i];
+      const before = img.before ? this.maker.valueFromCells(shape, img.before, enumMeta) : null;
+      const after = img.after ? this.maker.valueFromCells(shape, img.after, enumMeta) : null;
+      const source = this.maker.source({
+        tsMs: header.timestamp * 1000,
+        snapshot: 'false',
+        db: map.database,
+        table: map.table,
+        serverId: header.serverId,
+        gtid: this.txGtid,
+        file: this.file,
+        pos: start,
+        row: i,
+        thread: this.txThread,
+      });
+      const partial = this.offset(this.rowsEventIndex, i, header);
+      const last = i === images.length - 1 ? this.offset(this.rowsEventIndex + 1, 0, header) : this.offset(this.rowsEventIndex, i + 1, header);
+      for (const r of this.maker.rowChange(shape, op, before, after, source, partial, last)) out.push(r);
+    }
+  }
+}
+
+function mergeMaria(current: string | null, gtid: string): string {
+  const domains = new Map<string, string>();
+  for (const g of (current ?? '').split(',').filter(Boolean)) domains.set(g.split('-')[0], g);
+  domains.set(gtid.split('-')[0], gtid);
+  return [...domains.values()].join(',');
+}
+
+/** Adds `uuid:n` to a MySQL GTID set text, extending the interval that ends at n-1 when there is one. */
+export function addMysqlGtid(set: string | null, gtid: string): string {
+  const [uuid, nText] = gtid.split(':');
+  const n = BigInt(nText);
+  const entries = (set ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const i = entries.findIndex((e) => e.split(':')[0].toLowerCase() === uuid.toLowerCase());
+  if (i < 0) return [...entries, `${uuid}:${n}`].join(',');
+  const [sid, ...ranges] = entries[i].split(':');
+  const last = ranges[ranges.length - 1];
+  const [a, b] = last.split('-');
+  const end = BigInt(b ?? a);
+  if (end + 1n === n) ranges[ranges.length - 1] = `${a}-${n}`;
+  else if (end < n) ranges.push(String(n));
+  entries[i] = [sid, ...ranges].join(':');
+  return entries.join(',');
+}

@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import type mysql from 'mysql2';
+import {
+  asConnectError,
+  type ChangeRecord,
+  type Config,
+  ConnectError,
+  type Logger,
+  type SourceOffset,
+  type SourceTask,
+  type SourceTaskContext,
+} from '../../runtime/api/index.js';
+import { BinlogStream, type Flavor, openConnection, query } from './binlog/client.js';
+import { type MySqlOptions, readOptions } from './config.js';
+import { preflight } from './preflight.js';
+import { RecordMaker } from './records.js';
+import { SchemaHistory } from './schema/history.js';
+import { SchemaModel } from './schema/model.js';
+import { runSnapshot, type SnapshotResult } from './snapshot.js';
+import { BinlogReader, type ResumePoint } from './streamer.js';
+
+function sslOptions(c: Config, mode: string): mysql.SslOptions | undefined {
+  if (mode === 'disabled' || mode === 'preferred') return undefined;
+  const ca = c.optionalString('database.ssl.truststore') ?? c.optionalString('database.ssl.ca');
+  return {
+    ca: ca ? readFileSync(ca, 'utf8') : undefined,
+    rejectUnauthorized: mode === 'verify_ca' || mode === 'verify_identity',
+  };
+}
+
+/**
+ * The MySQL/MariaDB source task: a consistent snapshot when the snapshot mode asks for one, then the binlog from
+ * the snapshot's (or the stored offset's) position.
+ */
+export class MySqlSourceTask implements SourceTask {
+  private options!: MySqlOptions;
+  private ctx!: SourceTaskContext;
+  private log!: Logger;
+  private phases: AsyncGenerator<ChangeRecord[]> | undefined;
+  private stream: BinlogStream | undefined;
+  private pending: Promise<IteratorResult<ChangeRecord[]>> | undefined;
+  private readonly stopController = new AbortController();
+  private ssl: mysql.SslOptions | undefined;
+
+  async start(config: Config, ctx: SourceTaskContext): Promise<void> {
+    this.options = readOptions(config);
+    this.ctx = ctx;
+    this.log = ctx.log.child({ connector: ctx.connector, task: ctx.taskId });
+    this.ssl = sslOptions(config, this.options.sslMode);
+    ctx.signal.addEventListener('abort', () => this.stopController.abort(), { once: true });
+    const conn = openConnection({ ...this.connectOptions() });
+    let flavor: Flavor;
+    let checksum: boolean;
+    try {
+      const info = await preflight(conn, this.options.serverId, this.stopController.signal).catch((err) => {
+        throw this.wrap(err);
+      });
+      flavor = info.flavor;
+      checksum = info.checksum;
+    } finally {
+      conn.destroy();
+    }
+    const maker = new RecordMaker(this.options.prefix, flavor, this.options.tombstones);
+    const historyPath = this.options.historyFile ?? `${this.options.prefix}.schema-history.jsonl`;
+    const history = new SchemaHistory(historyPath);
+    const stored = await ctx.offsets.offset(maker.partition);
+    this.phases = this.run(flavor, checksum, maker, history, stored);
+  }
+
+  private connectOptions() {
+    const o = this.options;
+    return { host: o.host, port: o.port, user: o.user, password: o.password, ssl: this.ssl, connectTimeout: o.connectTimeout };
+  }
+
+  private wrap(err: unknown): ConnectError {
+    const e = asConnectError(err, { connector: this.ctx.connector, task: this.ctx.taskId });
+    const code = (err as { code?: string }).code;
+    if (!(err instanceof ConnectError) && (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'ECONNRESET')) {
+      return new ConnectError(`cannot reach ${this.options.host}:${this.options.port}: ${e.message}`, { retriable: true, context: e.context, cause: err });
+    }
+    return e;
+  }
+
+  private async binlogFiles(): Promise<string[]> {
+    const conn = openConnection(this.connectOptions());
+    try {
+      return (await query<Record<string, string>>(conn, 'SHOW BINARY LOGS')).map((r) => r.Log_name);
+    } finally {
+      conn.destroy();
+    }
+  }
+
+  private async *run(flavor: Flavor, checksum: boolean, maker: RecordMaker, history: SchemaHistory, stored: SourceOffset | null): AsyncGenerator<ChangeRecord[]> {
+    const o = this.options;
+    const signal = this.stopController.signal;
+    let resume: ResumePoint | undefined;
+    let model: SchemaModel | undefined;
+    const snapshotDone = stored !== null && stored.snapshot !== true && typeof stored.file === 'string';
+    let needSnapshot: 'data' | 'schema' | undefined;
+    if (!snapshotDone) {
+      if (o.snapshotMode === 'initial' || o.snapshotMode === 'initial_only' || o.snapshotMode === 'when_needed') needSnapshot = 'data';
+      else if (o.snapshotMode === 'no_data' || o.snapshotMode === 'recovery') needSnapshot = 'schema';
+    } else {
+      resume = {
+        file: String(stored.file),
+        pos: Number(stored.pos),
+        event: Number(stored.event ?? 0),
+        row: Number(stored.row ?? 0),
+        gtids: typeof stored.gtids === 'string' ? stored.gtids : null,
+      };
+      const files = await this.binlogFiles();
+      if (!files.includes(resume.file)) {
+        if (o.snapshotMode === 'when_needed') {
+          this.log.warn({ file: resume.file }, 'stored binlog position was purged; snapshotting again (snapshot.mode=when_needed)');
+          resume = undefined;
+          needSnapshot = 'data';
+        } else {
+          throw new ConnectError(
+            `The binlog file ${resume.file} of the stored offset is no longer on the server (purged; the oldest is ${files[0] ?? 'none'}). Changes since then are lost to the binlog. Set snapshot.mode=when_needed to snapshot again automatically, or delete the connector's offsets and use snapshot.mode=initial.`,
+            { context: { connector: this.ctx.connector, task: this.ctx.taskId, position: `${resume.file}:${resume.pos}` } },
+          );
+        }
+      } else if (o.snapshotMode === 'recovery' || !history.exists()) {
+        if (o.snapshotMode === 'recovery' || o.snapshotMode === 'when_needed') {
+          // Rebuild the history from the current schemas, stamped at the resume position (valid if no DDL since).
+          const snap: { value?: SnapshotResult } = {};
+          for await (const _ of runSnapshot({ ...this.snapshotContext(flavor, maker, history, false), options: { ...o, includeSchemaChanges: false } }, snap)) {
+            // schema only: no records to deliver
+          }
+          history.recordSnapshot({ file: resume.file, pos: 0 }, (snap.value as SnapshotResult).model);
+        } else {
+          throw new ConnectError(
+            `The schema history ${history.path} is missing, so binlog rows from ${resume.file}:${resume.pos} cannot be decoded with the right columns. Restore the file, or set snapshot.mode=recovery (rebuilds it from the current schemas; correct only if no DDL ran since the offset).`,
+          );
+        }
+      }
+      if (resume) model = history.recover({ file: resume.file, pos: resume.pos });
+    }
+    if (needSnapshot) {
+      const snap: { value?: SnapshotResult } = {};
+      yield* runSnapshot(this.snapshotContext(flavor, maker, history, needSnapshot === 'data'), snap);
+      if (signal.aborted) return;
+      const r = snap.value as SnapshotResult;
+      if (o.snapshotMode === 'initial_only') {
+        this.log.info({}, 'snapshot.mode=initial_only: snapshot done, not streaming');
+        while (!signal.aborted) {
+          await new Promise((res) => setTimeout(res, 1000));
+          yield [];
+        }
+        return;
+      }
+      resume = { file: r.position.file, pos: r.position.pos, event: 0, row: 0, gtids: r.position.gtids };
+      model = r.model;
+    }
+    if (!resume) {
+      // snapshot.mode=never: read the whole binlog that is left, schemas from its DDL and TABLE_MAP metadata.
+      const files = await this.binlogFiles();
+      resume = { file: files[0], pos: 4, event: 0, row: 0, gtids: null };
+      model = new SchemaModel();
+      history.recordSnapshot({ file: resume.file, pos: 4 }, model);
+    }
+    this.stream = await BinlogStream.open({
+      ...this.connectOptions(),
+      flavor,
+      serverId: o.serverId,
+      start: { file: resume.file, position: resume.pos },
+      heartbeatMs: o.heartbeatMs > 0 ? o.heartbeatMs : 10_000,
+      maxQueuedEvents: o.maxQueue,
+    }).catch((err) => {
+      throw this.wrap(err);
+    });
+    this.log.info({ file: resume.file, pos: resume.pos, event: resume.event, row: resume.row }, 'streaming binlog');
+    const reader = new BinlogReader(this.stream, model as SchemaModel, history, maker, o, flavor, this.log, resume, checksum);
+    while (!signal.aborted) {
+      let batch: ChangeRecord[];
+      try {
+        batch = await reader.next(signal, 500);
+      } catch (err) {
+        throw this.wrap(err);
+      }
+      yield batch;
+    }
+  }
+
+  private snapshotContext(flavor: Flavor, maker: RecordMaker, history: SchemaHistory, data: boolean) {
+    return {
+      options: this.options,
+      flavor,
+      maker,
+      history,
+      log: this.log,
+      signal: this.stopController.signal,
+      data,
+      ssl: this.ssl,
+      progress: this.ctx.reportSnapshotProgress?.bind(this.ctx),
+    };
+  }
+
+  async poll(): Promise<ChangeRecord[] | null> {
+    if (!this.phases || this.stopController.signal.aborted) return null;
+    // A poll abandoned by a timeout leaves its promise here; the next poll picks it up instead of racing it.
+    this.pending ??= this.phases.next();
+    const result = await this.pending;
+    this.pending = undefined;
+    if (result.done) return null;
+    return result.value.length ? result.value : null;
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    this.stream?.close();
+    await this.phases?.return(undefined).catch(() => undefined);
+  }
+}

@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { freePort } from './ports.js';
+
+/**
+ * A private MariaDB server (Debian's mariadb-server, installed by scripts/install-mariadb.sh) in a temp datadir
+ * on a free port, with the binlog settings a CDC source needs. Root has no password and is reachable over TCP.
+ */
+export interface MariaDb {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly datadir: string;
+  /** A new utf8mb4 connection as root (the caller closes it). */
+  connect(database?: string): Promise<mysql.Connection>;
+  /** Runs statements on a shared root connection. */
+  exec(sql: string, values?: unknown[]): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export interface MariaDbOptions {
+  /** extra mariadbd flags, e.g. `--binlog-format=STATEMENT` for error tests; replace defaults of the same name */
+  args?: string[];
+  /** omit `--log-bin` (for the binlog-off error test) */
+  noBinlog?: boolean;
+}
+
+function findBinary(name: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${name} || ls /usr/sbin/${name} 2>/dev/null`], { encoding: 'utf8' });
+  const out = r.stdout.trim().split('\n')[0];
+  return out ? out : undefined;
+}
+
+export function mariaDbAvailable(): string | undefined {
+  if (!findBinary('mariadbd')) return 'mariadbd not found: run scripts/install-mariadb.sh (as root)';
+  if (!findBinary('mariadb-install-db')) return 'mariadb-install-db not found: run scripts/install-mariadb.sh';
+  return undefined;
+}
+
+export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaDb> {
+  const missing = mariaDbAvailable();
+  if (missing) throw new Error(missing);
+  const root = mkdtempSync(join(tmpdir(), 'sluice-mariadb-'));
+  const datadir = join(root, 'data');
+  const socket = join(root, 'mysqld.sock');
+  const asRoot = process.getuid?.() === 0;
+  chmodSync(root, 0o777);
+  const install = spawnSync(
+    findBinary('mariadb-install-db') as string,
+    [
+      ...(asRoot ? ['--user=mysql'] : []),
+      `--datadir=${datadir}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}${install.stdout}`);
+  const port = await freePort();
+  const defaults: Record<string, string | null> = {
+    '--log-bin': options.noBinlog ? null : join(datadir, 'binlog'),
+    '--server-id': '1',
+    '--binlog-format': 'ROW',
+    '--binlog-row-metadata': 'FULL',
+    '--innodb-buffer-pool-size': '64M',
+    '--innodb-log-file-size': '48M',
+    '--max-connections': '60',
+  };
+  for (const a of options.args ?? []) {
+    const [k, v] = a.split('=');
+    defaults[k] = v ?? '';
+  }
+  const flags = Object.entries(defaults)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => (v === '' ? k : `${k}=${v}`));
+  const daemonArgs = [
+    '--no-defaults',
+    `--datadir=${datadir}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--socket=${socket}`,
+    `--pid-file=${join(root, 'mysqld.pid')}`,
+    '--skip-name-resolve=0',
+    ...flags,
+  ];
+  const child: ChildProcess = asRoot
+    ? spawn('runuser', ['-u', 'mysql', '--', findBinary('mariadbd') as string, ...daemonArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(findBinary('mariadbd') as string, daemonArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const host = '127.0.0.1';
+  const connect = (database?: string) =>
+    mysql.createConnection({ host, port, user: 'root', password: '', database, charset: 'utf8mb4', multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+  const deadline = Date.now() + 60_000;
+  let shared: mysql.Connection | undefined;
+  while (!shared) {
+    if (child.exitCode !== null) throw new Error(`mariadbd exited with ${child.exitCode}: ${stderr}`);
+    try {
+      shared = await connect();
+    } catch (err) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`mariadbd did not accept connections in 60 s: ${(err as Error).message}\n${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+  const conn = shared;
+  return {
+    host,
+    port,
+    user: 'root',
+    password: '',
+    datadir,
+    connect,
+    exec: async (sql, values) => (await conn.query(sql, values))[0],
+    async stop() {
+      await conn.end().catch(() => undefined);
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type ChangeRecord,
+  type Logger,
+  partitionKey,
+  type SourceOffset,
+  type SourcePartition,
+  type SourceTaskContext,
+} from '../../../runtime/api/index.js';
+import { parseConfig } from '../../../runtime/config/parse.js';
+import { mysqlConfigSpec } from '../../../connectors/mysql/config.js';
+import { MySqlSourceTask } from '../../../connectors/mysql/task.js';
+import type { MariaDb } from '../../harness/mariadb.js';
+
+/**
+ * Runs the MySQL source task in-process, without the worker: a memory offset store that keeps the offset of
+ * the last record polled (as if every record were acknowledged at once), a quiet logger.
+ */
+export const quietLog: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quietLog;
+  },
+};
+
+export class TaskDriver {
+  readonly offsets = new Map<string, SourceOffset>();
+  readonly records: ChangeRecord[] = [];
+  task = new MySqlSourceTask();
+  private abort = new AbortController();
+  readonly historyFile: string;
+
+  constructor(
+    readonly db: MariaDb,
+    readonly extra: Record<string, string> = {},
+    historyFile?: string,
+  ) {
+    this.historyFile = historyFile ?? join(mkdtempSync(join(tmpdir(), 'sluice-mysql-')), 'history.jsonl');
+  }
+
+  config(): Record<string, string> {
+    return {
+      'database.hostname': this.db.host,
+      'database.port': String(this.db.port),
+      'database.user': this.db.user,
+      'database.password': this.db.password,
+      'database.server.id': '5401',
+      'topic.prefix': 'srv',
+      'schema.history.internal.file.filename': this.historyFile,
+      ...this.extra,
+    };
+  }
+
+  async start(): Promise<void> {
+    const { config, issues } = parseConfig(mysqlConfigSpec, this.config());
+    if (issues.length) throw new Error(JSON.stringify(issues));
+    this.abort = new AbortController();
+    this.task = new MySqlSourceTask();
+    const ctx: SourceTaskContext = {
+      connector: 'mysql-test',
+      taskId: 0,
+      signal: this.abort.signal,
+      log: quietLog,
+      offsets: { offset: async (p: SourcePartition) => this.offsets.get(partitionKey(p)) ?? null },
+    };
+    await this.task.start(config, ctx);
+  }
+
+  /** Polls until `done(records)` or the timeout; records and offsets accumulate. */
+  async pollUntil(done: (all: ChangeRecord[]) => boolean, timeoutMs = 60_000): Promise<ChangeRecord[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this.records)) {
+      if (Date.now() > deadline) throw new Error(`timed out with ${this.records.length} records`);
+      const batch = await this.task.poll();
+      if (!batch) continue;
+      for (const r of batch) {
+        this.records.push(r);
+        this.offsets.set(partitionKey(r.sourcePartition), r.sourceOffset);
+      }
+    }
+    return this.records;
+  }
+
+  /** Polls a fixed number of records at most (for crash simulations). */
+  async pollCount(n: number, timeoutMs = 60_000): Promise<void> {
+    const target = this.records.length + n;
+    const deadline = Date.now() + timeoutMs;
+    while (this.records.length < target) {
+      if (Date.now() > deadline) throw new Error(`timed out with ${this.records.length} records`);
+      const batch = await this.task.poll();
+      if (!batch) continue;
+      for (const r of batch) {
+        if (this.records.length >= target) break;
+        this.records.push(r);
+        this.offsets.set(partitionKey(r.sourcePartition), r.sourceOffset);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.task.stop();
+  }
+
+  changes(topic?: string): ChangeRecord[] {
+    return this.records.filter((r) => r.value !== null && (topic ? r.topic === topic : !r.topic.startsWith('__') && r.topic.includes('.')));
+  }
+}
+
+export function env(r: ChangeRecord): { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; source: Record<string, unknown> } {
+  return r.value as { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; source: Record<string, unknown> };
+}
