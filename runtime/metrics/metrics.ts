@@ -1,5 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What the state gauges read at scrape time: the herder's status, without depending on the herder. */
+export interface StatusSnapshot {
+  name: string;
+  connector: { state: string };
+  tasks: ReadonlyArray<{ id: number; state: string }>;
+}
+
+const STATES = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING'] as const;
+
 /**
  * The worker's Prometheus metrics, in a registry of its own (several workers may share a process in tests).
  * Labels: connector, task.
@@ -18,29 +27,129 @@ export class WorkerMetrics {
   readonly queueBytes: Gauge<'connector' | 'task'>;
   readonly lagMillis: Gauge<'connector' | 'task'>;
   readonly snapshot: Gauge<'connector' | 'task' | 'measure'>;
+  readonly connectorState: Gauge<'connector' | 'state'>;
+  readonly taskState: Gauge<'connector' | 'task' | 'state'>;
+  private statuses: () => readonly StatusSnapshot[] = () => [];
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const r = [this.registry];
     const labelNames = ['connector', 'task'] as const;
-    this.recordsPolled = new Counter({ name: 'sluice_source_records_polled_total', help: 'Records returned by source tasks.', labelNames, registers: r });
-    this.recordsWritten = new Counter({ name: 'sluice_records_written_total', help: 'Records delivered: by a source to its transport, or put into a sink task.', labelNames, registers: r });
-    this.recordsFiltered = new Counter({ name: 'sluice_records_filtered_total', help: 'Records dropped by transforms.', labelNames, registers: r });
-    this.recordsSkipped = new Counter({ name: 'sluice_records_skipped_total', help: 'Records skipped by errors.tolerance=all.', labelNames: ['connector', 'task', 'stage'], registers: r });
-    this.batchSize = new Histogram({ name: 'sluice_batch_size_records', help: 'Records per polled or put batch.', labelNames, buckets: [1, 10, 100, 500, 1000, 2048, 5000, 10000], registers: r });
-    this.offsetCommits = new Counter({ name: 'sluice_offset_commits_total', help: 'Successful source offset commits.', labelNames, registers: r });
-    this.offsetCommitFailures = new Counter({ name: 'sluice_offset_commit_failures_total', help: 'Failed source offset commits.', labelNames, registers: r });
-    this.offsetCommitSeconds = new Histogram({ name: 'sluice_offset_commit_seconds', help: 'Time to make offsets durable.', labelNames, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: r });
-    this.queueRecords = new Gauge({ name: 'sluice_source_queue_records', help: 'Records delivered but not yet acknowledged.', labelNames, registers: r });
-    this.queueBytes = new Gauge({ name: 'sluice_source_queue_bytes', help: 'Estimated bytes delivered but not yet acknowledged.', labelNames, registers: r });
-    this.lagMillis = new Gauge({ name: 'sluice_source_milliseconds_behind_source', help: 'Age of the last record at delivery.', labelNames, registers: r });
-    this.snapshot = new Gauge({ name: 'sluice_snapshot_progress', help: 'Snapshot progress (measure: tables_total, tables_remaining, rows_scanned, rows_estimated, running).', labelNames: ['connector', 'task', 'measure'], registers: r });
+    this.recordsPolled = new Counter({
+      name: 'sluice_source_records_polled_total',
+      help: 'Records returned by source tasks.',
+      labelNames,
+      registers: r,
+    });
+    this.recordsWritten = new Counter({
+      name: 'sluice_records_written_total',
+      help: 'Records delivered: by a source to its transport, or put into a sink task.',
+      labelNames,
+      registers: r,
+    });
+    this.recordsFiltered = new Counter({
+      name: 'sluice_records_filtered_total',
+      help: 'Records dropped by transforms.',
+      labelNames,
+      registers: r,
+    });
+    this.recordsSkipped = new Counter({
+      name: 'sluice_records_skipped_total',
+      help: 'Records skipped by errors.tolerance=all.',
+      labelNames: ['connector', 'task', 'stage'],
+      registers: r,
+    });
+    this.batchSize = new Histogram({
+      name: 'sluice_batch_size_records',
+      help: 'Records per polled or put batch.',
+      labelNames,
+      buckets: [1, 10, 100, 500, 1000, 2048, 5000, 10000],
+      registers: r,
+    });
+    this.offsetCommits = new Counter({
+      name: 'sluice_offset_commits_total',
+      help: 'Successful source offset commits.',
+      labelNames,
+      registers: r,
+    });
+    this.offsetCommitFailures = new Counter({
+      name: 'sluice_offset_commit_failures_total',
+      help: 'Failed source offset commits.',
+      labelNames,
+      registers: r,
+    });
+    this.offsetCommitSeconds = new Histogram({
+      name: 'sluice_offset_commit_seconds',
+      help: 'Time to make offsets durable.',
+      labelNames,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: r,
+    });
+    this.queueRecords = new Gauge({
+      name: 'sluice_source_queue_records',
+      help: 'Records delivered but not yet acknowledged.',
+      labelNames,
+      registers: r,
+    });
+    this.queueBytes = new Gauge({
+      name: 'sluice_source_queue_bytes',
+      help: 'Estimated bytes delivered but not yet acknowledged.',
+      labelNames,
+      registers: r,
+    });
+    this.lagMillis = new Gauge({
+      name: 'sluice_source_milliseconds_behind_source',
+      help: 'Age of the last record at delivery.',
+      labelNames,
+      registers: r,
+    });
+    this.snapshot = new Gauge({
+      name: 'sluice_snapshot_progress',
+      help: 'Snapshot progress (measure: tables_total, tables_remaining, rows_scanned, rows_estimated, running).',
+      labelNames: ['connector', 'task', 'measure'],
+      registers: r,
+    });
+    // One series per state with value 1 for the current one, so alerts can say `sluice_task_state{state="FAILED"} == 1`.
+    const statuses = () => this.statuses();
+    this.connectorState = new Gauge({
+      name: 'sluice_connector_state',
+      help: `Connector state: 1 for the current one of ${STATES.join(', ')}.`,
+      labelNames: ['connector', 'state'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const s of statuses())
+          for (const st of STATES) this.set({ connector: s.name, state: st }, s.connector.state === st ? 1 : 0);
+      },
+    });
+    this.taskState = new Gauge({
+      name: 'sluice_task_state',
+      help: `Task state: 1 for the current one of ${STATES.join(', ')}.`,
+      labelNames: ['connector', 'task', 'state'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const s of statuses()) {
+          for (const t of s.tasks)
+            for (const st of STATES)
+              this.set({ connector: s.name, task: String(t.id), state: st }, t.state === st ? 1 : 0);
+        }
+      },
+    });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+  }
+
+  /** Where the state gauges read connector and task states from (the herder's status). */
+  observeStatus(source: () => readonly StatusSnapshot[]): void {
+    this.statuses = source;
   }
 
   /** Drops every series of a connector (after delete). */
   forget(connector: string): void {
     for (const m of this.registry.getMetricsAsArray()) {
-      const metric = m as unknown as { remove?: (labels: Record<string, string>) => void; hashMap?: Record<string, { labels: Record<string, string> }> };
+      const metric = m as unknown as {
+        remove?: (labels: Record<string, string>) => void;
+        hashMap?: Record<string, { labels: Record<string, string> }>;
+      };
       const series = metric.hashMap ? Object.values(metric.hashMap) : [];
       for (const s of series) if (s.labels.connector === connector) metric.remove?.(s.labels);
     }

@@ -1,22 +1,98 @@
 import Fastify from 'fastify';
-import type { Logger } from '../api/index.js';
+import { ConnectError, type Logger, traceOf } from '../api/index.js';
 import type { WorkerConfig } from '../config/worker.js';
 import type { Herder } from '../worker/herder.js';
-import { packageVersion } from '../version.js';
+import { adminRoutes } from './admin.js';
+import { restAuth } from './auth.js';
+import { parseJsonBody } from './body.js';
+import { connectorRoutes } from './connectors.js';
+import { errorBody } from './errors.js';
+import { pluginRoutes } from './plugins.js';
+import { workerRoutes } from './worker.js';
 
-/** Starts the REST endpoint on the worker's first listener; empty `listeners` means none. */
-export async function startRestServer(herder: Herder, worker: WorkerConfig, log: Logger): Promise<{ close(): Promise<void>; port: number } | undefined> {
-  const listener = worker.config.list('listeners')[0];
+/**
+ * Starts Kafka Connect's REST API on the worker's first listener (empty `listeners`: none). Handlers are thin:
+ * they check the request and call the herder (DESIGN §3).
+ */
+export async function startRestServer(
+  herder: Herder,
+  worker: WorkerConfig,
+  log: Logger,
+): Promise<{ close(): Promise<void>; port: number } | undefined> {
+  const cfg = worker.config;
+  const listener = cfg.list('listeners')[0];
   if (!listener) return undefined;
-  const url = new URL(listener);
-  const app = Fastify({ logger: false });
-  app.get('/', async () => ({ version: packageVersion(), commit: 'unknown', kafka_cluster_id: null }));
-  app.get('/health', async () => ({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' }));
-  app.get('/connectors', async () => herder.connectorNames());
-  app.get<{ Params: { c: string } }>('/connectors/:c/status', async (req) => herder.status(req.params.c));
-  await app.listen({ host: url.hostname, port: Number(url.port || 8083) });
+  let url: URL;
+  try {
+    url = new URL(listener);
+  } catch {
+    throw new ConnectError(`listeners: ${listener} is not a URL such as http://0.0.0.0:8083`);
+  }
+  if (url.protocol !== 'http:')
+    throw new ConnectError(`listeners: ${url.protocol}// is not supported; use http:// (put TLS in front)`);
+  const auth = restAuth(cfg);
+  const maxBody = cfg.int('rest.max.body.bytes');
+  const restLog = log.child({ component: 'rest' });
+
+  const app = Fastify({ logger: false, bodyLimit: maxBody, routerOptions: { ignoreTrailingSlash: true } });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  // onRequest runs before the body is read: without credentials nothing else happens, not even a 413.
+  if (auth) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (auth.check(req.headers.authorization)) return;
+      restLog.warn(
+        { method: req.method, url: req.url, ip: req.ip },
+        'REST request refused: missing or wrong credentials',
+      );
+      return reply
+        .code(401)
+        .header('www-authenticate', auth.challenge)
+        .send({ error_code: 401, message: 'Unauthorized: valid credentials are required' });
+    });
+  }
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const body = errorBody(err, maxBody);
+    if (body.error_code >= 500)
+      restLog.error({ method: req.method, url: req.url, err: traceOf(err) }, 'REST request failed');
+    return reply.code(body.error_code).send(body);
+  });
+  app.setNotFoundHandler(async (_req, reply) =>
+    reply.code(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }),
+  );
+  // Method, path and status only: bodies hold connector configs, and so passwords.
+  app.addHook('onResponse', async (req, reply) => {
+    restLog.debug(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'REST request',
+    );
+  });
+
+  workerRoutes(app, herder);
+  connectorRoutes(app, herder);
+  pluginRoutes(app, herder);
+  adminRoutes(app, herder);
+  herder.metrics.observeStatus(() =>
+    herder.connectorNames().flatMap((n) => {
+      try {
+        return [herder.status(n)];
+      } catch {
+        return [];
+      }
+    }),
+  );
+
+  await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 8083) });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : Number(url.port);
-  log.info({ port }, 'REST endpoint listening');
+  log.info({ port, auth: auth ? 'on' : 'off' }, 'REST endpoint listening');
   return { close: () => app.close(), port };
 }
