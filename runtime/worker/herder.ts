@@ -2,6 +2,7 @@ import {
   asConnectError,
   type Config,
   type ConfigIssue,
+  type ConfigSpec,
   type ConnectorPlugin,
   type Converter,
   type Logger,
@@ -23,6 +24,7 @@ import { buildChain } from '../transforms/chain.js';
 import type { RecordConverters, Transport } from '../transport/transport.js';
 import type { ConfigStore } from './config-store.js';
 import { badRequest, conflict, HerderError, notFound, taskNotFound } from './errors.js';
+import { type LoggerLevel, LoggerTree } from './loggers.js';
 import type { PluginRegistry } from './registry.js';
 
 export interface StateInfo {
@@ -79,6 +81,8 @@ export interface HerderOptions {
   transport: Transport;
   log: Logger;
   metrics: WorkerMetrics;
+  /** named loggers whose levels REST can change; made from `log` when absent */
+  loggers?: LoggerTree;
 }
 
 /**
@@ -90,8 +94,11 @@ export class Herder {
   private readonly connectors = new Map<string, ConnectorRuntime>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private stopped = false;
+  private readonly loggers: LoggerTree;
 
-  constructor(private readonly o: HerderOptions) {}
+  constructor(private readonly o: HerderOptions) {
+    this.loggers = o.loggers ?? new LoggerTree(o.log);
+  }
 
   get workerId(): string {
     return this.o.workerId;
@@ -219,12 +226,34 @@ export class Herder {
     return this.o.registry.list(types);
   }
 
+  // ---- log levels (Connect's /admin/loggers) ----
+
+  loggerLevels(): Record<string, LoggerLevel> {
+    return this.loggers.levels();
+  }
+
+  loggerLevel(name: string): LoggerLevel {
+    const level = this.loggers.level(name);
+    if (!level) throw new HerderError(404, `Logger ${name} not found.`);
+    return level;
+  }
+
+  /** Returns the names of the loggers changed. */
+  setLoggerLevel(name: string, level: string): string[] {
+    try {
+      return this.loggers.setLevel(name, level);
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+  }
+
   // ---- changes ----
 
-  async validate(config: Record<string, string>): Promise<{ issues: ConfigIssue[]; plugin?: ConnectorPlugin }> {
+  /** Every problem of a connector config; `spec` (common keys + the plugin's) when connector.class resolved. */
+  async validate(config: Record<string, string>): Promise<{ issues: ConfigIssue[]; plugin?: ConnectorPlugin; spec?: ConfigSpec }> {
     const v = await validateConnectorConfig(this.o.registry, config);
     const issues = [...v.issues, ...this.converterIssues(config)];
-    return { issues, plugin: v.plugin };
+    return { issues, plugin: v.plugin, spec: v.spec };
   }
 
   private converterIssues(config: Record<string, string>): ConfigIssue[] {
@@ -302,6 +331,7 @@ export class Herder {
       this.connectors.delete(name);
       await this.o.configs.save(name, null);
       this.o.metrics.forget(name);
+      this.loggers.forget(`connector.${name}`);
     });
   }
 
@@ -345,15 +375,28 @@ export class Herder {
     });
   }
 
-  /** POST /connectors/{c}/restart. Returns the status after the restart was started. */
+  /**
+   * POST /connectors/{c}/restart. Returns the status as the restart begins, as Connect's 202 answer does: the
+   * connector and the tasks being restarted show RESTARTING, the others their state.
+   */
   async restartConnector(name: string, options: { includeTasks?: boolean; onlyFailed?: boolean } = {}): Promise<ConnectorStatus> {
     return this.locked(name, async () => {
       const rt = this.get(name);
       const { includeTasks = false, onlyFailed = false } = options;
       const connectorToo = !onlyFailed || rt.state === 'FAILED';
       if (rt.target === 'STOPPED') return this.status(name);
+      const answer = this.status(name);
+      if (connectorToo) {
+        answer.connector.state = 'RESTARTING';
+        delete answer.connector.trace;
+      }
       if (includeTasks) {
         const which = rt.tasks.filter((t) => !onlyFailed || t.state === 'FAILED');
+        for (const t of answer.tasks) {
+          if (!which.some((w) => w.id === t.id)) continue;
+          t.state = 'RESTARTING';
+          delete t.trace;
+        }
         if (connectorToo && (which.length === rt.tasks.length || rt.state === 'FAILED')) {
           await this.stopTasks(rt);
           rt.state = 'RESTARTING';
@@ -369,7 +412,7 @@ export class Herder {
           await this.startConnector(rt);
         }
       }
-      return this.status(name);
+      return answer;
     });
   }
 
@@ -423,7 +466,7 @@ export class Herder {
   // ---- lifecycle internals ----
 
   private connectorLog(name: string): Logger {
-    return this.o.log.child({ connector: name });
+    return this.loggers.get(`connector.${name}`, { connector: name });
   }
 
   private failConnector(rt: ConnectorRuntime, err: unknown): void {
@@ -505,7 +548,7 @@ export class Herder {
     const { plugin, config, resolved, steps, converters } = plan;
     const taskRaw = { ...resolved.values, ...resolveProviders(slot.config).values };
     const parsed = parseConfig(specFor(plugin), taskRaw, { secretKeys: resolved.secretKeys });
-    const log = this.o.log.child({ connector: rt.name, task: slot.id });
+    const log = this.loggers.get(`connector.${rt.name}.task.${slot.id}`, { connector: rt.name, task: slot.id });
     const onState = (state: State, trace?: string) => {
       slot.state = state;
       slot.trace = trace;
