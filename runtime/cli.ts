@@ -92,13 +92,14 @@ async function standalone(workerPath: string, connectorPaths: string[]): Promise
     graceful + 10_000,
   );
   try {
+    // REST first, as Connect does: the endpoint answers (and /health tells) while connectors start.
+    rest = await startRestServer(herder, worker, log);
     await herder.start();
     // Sinks first: with the direct transport, a source's records reach only the sinks that exist.
     const isSink = (c: { config: Record<string, string> }) => registry.connector(c.config['connector.class'] ?? '')?.type === 'sink';
     for (const c of [...connectors.filter(isSink), ...connectors.filter((c) => !isSink(c))]) {
       await herder.putConnectorConfig(c.name, c.config);
     }
-    rest = await startRestServer(herder, worker, log);
   } catch (err) {
     log.error({ err: traceOf(err) }, 'Worker failed to start');
     process.stderr.write(`sluice: ${err instanceof ConnectError ? err.describe() : String(err)}\n`);

@@ -20,6 +20,8 @@ import { type ErrorPolicy, logTolerated } from './error-policy.js';
 import { withRetry } from './retry.js';
 import { Gate, type StateListener, within } from './state.js';
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface SourceRunnerOptions {
   readonly connector: string;
   readonly taskId: number;
@@ -139,12 +141,10 @@ export class SourceTaskRunner {
         const records = await withRetry(() => this.task.poll(), errors.retry, where, signal, (e, n, d) =>
           log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source poll failed; retrying'),
         );
-        if (!records || records.length === 0) {
-          // A connector that returns at once must not starve timers and I/O.
-          await new Promise((r) => setImmediate(r));
-          continue;
-        }
-        await this.deliver(records);
+        if (records && records.length > 0) await this.deliver(records);
+        // Polls and puts that complete without real I/O resolve as microtasks only; without this turn of the
+        // event loop, timers (offset commits), REST requests and signals would wait for the source to idle.
+        await yieldToEventLoop();
       }
     } catch (err) {
       if (!this.stopping || !signal.aborted) this.fail(err);

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal, LogicalSchemas, Schemas } from '../../../runtime/data/index.js';
+import { floatJson, JsonConverter } from '../../../runtime/converters/json.js';
+
+const withSchemas = new JsonConverter({ schemasEnable: true, decimalFormat: 'BASE64' });
+const plain = new JsonConverter({ schemasEnable: false, decimalFormat: 'BASE64' });
+
+const rowSchema = Schemas.struct(
+  [
+    ['id', Schemas.int64()],
+    ['amount', LogicalSchemas.decimal(2, 12, true)],
+    ['created', LogicalSchemas.microTimestamp(true)],
+    ['data', Schemas.bytes(true)],
+    ['doc', LogicalSchemas.json(true)],
+    ['ratio', Schemas.float64(true)],
+  ],
+  true,
+  { name: 'srv.public.t.Value' },
+);
+
+describe('JsonConverter', () => {
+  it('writes the schema JSON exactly as Kafka does (field order, names, parameters)', () => {
+    const text = withSchemas.fromRecord('t', rowSchema, null as unknown)?.toString();
+    expect(text).toBe(
+      '{"schema":{"type":"struct","fields":[' +
+        '{"type":"int64","optional":false,"field":"id"},' +
+        '{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"12"},"field":"amount"},' +
+        '{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"created"},' +
+        '{"type":"bytes","optional":true,"field":"data"},' +
+        '{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"doc"},' +
+        '{"type":"float64","optional":true,"field":"ratio"}' +
+        '],"optional":true,"name":"srv.public.t.Value"},"payload":null}',
+    );
+  });
+
+  it('keeps int64 beyond 2^53, decimals, microseconds, bytes and JSON text exact', () => {
+    const value = {
+      id: 9223372036854775807n,
+      amount: Decimal.parse('1234567890.12'),
+      created: 1700000000123456n,
+      data: Buffer.from([0, 1, 2, 255]),
+      doc: '{"a": [1, 2.50, "x"]}',
+      ratio: 1,
+    };
+    const text = plain.fromRecord('t', rowSchema, value)?.toString();
+    expect(text).toBe(
+      `{"id":9223372036854775807,"amount":"${Buffer.from([0x1c, 0xbe, 0x99, 0x1a, 0x14]).toString('base64')}","created":1700000000123456,"data":"AAEC/w==","doc":"{\\"a\\": [1, 2.50, \\"x\\"]}","ratio":1.0}`,
+    );
+    // 123456789012 = 0x1CBE991A14
+    expect(Decimal.parse('1234567890.12').unscaled).toBe(123456789012n);
+    const back = withSchemas.toRecord('t', withSchemas.fromRecord('t', rowSchema, value));
+    const v = back.value as typeof value;
+    expect(v.id).toBe(9223372036854775807n);
+    expect((v.amount as Decimal).toString()).toBe('1234567890.12');
+    expect(v.created).toBe(1700000000123456);
+    expect(Buffer.compare(v.data as Buffer, value.data)).toBe(0);
+    expect(v.doc).toBe(value.doc);
+  });
+
+  it('writes unsigned 64-bit maxima as decimals without loss', () => {
+    const s = LogicalSchemas.decimal(0, 20);
+    const max = Decimal.parse('18446744073709551615');
+    const out = withSchemas.toRecord('t', withSchemas.fromRecord('t', s, max));
+    expect((out.value as Decimal).toString()).toBe('18446744073709551615');
+  });
+
+  it('NUMERIC decimal format writes the number itself', () => {
+    const c = new JsonConverter({ schemasEnable: false, decimalFormat: 'NUMERIC' });
+    expect(c.fromRecord('t', LogicalSchemas.decimal(3), Decimal.parse('-0.125'))?.toString()).toBe('-0.125');
+  });
+
+  it('spells doubles as Java does', () => {
+    expect(floatJson(1)).toBe('1.0');
+    expect(floatJson(0.1)).toBe('0.1');
+    expect(floatJson(1e7)).toBe('1.0E7');
+    expect(floatJson(1.5e-5)).toBe('1.5E-5');
+    expect(floatJson(Number.NaN)).toBe('"NaN"');
+    expect(floatJson(Number.NEGATIVE_INFINITY)).toBe('"-Infinity"');
+  });
+
+  it('handles tombstones: null stays null without schemas', () => {
+    expect(plain.fromRecord('t', rowSchema, null)).toBeNull();
+    expect(withSchemas.fromRecord('t', undefined, null)).toBeNull();
+  });
+
+  it('rejects plain JSON when schemas are enabled, with Kafka\'s hint', () => {
+    expect(() => withSchemas.toRecord('t', Buffer.from('{"a":1}'))).toThrow(/schemas.enable=false/);
+    expect(() => withSchemas.toRecord('t', Buffer.from('{"a":'))).toThrow(/serialization error/);
+  });
+
+  it('writes schemaless values with bigints and buffers', () => {
+    expect(plain.fromRecord('t', undefined, { a: 12345678901234567890n, b: Buffer.from('hi'), c: [1, null] })?.toString()).toBe(
+      '{"a":12345678901234567890,"b":"aGk=","c":[1,null]}',
+    );
+    expect(plain.toRecord('t', Buffer.from('{"a":12345678901234567890}')).value).toEqual({ a: 12345678901234567890n });
+  });
+
+  it('writes maps with string keys as objects and others as pairs', () => {
+    const m1 = Schemas.map(Schemas.string(), Schemas.int32());
+    const m2 = Schemas.map(Schemas.int32(), Schemas.string());
+    expect(plain.fromRecord('t', m1, new Map([['a', 1]]))?.toString()).toBe('{"a":1}');
+    expect(plain.fromRecord('t', m2, new Map([[1, 'a']]))?.toString()).toBe('[[1,"a"]]');
+  });
+});
