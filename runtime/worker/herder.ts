@@ -94,6 +94,7 @@ export class Herder {
   private readonly connectors = new Map<string, ConnectorRuntime>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private stopped = false;
+  private ready = false;
   private readonly loggers: LoggerTree;
 
   constructor(private readonly o: HerderOptions) {
@@ -112,6 +113,11 @@ export class Herder {
     return this.o.metrics;
   }
 
+  /** For /health: starting until start() has loaded every stored connector, stopping once stop() began. */
+  get phase(): 'starting' | 'running' | 'stopping' {
+    return this.stopped ? 'stopping' : this.ready ? 'running' : 'starting';
+  }
+
   /** Starts the stores and transport, then every stored connector in its target state. */
   async start(): Promise<void> {
     await this.o.offsets.start();
@@ -126,6 +132,7 @@ export class Herder {
         await this.startConnector(rt);
       });
     }
+    this.ready = true;
   }
 
   private kindOrder(config: Record<string, string>): number {
@@ -250,7 +257,9 @@ export class Herder {
   // ---- changes ----
 
   /** Every problem of a connector config; `spec` (common keys + the plugin's) when connector.class resolved. */
-  async validate(config: Record<string, string>): Promise<{ issues: ConfigIssue[]; plugin?: ConnectorPlugin; spec?: ConfigSpec }> {
+  async validate(
+    config: Record<string, string>,
+  ): Promise<{ issues: ConfigIssue[]; plugin?: ConnectorPlugin; spec?: ConfigSpec }> {
     const v = await validateConnectorConfig(this.o.registry, config);
     const issues = [...v.issues, ...this.converterIssues(config)];
     return { issues, plugin: v.plugin, spec: v.spec };
@@ -260,13 +269,18 @@ export class Herder {
     const out: ConfigIssue[] = [];
     for (const kind of ['key', 'value', 'header'] as const) {
       const cls = config[`${kind}.converter`];
-      if (cls && !this.o.registry.find('converter', cls)) out.push({ key: `${kind}.converter`, message: `Class ${cls} could not be found.` });
+      if (cls && !this.o.registry.find('converter', cls))
+        out.push({ key: `${kind}.converter`, message: `Class ${cls} could not be found.` });
     }
     return out;
   }
 
   /** POST /connectors: fails with 409 when the name exists, 400 with every problem when the config is wrong. */
-  async createConnector(name: string, config: Record<string, string>, initial: TargetState = 'STARTED'): Promise<ConnectorInfo> {
+  async createConnector(
+    name: string,
+    config: Record<string, string>,
+    initial: TargetState = 'STARTED',
+  ): Promise<ConnectorInfo> {
     return this.locked(name, async () => {
       if (this.stopped) throw new HerderError(503, 'Worker is stopping');
       if (this.connectors.has(name)) throw conflict(`Connector ${name} already exists`);
@@ -275,7 +289,10 @@ export class Herder {
   }
 
   /** PUT /connectors/{c}/config: creates or replaces. */
-  async putConnectorConfig(name: string, config: Record<string, string>): Promise<{ created: boolean; info: ConnectorInfo }> {
+  async putConnectorConfig(
+    name: string,
+    config: Record<string, string>,
+  ): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.locked(name, async () => {
       if (this.stopped) throw new HerderError(503, 'Worker is stopping');
       const existing = this.connectors.get(name);
@@ -379,7 +396,10 @@ export class Herder {
    * POST /connectors/{c}/restart. Returns the status as the restart begins, as Connect's 202 answer does: the
    * connector and the tasks being restarted show RESTARTING, the others their state.
    */
-  async restartConnector(name: string, options: { includeTasks?: boolean; onlyFailed?: boolean } = {}): Promise<ConnectorStatus> {
+  async restartConnector(
+    name: string,
+    options: { includeTasks?: boolean; onlyFailed?: boolean } = {},
+  ): Promise<ConnectorStatus> {
     return this.locked(name, async () => {
       const rt = this.get(name);
       const { includeTasks = false, onlyFailed = false } = options;
@@ -438,8 +458,12 @@ export class Herder {
   async alterOffsets(name: string, body: OffsetsBody): Promise<void> {
     return this.locked(name, async () => {
       const rt = this.get(name);
-      if (rt.target !== 'STOPPED') throw conflict(`Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`);
-      if (!Array.isArray(body.offsets)) throw badRequest('The body must hold "offsets": [{"partition": {...}, "offset": {...}}]');
+      if (rt.target !== 'STOPPED')
+        throw conflict(
+          `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`,
+        );
+      if (!Array.isArray(body.offsets))
+        throw badRequest('The body must hold "offsets": [{"partition": {...}, "offset": {...}}]');
       for (const o of body.offsets) {
         if (typeof o?.partition !== 'object' || o.partition === null || Array.isArray(o.partition)) {
           throw badRequest('Every entry of "offsets" needs a "partition" object');
@@ -448,8 +472,11 @@ export class Herder {
           throw badRequest('An "offset" must be an object or null');
         }
       }
-      if (this.typeOf(rt) === 'sink') throw badRequest('Sink connector offsets live in Kafka consumer groups; this worker has none to alter');
-      await this.o.offsets.write(body.offsets.map((o) => ({ connector: name, partition: o.partition, offset: o.offset })));
+      if (this.typeOf(rt) === 'sink')
+        throw badRequest('Sink connector offsets live in Kafka consumer groups; this worker has none to alter');
+      await this.o.offsets.write(
+        body.offsets.map((o) => ({ connector: name, partition: o.partition, offset: o.offset })),
+      );
     });
   }
 
@@ -457,7 +484,10 @@ export class Herder {
   async resetOffsets(name: string): Promise<void> {
     return this.locked(name, async () => {
       const rt = this.get(name);
-      if (rt.target !== 'STOPPED') throw conflict(`Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`);
+      if (rt.target !== 'STOPPED')
+        throw conflict(
+          `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`,
+        );
       const entries = await this.o.offsets.read(name);
       await this.o.offsets.write(entries.map((e) => ({ connector: name, partition: e.partition, offset: null })));
     });
@@ -502,7 +532,10 @@ export class Herder {
     const v = await validateConnectorConfig(this.o.registry, rt.config, { deep: false });
     const issues = [...v.issues, ...this.converterIssues(rt.config)];
     if (issues.length || !v.result) {
-      throw badRequest(`Connector configuration is invalid: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, issues);
+      throw badRequest(
+        `Connector configuration is invalid: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`,
+        issues,
+      );
     }
     const { plugin, config } = v.result;
     const resolved = resolveProviders(rt.config);
@@ -531,13 +564,18 @@ export class Herder {
       }
       for (const [k, v] of Object.entries(resolved)) if (k.startsWith(prefix)) props[k.slice(prefix.length)] = v;
       const parsed = parseConfig(plugin.configSpec, props, { reportTypos: true });
-      if (parsed.issues.length) throw badRequest(parsed.issues.map((i) => `${prefix}${i.key}: ${i.message}`).join('; '));
+      if (parsed.issues.length)
+        throw badRequest(parsed.issues.map((i) => `${prefix}${i.key}: ${i.message}`).join('; '));
       return plugin.create(parsed.config, kind === 'key');
     };
     return { key: make('key'), value: make('value'), header: make('header') };
   }
 
-  private async startTask(rt: ConnectorRuntime, slot: TaskSlot, plan?: Awaited<ReturnType<Herder['plan']>>): Promise<void> {
+  private async startTask(
+    rt: ConnectorRuntime,
+    slot: TaskSlot,
+    plan?: Awaited<ReturnType<Herder['plan']>>,
+  ): Promise<void> {
     try {
       plan ??= await this.plan(rt);
     } catch (err) {
