@@ -96,7 +96,8 @@ async function standalone(workerPath: string, connectorPaths: string[]): Promise
     rest = await startRestServer(herder, worker, log);
     await herder.start();
     // Sinks first: with the direct transport, a source's records reach only the sinks that exist.
-    const isSink = (c: { config: Record<string, string> }) => registry.connector(c.config['connector.class'] ?? '')?.type === 'sink';
+    const isSink = (c: { config: Record<string, string> }) =>
+      registry.connector(c.config['connector.class'] ?? '')?.type === 'sink';
     for (const c of [...connectors.filter(isSink), ...connectors.filter((c) => !isSink(c))]) {
       await herder.putConnectorConfig(c.name, c.config);
     }
@@ -110,12 +111,16 @@ async function standalone(workerPath: string, connectorPaths: string[]): Promise
 
 const program = new Command()
   .name('sluice')
-  .description('Change data capture in one small process: Debezium-compatible sources, Kafka Connect-compatible runtime')
+  .description(
+    'Change data capture in one small process: Debezium-compatible sources, Kafka Connect-compatible runtime',
+  )
   .version(version);
 
 program
   .command('standalone')
-  .description('Run a standalone worker: worker config (JSON or .properties) and connector configs ({"name","config"} JSON)')
+  .description(
+    'Run a standalone worker: worker config (JSON or .properties) and connector configs ({"name","config"} JSON)',
+  )
   .argument('<worker>', 'worker config file')
   .argument('[connectors...]', 'connector config files')
   .action(standalone);

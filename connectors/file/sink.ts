@@ -67,7 +67,6 @@ class FileSinkTask implements SinkTask {
     }
   }
 
-
   async put(records: readonly ChangeRecord[]): Promise<void> {
     const { valueConverter, keyConverter } = this.ctx;
     for (const r of records) {
@@ -76,7 +75,13 @@ class FileSinkTask implements SinkTask {
         this.buffered.push(value, NEWLINE);
       } else {
         const k = keyConverter.fromRecord(r.topic, r.keySchema, r.key) ?? NULL;
-        this.buffered.push(Buffer.from(`{"topic":${JSON.stringify(r.topic)},"key":`), embed(k), Buffer.from(',"value":'), embed(value), Buffer.from('}\n'));
+        this.buffered.push(
+          Buffer.from(`{"topic":${JSON.stringify(r.topic)},"key":`),
+          embed(k),
+          Buffer.from(',"value":'),
+          embed(value),
+          Buffer.from('}\n'),
+        );
       }
     }
   }
@@ -128,10 +133,15 @@ export const fileSinkPlugin = defineSinkConnector({
   doc: 'Appends one line per record to a file; fsyncs on flush.',
   configSpec: [
     key('file', 'string', 'The file to append to.', { importance: 'HIGH' }),
-    key('format', 'string', 'value: the converted value per line (as Kafka\'s FileStreamSink); record: {"topic","key","value"} per line.', {
-      default: 'value',
-      validValues: ['value', 'record'],
-    }),
+    key(
+      'format',
+      'string',
+      'value: the converted value per line (as Kafka\'s FileStreamSink); record: {"topic","key","value"} per line.',
+      {
+        default: 'value',
+        validValues: ['value', 'record'],
+      },
+    ),
   ],
   async taskConfigs(config: Config) {
     return [{ file: config.string('file') }];

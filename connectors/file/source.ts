@@ -56,7 +56,9 @@ class FileSourceTask implements SourceTask {
     const stored = await ctx.offsets.offset(this.partition);
     const pos = stored?.position;
     if (stored && typeof pos !== 'number') {
-      throw new ConnectError(`Stored offset of ${this.path} has no numeric "position"`, { context: { position: JSON.stringify(stored) } });
+      throw new ConnectError(`Stored offset of ${this.path} has no numeric "position"`, {
+        context: { position: JSON.stringify(stored) },
+      });
     }
     this.position = typeof pos === 'number' ? pos : 0;
     this.open();
@@ -101,7 +103,9 @@ class FileSourceTask implements SourceTask {
       const n = readSync(this.fd, this.chunk, 0, CHUNK, readAt);
       if (n === 0) break;
       readAt += n;
-      this.pending = this.pending.length ? Buffer.concat([this.pending, this.chunk.subarray(0, n)]) : Buffer.from(this.chunk.subarray(0, n));
+      this.pending = this.pending.length
+        ? Buffer.concat([this.pending, this.chunk.subarray(0, n)])
+        : Buffer.from(this.chunk.subarray(0, n));
     }
     if (records.length) return records;
     await sleep(this.pollIntervalMs, this.ctx.signal);
@@ -122,7 +126,10 @@ export const fileSourcePlugin = defineSourceConnector({
   doc: 'Reads a file line by line; each line becomes a record with a string value. Offsets are byte positions.',
   configSpec: [
     key('file', 'string', 'The file to read.', { importance: 'HIGH' }),
-    key('topic', 'string', 'The topic to write the lines to.', { importance: 'HIGH', validate: (v) => (String(v).includes(',') ? 'one topic only' : undefined) }),
+    key('topic', 'string', 'The topic to write the lines to.', {
+      importance: 'HIGH',
+      validate: (v) => (String(v).includes(',') ? 'one topic only' : undefined),
+    }),
     key('batch.size', 'int', 'Maximum number of lines in one batch.', { default: 2000, min: 1 }),
   ],
   async taskConfigs(config: Config) {

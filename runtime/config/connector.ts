@@ -1,10 +1,4 @@
-import {
-  type Config,
-  type ConfigIssue,
-  type ConfigSpec,
-  type ConnectorPlugin,
-  ConnectError,
-} from '../api/index.js';
+import { type Config, type ConfigIssue, type ConfigSpec, type ConnectorPlugin, ConnectError } from '../api/index.js';
 import { buildChain } from '../transforms/chain.js';
 import type { PluginRegistry } from '../worker/registry.js';
 import { connectorCommonSpec, openConnectorPrefixes, sinkCommonSpec, sourceCommonSpec } from './common.js';
@@ -27,7 +21,11 @@ export interface ConnectorValidation {
 }
 
 export function specFor(plugin: ConnectorPlugin): ConfigSpec {
-  return [...connectorCommonSpec, ...(plugin.type === 'source' ? sourceCommonSpec : sinkCommonSpec), ...plugin.configSpec];
+  return [
+    ...connectorCommonSpec,
+    ...(plugin.type === 'source' ? sourceCommonSpec : sinkCommonSpec),
+    ...plugin.configSpec,
+  ];
 }
 
 /**
@@ -51,7 +49,10 @@ export async function validateConnectorConfig(
   const className = raw['connector.class'];
   const plugin = className ? registry.connector(className) : undefined;
   if (!className) {
-    issues.push({ key: 'connector.class', message: 'Missing required configuration "connector.class" which has no default value.' });
+    issues.push({
+      key: 'connector.class',
+      message: 'Missing required configuration "connector.class" which has no default value.',
+    });
   } else if (!plugin) {
     const hint = nearest(className, [...registry.names('source'), ...registry.names('sink')]);
     issues.push({

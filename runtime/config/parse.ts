@@ -15,7 +15,11 @@ export interface ParseResult {
 }
 
 /** Parses raw string values against a spec; collects every problem instead of stopping at the first. */
-export function parseConfig(spec: ConfigSpec, raw: Readonly<Record<string, string>>, options: ParseOptions = {}): ParseResult {
+export function parseConfig(
+  spec: ConfigSpec,
+  raw: Readonly<Record<string, string>>,
+  options: ParseOptions = {},
+): ParseResult {
   const issues: ConfigIssue[] = [];
   const values = new Map<string, ConfigScalar>();
   const known = new Set<string>();
@@ -30,7 +34,10 @@ export function parseConfig(spec: ConfigSpec, raw: Readonly<Record<string, strin
     }
     if (given === undefined || (given === '' && def.type !== 'string' && def.type !== 'password')) {
       if (def.default === undefined) {
-        issues.push({ key: def.name, message: 'Missing required configuration "' + def.name + '" which has no default value.' });
+        issues.push({
+          key: def.name,
+          message: 'Missing required configuration "' + def.name + '" which has no default value.',
+        });
       } else {
         values.set(def.name, def.default);
       }
@@ -75,7 +82,9 @@ function parseValue(def: ConfigKey, given: string, secret: boolean): Parsed {
       if (def.validValues) {
         const match = def.validValues.find((v) => v.toLowerCase() === text.trim().toLowerCase());
         if (match === undefined) {
-          return { error: `Invalid value ${shown} for configuration ${def.name}: must be one of ${def.validValues.join(', ')}` };
+          return {
+            error: `Invalid value ${shown} for configuration ${def.name}: must be one of ${def.validValues.join(', ')}`,
+          };
         }
         return match;
       }
@@ -83,20 +92,25 @@ function parseValue(def: ConfigKey, given: string, secret: boolean): Parsed {
     }
     case 'int':
     case 'long': {
-      if (!/^[+-]?\d+$/.test(text)) return { error: `Invalid value ${shown} for configuration ${def.name}: not a whole number` };
+      if (!/^[+-]?\d+$/.test(text))
+        return { error: `Invalid value ${shown} for configuration ${def.name}: not a whole number` };
       const big = BigInt(text);
       if (def.type === 'int' && (big > 2147483647n || big < -2147483648n)) {
         return { error: `Invalid value ${shown} for configuration ${def.name}: out of range for an int` };
       }
       const n = Number(big);
-      if (def.min !== undefined && n < def.min) return { error: `Invalid value ${shown} for configuration ${def.name}: must be at least ${def.min}` };
-      if (def.max !== undefined && n > def.max) return { error: `Invalid value ${shown} for configuration ${def.name}: must be at most ${def.max}` };
+      if (def.min !== undefined && n < def.min)
+        return { error: `Invalid value ${shown} for configuration ${def.name}: must be at least ${def.min}` };
+      if (def.max !== undefined && n > def.max)
+        return { error: `Invalid value ${shown} for configuration ${def.name}: must be at most ${def.max}` };
       return Number.isSafeInteger(n) ? n : big;
     }
     case 'double': {
       const n = Number(text);
-      if (text === '' || Number.isNaN(n)) return { error: `Invalid value ${shown} for configuration ${def.name}: not a number` };
-      if (def.min !== undefined && n < def.min) return { error: `Invalid value ${shown} for configuration ${def.name}: must be at least ${def.min}` };
+      if (text === '' || Number.isNaN(n))
+        return { error: `Invalid value ${shown} for configuration ${def.name}: not a number` };
+      if (def.min !== undefined && n < def.min)
+        return { error: `Invalid value ${shown} for configuration ${def.name}: must be at least ${def.min}` };
       return n;
     }
     case 'boolean': {
@@ -106,10 +120,19 @@ function parseValue(def: ConfigKey, given: string, secret: boolean): Parsed {
       return { error: `Invalid value ${shown} for configuration ${def.name}: expected true or false` };
     }
     case 'list': {
-      const items = text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const items =
+        text === ''
+          ? []
+          : text
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s !== '');
       if (def.validValues) {
         const bad = items.filter((i) => !def.validValues!.some((v) => v.toLowerCase() === i.toLowerCase()));
-        if (bad.length) return { error: `Invalid value ${shown} for configuration ${def.name}: ${bad.join(', ')} not in ${def.validValues.join(', ')}` };
+        if (bad.length)
+          return {
+            error: `Invalid value ${shown} for configuration ${def.name}: ${bad.join(', ')} not in ${def.validValues.join(', ')}`,
+          };
       }
       return items;
     }

@@ -19,7 +19,10 @@ export function hasProviderReference(value: string): boolean {
   return PATTERN.test(value);
 }
 
-export function resolveProviders(raw: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): Resolved {
+export function resolveProviders(
+  raw: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv = process.env,
+): Resolved {
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
   const files = new Map<string, Map<string, string>>();
@@ -38,7 +41,8 @@ export function resolveProviders(raw: Readonly<Record<string, string>>, env: Nod
         return v;
       }
       const cut = arg.lastIndexOf(':');
-      if (cut <= 0) throw new ConnectError(`Config key ${key}: \${file:…} needs a path and a key, as \${file:/path:key}`);
+      if (cut <= 0)
+        throw new ConnectError(`Config key ${key}: \${file:…} needs a path and a key, as \${file:/path:key}`);
       const path = arg.slice(0, cut);
       const name = arg.slice(cut + 1);
       let props = files.get(path);
@@ -46,12 +50,15 @@ export function resolveProviders(raw: Readonly<Record<string, string>>, env: Nod
         try {
           props = parseProperties(readFileSync(path, 'utf8'));
         } catch (err) {
-          throw new ConnectError(`Config key ${key} refers to file ${path}, which cannot be read: ${(err as Error).message}`);
+          throw new ConnectError(
+            `Config key ${key} refers to file ${path}, which cannot be read: ${(err as Error).message}`,
+          );
         }
         files.set(path, props);
       }
       const v = props.get(name);
-      if (v === undefined) throw new ConnectError(`Config key ${key} refers to key ${name} in ${path}, which has no such key`);
+      if (v === undefined)
+        throw new ConnectError(`Config key ${key} refers to key ${name} in ${path}, which has no such key`);
       return v;
     });
   }

@@ -7,29 +7,175 @@ export const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
 /** Worker settings, with Kafka Connect's names. */
 export const workerSpec: ConfigSpec = [
-  key('bootstrap.servers', 'list', 'Kafka brokers. Set: records go to Kafka; unset: the embedded direct transport, no Kafka.', { default: [], importance: 'HIGH' }),
-  key('group.id', 'string', 'Distributed mode: the Connect cluster this worker joins.', { default: null, importance: 'HIGH' }),
+  key(
+    'bootstrap.servers',
+    'list',
+    'Kafka brokers. Set: records go to Kafka; unset: the embedded direct transport, no Kafka.',
+    { default: [], importance: 'HIGH' },
+  ),
+  key('group.id', 'string', 'Distributed mode: the Connect cluster this worker joins.', {
+    default: null,
+    importance: 'HIGH',
+  }),
   key('key.converter', 'class', 'Default converter for record keys.', { default: JSON_CONVERTER, importance: 'HIGH' }),
-  key('value.converter', 'class', 'Default converter for record values.', { default: JSON_CONVERTER, importance: 'HIGH' }),
-  key('header.converter', 'class', 'Default converter for headers.', { default: 'org.apache.kafka.connect.storage.SimpleHeaderConverter', importance: 'LOW' }),
-  key('offset.storage.file.filename', 'string', 'Standalone: the file that holds source offsets. Empty: offsets in memory only (lost at exit).', { default: '', importance: 'HIGH' }),
-  key('config.storage.file.filename', 'string', 'Standalone: the file that holds connector configs and target states created at run time, so they survive a restart.', { default: '', importance: 'MEDIUM' }),
-  key('offset.storage.topic', 'string', 'Kafka topic for source offsets (Kafka offset store).', { default: '', importance: 'MEDIUM' }),
-  key('config.storage.topic', 'string', 'Distributed mode: Kafka topic for connector configs.', { default: '', importance: 'MEDIUM' }),
-  key('status.storage.topic', 'string', 'Distributed mode: Kafka topic for statuses.', { default: '', importance: 'MEDIUM' }),
-  key('offset.flush.interval.ms', 'long', 'How often source offsets are committed.', { default: 60000, min: 1, importance: 'LOW' }),
-  key('offset.flush.timeout.ms', 'long', 'How long a commit waits for records to be acknowledged before it commits what is acknowledged.', { default: 5000, min: 1, importance: 'LOW' }),
-  key('task.shutdown.graceful.timeout.ms', 'long', 'How long a stopping task may take to flush and commit.', { default: 5000, min: 0, importance: 'LOW' }),
-  key('listeners', 'list', 'REST listeners, e.g. http://0.0.0.0:8083. Empty: no REST endpoint.', { default: ['http://0.0.0.0:8083'], importance: 'LOW' }),
+  key('value.converter', 'class', 'Default converter for record values.', {
+    default: JSON_CONVERTER,
+    importance: 'HIGH',
+  }),
+  key('header.converter', 'class', 'Default converter for headers.', {
+    default: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
+    importance: 'LOW',
+  }),
+  key(
+    'offset.storage.file.filename',
+    'string',
+    'Standalone: the file that holds source offsets. Empty: offsets in memory only (lost at exit).',
+    { default: '', importance: 'HIGH' },
+  ),
+  key(
+    'config.storage.file.filename',
+    'string',
+    'Standalone: the file that holds connector configs and target states created at run time, so they survive a restart.',
+    { default: '', importance: 'MEDIUM' },
+  ),
+  key('offset.storage.topic', 'string', 'Kafka topic for source offsets (Kafka offset store).', {
+    default: '',
+    importance: 'MEDIUM',
+  }),
+  key('config.storage.topic', 'string', 'Distributed mode: Kafka topic for connector configs.', {
+    default: '',
+    importance: 'MEDIUM',
+  }),
+  key('status.storage.topic', 'string', 'Distributed mode: Kafka topic for statuses.', {
+    default: '',
+    importance: 'MEDIUM',
+  }),
+  key(
+    'offset.storage.partitions',
+    'int',
+    'Kafka offset store: partitions of offset.storage.topic when sluice creates it.',
+    { default: 25, min: 1, importance: 'LOW' },
+  ),
+  key(
+    'offset.storage.replication.factor',
+    'int',
+    'Kafka offset store: replication factor of offset.storage.topic when sluice creates it; -1 for the broker default.',
+    { default: 3, min: -1, importance: 'LOW' },
+  ),
+  key(
+    'topic.creation.enable',
+    'boolean',
+    "Kafka mode: create source topics by the connectors' topic.creation.* rules (KIP-158). Off: topics are left to the broker's auto-creation.",
+    { default: true, importance: 'LOW' },
+  ),
+  key(
+    'security.protocol',
+    'string',
+    'Kafka mode: protocol to reach the brokers; `producer.`, `consumer.`, `admin.` prefixed keys override it per client.',
+    { default: 'PLAINTEXT', validValues: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], importance: 'MEDIUM' },
+  ),
+  key('sasl.mechanism', 'string', 'Kafka mode: SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).', {
+    default: 'GSSAPI',
+    importance: 'MEDIUM',
+  }),
+  key('sasl.jaas.config', 'password', 'Kafka mode: JAAS line giving username="…" password="…" for PLAIN and SCRAM.', {
+    default: null,
+    importance: 'MEDIUM',
+  }),
+  key(
+    'ssl.truststore.type',
+    'string',
+    'Kafka mode: PEM (file or ssl.truststore.certificates). JKS cannot be read by Node.js: convert it to PEM.',
+    { default: 'JKS', importance: 'MEDIUM' },
+  ),
+  key(
+    'ssl.truststore.location',
+    'string',
+    "Kafka mode: CA certificates (PEM file) the brokers' certificates are checked against.",
+    { default: null, importance: 'MEDIUM' },
+  ),
+  key('ssl.truststore.password', 'password', 'Accepted for compatibility; PEM trust stores have no password.', {
+    default: null,
+    importance: 'LOW',
+  }),
+  key(
+    'ssl.keystore.type',
+    'string',
+    'Kafka mode: PEM or PKCS12 client key store (mutual TLS). JKS cannot be read by Node.js: convert it.',
+    { default: 'JKS', importance: 'MEDIUM' },
+  ),
+  key(
+    'ssl.keystore.location',
+    'string',
+    'Kafka mode: client key and certificate chain (PEM file with both, or PKCS12).',
+    { default: null, importance: 'MEDIUM' },
+  ),
+  key('ssl.keystore.password', 'password', 'Kafka mode: password of a PKCS12 key store.', {
+    default: null,
+    importance: 'LOW',
+  }),
+  key('ssl.key.password', 'password', 'Kafka mode: password of the private key in a PEM key store.', {
+    default: null,
+    importance: 'LOW',
+  }),
+  key(
+    'ssl.endpoint.identification.algorithm',
+    'string',
+    'Kafka mode: `https` checks the broker host name against its certificate; empty turns that check off (the chain is still verified).',
+    { default: 'https', importance: 'LOW' },
+  ),
+  key('offset.flush.interval.ms', 'long', 'How often source offsets are committed.', {
+    default: 60000,
+    min: 1,
+    importance: 'LOW',
+  }),
+  key(
+    'offset.flush.timeout.ms',
+    'long',
+    'How long a commit waits for records to be acknowledged before it commits what is acknowledged.',
+    { default: 5000, min: 1, importance: 'LOW' },
+  ),
+  key('task.shutdown.graceful.timeout.ms', 'long', 'How long a stopping task may take to flush and commit.', {
+    default: 5000,
+    min: 0,
+    importance: 'LOW',
+  }),
+  key('listeners', 'list', 'REST listeners, e.g. http://0.0.0.0:8083. Empty: no REST endpoint.', {
+    default: ['http://0.0.0.0:8083'],
+    importance: 'LOW',
+  }),
   key('rest.advertised.host.name', 'string', 'Host name shown as worker_id.', { default: null, importance: 'LOW' }),
   key('rest.advertised.port', 'int', 'Port shown as worker_id.', { default: null, importance: 'LOW' }),
-  key('rest.auth.users.file', 'string', 'A properties file of `user=password` lines; when set, every REST call needs HTTP basic credentials.', { default: null, importance: 'MEDIUM' }),
-  key('rest.auth.bearer.token', 'password', 'When set, every REST call needs `Authorization: Bearer <token>`.', { default: null, importance: 'MEDIUM' }),
-  key('rest.max.body.bytes', 'int', 'Largest accepted REST request body.', { default: 1048576, min: 1024, importance: 'LOW' }),
+  key(
+    'rest.auth.users.file',
+    'string',
+    'A properties file of `user=password` lines; when set, every REST call needs HTTP basic credentials.',
+    { default: null, importance: 'MEDIUM' },
+  ),
+  key('rest.auth.bearer.token', 'password', 'When set, every REST call needs `Authorization: Bearer <token>`.', {
+    default: null,
+    importance: 'MEDIUM',
+  }),
+  key('rest.max.body.bytes', 'int', 'Largest accepted REST request body.', {
+    default: 1048576,
+    min: 1024,
+    importance: 'LOW',
+  }),
   key('plugin.path', 'list', 'Accepted for compatibility; plugins are built in.', { default: [], importance: 'LOW' }),
-  key('config.providers', 'list', 'Accepted for compatibility; env and file providers are always on.', { default: [], importance: 'LOW' }),
-  key('log.level', 'string', 'Log level.', { default: 'info', validValues: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], importance: 'LOW' }),
-  key('log.format', 'string', 'json, pretty, or auto (pretty on a terminal).', { default: 'auto', validValues: ['auto', 'json', 'pretty'], importance: 'LOW' }),
+  key('config.providers', 'list', 'Accepted for compatibility; env and file providers are always on.', {
+    default: [],
+    importance: 'LOW',
+  }),
+  key('log.level', 'string', 'Log level.', {
+    default: 'info',
+    validValues: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
+    importance: 'LOW',
+  }),
+  key('log.format', 'string', 'json, pretty, or auto (pretty on a terminal).', {
+    default: 'auto',
+    validValues: ['auto', 'json', 'pretty'],
+    importance: 'LOW',
+  }),
 ];
 
 const openWorkerPrefixes = [

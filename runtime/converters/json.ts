@@ -44,7 +44,10 @@ export class JsonConverter implements Converter {
     try {
       doc = parseLossless(bytes.toString('utf8'), undefined, parseNumber);
     } catch (err) {
-      throw new ConnectError(`Converting byte[] to Kafka Connect data failed due to serialization error: ${(err as Error).message}`, { cause: err });
+      throw new ConnectError(
+        `Converting byte[] to Kafka Connect data failed due to serialization error: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (!this.options.schemasEnable) return { value: plain(doc) };
     if (!isObject(doc) || !('schema' in doc) || !('payload' in doc) || Object.keys(doc).length !== 2) {
@@ -68,7 +71,8 @@ export class JsonConverter implements Converter {
 
   valueJson(schema: Schema | undefined, value: unknown): string {
     if (value === null || value === undefined) {
-      if (schema && schema.defaultValue !== undefined && schema.defaultValue !== null) return this.valueJson(schema, schema.defaultValue);
+      if (schema && schema.defaultValue !== undefined && schema.defaultValue !== null)
+        return this.valueJson(schema, schema.defaultValue);
       return 'null';
     }
     if (!schema) return schemalessJson(value);
@@ -230,7 +234,8 @@ export function schemaFromJson(json: unknown): Schema {
       const fields = Array.isArray(json.fields) ? json.fields : [];
       return Schemas.struct(
         fields.map((f) => {
-          if (!isObject(f) || typeof f.field !== 'string') throw new ConnectError('Struct schema fields must have a "field" name');
+          if (!isObject(f) || typeof f.field !== 'string')
+            throw new ConnectError('Struct schema fields must have a "field" name');
           return [f.field, schemaFromJson(f)] as const;
         }),
         optional,
@@ -287,7 +292,10 @@ export function valueFromJson(schema: Schema, json: unknown): unknown {
         return new Map(Object.entries(json).map(([k, v]) => [k, valueFromJson(schema.valueSchema!, v)]));
       }
       return new Map(
-        (json as [unknown, unknown][]).map(([k, v]) => [valueFromJson(schema.keySchema!, k), valueFromJson(schema.valueSchema!, v)]),
+        (json as [unknown, unknown][]).map(([k, v]) => [
+          valueFromJson(schema.keySchema!, k),
+          valueFromJson(schema.valueSchema!, v),
+        ]),
       );
     }
     case 'struct': {
@@ -306,7 +314,10 @@ export const jsonConverterPlugin = defineConverter({
   doc: "Kafka's JsonConverter.",
   configSpec: [
     key('schemas.enable', 'boolean', 'Write and expect the {"schema","payload"} envelope.', { default: true }),
-    key('decimal.format', 'string', 'BASE64 (as Kafka) or NUMERIC for Connect Decimal values.', { default: 'BASE64', validValues: ['BASE64', 'NUMERIC'] }),
+    key('decimal.format', 'string', 'BASE64 (as Kafka) or NUMERIC for Connect Decimal values.', {
+      default: 'BASE64',
+      validValues: ['BASE64', 'NUMERIC'],
+    }),
     key('schemas.cache.size', 'int', 'Accepted for compatibility.', { default: 1000 }),
     key('replace.null.with.default', 'boolean', 'Accepted for compatibility.', { default: true }),
   ],

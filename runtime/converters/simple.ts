@@ -28,7 +28,12 @@ export const stringConverterPlugin = defineConverter({
   name: 'string',
   className: 'org.apache.kafka.connect.storage.StringConverter',
   version: '1.0.0',
-  configSpec: [key('converter.encoding', 'string', 'Only UTF-8 is supported.', { default: 'UTF-8', validValues: ['UTF-8', 'UTF8'] })],
+  configSpec: [
+    key('converter.encoding', 'string', 'Only UTF-8 is supported.', {
+      default: 'UTF-8',
+      validValues: ['UTF-8', 'UTF8'],
+    }),
+  ],
   create: () => new StringConverter(),
 });
 

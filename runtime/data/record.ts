@@ -75,7 +75,8 @@ function sizeOf(v: unknown, depth: number): number {
         return n;
       }
       let n = 16;
-      for (const k in v as Record<string, unknown>) n += k.length + sizeOf((v as Record<string, unknown>)[k], depth + 1);
+      for (const k in v as Record<string, unknown>)
+        n += k.length + sizeOf((v as Record<string, unknown>)[k], depth + 1);
       return n;
     }
     default:

@@ -15,7 +15,8 @@ export class MemoryOffsetStore implements OffsetStore {
 
   async read(connector: string): Promise<Array<{ partition: SourcePartition; offset: SourceOffset }>> {
     const out: Array<{ partition: SourcePartition; offset: SourceOffset }> = [];
-    for (const e of this.entries.values()) if (e.connector === connector) out.push({ partition: e.partition, offset: e.offset });
+    for (const e of this.entries.values())
+      if (e.connector === connector) out.push({ partition: e.partition, offset: e.offset });
     return out;
   }
 

@@ -24,5 +24,8 @@ export function logTolerated(policy: ErrorPolicy, log: Logger, err: ConnectError
   const where = policy.logRecords
     ? { topic: record.topic, sourcePartition: record.sourcePartition, sourceOffset: record.sourceOffset }
     : {};
-  log.warn({ ...where, stage: err.context.stage, err: traceOf(err) }, 'Error tolerated (errors.tolerance=all); record skipped');
+  log.warn(
+    { ...where, stage: err.context.stage, err: traceOf(err) },
+    'Error tolerated (errors.tolerance=all); record skipped',
+  );
 }

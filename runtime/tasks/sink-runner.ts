@@ -126,8 +126,13 @@ export class SinkTaskRunner implements SinkHandler {
     }
     if (out.length === 0) return;
     try {
-      await withRetry(() => this.task.put(out), errors.retry, { connector, task: taskId, stage: 'put' }, this.abort.signal, (e, n, d) =>
-        log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Sink put failed; retrying the same records'),
+      await withRetry(
+        () => this.task.put(out),
+        errors.retry,
+        { connector, task: taskId, stage: 'put' },
+        this.abort.signal,
+        (e, n, d) =>
+          log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Sink put failed; retrying the same records'),
       );
     } catch (err) {
       throw this.fail(err);
@@ -140,8 +145,12 @@ export class SinkTaskRunner implements SinkHandler {
     if (this.failure) throw this.failure;
     const { errors, log, connector, taskId } = this.o;
     try {
-      await withRetry(() => this.task.flush(), errors.retry, { connector, task: taskId, stage: 'flush' }, this.abort.signal, (e, n, d) =>
-        log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Sink flush failed; retrying'),
+      await withRetry(
+        () => this.task.flush(),
+        errors.retry,
+        { connector, task: taskId, stage: 'flush' },
+        this.abort.signal,
+        (e, n, d) => log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Sink flush failed; retrying'),
       );
     } catch (err) {
       throw this.fail(err);

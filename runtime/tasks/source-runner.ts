@@ -108,7 +108,8 @@ export class SourceTaskRunner {
       reportSnapshotProgress: (p) => {
         const l = this.labels;
         if (p.tablesTotal !== undefined) metrics.snapshot.set({ ...l, measure: 'tables_total' }, p.tablesTotal);
-        if (p.tablesRemaining !== undefined) metrics.snapshot.set({ ...l, measure: 'tables_remaining' }, p.tablesRemaining);
+        if (p.tablesRemaining !== undefined)
+          metrics.snapshot.set({ ...l, measure: 'tables_remaining' }, p.tablesRemaining);
         if (p.rowsScanned !== undefined) metrics.snapshot.set({ ...l, measure: 'rows_scanned' }, p.rowsScanned);
         if (p.rowsEstimated !== undefined) metrics.snapshot.set({ ...l, measure: 'rows_estimated' }, p.rowsEstimated);
         if (p.running !== undefined) metrics.snapshot.set({ ...l, measure: 'running' }, p.running ? 1 : 0);
@@ -122,8 +123,12 @@ export class SourceTaskRunner {
     const where = { connector, task: taskId };
     const signal = this.abort.signal;
     try {
-      await withRetry(() => this.task.start(this.o.taskConfig, this.context()), errors.retry, where, signal, (e, n, d) =>
-        log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source task start failed; retrying'),
+      await withRetry(
+        () => this.task.start(this.o.taskConfig, this.context()),
+        errors.retry,
+        where,
+        signal,
+        (e, n, d) => log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source task start failed; retrying'),
       );
       this.started = true;
       if (signal.aborted) return;
@@ -138,8 +143,12 @@ export class SourceTaskRunner {
           await this.tracker.waitForAck(200);
           continue;
         }
-        const records = await withRetry(() => this.task.poll(), errors.retry, where, signal, (e, n, d) =>
-          log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source poll failed; retrying'),
+        const records = await withRetry(
+          () => this.task.poll(),
+          errors.retry,
+          where,
+          signal,
+          (e, n, d) => log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source poll failed; retrying'),
         );
         if (records && records.length > 0) await this.deliver(records);
         // Polls and puts that complete without real I/O resolve as microtasks only; without this turn of the
@@ -152,7 +161,10 @@ export class SourceTaskRunner {
   }
 
   private full(): boolean {
-    return this.tracker.inFlightRecords >= this.maxQueue || (this.maxBytes > 0 && this.tracker.inFlightBytes >= this.maxBytes);
+    return (
+      this.tracker.inFlightRecords >= this.maxQueue ||
+      (this.maxBytes > 0 && this.tracker.inFlightBytes >= this.maxBytes)
+    );
   }
 
   private async deliver(records: ChangeRecord[]): Promise<void> {
@@ -223,7 +235,9 @@ export class SourceTaskRunner {
     const { metrics, log, connector } = this.o;
     const started = process.hrtime.bigint();
     try {
-      await this.o.offsets.write([...taken.values()].map((p) => ({ connector, partition: p.partition, offset: p.offset })));
+      await this.o.offsets.write(
+        [...taken.values()].map((p) => ({ connector, partition: p.partition, offset: p.offset })),
+      );
     } catch (err) {
       this.tracker.restore(taken);
       metrics.offsetCommitFailures.inc(this.labels);

@@ -4,9 +4,7 @@ export type State = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' |
 /** What a user asked for; survives restarts. */
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
 
-export interface StateListener {
-  (state: State, trace?: string): void;
-}
+export type StateListener = (state: State, trace?: string) => void;
 
 /** A promise that can be opened and closed again: pause/resume gates. */
 export class Gate {
@@ -49,7 +47,13 @@ export async function within(p: Promise<unknown>, ms: number): Promise<boolean> 
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([p.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

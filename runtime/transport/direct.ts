@@ -59,11 +59,14 @@ export class DirectTransport implements Transport {
     for (const r of batch.records) {
       for (const c of this.claimsFor(r.topic)) {
         let byTask = perClaim.get(c);
-        if (!byTask) perClaim.set(c, (byTask = new Map()));
+        if (!byTask) {
+          byTask = new Map();
+          perClaim.set(c, byTask);
+        }
         const t = c.taskCount > 1 ? topicHash(r.topic) % c.taskCount : 0;
-        let list = byTask.get(t);
-        if (!list) byTask.set(t, (list = []));
-        list.push(r);
+        const list = byTask.get(t);
+        if (list) list.push(r);
+        else byTask.set(t, [r]);
       }
     }
     const parts: Array<[Claim, number, ChangeRecord[]]> = [];
@@ -163,7 +166,8 @@ export class DirectTransport implements Transport {
     await this.flushLane(lane);
     await lane.chain;
     claim.lanes[handler.taskId] = undefined;
-    for (const a of lane.unflushed.splice(0)) a(new ConnectError(`sink ${handler.connector} stopped`, { retriable: true }));
+    for (const a of lane.unflushed.splice(0))
+      a(new ConnectError(`sink ${handler.connector} stopped`, { retriable: true }));
   }
 
   async releaseSink(connector: string): Promise<void> {

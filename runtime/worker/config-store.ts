@@ -46,7 +46,9 @@ export class FileConfigStore extends MemoryConfigStore {
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new ConnectError(`Connector config file ${this.path} is damaged (not complete JSON); refusing to start. Restore or delete it.`);
+      throw new ConnectError(
+        `Connector config file ${this.path} is damaged (not complete JSON); refusing to start. Restore or delete it.`,
+      );
     }
     if (doc.format !== FORMAT || typeof doc.connectors !== 'object' || doc.connectors === null) {
       throw new ConnectError(`Connector config file ${this.path} is not a sluice connector file`);

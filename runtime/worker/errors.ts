@@ -14,4 +14,5 @@ export class HerderError extends ConnectError {
 export const notFound = (name: string) => new HerderError(404, `Connector ${name} not found`);
 export const taskNotFound = (name: string, id: number) => new HerderError(404, `Task ${name}-${id} not found`);
 export const conflict = (message: string) => new HerderError(409, message);
-export const badRequest = (message: string, issues: readonly ConfigIssue[] = []) => new HerderError(400, message, issues);
+export const badRequest = (message: string, issues: readonly ConfigIssue[] = []) =>
+  new HerderError(400, message, issues);

@@ -12,7 +12,10 @@ export function createLogger(level = 'info', format: LogFormat = 'auto'): Logger
   const usePretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
   const options: pino.LoggerOptions = { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (usePretty) {
-    return pino(options, pretty({ destination: 2, colorize: process.stderr.isTTY === true, sync: true, ignore: 'pid,hostname' }));
+    return pino(
+      options,
+      pretty({ destination: 2, colorize: process.stderr.isTTY === true, sync: true, ignore: 'pid,hostname' }),
+    );
   }
   return pino(options, pino.destination({ fd: 2, sync: false }));
 }

@@ -9,8 +9,20 @@ import { transformPlugins } from '../transforms/index.js';
 import { PluginRegistry } from './registry.js';
 
 /** Every built-in plugin. A new connector, transform or converter adds itself to one of these lists. */
-const converters: Plugin[] = [jsonConverterPlugin, stringConverterPlugin, byteArrayConverterPlugin, simpleHeaderConverterPlugin];
-const connectors: Plugin[] = [fileSourcePlugin, fileSinkPlugin, postgresSourcePlugin, mongoSourceConnector, mysqlSourcePlugin, mariadbSourcePlugin];
+const converters: Plugin[] = [
+  jsonConverterPlugin,
+  stringConverterPlugin,
+  byteArrayConverterPlugin,
+  simpleHeaderConverterPlugin,
+];
+const connectors: Plugin[] = [
+  fileSourcePlugin,
+  fileSinkPlugin,
+  postgresSourcePlugin,
+  mongoSourceConnector,
+  mysqlSourcePlugin,
+  mariadbSourcePlugin,
+];
 const transforms: Plugin[] = [...transformPlugins];
 
 export function builtinRegistry(): PluginRegistry {

@@ -7,6 +7,8 @@ import { FileOffsetStore } from '../offsets/file-store.js';
 import { MemoryOffsetStore } from '../offsets/memory-store.js';
 import type { OffsetStore } from '../offsets/store.js';
 import { DirectTransport } from '../transport/direct.js';
+import { createKafkaOffsetStore } from '../offsets/kafka-store.js';
+import { createKafkaTransport } from '../transport/kafka/transport.js';
 import type { Transport } from '../transport/transport.js';
 import { type ConfigStore, FileConfigStore, MemoryConfigStore } from './config-store.js';
 import { Herder } from './herder.js';
@@ -27,21 +29,38 @@ export function createStandaloneHerder(o: StandaloneOptions): Herder {
   const cfg = o.worker.config;
   const offsetsFile = cfg.string('offset.storage.file.filename');
   const configsFile = cfg.string('config.storage.file.filename');
-  const offsets: OffsetStore = o.offsets ?? (offsetsFile ? new FileOffsetStore(offsetsFile) : new MemoryOffsetStore());
+  // Kafka mode (DESIGN §2): bootstrap.servers switches the transport; offset.storage.topic, when also set, moves
+  // offsets to Kafka (else the file, as Connect's standalone). The transport reads connector configs lazily
+  // (topic creation, errors.*, DLQ, consumer.override.*) from the herder built below.
+  const kafkaMode = cfg.list('bootstrap.servers').length > 0;
+  let herder: Herder | undefined;
+  const transport =
+    o.transport ??
+    (kafkaMode
+      ? createKafkaTransport(cfg, o.log, (name) => (herder?.has(name) ? herder.connectorConfig(name) : undefined))
+      : new DirectTransport(o.log));
+  const offsets: OffsetStore =
+    o.offsets ??
+    (kafkaMode && cfg.string('offset.storage.topic')
+      ? createKafkaOffsetStore(cfg, o.log)
+      : offsetsFile
+        ? new FileOffsetStore(offsetsFile)
+        : new MemoryOffsetStore());
   const configs: ConfigStore = configsFile ? new FileConfigStore(configsFile) : new MemoryConfigStore();
   const listener = cfg.list('listeners')[0];
   const port = cfg.optionalString('rest.advertised.port') ?? (listener ? new URL(listener).port || '8083' : '8083');
   const host = cfg.optionalString('rest.advertised.host.name') ?? hostname();
-  return new Herder({
+  herder = new Herder({
     workerId: `${host}:${port}`,
     worker: cfg,
     registry: o.registry ?? builtinRegistry(),
     offsets,
     configs,
-    transport: o.transport ?? new DirectTransport(o.log),
+    transport,
     log: o.log,
     metrics: new WorkerMetrics(),
   });
+  return herder;
 }
 
 /** Reads a connector file (`{"name","config"}` JSON, flat JSON, or .properties) into name and config. */

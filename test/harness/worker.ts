@@ -52,11 +52,15 @@ export async function startWorker(o: StartWorkerOptions): Promise<WorkerProcess>
     writeFileSync(p, JSON.stringify(c, null, 2));
     return p;
   });
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'runtime/cli.ts'), 'standalone', workerPath, ...connectorPaths], {
-    cwd: repoRoot,
-    env: { ...process.env, ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'runtime/cli.ts'), 'standalone', workerPath, ...connectorPaths],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let logs = '';
   proc.stderr?.on('data', (d: Buffer) => {
     logs += d.toString();
@@ -99,7 +103,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<WorkerProcess>
       exitCode = c;
     });
     for (;;) {
-      if (exitCode !== undefined) throw new Error(`worker exited with ${exitCode} before it was ready:\n${logs.slice(-4000)}`);
+      if (exitCode !== undefined)
+        throw new Error(`worker exited with ${exitCode} before it was ready:\n${logs.slice(-4000)}`);
       try {
         const r = await fetch(`${url}/connectors`);
         if (r.ok) break;

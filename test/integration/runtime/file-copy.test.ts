@@ -44,7 +44,11 @@ function connectors(dir: string) {
   return [
     {
       name: 'copy-in',
-      config: { 'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector', file: join(dir, 'in.txt'), topic: 'lines' },
+      config: {
+        'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector',
+        file: join(dir, 'in.txt'),
+        topic: 'lines',
+      },
     },
     {
       name: 'copy-out',

@@ -44,9 +44,19 @@ describe('connector config validation', () => {
   });
 
   it('requires topics or topics.regex on sinks, not both', async () => {
-    const none = await validateConnectorConfig(registry, { name: 'x', 'connector.class': 'FileStreamSink', file: '/f' });
+    const none = await validateConnectorConfig(registry, {
+      name: 'x',
+      'connector.class': 'FileStreamSink',
+      file: '/f',
+    });
     expect(none.issues.map((i) => i.key)).toEqual(['topics']);
-    const both = await validateConnectorConfig(registry, { name: 'x', 'connector.class': 'FileStreamSink', file: '/f', topics: 'a', 'topics.regex': 'a.*' });
+    const both = await validateConnectorConfig(registry, {
+      name: 'x',
+      'connector.class': 'FileStreamSink',
+      file: '/f',
+      topics: 'a',
+      'topics.regex': 'a.*',
+    });
     expect(both.issues.map((i) => i.key)).toEqual(['topics.regex']);
   });
 
@@ -69,7 +79,12 @@ describe('config providers', () => {
     const file = join(dir, 'secrets.properties');
     writeFileSync(file, '# db\ndb.password=s3cr=t\nother: x\n');
     const r = resolveProviders(
-      { a: '${env:SLUICE_TEST_VAR}', b: `\${file:${file}:db.password}`, c: 'plain', d: 'pre-${env:SLUICE_TEST_VAR}-post' },
+      {
+        a: '${env:SLUICE_TEST_VAR}',
+        b: `\${file:${file}:db.password}`,
+        c: 'plain',
+        d: 'pre-${env:SLUICE_TEST_VAR}-post',
+      },
       { SLUICE_TEST_VAR: 'v1' },
     );
     expect(r.values).toEqual({ a: 'v1', b: 's3cr=t', c: 'plain', d: 'pre-v1-post' });
@@ -77,12 +92,18 @@ describe('config providers', () => {
   });
 
   it('names the key and the variable, never a value, when a reference cannot be resolved', () => {
-    expect(() => resolveProviders({ 'database.password': '${env:NOPE_NOT_SET}' }, {})).toThrow(/database.password.*NOPE_NOT_SET/);
+    expect(() => resolveProviders({ 'database.password': '${env:NOPE_NOT_SET}' }, {})).toThrow(
+      /database.password.*NOPE_NOT_SET/,
+    );
   });
 
   it('never shows a resolved value in a validation message', () => {
     const spec = [key('port', 'int', 'p'), key('mode', 'string', 'm', { validValues: ['a', 'b'] })];
-    const { issues } = parseConfig(spec, { port: 'hunter2', mode: 'topsecret' }, { secretKeys: new Set(['port', 'mode']) });
+    const { issues } = parseConfig(
+      spec,
+      { port: 'hunter2', mode: 'topsecret' },
+      { secretKeys: new Set(['port', 'mode']) },
+    );
     expect(issues).toHaveLength(2);
     for (const i of issues) {
       expect(i.message).not.toMatch(/hunter2|topsecret/);

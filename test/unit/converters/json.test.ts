@@ -83,15 +83,15 @@ describe('JsonConverter', () => {
     expect(withSchemas.fromRecord('t', undefined, null)).toBeNull();
   });
 
-  it('rejects plain JSON when schemas are enabled, with Kafka\'s hint', () => {
+  it("rejects plain JSON when schemas are enabled, with Kafka's hint", () => {
     expect(() => withSchemas.toRecord('t', Buffer.from('{"a":1}'))).toThrow(/schemas.enable=false/);
     expect(() => withSchemas.toRecord('t', Buffer.from('{"a":'))).toThrow(/serialization error/);
   });
 
   it('writes schemaless values with bigints and buffers', () => {
-    expect(plain.fromRecord('t', undefined, { a: 12345678901234567890n, b: Buffer.from('hi'), c: [1, null] })?.toString()).toBe(
-      '{"a":12345678901234567890,"b":"aGk=","c":[1,null]}',
-    );
+    expect(
+      plain.fromRecord('t', undefined, { a: 12345678901234567890n, b: Buffer.from('hi'), c: [1, null] })?.toString(),
+    ).toBe('{"a":12345678901234567890,"b":"aGk=","c":[1,null]}');
     expect(plain.toRecord('t', Buffer.from('{"a":12345678901234567890}')).value).toEqual({ a: 12345678901234567890n });
   });
 
