@@ -8,7 +8,8 @@ import {
   Schemas,
 } from '../../api/index.js';
 import { DEBEZIUM_PACKAGE, debeziumTransform, replaceNullKey } from '../support/define.js';
-import { fieldValue, isPlainObject, SchemaCache, structLike, type Struct } from '../support/structs.js';
+import { rebuild } from '../support/records.js';
+import { copyInto, emptyStruct, hasFieldDefaults, isPlainObject, structLike, type Struct } from '../support/structs.js';
 import { envelopeOf, fieldSchema } from './envelope.js';
 
 type Mode = 'drop' | 'tombstone' | 'rewrite' | 'rewrite-with-tombstone' | 'delete-to-tombstone';
@@ -128,35 +129,44 @@ export const extractNewRecordState = debeziumTransform(
       const replaceNull = config.bool('replace.null.with.default');
       const rewrite = mode === 'rewrite' || mode === 'rewrite-with-tombstone';
       const keepTombstones = mode === 'tombstone' || mode === 'rewrite-with-tombstone';
-      // Output schema per (row schema, envelope schema): the row's fields plus the added ones.
-      const schemas = new WeakMap<Schema, SchemaCache>();
-      const needsDefaults = new WeakMap<Schema, boolean>();
       const plain = addFields.length === 0 && !rewrite;
 
-      const outSchema = (row: Schema, envelope: Schema): Schema => {
-        let perEnvelope = schemas.get(envelope);
+      // Per envelope schema and state field (after/before): the row schema, the output schema and the added
+      // fields that exist in this envelope, worked out once.
+      interface Plan {
+        readonly row: Schema;
+        readonly out: Schema;
+        readonly refs: readonly FieldRef[];
+        readonly defaults: boolean;
+      }
+      const plans = new WeakMap<Schema, { after?: Plan; before?: Plan }>();
+      const planOf = (envelope: Schema, rowField: 'after' | 'before'): Plan => {
+        let perEnvelope = plans.get(envelope);
         if (!perEnvelope) {
-          perEnvelope = new SchemaCache();
-          schemas.set(envelope, perEnvelope);
+          perEnvelope = {};
+          plans.set(envelope, perEnvelope);
         }
-        return perEnvelope.get(row, (r) => {
-          const fields: Array<readonly [string, Schema]> = (r.fields ?? []).map((f) => [f.name, f.schema] as const);
+        let plan = perEnvelope[rowField];
+        if (!plan) {
+          const row = fieldSchema(envelope, rowField);
+          if (row?.type !== 'struct') throw new ConnectError(`Envelope schema has no struct field ${rowField}`);
+          const refs: FieldRef[] = [];
+          const fields: Array<readonly [string, Schema]> = (row.fields ?? []).map((f) => [f.name, f.schema] as const);
           for (const ref of addFields) {
             const s = refSchema(envelope, ref);
-            if (s) fields.push([ref.out, s]);
+            if (s) {
+              refs.push(ref);
+              fields.push([ref.out, s]);
+            }
           }
           if (rewrite) fields.push([DELETED, Schemas.string(true)]);
-          return structLike(r, fields);
-        });
-      };
-
-      const hasDefaults = (row: Schema): boolean => {
-        let v = needsDefaults.get(row);
-        if (v === undefined) {
-          v = (row.fields ?? []).some((f) => f.schema.defaultValue !== undefined);
-          needsDefaults.set(row, v);
+          // before and after share one row schema: give both one output schema.
+          const twin = perEnvelope[rowField === 'after' ? 'before' : 'after'];
+          const out = plain ? row : twin?.row === row ? twin.out : structLike(row, fields);
+          plan = { row, out, refs, defaults: replaceNull && hasFieldDefaults(row) };
+          perEnvelope[rowField] = plan;
         }
-        return v;
+        return plan;
       };
 
       return (record: ChangeRecord) => {
@@ -167,7 +177,8 @@ export const extractNewRecordState = debeziumTransform(
         if (op === 't') return null;
         const deleted = op === 'd';
         if (deleted && !rewrite) {
-          if (mode === 'delete-to-tombstone') return { ...record, valueSchema: undefined, value: null };
+          if (mode === 'delete-to-tombstone')
+            return rebuild(record, record.topic, record.keySchema, record.key, undefined, null);
           return null;
         }
         const rowField = deleted ? 'before' : 'after';
@@ -196,23 +207,19 @@ export const extractNewRecordState = debeziumTransform(
           const out: Struct = plain ? row : { ...row };
           for (const ref of addFields) out[ref.out] = refValue(envelope, ref);
           if (rewrite) out[DELETED] = deleted ? 'true' : 'false';
-          return { ...record, topic, valueSchema: undefined, value: out, headers };
+          return rebuild(record, topic, record.keySchema, record.key, undefined, out, headers);
         }
 
-        const rowSchema = fieldSchema(envelopeSchema, rowField);
-        if (rowSchema?.type !== 'struct') throw new ConnectError(`Envelope schema has no struct field ${rowField}`);
-        const valueSchema = plain ? rowSchema : outSchema(rowSchema, envelopeSchema);
+        const plan = planOf(envelopeSchema, rowField);
         let out: Struct;
-        if (plain && !(replaceNull && hasDefaults(rowSchema))) {
+        if (plain && !plan.defaults) {
           out = row;
         } else {
-          out = {};
-          for (const f of rowSchema.fields ?? []) out[f.name] = fieldValue(row, f, replaceNull);
-          for (const ref of addFields)
-            if (valueSchema.fields?.some((f) => f.name === ref.out)) out[ref.out] = refValue(envelope, ref);
+          out = copyInto(row, plan.row, emptyStruct(plan.out), replaceNull);
+          for (const ref of plan.refs) out[ref.out] = refValue(envelope, ref);
           if (rewrite) out[DELETED] = deleted ? 'true' : 'false';
         }
-        return { ...record, topic, valueSchema, value: out, headers };
+        return rebuild(record, topic, record.keySchema, record.key, plan.out, out, headers);
       };
     },
   },

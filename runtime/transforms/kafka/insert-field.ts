@@ -1,7 +1,15 @@
 import { type ChangeRecord, ConnectError, key, LogicalSchemas, type Schema, Schemas } from '../../api/index.js';
 import { partOf, withPart } from '../support/records.js';
 import { keyValueTransforms, replaceNullKey } from '../support/define.js';
-import { fieldPairs, fieldValue, requireMap, requireStruct, SchemaCache, structLike } from '../support/structs.js';
+import {
+  copyInto,
+  emptyStruct,
+  fieldPairs,
+  requireMap,
+  requireStruct,
+  SchemaCache,
+  structLike,
+} from '../support/structs.js';
 
 interface FieldSpec {
   readonly name: string;
@@ -99,8 +107,7 @@ export const [insertFieldKey, insertFieldValue] = keyValueTransforms('InsertFiel
       }
       const struct = requireStruct(value, schema, PURPOSE);
       const outSchema = cache.get(schema, buildSchema);
-      const out: Record<string, unknown> = {};
-      for (const f of schema.fields ?? []) out[f.name] = fieldValue(struct, f, replaceNull);
+      const out = copyInto(struct, schema, emptyStruct(outSchema), replaceNull);
       if (topicF) out[topicF.name] = record.topic;
       if (partitionF) out[partitionF.name] = required(partitionF, record.kafkaPartition);
       if (offsetF) offsetOf();

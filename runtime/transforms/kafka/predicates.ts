@@ -19,7 +19,18 @@ export const topicNameMatches = kafkaPredicate('TopicNameMatches', 'topic-name-m
   ],
   create(config) {
     const re = compileJavaRegex(config.string('pattern'), 'pattern');
-    return (record: ChangeRecord) => record.topic !== undefined && record.topic !== null && re.test(record.topic);
+    // Few distinct topics flow through a task: remember each answer rather than run the regex per record.
+    const answers = new Map<string, boolean>();
+    return (record: ChangeRecord) => {
+      const topic = record.topic;
+      if (topic === undefined || topic === null) return false;
+      let hit = answers.get(topic);
+      if (hit === undefined) {
+        hit = re.test(topic);
+        if (answers.size < 1000) answers.set(topic, hit);
+      }
+      return hit;
+    };
   },
 });
 

@@ -1,7 +1,14 @@
-import { type ChangeRecord, ConfigError, key, type Schema } from '../../api/index.js';
+import { type ChangeRecord, ConfigError, type Field, key, type Schema } from '../../api/index.js';
 import { partOf, withPart } from '../support/records.js';
 import { keyValueTransforms, replaceNullKey } from '../support/define.js';
-import { fieldValue, requireMap, requireStruct, SchemaCache, structLike } from '../support/structs.js';
+import {
+  emptyStruct,
+  fieldValue,
+  hasFieldDefaults,
+  requireMap,
+  requireStruct,
+  structLike,
+} from '../support/structs.js';
 
 const PURPOSE = 'field replacement';
 
@@ -37,15 +44,35 @@ export const [replaceFieldKey, replaceFieldValue] = keyValueTransforms('ReplaceF
       reverse.set(to, from);
     }
     const replaceNull = config.bool('replace.null.with.default');
-    const cache = new SchemaCache();
     const keep = (name: string) => !exclude.has(name) && (include.size === 0 || include.has(name));
     const renamed = (name: string) => renames.get(name) ?? name;
 
-    const buildSchema = (s: Schema): Schema =>
-      structLike(
-        s,
-        (s.fields ?? []).filter((f) => keep(f.name)).map((f) => [renamed(f.name), f.schema] as const),
-      );
+    // Per input schema: the output schema and which source field lands under which name.
+    interface Plan {
+      readonly schema: Schema;
+      readonly from: readonly Field[];
+      readonly to: readonly string[];
+      readonly defaults: boolean;
+    }
+    const plans = new WeakMap<Schema, Plan>();
+    const planOf = (s: Schema): Plan => {
+      let plan = plans.get(s);
+      if (!plan) {
+        const from = (s.fields ?? []).filter((f) => keep(f.name));
+        const to = from.map((f) => renamed(f.name));
+        plan = {
+          schema: structLike(
+            s,
+            from.map((f, i) => [to[i], f.schema] as const),
+          ),
+          from,
+          to,
+          defaults: replaceNull && hasFieldDefaults(s),
+        };
+        plans.set(s, plan);
+      }
+      return plan;
+    };
 
     return (record: ChangeRecord) => {
       const { schema, value } = partOf(record, side);
@@ -57,10 +84,14 @@ export const [replaceFieldKey, replaceFieldValue] = keyValueTransforms('ReplaceF
         return withPart(record, side, undefined, out);
       }
       const struct = requireStruct(value, schema, PURPOSE);
-      const outSchema = cache.get(schema, buildSchema);
-      const out: Record<string, unknown> = {};
-      for (const f of schema.fields ?? []) if (keep(f.name)) out[renamed(f.name)] = fieldValue(struct, f, replaceNull);
-      return withPart(record, side, outSchema, out);
+      const plan = planOf(schema);
+      const out = emptyStruct(plan.schema);
+      const { from, to } = plan;
+      for (let i = 0; i < from.length; i++) {
+        const v = plan.defaults ? fieldValue(struct, from[i], true) : struct[from[i].name];
+        if (v !== undefined) out[to[i]] = v;
+      }
+      return withPart(record, side, plan.schema, out);
     };
   },
 });
