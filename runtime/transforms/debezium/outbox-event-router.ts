@@ -126,9 +126,7 @@ export const outboxEventRouter = debeziumTransform(
       key(
         'route.topic.replacement',
         'string',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
         "The name of the topic in which the events will be routed, a replacement '${routedByValue}' is available which is the value of the column configured via 'route.by.field'",
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
         { default: 'outbox.event.${routedByValue}' },
       ),
       key(

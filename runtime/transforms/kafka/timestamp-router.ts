@@ -9,10 +9,8 @@ export const timestampRouter = kafkaTransform('TimestampRouter', 'timestamp-rout
     key(
       'topic.format',
       'string',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
       'Format string which can contain ${topic} and ${timestamp} as placeholders for the topic and timestamp, respectively.',
       {
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
         default: '${topic}-${timestamp}',
       },
     ),
@@ -31,7 +29,6 @@ export const timestampRouter = kafkaTransform('TimestampRouter', 'timestamp-rout
         throw new ConnectError(`Timestamp missing on record: ${record.topic}`);
       }
       const ts = fmt.format(record.timestamp);
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
       return withTopic(record, topicFormat.replaceAll('${topic}', record.topic).replaceAll('${timestamp}', ts));
     };
   },

@@ -283,7 +283,6 @@ describe('outbox EventRouter', () => {
       'table.expand.json.payload': 'true',
       'table.field.event.timestamp': 'created_at',
       'table.fields.additional.placement': 'type:header:eventType,aggregatetype:envelope:kind',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
       'route.topic.replacement': '${routedByValue}.events',
     });
     const out = t(event('c'))!;

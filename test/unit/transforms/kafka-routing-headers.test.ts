@@ -12,7 +12,6 @@ describe('RegexRouter', () => {
     expect(t(record({ topic: 'no-dots' }))!.topic).toBe('no-dots');
   });
   it('named groups and escaped dollar', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
     const t = transform('RegexRouter', { regex: '(?<db>\\w+)\\.(?<table>\\w+)', replacement: '${table}_\\$${db}' });
     expect(t(record({ topic: 'shop.orders' }))!.topic).toBe('orders_$shop');
   });
@@ -28,13 +27,11 @@ describe('RegexRouter', () => {
 describe('TimestampRouter', () => {
   it('formats the record timestamp into the topic', () => {
     const t = transform('org.apache.kafka.connect.transforms.TimestampRouter', {
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
       'topic.format': 'foo-${topic}-${timestamp}',
       'timestamp.format': 'YYYYMM',
     });
     expect(t(record({ topic: 'orders', timestamp: Date.UTC(2024, 2, 15, 10) }))!.topic).toBe('foo-orders-202403');
   });
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's and Debezium's own ${…} placeholder syntax
   it('defaults to ${topic}-${timestamp} with yyyyMMdd', () => {
     expect(
       transform('TimestampRouter')(record({ topic: 'orders', timestamp: Date.UTC(2024, 11, 31, 23, 59) }))!.topic,
