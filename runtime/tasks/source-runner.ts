@@ -230,6 +230,12 @@ export class SourceTaskRunner {
   }
 
   private async doCommit(): Promise<void> {
+    // As Connect flushes its producer before committing: ask downstream to make what it holds durable, so the
+    // acknowledged prefix covers what was delivered up to now (bounded by offset.flush.timeout.ms).
+    if (this.tracker.unacked > 0 && !this.failure) {
+      const flushed = this.o.transport.flush().catch((err) => this.fail(err));
+      await within(flushed, this.o.flushTimeoutMs);
+    }
     const taken = this.tracker.takeCommittable();
     if (taken.size === 0) return;
     const { metrics, log, connector } = this.o;
