@@ -106,6 +106,9 @@ function logCreator(log: Logger) {
       const { message, ...rest } = entry;
       const obj = { kafkajs: rest };
       if (message.startsWith('Limiting retries for the idempotent producer')) return;
+      // kafkajs logs every error response at ERROR before retrying it (coordinator loading, leader moved, …);
+      // the callers report what retries could not fix.
+      if (message.startsWith('Response ')) return log.debug(obj, `kafka client: ${message}`);
       if (level === logLevel.ERROR) log.warn(obj, `kafka client: ${message}`);
       else if (level === logLevel.WARN) log.warn(obj, `kafka client: ${message}`);
       else log.debug(obj, `kafka client: ${message}`);

@@ -12,6 +12,7 @@ export interface SinkConsumerOptions {
   /** resolves when the broker acknowledged the dead-lettered message */
   readonly sendDeadLetter: (topic: string, message: OutgoingMessage) => Promise<void>;
   readonly converterClasses: { key: string; value: string; header: string };
+  readonly listTopics: () => Promise<string[]>;
   readonly log: Logger;
   /** a final failure (the task cannot go on) */
   readonly onFailure: (err: ConnectError) => void;
@@ -32,6 +33,7 @@ export class KafkaSinkConsumer {
   private stopping = false;
   private failed: ConnectError | undefined;
   private lastCommit = Date.now();
+  private connected = false;
 
   constructor(
     private readonly handler: SinkHandler,
@@ -39,8 +41,38 @@ export class KafkaSinkConsumer {
     private readonly o: SinkConsumerOptions,
   ) {}
 
-  async start(): Promise<void> {
+  private starting: Promise<void> = Promise.resolve();
+
+  /**
+   * Starts consuming in the background and returns at once. A sink usually starts before the source that
+   * creates its topics; subscribing then would make kafkajs fail (or, with auto-creation, create the topic with
+   * broker defaults before the source's topic.creation rules apply), so the consumer first waits until every
+   * listed topic exists.
+   */
+  start(): void {
+    this.starting = this.run().catch((err) => {
+      this.fail(
+        asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'KAFKA_CONSUME' }),
+      );
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (!this.handler.topicsRegex) {
+      let warned = false;
+      for (;;) {
+        if (this.stopping) return;
+        const existing = new Set(await this.o.listTopics());
+        const missing = this.handler.topics.filter((t) => !existing.has(t));
+        if (missing.length === 0) break;
+        if (!warned) this.o.log.info({ missing }, 'Sink waits for its topics to exist');
+        warned = true;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    if (this.stopping) return;
     await this.consumer.connect();
+    this.connected = true;
     await this.consumer.subscribe(this.handler.topicsRegex ?? this.handler.topics);
     await this.consumer.run({
       onBatch: (messages) => this.onBatch(messages),
@@ -196,7 +228,9 @@ export class KafkaSinkConsumer {
   /** Stops taking records, flushes and commits what was put, leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.starting;
     clearInterval(this.timer);
+    if (!this.connected) return;
     try {
       await this.commit('stop');
     } catch (err) {

@@ -171,6 +171,7 @@ export class KafkaTransport implements Transport {
           this.o.worker['header.converter'] ??
           'org.apache.kafka.connect.storage.SimpleHeaderConverter',
       },
+      listTopics: () => this.admin.listTopics(),
       log: this.o.log.child({ connector: handler.connector, task: handler.taskId }),
       onFailure: (err) => {
         this.o.log.error(
@@ -180,16 +181,7 @@ export class KafkaTransport implements Transport {
       },
     });
     this.sinks.set(handler, consumer);
-    try {
-      await consumer.start();
-    } catch (err) {
-      this.sinks.delete(handler);
-      await consumer.stop().catch(() => undefined);
-      throw new ConnectError(`Cannot start the Kafka consumer of sink ${handler.connector}: ${describe(err)}`, {
-        retriable: true,
-        cause: err,
-      });
-    }
+    consumer.start();
   }
 
   private readonly dlqReady = new Map<string, Promise<void>>();

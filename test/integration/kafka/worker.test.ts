@@ -1,0 +1,279 @@
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from '../../harness/kafka.js';
+import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+
+/**
+ * The done-when cases of Kafka mode through the real worker process: FileStreamSource → Kafka → FileStreamSink
+ * (consuming from Kafka) with offsets on offset.storage.topic.
+ */
+
+let kafka: KafkaCluster;
+let workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  requireKafka();
+  kafka = await startKafka();
+});
+
+afterEach((ctx) => {
+  printKafkaLogOnFailure(kafka, ctx.task.result?.state);
+  if (ctx.task.result?.state === 'fail')
+    for (const w of workers) console.error(`----- worker log -----\n${w.logs().slice(-6000)}`);
+  for (const w of workers) w.proc.kill('SIGKILL');
+  workers = [];
+});
+
+afterAll(async () => {
+  await kafka?.stop();
+});
+
+function workerConfig(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'bootstrap.servers': kafka.bootstrap,
+    'offset.storage.topic': 'sluice-offsets',
+    'offset.storage.replication.factor': '1',
+    'offset.storage.partitions': '3',
+    'offset.flush.interval.ms': '500',
+    // A SIGKILLed worker stays in the sink's consumer group until its session times out; the restarted worker's
+    // consumer waits for that rebalance. 6 s is the broker's minimum.
+    'consumer.session.timeout.ms': '6000',
+    'consumer.heartbeat.interval.ms': '1000',
+    'log.level': 'info',
+    ...extra,
+  };
+}
+
+function connectors(dir: string, topic: string, sinkExtra: Record<string, string> = {}): ConnectorFile[] {
+  return [
+    {
+      name: `${topic}-in`,
+      config: {
+        'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector',
+        file: join(dir, 'in.txt'),
+        topic,
+        'value.converter.schemas.enable': 'false',
+        'topic.creation.default.partitions': '1',
+        'topic.creation.default.replication.factor': '1',
+      },
+    },
+    {
+      name: `${topic}-out`,
+      config: {
+        'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+        file: join(dir, 'out.txt'),
+        topics: topic,
+        'value.converter.schemas.enable': 'false',
+        ...sinkExtra,
+      },
+    },
+  ];
+}
+
+async function start(dir: string, worker: Record<string, string>, conns: ConnectorFile[]): Promise<WorkerProcess> {
+  const w = await startWorker({ dir, worker, connectors: conns });
+  workers.push(w);
+  return w;
+}
+
+/** Output lines (JSON strings) back to their numbers. */
+function numbersIn(path: string): number[] {
+  if (!existsSync(path)) return [];
+  const out: number[] = [];
+  const text = readFileSync(path, 'utf8');
+  // The sink may be writing right now: only complete lines count.
+  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    if (!l) continue;
+    const m = /^"line (\d+)"$/.exec(l);
+    if (!m) throw new Error(`unexpected output line: ${l.slice(0, 80)}`);
+    out.push(Number(m[1]));
+  }
+  return out;
+}
+
+/** Appends numbered lines in small bursts until stopped: the "continuous writes" of the scenario. */
+function continuousWriter(path: string) {
+  let n = 0;
+  let running = true;
+  writeFileSync(path, '');
+  const done = (async () => {
+    while (running) {
+      let chunk = '';
+      for (let i = 0; i < 200; i++) chunk += `line ${++n}\n`;
+      appendFileSync(path, chunk);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    get written() {
+      return n;
+    },
+    async stop() {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
+/** Every number 1..n present, and the first occurrences in increasing order (duplicates only as replays). */
+function expectCompleteAndOrdered(nums: number[], n: number): { duplicates: number } {
+  const seen = new Set<number>();
+  let last = 0;
+  for (const x of nums) {
+    if (seen.has(x)) continue;
+    if (x !== last + 1) throw new Error(`line ${x} arrived after ${last}: order broken or a line lost`);
+    seen.add(x);
+    last = x;
+  }
+  expect(last).toBe(n);
+  return { duplicates: nums.length - seen.size };
+}
+
+async function offsetsTopic(): Promise<Map<string, string | null>> {
+  const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets('sluice-offsets');
+  await admin.disconnect();
+  const total = ends.reduce((s, e) => s + Number(e.high), 0);
+  const consumer = client.consumer({ groupId: `reader-${Math.random()}` });
+  const latest = new Map<string, string | null>();
+  let count = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['sluice-offsets'], fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    if (total === 0) resolve();
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        latest.set(message.key?.toString() ?? '', message.value?.toString() ?? null);
+        if (++count >= total) resolve();
+      },
+    });
+  });
+  await Promise.race([done, new Promise((r) => setTimeout(r, 20_000))]);
+  await consumer.disconnect();
+  return latest;
+}
+
+describe('Kafka mode through the standalone worker', () => {
+  it('FileStreamSource → Kafka → FileStreamSink under continuous writes, worker SIGKILLed three times: every line, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-kill-'));
+    const out = join(dir, 'out.txt');
+    const writer = continuousWriter(join(dir, 'in.txt'));
+    const conns = connectors(dir, 'killed');
+    for (let round = 1; round <= 3; round++) {
+      const w = await start(dir, workerConfig(), conns);
+      // let it make progress, then kill at a random moment
+      const target = numbersIn(out).length + 500;
+      await waitFor(() => numbersIn(out).length >= target, 90_000, `round ${round}: progress past ${target} lines`);
+      await new Promise((r) => setTimeout(r, Math.random() * 1500));
+      await w.kill();
+    }
+    const n = await writer.stop();
+    const last = await start(dir, workerConfig(), conns);
+    await waitFor(() => numbersIn(out).includes(n), 120_000, `line ${n} in the sink`);
+    expect(await last.stop()).toBe(0);
+    const { duplicates } = expectCompleteAndOrdered(numbersIn(out), n);
+    console.log(`${n} lines through Kafka with 3 SIGKILLs; ${duplicates} duplicates (replays after the last commit)`);
+    const stored = await offsetsTopic();
+    expect(stored.get(`["killed-in",{"filename":"${join(dir, 'in.txt')}"}]`)).toBe(
+      `{"position":${statSync(join(dir, 'in.txt')).size}}`,
+    );
+  });
+
+  it('recovers by itself when the broker is stopped for 20 s mid-stream; nothing lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-outage-'));
+    const out = join(dir, 'out.txt');
+    const writer = continuousWriter(join(dir, 'in.txt'));
+    await start(dir, workerConfig(), connectors(dir, 'outage'));
+    await waitFor(() => numbersIn(out).length >= 1000, 90_000, 'the first 1000 lines');
+    await kafka.nodes[0].stop();
+    await new Promise((r) => setTimeout(r, 20_000));
+    const writtenDuringOutage = writer.written;
+    await kafka.nodes[0].start();
+    await waitFor(
+      () => numbersIn(out).includes(writtenDuringOutage),
+      120_000,
+      `line ${writtenDuringOutage} after the broker came back`,
+    );
+    const n = await writer.stop();
+    await waitFor(() => numbersIn(out).includes(n), 120_000, `line ${n}`);
+    const { duplicates } = expectCompleteAndOrdered(numbersIn(out), n);
+    console.log(`${n} lines across a 20 s broker outage; ${duplicates} duplicates`);
+    const status = await workers[0].rest<{ tasks: Array<{ state: string }> }>('/connectors/outage-in/status');
+    expect(status.body.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+  });
+
+  it('a fresh worker reads the source offsets back from offset.storage.topic and resumes after them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-resume-'));
+    const input = join(dir, 'in.txt');
+    writeFileSync(input, Array.from({ length: 300 }, (_, i) => `line ${i + 1}\n`).join(''));
+    const conns = connectors(dir, 'resume');
+    const first = await start(dir, workerConfig(), conns);
+    await waitFor(() => numbersIn(join(dir, 'out.txt')).length >= 300, 60_000, '300 lines');
+    expect(await first.stop()).toBe(0);
+    // A new worker with nothing local: a different directory, only the broker is shared.
+    const dir2 = mkdtempSync(join(tmpdir(), 'sluice-kafka-resume2-'));
+    appendFileSync(input, Array.from({ length: 50 }, (_, i) => `line ${301 + i}\n`).join(''));
+    const conns2 = conns.map((c) =>
+      c.name === 'resume-out' ? { ...c, config: { ...c.config, file: join(dir2, 'out.txt') } } : c,
+    );
+    const second = await start(dir2, workerConfig(), conns2);
+    await waitFor(() => numbersIn(join(dir2, 'out.txt')).includes(350), 60_000, 'line 350');
+    expect(await second.stop()).toBe(0);
+    // The sink group's committed offsets were kept too, so the new sink file holds only the new lines.
+    expect(numbersIn(join(dir2, 'out.txt'))).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
+  });
+
+  it('a topic holding one undecodable message among valid ones: it goes to the DLQ with error headers, the rest to the sink', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-dlq-'));
+    const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'dlq-e2e',
+      messages: Array.from({ length: 20 }, (_, i) => ({ value: i === 7 ? 'line 8 is not JSON' : `"line ${i + 1}"` })),
+    });
+    await producer.disconnect();
+    const sink = connectors(dir, 'dlq-e2e', {
+      'errors.tolerance': 'all',
+      'errors.deadletterqueue.topic.name': 'dlq-e2e-dead',
+      'errors.deadletterqueue.topic.replication.factor': '1',
+      'errors.deadletterqueue.context.headers.enable': 'true',
+    })[1];
+    const w = await start(dir, workerConfig(), [sink]);
+    await waitFor(() => numbersIn(join(dir, 'out.txt')).length >= 19, 60_000, '19 lines');
+    expect(numbersIn(join(dir, 'out.txt'))).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+    ]);
+    const consumer = client.consumer({ groupId: `dlq-reader-${Math.random()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['dlq-e2e-dead'], fromBeginning: true });
+    const dead = await new Promise<{ value: string; headers: Record<string, string> }>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+          resolve({ value: String(message.value), headers });
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(dead.value).toBe('line 8 is not JSON');
+    expect(dead.headers).toMatchObject({
+      '__connect.errors.topic': 'dlq-e2e',
+      '__connect.errors.partition': '0',
+      '__connect.errors.offset': '7',
+      '__connect.errors.connector.name': 'dlq-e2e-out',
+      '__connect.errors.task.id': '0',
+      '__connect.errors.stage': 'VALUE_CONVERTER',
+    });
+    const status = await w.rest<{ tasks: Array<{ state: string }> }>('/connectors/dlq-e2e-out/status');
+    expect(status.body.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+    expect(await w.stop()).toBe(0);
+  });
+});
