@@ -3,7 +3,7 @@ import type { TargetState } from '../tasks/state.js';
 import type { ConnectorStatus, Herder, OffsetsBody } from '../worker/herder.js';
 import { configMap, type JsonObject, isObject, queryFlag, queryList, requireObject } from './body.js';
 import { RestError } from './errors.js';
-import { scrub, secretValues } from './secrets.js';
+import { HIDDEN, isSecretKey, scrub, secretValues } from './secrets.js';
 
 type C = { Params: { c: string } };
 type CT = { Params: { c: string; t: string } };
@@ -159,7 +159,19 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
     return reply.code(204).send();
   });
 
-  app.get<C>('/connectors/:c/tasks', async (req) => herder.taskConfigs(req.params.c));
+  app.get<C>('/connectors/:c/tasks', async (req) => {
+    const name = req.params.c;
+    const tasks = herder.taskConfigs(name);
+    // Unlike Connect, secrets are masked: a connector may copy its resolved config (config providers
+    // applied) into its task configs, and showing that would undo what a provider is for.
+    const spec = herder.registry.connector(herder.connectorConfig(name)['connector.class'] ?? '')?.configSpec;
+    return tasks.map((t) => ({
+      id: t.id,
+      config: Object.fromEntries(
+        Object.entries(t.config).map(([k, v]) => [k, isSecretKey(k, spec) && v !== '' ? HIDDEN : v]),
+      ),
+    }));
+  });
 
   app.get<CT>('/connectors/:c/tasks/:t/status', async (req) => {
     const { c, t } = req.params;
