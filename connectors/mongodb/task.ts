@@ -200,6 +200,10 @@ export class MongoSourceTask implements SourceTask {
       if (!ev) continue;
       const mapped = mapChangeEvent(ev, this.mapper);
       this.lastPosition = mapped.position;
+      if (mapped.kind === 'data' && !this.cfg.filter.collection(mapped.db, mapped.coll)) {
+        // Deployment and database streams carry every collection; the lists pick ours. The position still moves.
+        continue;
+      }
       if (mapped.kind === 'data') {
         out.push(...mapped.records);
         const wall = ev.wallTime instanceof Date ? ev.wallTime.getTime() : mapped.position.sec * 1000;

@@ -231,6 +231,33 @@ describe.runIf(!missing)('MongoDB source (integration)', () => {
     expect(new Set(second.records.map((r) => (r.key as { id: string }).id)).size).toBe(600);
   });
 
+  it('emits heartbeats carrying the stream position while the captured collection is quiet', async () => {
+    const db = newDb();
+    const coll = client.db(db).collection<Doc>('quiet');
+    await coll.insertOne({ _id: new Int32(0) });
+    const d = driver(connectorConfig(db, 'quiet', { 'snapshot.mode': 'no_data', 'heartbeat.interval.ms': '300' }));
+    await d.start();
+    await coll.insertOne({ _id: new Int32(1) });
+    await d.pollUntil((rs) => rs.some((r) => r.topic === '__debezium-heartbeat.srv'), 20_000);
+    const data = d.records.find((r) => r.topic === `srv.${db}.quiet`);
+    const beat = d.records.find((r) => r.topic === '__debezium-heartbeat.srv')!;
+    expect(beat.key).toEqual({ serverName: 'srv' });
+    expect(typeof (beat.value as { ts_ms: number }).ts_ms).toBe('number');
+    expect(beat.sourcePartition).toEqual(data!.sourcePartition);
+    expect(beat.sourceOffset.resume_token).toBe(data!.sourceOffset.resume_token);
+  });
+
+  it('captures nothing of a collection the include list leaves out', async () => {
+    const db = newDb();
+    const coll = client.db(db).collection<Doc>('hidden');
+    await coll.insertOne({ _id: new Int32(0) });
+    const d = driver(connectorConfig(db, 'hidden', { 'collection.include.list': `${db}\\.other` }));
+    await d.start();
+    await coll.insertOne({ _id: new Int32(1) });
+    await d.drain(1000);
+    expect(d.records).toEqual([]);
+  });
+
   it('fails with a clear, non-retriable error when the server cannot serve change streams', async () => {
     // A wire server without oplog answers like a standalone mongod: no change streams.
     const plain = await startMongo({ noOplog: true, forceWireServer: true });
