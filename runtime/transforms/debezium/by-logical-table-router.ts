@@ -15,20 +15,12 @@ export const byLogicalTableRouter = debeziumTransform(
   {
     doc: 'Reroutes change events of several physical tables (e.g. shards) to one logical topic, adding the physical table to the key so keys stay unique.',
     configSpec: [
-      key(
-        'topic.regex',
-        'string',
-        'The regex used for extracting the name of the logical table from the original topic name.',
-      ),
-      key(
-        'topic.replacement',
-        'string',
-        'The replacement string used in conjunction with topic.regex. This will be used to create the new topic name.',
-      ),
+      key('topic.regex', 'string', 'Java-syntax regular expression matched against the whole topic.'),
+      key('topic.replacement', 'string', 'The logical topic, with group references into `topic.regex`.'),
       key(
         'key.enforce.uniqueness',
         'boolean',
-        "Augment each record's key with a field denoting the source topic. This field distinguishes records coming from different physical tables which may otherwise have primary/unique key conflicts.",
+        'Adds the physical table (original topic) to each key, so equal keys of different shards stay distinct.',
         { default: true },
       ),
       key('key.field.name', 'string', 'Name of the key field denoting the physical table.', {
@@ -37,25 +29,25 @@ export const byLogicalTableRouter = debeziumTransform(
       key(
         'key.field.regex',
         'string',
-        "The regex used for extracting the physical table identifier from the original topic name. Now that multiple physical tables can share a topic, the event's key may need to be augmented to include fields other than just those for the record's primary/unique key.",
+        'Optional regular expression picking the part of the original topic that identifies the physical table.',
         { default: null },
       ),
       key(
         'key.field.replacement',
         'string',
-        "The replacement string used in conjunction with key.field.regex. This will be used to create the physical table identifier in the record's key.",
+        "Replacement for `key.field.regex`; its result is the key field's value.",
         { default: null },
       ),
       key(
         'schema.name.adjustment.mode',
         'string',
-        'Specify how schema names should be adjusted for compatibility with the message converter used by the connector.',
+        '`avro`/`avro_unicode` replace characters Avro does not allow in the new schema names; `none` keeps them.',
         {
           default: 'none',
           validValues: ['none', 'avro', 'avro_unicode'],
         },
       ),
-      key('logical.table.cache.size', 'int', 'The size used for holding the max entries in LRUCache.', {
+      key('logical.table.cache.size', 'int', 'Accepted for compatibility; routes are cached per topic regardless.', {
         default: 16,
         min: 1,
       }),

@@ -11,22 +11,19 @@ const common = [
   key(
     'language',
     'string',
-    "An expression language used to evaluate the expression. Debezium's jsr223.groovy and jsr223.graal.js are accepted; expressions are evaluated as CEL.",
+    "Debezium's jsr223.groovy / jsr223.graal.js names and `cel` are accepted; every expression is evaluated as CEL.",
     {
       validate: (v) =>
         LANGUAGES.includes(String(v).toLowerCase()) ? undefined : `Value must be one of ${LANGUAGES.join(', ')}`,
     },
   ),
-  key(
-    'topic.regex',
-    'string',
-    'A regex used for selecting the topic(s) to which this transformation should be applied.',
-    { default: null },
-  ),
+  key('topic.regex', 'string', 'Only records whose whole topic matches are evaluated; others pass unchanged.', {
+    default: null,
+  }),
   key(
     'null.handling.mode',
     'string',
-    'How to handle records with null value. Options are: keep - records are passed (the default), drop - records are removed, evaluate - the null records are passed for evaluation.',
+    'Records with a null value: keep (pass them), drop, or evaluate the expression on them too.',
     {
       default: 'keep',
       validValues: ['keep', 'drop', 'evaluate'],
@@ -42,14 +39,7 @@ function topicGuard(pattern: string | undefined): (topic: string) => boolean {
 
 export const contentFilter = debeziumTransform(`${DEBEZIUM_PACKAGE}Filter`, 'content-filter', ['ContentFilter'], {
   doc: 'Keeps the records for which the condition evaluates to true and drops the others.',
-  configSpec: [
-    key(
-      'condition',
-      'string',
-      'An expression determining whether the record should be filtered out. When evaluated to true the record is passed.',
-    ),
-    ...common,
-  ],
+  configSpec: [key('condition', 'string', 'Boolean expression; records for which it is true are kept.'), ...common],
   create(config) {
     const condition = compileExpression(config.string('condition'), 'condition');
     const applies = topicGuard(config.optionalString('topic.regex'));
@@ -75,11 +65,7 @@ export const contentBasedRouter = debeziumTransform(
   {
     doc: 'Changes the topic of each record to the value of an expression; a null or empty result keeps the topic.',
     configSpec: [
-      key(
-        'topic.expression',
-        'string',
-        'An expression determining the new name of the topic the record should use. When null the record is delivered to the original topic.',
-      ),
+      key('topic.expression', 'string', 'Expression giving the new topic; null or empty text keeps the topic.'),
       ...common,
     ],
     create(config) {

@@ -23,20 +23,11 @@ export const headerToValue = debeziumTransform(
   {
     doc: 'Copies or moves headers into fields of the record value.',
     configSpec: [
-      key('headers', 'list', 'Header names in the record whose values are to be copied or moved to record value.'),
-      key(
-        'fields',
-        'list',
-        'Field names, in the same order as the header names listed in the headers configuration property.',
-      ),
-      key(
-        'operation',
-        'string',
-        'Either move if the fields are to be moved to the value (removed from the headers), or copy if the fields are to be copied to the value (retained in the headers).',
-        {
-          validValues: ['copy', 'move'],
-        },
-      ),
+      key('headers', 'list', 'Headers to put into the value.'),
+      key('fields', 'list', 'Field names, one per entry of `headers`, same order.'),
+      key('operation', 'string', '`move` removes the headers; `copy` keeps them.', {
+        validValues: ['copy', 'move'],
+      }),
     ],
     create(config) {
       const headers = config.list('headers');

@@ -57,84 +57,70 @@ export const outboxEventRouter = debeziumTransform(
   {
     doc: 'The outbox pattern: routes each row inserted into an outbox table to a topic named after its aggregate type, with the event payload as value and the aggregate id as key.',
     configSpec: [
-      key('table.field.event.id', 'string', 'The column which contains the event ID within the outbox table', {
+      key('table.field.event.id', 'string', 'Outbox column with the event id (sent as header `id`).', {
         default: 'id',
       }),
-      key('table.field.event.key', 'string', 'The column which contains the event key within the outbox table', {
+      key('table.field.event.key', 'string', 'Outbox column with the aggregate id (the record key).', {
         default: 'aggregateid',
       }),
-      key('table.field.event.type', 'string', 'The column which contains the event type within the outbox table', {
+      key('table.field.event.type', 'string', 'Outbox column with the event type.', {
         default: 'type',
       }),
       key(
         'table.field.event.timestamp',
         'string',
-        "Optionally you can override the Kafka message timestamp with a value from a chosen column, otherwise it'll be the Debezium event processed timestamp.",
+        "Outbox column to take the record timestamp from; empty uses the change event's ts_ms.",
         { default: '' },
       ),
-      key(
-        'table.field.event.payload',
-        'string',
-        'The column which contains the event payload within the outbox table',
-        { default: 'payload' },
-      ),
+      key('table.field.event.payload', 'string', 'Outbox column with the payload (the record value).', {
+        default: 'payload',
+      }),
       key(
         'table.field.event.schema.version',
         'string',
-        'The column which contains the event schema version within the outbox table',
+        'Outbox column whose value becomes the value schema version; empty for none.',
         { default: '' },
       ),
       key(
         'table.fields.additional.placement',
         'string',
-        'Extra fields can be added as part of the event envelope or a message header, format is a list of colon-delimited pairs or trios when you desire to have aliases, e.g. <code>id:header,field_name:envelope:alias,field_name:partition</code> ',
+        'More columns to pass on: comma-separated `column:header[:name]`, `column:envelope[:name]` (value becomes a struct with `payload`) or `column:partition`.',
         { default: '' },
       ),
       key(
         'table.fields.additional.error.on.missing',
         'boolean',
-        'When true, the absence of a configured additional field is an error.',
+        'When true, a missing column of `table.fields.additional.placement` fails the record.',
         { default: true },
       ),
-      key(
-        'table.expand.json.payload',
-        'boolean',
-        'Whether or not to try unescaping a JSON string and make it as JSON object.',
-        { default: false },
-      ),
+      key('table.expand.json.payload', 'boolean', 'Parse a JSON text payload into a struct (schemaless: an object).', {
+        default: false,
+      }),
       key(
         'table.op.invalid.behavior',
         'string',
-        "While Debezium is monitoring the table, it's expecting only to see 'create' row events, in case something else is processed this transform can log it as warning, error or stop the process",
+        'What to do with an update of the outbox table: warn or error drop it, fatal fails the task.',
         {
           default: 'warn',
           validValues: ['warn', 'error', 'fatal'],
         },
       ),
-      key(
-        'route.by.field',
-        'string',
-        'The column which determines how the events will be routed, the value will become part of the topic name',
-        { default: 'aggregatetype' },
-      ),
+      key('route.by.field', 'string', 'Outbox column whose value names the topic.', { default: 'aggregatetype' }),
       key(
         'route.topic.regex',
         'string',
-        "The default regex to use within the RegexRouter, the default capture will allow to replace the routed field into a new topic name defined in 'route.topic.replacement'",
+        'Regular expression applied to the `route.by.field` value; its groups feed `route.topic.replacement`.',
         { default: '(?<routedByValue>.*)' },
       ),
       key(
         'route.topic.replacement',
         'string',
-        "The name of the topic in which the events will be routed, a replacement '${routedByValue}' is available which is the value of the column configured via 'route.by.field'",
+        'Topic template; `${routedByValue}` is the named group of the default `route.topic.regex`.',
         { default: 'outbox.event.${routedByValue}' },
       ),
-      key(
-        'route.tombstone.on.empty.payload',
-        'boolean',
-        'Whether or not an empty payload should cause a tombstone event.',
-        { default: false },
-      ),
+      key('route.tombstone.on.empty.payload', 'boolean', 'A null payload yields a tombstone (null value) when true.', {
+        default: false,
+      }),
     ],
     create(config) {
       const idField = config.string('table.field.event.id');

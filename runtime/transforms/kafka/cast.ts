@@ -130,12 +130,12 @@ function checkSource(s: Schema, field: string): void {
 }
 
 export const [castKey, castValuePlugin] = keyValueTransforms('Cast', 'cast', {
-  doc: 'Cast fields or the entire key or value to a specific type, e.g. to force an integer field to a smaller width. Cast from integers, floats, boolean, string, bytes and Decimal to integers, floats, boolean and string.',
+  doc: 'Changes the type of chosen fields, or of the whole key/value when it is a primitive. Sources: integers, floats, boolean, string, bytes, Decimal, Date/Time/Timestamp; targets: integers, floats, boolean, string.',
   configSpec: [
     key(
       'spec',
       'list',
-      'List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, float64, boolean, and string.',
+      'Comma-separated `field:type` pairs, or one bare type for the whole key/value. Types: int8, int16, int32, int64, float32, float64, boolean, string.',
       {
         validate: (v) => {
           const items = v as string[];

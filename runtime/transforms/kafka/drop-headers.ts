@@ -3,9 +3,9 @@ import { kafkaTransform } from '../support/define.js';
 import { withHeaders } from '../support/records.js';
 
 export const dropHeaders = kafkaTransform('DropHeaders', 'drop-headers', {
-  doc: 'Removes one or more headers from each record.',
+  doc: 'Deletes the named headers (every occurrence) from each record.',
   configSpec: [
-    key('headers', 'list', 'The name of the headers to be removed.', {
+    key('headers', 'list', 'Header names to delete.', {
       validate: (v) => ((v as string[]).length === 0 ? 'must name at least one header' : undefined),
     }),
   ],

@@ -6,9 +6,9 @@ import { fieldValue, isPlainObject, requireStruct } from '../support/structs.js'
 const PURPOSE = 'field extraction';
 
 export const [extractFieldKey, extractFieldValue] = keyValueTransforms('ExtractField', 'extract-field', {
-  doc: 'Extract the specified field from a Struct when schema present, or a Map in the case of schemaless data. Any null values are passed through unmodified.',
+  doc: 'Replaces the key/value by one of its fields (struct with a schema, map without). A null key/value stays null.',
   configSpec: [
-    key('field', 'string', 'Field name to extract.'),
+    key('field', 'string', 'The field whose value becomes the new key/value.'),
     key(
       'field.syntax.version',
       'string',

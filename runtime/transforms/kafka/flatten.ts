@@ -6,14 +6,11 @@ import { isPlainObject, requireMap, requireStruct, SchemaCache, structLike, type
 const PURPOSE = 'flattening';
 
 export const [flattenKey, flattenValue] = keyValueTransforms('Flatten', 'flatten', {
-  doc: 'Flatten a nested data structure, generating names for each field by concatenating the field names at each level with a configurable delimiter character. Applies to Struct when schema present, or a Map in the case of schemaless data. Array fields and their contents are not modified.',
+  doc: 'Turns nested structs (or nested maps, without a schema) into one level, joining the names along the path with a delimiter. Arrays are left as they are.',
   configSpec: [
-    key(
-      'delimiter',
-      'string',
-      'Delimiter to insert between field names from the input record when generating field names for the output record',
-      { default: '.' },
-    ),
+    key('delimiter', 'string', 'Text placed between the parent and child names in a flattened field name.', {
+      default: '.',
+    }),
   ],
   create(config, side) {
     const delimiter = config.string('delimiter');

@@ -6,22 +6,13 @@ import { fieldValue, inferSchema, requireMap, requireStruct, SchemaCache, struct
 const PURPOSE = 'header from';
 
 export const [headerFromKey, headerFromValue] = keyValueTransforms('HeaderFrom', 'header-from', {
-  doc: "Moves or copies fields in the key/value of a record into that record's headers. Corresponding elements of fields and headers together identify a field and the header it should be moved or copied to.",
+  doc: 'Puts fields of the key/value into headers, pairing the n-th field with the n-th header name; copies them or moves them out.',
   configSpec: [
-    key('fields', 'list', 'Field names in the record whose values are to be copied or moved to headers.'),
-    key(
-      'headers',
-      'list',
-      'Header names, in the same order as the field names listed in the fields configuration property.',
-    ),
-    key(
-      'operation',
-      'string',
-      'Either move if the fields are to be moved to the headers (removed from the key/value), or copy if the fields are to be copied to the headers (retained in the key/value).',
-      {
-        validValues: ['move', 'copy'],
-      },
-    ),
+    key('fields', 'list', 'Fields whose values go into headers.'),
+    key('headers', 'list', 'Header names, one per entry of `fields`, same order.'),
+    key('operation', 'string', '`move` removes the fields from the key/value; `copy` keeps them.', {
+      validValues: ['move', 'copy'],
+    }),
     replaceNullKey,
   ],
   create(config, side) {

@@ -4,10 +4,8 @@ import { partOf, withPart } from '../support/records.js';
 import { SchemaCache } from '../support/structs.js';
 
 export const [hoistFieldKey, hoistFieldValue] = keyValueTransforms('HoistField', 'hoist-field', {
-  doc: 'Wrap data using the specified field name in a Struct when schema present, or a Map in the case of schemaless data.',
-  configSpec: [
-    key('field', 'string', 'Field name for the single field that will be created in the resulting Struct or Map.'),
-  ],
+  doc: 'Wraps the key/value in a struct (or map, without a schema) with a single field holding it.',
+  configSpec: [key('field', 'string', 'Name of the wrapping field.')],
   create(config, side) {
     const name = config.string('field');
     const cache = new SchemaCache();

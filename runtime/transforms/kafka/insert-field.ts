@@ -27,39 +27,39 @@ function fieldSpec(text: string | undefined): FieldSpec | undefined {
 const PURPOSE = 'field insertion';
 
 export const [insertFieldKey, insertFieldValue] = keyValueTransforms('InsertField', 'insert-field', {
-  doc: 'Insert field(s) using attributes from the record metadata or a configured static value.',
+  doc: "Adds fields taken from the record's metadata (topic, partition, timestamp) or a fixed text.",
   configSpec: [
     key(
       'topic.field',
       'string',
-      'Field name for Kafka topic. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      'Field to receive the topic name. A trailing `!` makes the field required, `?` (the default) optional.',
       { default: null },
     ),
     key(
       'partition.field',
       'string',
-      'Field name for Kafka partition. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      'Field to receive the Kafka partition. A trailing `!` makes the field required, `?` (the default) optional.',
       { default: null },
     ),
     key(
       'offset.field',
       'string',
-      'Field name for Kafka offset - only applicable to sink connectors. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      'Field to receive the Kafka offset; sink records only. A trailing `!` makes the field required, `?` (the default) optional.',
       { default: null },
     ),
     key(
       'timestamp.field',
       'string',
-      'Field name for record timestamp. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      'Field to receive the record timestamp (Connect Timestamp). A trailing `!` makes the field required, `?` (the default) optional.',
       { default: null },
     ),
     key(
       'static.field',
       'string',
-      'Field name for static data field. Suffix with ! to make this a required field, or ? to keep it optional (the default).',
+      'Field to receive `static.value`. A trailing `!` makes the field required, `?` (the default) optional.',
       { default: null },
     ),
-    key('static.value', 'string', 'Static field value, if field name configured.', { default: null }),
+    key('static.value', 'string', 'The text written into `static.field`.', { default: null }),
     replaceNullKey,
   ],
   create(config, side) {

@@ -23,10 +23,14 @@ export function parseLiteral(text: string): { value: unknown; schema: Schema } {
 }
 
 export const insertHeader = kafkaTransform('InsertHeader', 'insert-header', {
-  doc: 'Add a header to each record.',
+  doc: 'Appends a header with a fixed value to each record.',
   configSpec: [
-    key('header', 'string', 'The name of the header.'),
-    key('value.literal', 'string', 'The literal value that is to be set as the header value on all records.'),
+    key('header', 'string', 'Header name.'),
+    key(
+      'value.literal',
+      'string',
+      'Header value; its type is inferred from the text (boolean, integer, decimal, else string).',
+    ),
   ],
   create(config) {
     const { value, schema } = parseLiteral(config.string('value.literal'));

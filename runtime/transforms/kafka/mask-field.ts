@@ -86,15 +86,15 @@ function replacementOf(v: unknown, schema: Schema | undefined, replacement: stri
 }
 
 export const [maskFieldKey, maskFieldValue] = keyValueTransforms('MaskField', 'mask-field', {
-  doc: 'Mask specified fields with a valid null value for the field type (i.e. 0, false, empty string, and so on). For numeric and string fields, an optional replacement value can be specified that is converted to the correct type.',
+  doc: "Overwrites chosen fields with the empty value of their type (0, false, empty text, empty list…), or with `replacement` converted to the field's type (numbers and strings only).",
   configSpec: [
-    key('fields', 'list', 'Names of fields to mask.', {
+    key('fields', 'list', 'Fields to overwrite.', {
       validate: (v) => ((v as string[]).length === 0 ? 'must name at least one field' : undefined),
     }),
     key(
       'replacement',
       'string',
-      "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only).",
+      'Optional value used instead of the empty value; must be non-empty; numeric and string fields only.',
       {
         default: null,
         validate: (v) => (v === '' ? 'String must be non-empty' : undefined),

@@ -13,10 +13,8 @@ function kafkaPredicate(
 }
 
 export const topicNameMatches = kafkaPredicate('TopicNameMatches', 'topic-name-matches', {
-  doc: 'A predicate which is true for records with a topic name that matches the configured regular expression.',
-  configSpec: [
-    key('pattern', 'string', "A Java regular expression for matching against the name of a record's topic."),
-  ],
+  doc: 'True when the whole topic name matches the pattern.',
+  configSpec: [key('pattern', 'string', 'Java-syntax regular expression matched against the entire topic name.')],
   create(config) {
     const re = compileJavaRegex(config.string('pattern'), 'pattern');
     // Few distinct topics flow through a task: remember each answer rather than run the regex per record.
@@ -35,8 +33,8 @@ export const topicNameMatches = kafkaPredicate('TopicNameMatches', 'topic-name-m
 });
 
 export const hasHeaderKey = kafkaPredicate('HasHeaderKey', 'has-header-key', {
-  doc: 'A predicate which is true for records with at least one header with the configured name.',
-  configSpec: [key('name', 'string', 'The header name.')],
+  doc: 'True when the record has a header of that name.',
+  configSpec: [key('name', 'string', 'Header name to look for.')],
   create(config) {
     const name = config.string('name');
     return (record: ChangeRecord) => record.headers.some((h) => h.key === name);
@@ -44,7 +42,7 @@ export const hasHeaderKey = kafkaPredicate('HasHeaderKey', 'has-header-key', {
 });
 
 export const recordIsTombstone = kafkaPredicate('RecordIsTombstone', 'record-is-tombstone', {
-  doc: 'A predicate which is true for records which are tombstones (i.e. have null value).',
+  doc: "True when the record's value is null.",
   configSpec: [],
   create() {
     return (record: ChangeRecord) => record.value === null || record.value === undefined;

@@ -4,10 +4,10 @@ import { compileJavaRegex, javaReplacement } from '../support/java-regex.js';
 import { withTopic } from '../support/records.js';
 
 export const regexRouter = kafkaTransform('RegexRouter', 'regex-router', {
-  doc: 'Update the record topic using the configured regular expression and replacement string. The regex must match the whole topic.',
+  doc: 'Renames the topic when the whole topic name matches a regular expression, using a replacement with `$n` / `${name}` group references.',
   configSpec: [
-    key('regex', 'string', 'Regular expression to use for matching.'),
-    key('replacement', 'string', 'Replacement string.'),
+    key('regex', 'string', 'Java-syntax regular expression that must match the entire topic.'),
+    key('replacement', 'string', 'New topic; `$1`, `${name}` refer to groups, `\\$` is a literal dollar.'),
   ],
   create(config) {
     const re = compileJavaRegex(config.string('regex'), 'regex');

@@ -13,17 +13,17 @@ import {
 const PURPOSE = 'field replacement';
 
 export const [replaceFieldKey, replaceFieldValue] = keyValueTransforms('ReplaceField', 'replace-field', {
-  doc: 'Filter or rename fields.',
+  doc: 'Keeps, drops and renames top-level fields.',
   configSpec: [
-    key('exclude', 'list', 'Fields to exclude. This takes precedence over the fields to include.', {
+    key('exclude', 'list', 'Fields to drop; wins over `include`.', {
       default: [],
       deprecatedNames: ['blacklist'],
     }),
-    key('include', 'list', 'Fields to include. If specified, only these fields will be used.', {
+    key('include', 'list', 'When not empty, only these fields are kept.', {
       default: [],
       deprecatedNames: ['whitelist'],
     }),
-    key('renames', 'list', 'Field rename mappings.', {
+    key('renames', 'list', 'Comma-separated `old:new` renames.', {
       default: [],
       validate: (v) => {
         const bad = (v as string[]).find((m) => m.split(':').length !== 2 || m.split(':').some((p) => p === ''));

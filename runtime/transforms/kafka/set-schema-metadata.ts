@@ -7,10 +7,10 @@ export const [setSchemaMetadataKey, setSchemaMetadataValue] = keyValueTransforms
   'SetSchemaMetadata',
   'set-schema-metadata',
   {
-    doc: "Set the schema name, version or both on the record's key or value schema.",
+    doc: 'Gives the key/value schema a new name, version, or both; the data is untouched.',
     configSpec: [
-      key('schema.name', 'string', 'Schema name to set.', { default: null }),
-      key('schema.version', 'int', 'Schema version to set.', { default: null }),
+      key('schema.name', 'string', 'New schema name.', { default: null }),
+      key('schema.version', 'int', 'New schema version.', { default: null }),
       replaceNullKey,
     ],
     create(config, side) {

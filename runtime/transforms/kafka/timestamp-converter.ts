@@ -61,24 +61,24 @@ export const [timestampConverterKey, timestampConverterValue] = keyValueTransfor
   'TimestampConverter',
   'timestamp-converter',
   {
-    doc: 'Convert timestamps between different formats such as Unix epoch, strings, and Connect Date/Timestamp types. Applies to individual fields or to the entire value.',
+    doc: "Converts a timestamp field (or the whole key/value) between epoch numbers, formatted text and Connect's Date, Time and Timestamp types.",
     configSpec: [
-      key('field', 'string', 'The field containing the timestamp, or empty if the entire value is a timestamp', {
+      key('field', 'string', 'Field holding the timestamp; empty means the whole key/value.', {
         default: '',
       }),
-      key('target.type', 'string', 'The desired timestamp representation: string, unix, Date, Time, or Timestamp', {
+      key('target.type', 'string', 'Output representation: string, unix, Date, Time or Timestamp.', {
         validValues: KINDS,
       }),
       key(
         'format',
         'string',
-        'A SimpleDateFormat-compatible format for the timestamp. Used to generate the output when type=string or used to parse the input if the input is a string.',
+        'java.text.SimpleDateFormat pattern (UTC) for writing string output and reading string input.',
         { default: '' },
       ),
       key(
         'unix.precision',
         'string',
-        'The desired Unix precision for the timestamp: seconds, milliseconds, microseconds, or nanoseconds. Used to generate the output when type=unix or used to parse the input if the input is a Long.',
+        'Unit of epoch numbers, both read and written: seconds, milliseconds, microseconds or nanoseconds.',
         {
           default: 'milliseconds',
           validValues: PRECISIONS,

@@ -4,22 +4,14 @@ import { kafkaTransform } from '../support/define.js';
 import { withTopic } from '../support/records.js';
 
 export const timestampRouter = kafkaTransform('TimestampRouter', 'timestamp-router', {
-  doc: "Update the record's topic field as a function of the original topic value and the record timestamp. This is mainly useful for sink connectors, since the topic field is often used to determine the equivalent entity name in the destination system (e.g. database table or search index name).",
+  doc: 'Renames the topic from the old topic and the record timestamp, e.g. to write into one table or index per day.',
   configSpec: [
-    key(
-      'topic.format',
-      'string',
-      'Format string which can contain ${topic} and ${timestamp} as placeholders for the topic and timestamp, respectively.',
-      {
-        default: '${topic}-${timestamp}',
-      },
-    ),
-    key(
-      'timestamp.format',
-      'string',
-      'Format string for the timestamp that is compatible with java.text.SimpleDateFormat.',
-      { default: 'yyyyMMdd' },
-    ),
+    key('topic.format', 'string', 'Template of the new topic; `${topic}` and `${timestamp}` are substituted.', {
+      default: '${topic}-${timestamp}',
+    }),
+    key('timestamp.format', 'string', 'java.text.SimpleDateFormat pattern (UTC) for `${timestamp}`.', {
+      default: 'yyyyMMdd',
+    }),
   ],
   create(config) {
     const topicFormat = config.string('topic.format');

@@ -5,9 +5,9 @@ import { fieldValue, requireMap, requireStruct, SchemaCache } from '../support/s
 const PURPOSE = 'copying fields from value to key';
 
 export const valueToKey = kafkaTransform('ValueToKey', 'value-to-key', {
-  doc: 'Replace the record key with a new key formed from a subset of fields in the record value.',
+  doc: 'Makes a new key out of some fields of the value.',
   configSpec: [
-    key('fields', 'list', 'Field names on the record value to extract as the record key.', {
+    key('fields', 'list', 'Value fields that form the key, in this order.', {
       validate: (v) => ((v as string[]).length === 0 ? 'must name at least one field' : undefined),
     }),
     replaceNullKey,

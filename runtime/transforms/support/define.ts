@@ -16,7 +16,7 @@ export const VERSION = '0.1.0';
 export const replaceNullKey = key(
   'replace.null.with.default',
   'boolean',
-  'Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.',
+  'When true, a null field whose schema declares a default reads as that default; when false it stays null.',
   { default: true, importance: 'MEDIUM' },
 );
 
