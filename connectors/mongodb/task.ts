@@ -37,7 +37,7 @@ export class MongoSourceTask implements SourceTask {
   /** Where the stream resumes if we crash right after the snapshot; undefined when the server gave no token. */
   private snapshotStart: StreamPosition | undefined;
   private readonly pending: ChangeDoc[] = [];
-  private readonly fragments = new FragmentAssembler();
+  private fragments = new FragmentAssembler();
   private lastRecordAt = Date.now();
   private lastPosition: StreamPosition | undefined;
 
@@ -132,7 +132,35 @@ export class MongoSourceTask implements SourceTask {
           return null;
       }
     } catch (err) {
-      throw classifyMongoError(err, this.errorContext(this.lastPosition), hostsOf(this.cfg.connectionString));
+      const e = classifyMongoError(err, this.errorContext(this.lastPosition), hostsOf(this.cfg.connectionString));
+      if (e.retriable) await this.recover();
+      throw e;
+    }
+  }
+
+  /**
+   * After a retriable failure the cursors may be dead, and the runtime will poll again. A snapshot starts over
+   * (its records so far carry initsync offsets, so re-reading only duplicates); a stream reopens after the last
+   * event it returned, dropping partial fragments and read-ahead that the reopened stream delivers again.
+   */
+  private async recover(): Promise<void> {
+    if (this.phase === 'snapshot' && this.snapshot) {
+      const plan = this.snapshot.plan;
+      await this.snapshot.close();
+      this.snapshot = new SnapshotReader(this.client!, plan, this.cfg.snapshotFetchSize);
+      this.held = undefined;
+      this.ctx.log.warn({ collections: plan.length }, 'snapshot interrupted; it starts over');
+    } else if (this.phase === 'stream') {
+      await this.stream?.close().catch(() => undefined);
+      const from: StartFrom = this.lastPosition
+        ? { kind: 'resumeAfter', position: this.lastPosition }
+        : this.snapshotStart
+          ? { kind: 'resumeAfter', position: this.snapshotStart }
+          : { kind: 'now' };
+      this.pending.length = 0;
+      this.fragments = new FragmentAssembler();
+      this.stream = openChangeStream(this.client!, this.cfg, from);
+      this.ctx.log.warn({ from }, 'change stream reopened after an error');
     }
   }
 
@@ -170,7 +198,7 @@ export class MongoSourceTask implements SourceTask {
       this.held = { doc: next.doc, ref: next.ref };
     }
     if (out.length) this.lastRecordAt = Date.now();
-    if (reader.rowsScanned % 10_000 < out.length) this.reportSnapshot(true);
+    if (this.snapshot && reader.rowsScanned % 10_000 < out.length) this.reportSnapshot(true);
     return out.length ? out : this.phase === 'stream' ? this.pollStream() : null;
   }
 
