@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
+import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+import { call, create, lines, sleep, waitState } from './support.js';
+
+const NAME = 'pgstop';
+const SLOT = 'pgstop_slot';
+
+/** Pause keeps the connector's database resources; stop releases them (checked on the server); the slot stays. */
+describe('REST pause/stop of the PostgreSQL source, seen from PostgreSQL', () => {
+  let pgs: PostgresServer;
+  let dir: string;
+  let w: WorkerProcess;
+  let output: string;
+
+  /** Sessions the connector holds, as PostgreSQL lists them (application_name sluice-<connector>-…). */
+  const sessions = async () =>
+    Number(
+      (
+        await pgs.sql<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'sluice-${NAME}-%'`,
+        )
+      )[0].n,
+    );
+  const slot = async () =>
+    (await pgs.sql<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [SLOT]))[0];
+  const ids = () =>
+    lines(output)
+      .filter((l) => l !== 'null')
+      .map((l) => (JSON.parse(l) as { after: { id: number } | null }).after?.id);
+
+  beforeAll(async () => {
+    pgs = await startPostgres();
+    await pgs.sql('CREATE TABLE items (id int PRIMARY KEY, v text); INSERT INTO items VALUES (1, $$a$$), (2, $$b$$)');
+    dir = mkdtempSync(join(tmpdir(), 'sluice-rest-pg-'));
+    output = join(dir, 'out.txt');
+    w = await startWorker({
+      dir,
+      worker: { 'offset.storage.file.filename': join(dir, 'offsets.json'), 'offset.flush.interval.ms': '300' },
+    });
+    await create(w, {
+      name: 'sink',
+      config: {
+        'connector.class': 'FileStreamSink',
+        file: output,
+        topics: 'srv.public.items',
+        'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        'value.converter.schemas.enable': 'false',
+      },
+    });
+    await create(w, {
+      name: NAME,
+      config: {
+        'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
+        ...pgs.connectorConfig(),
+        'topic.prefix': 'srv',
+        'slot.name': SLOT,
+        'publication.name': 'pgstop_pub',
+        // see support.ts fileSource: the direct transport flushes sinks when a source queue is full
+        'max.queue.size': '1',
+      },
+    });
+    await waitFor(() => ids().length >= 2, 60_000, 'the snapshot rows');
+  }, 180_000);
+
+  afterAll(async () => {
+    await w?.stop();
+    await pgs?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs with a session and an active slot; pause keeps both', async () => {
+    expect(await sessions()).toBeGreaterThan(0);
+    expect((await slot())?.active).toBe(true);
+    expect((await call(w, 'PUT', `/connectors/${NAME}/pause`)).status).toBe(202);
+    await waitState(w, NAME, 'PAUSED');
+    await sleep(1000);
+    expect(await sessions()).toBeGreaterThan(0);
+    expect((await slot())?.active).toBe(true);
+    await pgs.sql(`INSERT INTO items VALUES (3, 'c')`);
+    await sleep(1500);
+    expect(ids()).not.toContain(3);
+    expect((await call(w, 'PUT', `/connectors/${NAME}/resume`)).status).toBe(202);
+    await waitFor(() => ids().includes(3), 30_000, 'row 3 after resume');
+  });
+
+  it('stop closes every connection on the server side and keeps the slot; resume loses nothing', async () => {
+    expect((await call(w, 'PUT', `/connectors/${NAME}/stop`)).status).toBe(204);
+    await waitState(w, NAME, 'STOPPED');
+    await waitFor(async () => (await sessions()) === 0, 30_000, 'the connector sessions to end');
+    const s = await slot();
+    expect(s).toBeDefined();
+    expect(s?.active).toBe(false);
+
+    await pgs.sql(`INSERT INTO items VALUES (4, 'd')`);
+    await sleep(1000);
+    expect(ids()).not.toContain(4);
+    expect((await call(w, 'PUT', `/connectors/${NAME}/resume`)).status).toBe(202);
+    await waitFor(() => ids().includes(4), 60_000, 'row 4 after resume');
+    expect(await sessions()).toBeGreaterThan(0);
+    expect(new Set(ids())).toEqual(new Set([1, 2, 3, 4]));
+  });
+});
