@@ -419,6 +419,11 @@ describe('content-based Filter and ContentBasedRouter', () => {
     ]);
   });
 
+  it('refuses an expression beyond the size limits', () => {
+    const huge = Array.from({ length: 1500 }, (_, i) => `value.op == '${i}'`).join(' || ');
+    expect(issuesOf('io.debezium.transforms.Filter', { language: 'cel', condition: huge })).toEqual(['transforms.t.condition']);
+  });
+
   it('has no way out of the sandbox: no globals, no constructors', () => {
     const t = (condition: string) => () =>
       transform('io.debezium.transforms.Filter', { language: 'cel', condition })(
