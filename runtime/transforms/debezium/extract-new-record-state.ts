@@ -164,6 +164,16 @@ export const extractNewRecordState = debeziumTransform(
         return plan;
       };
 
+      const headerSchemas = new WeakMap<Schema, Array<Schema | undefined>>();
+      const headerSchemasOf = (envelope: Schema) => {
+        let s = headerSchemas.get(envelope);
+        if (!s) {
+          s = addHeaders.map((ref) => refSchema(envelope, ref));
+          headerSchemas.set(envelope, s);
+        }
+        return s;
+      };
+
       return (record: ChangeRecord) => {
         if (record.value === null || record.value === undefined) return keepTombstones ? record : null;
         const env = envelopeOf(record);
@@ -183,10 +193,11 @@ export const extractNewRecordState = debeziumTransform(
         }
         let headers: readonly Header[] = record.headers;
         if (addHeaders.length) {
-          const added = addHeaders.map((ref) => ({
+          const schemas = envelopeSchema ? headerSchemasOf(envelopeSchema) : undefined;
+          const added = addHeaders.map((ref, i) => ({
             key: ref.out,
             value: refValue(envelope, ref),
-            schema: refSchema(envelopeSchema, ref),
+            schema: schemas?.[i],
           }));
           headers = [...headers, ...added];
         }

@@ -99,6 +99,8 @@ describe('ExtractNewRecordState', () => {
           ['__EVENT_TS', 'int64', true],
         ]);
         expect(out.headers[0].schema?.type).toBe('string');
+        // header schemas come from a per-envelope cache, not rebuilt per record
+        expect(t(changeEvent({ op: 'c', after: bob, schemas }))!.headers[0].schema).toBe(out.headers[0].schema);
       }
     });
 
@@ -397,6 +399,20 @@ describe('content-based Filter and ContentBasedRouter', () => {
     expect(t("header.src.value == 'web' && valueSchema.name == 'p'")).not.toBeNull();
   });
 
+  it('evaluates schemaless events the same way', () => {
+    const t = transform('io.debezium.transforms.Filter', {
+      language: 'jsr223.groovy',
+      condition: "value.op == 'u' && value.after.id == 1001",
+    });
+    expect(t(changeEvent({ op: 'u', before: alice, after: alice, schemas: false }))).not.toBeNull();
+    expect(t(changeEvent({ op: 'u', before: bob, after: bob, schemas: false }))).toBeNull();
+    const r = transform('ContentBasedRouter', {
+      language: 'cel',
+      'topic.expression': "value.after.first_name == 'Bob' ? 'bobs' : ''",
+    });
+    expect(r(changeEvent({ op: 'c', after: bob, schemas: false }))!.topic).toBe('bobs');
+  });
+
   it('a condition that is not a boolean, or fails on a record, throws', () => {
     expect(() =>
       transform('io.debezium.transforms.Filter', { language: 'cel', condition: 'value.op' })(
@@ -421,7 +437,9 @@ describe('content-based Filter and ContentBasedRouter', () => {
 
   it('refuses an expression beyond the size limits', () => {
     const huge = Array.from({ length: 1500 }, (_, i) => `value.op == '${i}'`).join(' || ');
-    expect(issuesOf('io.debezium.transforms.Filter', { language: 'cel', condition: huge })).toEqual(['transforms.t.condition']);
+    expect(issuesOf('io.debezium.transforms.Filter', { language: 'cel', condition: huge })).toEqual([
+      'transforms.t.condition',
+    ]);
   });
 
   it('has no way out of the sandbox: no globals, no constructors', () => {
