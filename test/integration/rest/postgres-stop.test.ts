@@ -103,4 +103,30 @@ describe('REST pause/stop of the PostgreSQL source, seen from PostgreSQL', () =>
     expect(await sessions()).toBeGreaterThan(0);
     expect(new Set(ids())).toEqual(new Set([1, 2, 3, 4]));
   });
+
+  it('a Debezium-shaped offset PATCHed while STOPPED (an lsn) is where streaming resumes', async () => {
+    expect((await call(w, 'PUT', `/connectors/${NAME}/stop`)).status).toBe(204);
+    await waitState(w, NAME, 'STOPPED');
+    const before = await call<{
+      offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }>;
+    }>(w, 'GET', `/connectors/${NAME}/offsets`);
+    expect(before.body.offsets).toHaveLength(1);
+    expect(before.body.offsets[0].partition).toEqual({ server: 'srv' });
+    expect(before.body.offsets[0].offset).toMatchObject({ lsn: expect.any(Number), lsn_proc: expect.any(Number) });
+
+    // Row 5 commits before the patched position, row 6 after it: only row 6 may arrive.
+    await pgs.sql(`INSERT INTO items VALUES (5, 'skipped')`);
+    const [{ lsn }] = await pgs.sql<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::bigint AS lsn`);
+    await pgs.sql(`INSERT INTO items VALUES (6, 'kept')`);
+    const at = Number(lsn);
+    const patched = { ...before.body.offsets[0].offset, lsn: at, lsn_proc: at, lsn_commit: at };
+    const r = await call(w, 'PATCH', `/connectors/${NAME}/offsets`, {
+      body: { offsets: [{ partition: { server: 'srv' }, offset: patched }] },
+    });
+    expect(r.status).toBe(200);
+    expect((await call(w, 'PUT', `/connectors/${NAME}/resume`)).status).toBe(202);
+    await waitFor(() => ids().includes(6), 60_000, 'row 6 after resume');
+    await sleep(1000);
+    expect(ids()).not.toContain(5);
+  });
 });
