@@ -1,4 +1,4 @@
-import { type ChangeRecord, ConfigError, type Field, key, type Schema } from '../../api/index.js';
+import { type ChangeRecord, ConfigError, ConnectError, type Field, key, type Schema } from '../../api/index.js';
 import { partOf, withPart } from '../support/records.js';
 import { keyValueTransforms, replaceNullKey } from '../support/define.js';
 import {
@@ -60,6 +60,8 @@ export const [replaceFieldKey, replaceFieldValue] = keyValueTransforms('ReplaceF
       if (!plan) {
         const from = (s.fields ?? []).filter((f) => keep(f.name));
         const to = from.map((f) => renamed(f.name));
+        const dup = to.find((n, i) => to.indexOf(n) !== i);
+        if (dup !== undefined) throw new ConnectError(`Duplicate field name ${dup} after renames`);
         plan = {
           schema: structLike(
             s,

@@ -108,6 +108,10 @@ describe('ReplaceField', () => {
     expect(out.valueSchema!.name).toBe('orders.Value');
   });
 
+  it('refuses a rename onto an existing field', () => {
+    expect(() => r({ renames: 'name:id' }, true)).toThrow(/Duplicate field name id/);
+  });
+
   it('rejects a malformed rename', () => {
     expect(issuesOf('ReplaceField$Value', { renames: 'a:b,c' })).toEqual(['transforms.t.renames']);
   });
