@@ -34,8 +34,8 @@ function setLevelOf(logger: Logger, pinoLevel: string): void {
 
 /**
  * Named loggers in a dotted hierarchy, as log4j's: `root`, `connector.<name>`, `connector.<name>.task.<id>`.
- * Setting a level on a name sets it on that logger and every descendant (a pino child does not follow its
- * parent's later level changes, so each is set explicitly), and loggers created later inherit it.
+ * Setting a level on a name sets it on that logger and every descendant, each explicitly: all are children
+ * of root (a pino child follows root's level only until its own is set), and loggers created later inherit it.
  */
 export class LoggerTree {
   private readonly loggers = new Map<string, Entry>();

@@ -59,8 +59,6 @@ describe('REST pause/stop of the PostgreSQL source, seen from PostgreSQL', () =>
         'topic.prefix': 'srv',
         'slot.name': SLOT,
         'publication.name': 'pgstop_pub',
-        // see support.ts fileSource: the direct transport flushes sinks when a source queue is full
-        'max.queue.size': '1',
       },
     });
     await waitFor(() => ids().length >= 2, 60_000, 'the snapshot rows');

@@ -38,27 +38,14 @@ export function lines(path: string): string[] {
   return text === '' ? [] : text.replace(/\n$/, '').split('\n');
 }
 
-/**
- * A FileStreamSource reading `file` into `topic`. max.queue.size=1: the direct transport asks sinks to flush only
- * when a source's queue is full (or at stop), so a handful of lines would otherwise sit unflushed in the sink.
- */
+/** A FileStreamSource reading `file` into `topic`, polling every 100 ms when idle. */
 export function fileSource(
   name: string,
   file: string,
   topic: string,
   extra: Record<string, string> = {},
 ): ConnectorFile {
-  return {
-    name,
-    config: {
-      'connector.class': 'FileStreamSource',
-      file,
-      topic,
-      'poll.interval.ms': '100',
-      'max.queue.size': '1',
-      ...extra,
-    },
-  };
+  return { name, config: { 'connector.class': 'FileStreamSource', file, topic, 'poll.interval.ms': '100', ...extra } };
 }
 
 /** A FileStreamSink writing each value as raw text (StringConverter), so lines come out as they went in. */
