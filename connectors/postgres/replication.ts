@@ -9,7 +9,7 @@ import { PG_EPOCH_MICROS } from './pgoutput.js';
  * through `sendStatus`.
  */
 export interface ReplicationHandlers {
-  /** one XLogData message: its WAL start and pgoutput payload */
+  /** one XLogData message: its WAL start and pgoutput payload (a view into `pg`'s read buffer: valid only during the call) */
   onData(walStart: number, payload: Buffer): void;
   /** a primary keepalive: the server's WAL end, and whether it wants an answer now */
   onKeepalive(walEnd: number, replyRequested: boolean): void;
@@ -64,9 +64,9 @@ export class ReplicationConnection {
    * CREATE_REPLICATION_SLOT with an exported snapshot. The snapshot stays importable only while this connection
    * stays open and runs nothing else, so the caller reads the snapshot before calling `start`.
    */
-  async createSlot(slot: string, exportSnapshot: boolean): Promise<SlotCreated> {
+  async createSlot(slot: string, exportSnapshot: boolean, temporary = false): Promise<SlotCreated> {
     const rows = await this.query(
-      `CREATE_REPLICATION_SLOT "${slot}" LOGICAL pgoutput ${exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'}`,
+      `CREATE_REPLICATION_SLOT "${slot}" ${temporary ? 'TEMPORARY ' : ''}LOGICAL pgoutput ${exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'}`,
     );
     const row = rows[0];
     return {

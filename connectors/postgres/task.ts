@@ -49,7 +49,7 @@ interface OpenTx {
   perTable: Map<string, number>;
 }
 
-type InboxItem = { kind: 'data'; lsn: number; payload: Buffer } | { kind: 'keepalive'; walEnd: number };
+type InboxItem = { kind: 'data'; lsn: number; message: PgOutputMessage } | { kind: 'keepalive'; walEnd: number };
 
 /** Inbox items held before the socket is paused; each is one WAL message, usually small. */
 const INBOX_LIMIT = 4096;
@@ -83,6 +83,12 @@ export class PostgresSourceTask implements SourceTask {
   private committedLsn = 0;
   private lastHeartbeat = 0;
   private heartbeatDue = false;
+  /** true until the snapshot's last record is queued: offsets then say the snapshot is not complete */
+  private snapshotPhase = false;
+  /** a snapshot to read once the stream reaches `lsn` (the catch-up handover with an existing slot) */
+  private barrier?: { lsn: number; run: () => Promise<void> };
+  /** the task has nothing more to do (initial_only) */
+  private ended = false;
   /** resume inside a partly delivered transaction: skip its changes up to this LSN */
   private skip?: { commitLsn: number; lsn: number };
 
@@ -91,6 +97,7 @@ export class PostgresSourceTask implements SourceTask {
     this.ctx = ctx;
     this.partition = { server: this.s.prefix };
     this.errorContext = { connector: ctx.connector, task: ctx.taskId };
+    ctx.signal.addEventListener('abort', () => this.wake?.(), { once: true });
     const s = this.s;
     try {
       this.meta = await connectClient(s, `sluice-${ctx.connector}-meta`);
@@ -131,15 +138,28 @@ export class PostgresSourceTask implements SourceTask {
     }
     this.repl.onError((err) => this.fail(explain(err, 'replication connection failed', this.errorContext, s.user)));
 
+    // Where streaming starts: the committed flush point; 0 lets the server use the slot's confirmed_flush_lsn.
     let startLsn = stored && snapshotDone ? stored.lsn_proc : 0;
-    let exported: string | null = null;
-    if (needSnapshot && (!slot || !snapshotDone || mode !== 'always')) {
-      // A fresh slot with an exported snapshot gives the exact handover; nothing of an old slot was delivered
-      // past an unfinished snapshot, so dropping it loses nothing.
-      if (slot) await this.dropSlot(true);
+    let snapshot: { exported: string | null; lsn: number; temp?: ReplicationConnection } | undefined;
+    if (needSnapshot && !slot) {
+      // First start: the slot's own exported snapshot is the exact handover point.
       const created = await this.replCall(() => this.repl!.createSlot(s.slot, true), 'cannot create replication slot');
-      exported = created.snapshotName;
+      snapshot = { exported: created.snapshotName, lsn: created.consistentPoint };
       startLsn = created.consistentPoint;
+    } else if (needSnapshot) {
+      // The slot exists (a crash mid-snapshot, snapshot.mode=always, …). It is kept: the stream first catches up
+      // to the point of a new exported snapshot (from a temporary slot), then the snapshot is read, then the stream
+      // goes on. Rows a consumer saw from an unfinished earlier snapshot thus get their deletes and updates, and
+      // every key's events stay in order.
+      const temp = new ReplicationConnection(clientConfig(s, `sluice-${ctx.connector}-snapshot`));
+      await this.replCall(() => temp.connect(), 'cannot open a replication connection for the snapshot');
+      temp.onError(() => {});
+      const name = `${s.slot.slice(0, 40)}_snap_${process.pid}`;
+      const created = await this.replCall(
+        () => temp.createSlot(name, true, true),
+        'cannot create a temporary replication slot',
+      );
+      snapshot = { exported: created.snapshotName, lsn: created.consistentPoint, temp };
     } else if (!slot) {
       if (snapshotDone && mode !== 'never' && mode !== 'no_data') {
         ctx.log.warn(
@@ -150,45 +170,62 @@ export class PostgresSourceTask implements SourceTask {
       const created = await this.replCall(() => this.repl!.createSlot(s.slot, false), 'cannot create replication slot');
       if (!stored || !snapshotDone) startLsn = created.consistentPoint;
     }
-    if (stored && snapshotDone && !needSnapshot && stored.lsn_proc < stored.lsn_commit) {
+    if (stored && snapshotDone && stored.lsn_proc < stored.lsn_commit) {
       this.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn };
     }
     this.safeLsn = startLsn;
-    this.committedLsn = stored?.lsn_proc ?? 0;
+    this.committedLsn = snapshotDone ? (stored?.lsn_proc ?? 0) : 0;
 
     const snapshotTables = needSnapshot
       ? captured.filter(
           (t) => s.snapshotInclude.length === 0 || s.snapshotInclude.some((r) => r.test(`${t.schema}.${t.table}`)),
         )
       : [];
-    void this.run(needSnapshot, snapshotTables, exported, startLsn).catch((err) => this.fail(err));
+    void this.run(snapshot, snapshotTables, startLsn).catch((err) => this.fail(err));
   }
 
   private async run(
-    needSnapshot: boolean,
+    snapshot: { exported: string | null; lsn: number; temp?: ReplicationConnection } | undefined,
     tables: Array<{ schema: string; table: string }>,
-    exported: string | null,
     startLsn: number,
   ): Promise<void> {
-    if (needSnapshot) {
-      const snap = new Snapshotter(this.s, this.types, this.ctx, this.partition, {
-        push: (r) => this.push(r),
-        room: () => this.waitForRoom(),
-        stopped: () => this.stopped,
-      });
-      await snap.run(tables, exported, startLsn);
-      if (this.stopped) return;
-      if (this.s.snapshotMode === 'initial_only') {
-        this.ctx.log.info('snapshot.mode=initial_only: snapshot complete, not streaming');
+    const initialOnly = this.s.snapshotMode === 'initial_only';
+    if (!snapshot) {
+      if (initialOnly) {
+        this.ctx.log.info('snapshot.mode=initial_only and the snapshot is complete: nothing to do');
         await this.repl?.close();
         return;
       }
-    } else if (this.s.snapshotMode === 'initial_only') {
-      this.ctx.log.info('snapshot.mode=initial_only and the snapshot is complete: nothing to do');
-      await this.repl?.close();
+      await this.stream(startLsn);
       return;
     }
+    const read = async () => {
+      await this.snapshotter().run(tables, snapshot.exported, snapshot.lsn);
+      await snapshot.temp?.close();
+      this.snapshotPhase = false;
+      this.safeLsn = Math.max(this.safeLsn, snapshot.lsn);
+      if (initialOnly && !this.stopped) {
+        this.ctx.log.info('snapshot.mode=initial_only: snapshot complete, not streaming');
+        this.ended = true;
+        await this.repl?.close();
+      }
+    };
+    this.snapshotPhase = true;
+    if (!snapshot.temp) {
+      await read();
+      if (!this.ended && !this.stopped) await this.stream(startLsn);
+      return;
+    }
+    this.barrier = { lsn: snapshot.lsn, run: read };
     await this.stream(startLsn);
+  }
+
+  private snapshotter(): Snapshotter {
+    return new Snapshotter(this.s, this.types, this.ctx, this.partition, {
+      push: (r) => this.push(r),
+      room: () => this.waitForRoom(),
+      stopped: () => this.stopped || this.failure !== undefined,
+    });
   }
 
   private async stream(startLsn: number): Promise<void> {
@@ -196,7 +233,18 @@ export class PostgresSourceTask implements SourceTask {
     this.ctx.log.info({ slot: this.s.slot, from: formatLsn(startLsn) }, 'streaming changes');
     const { done } = await repl.start(this.s.slot, startLsn, this.s.publication, {
       onData: (lsn, payload) => {
-        this.inbox.push({ kind: 'data', lsn, payload });
+        // Parsed now: `pg` hands out views into its read buffer, which it overwrites as more data arrives.
+        try {
+          this.inbox.push({ kind: 'data', lsn, message: parsePgOutput(payload) });
+        } catch (err) {
+          this.fail(
+            new ConnectError(`cannot parse pgoutput message at ${formatLsn(lsn)}: ${(err as Error).message}`, {
+              context: { ...this.errorContext, position: formatLsn(lsn) },
+              cause: err,
+            }),
+          );
+          return;
+        }
         this.pump();
       },
       onKeepalive: (walEnd, reply) => {
@@ -216,6 +264,13 @@ export class PostgresSourceTask implements SourceTask {
         );
     });
     if (this.committedLsn > 0) repl.sendStatus(this.committedLsn);
+    // While catching up to a snapshot point, ask for keepalives: an idle server would send one only every
+    // wal_sender_timeout / 2, and the snapshot waits for the stream to pass its point.
+    const catchUp = setInterval(() => {
+      if (!this.barrier) clearInterval(catchUp);
+      else if (this.streaming && !this.ended) repl.sendStatus(this.committedLsn, true);
+    }, 500);
+    this.timers.push(catchUp);
     this.timers.push(setInterval(() => this.streaming && repl.sendStatus(this.committedLsn), this.s.statusIntervalMs));
     if (this.s.heartbeatMs > 0) this.timers.push(setInterval(() => void this.heartbeatTick(), this.s.heartbeatMs));
     try {
@@ -261,9 +316,19 @@ export class PostgresSourceTask implements SourceTask {
         this.inbox.splice(0, this.inboxHead);
         this.inboxHead = 0;
       }
+      if (this.barrier && !this.tx) {
+        const at = item.kind === 'keepalive' ? item.walEnd : item.message.tag === 'begin' ? item.message.finalLsn : -1;
+        if (at >= this.barrier.lsn) {
+          // Everything committed before the snapshot point is queued; what follows comes after the snapshot.
+          const { run } = this.barrier;
+          this.barrier = undefined;
+          await run();
+          if (this.ended) return;
+        }
+      }
       if (item.kind === 'keepalive') this.onKeepalive(item.walEnd);
       else {
-        const pending = this.handle(item.lsn, parsePgOutput(item.payload));
+        const pending = this.handle(item.lsn, item.message);
         if (pending) await pending;
       }
     }
@@ -276,7 +341,7 @@ export class PostgresSourceTask implements SourceTask {
   }
 
   private onKeepalive(walEnd: number): void {
-    if (!this.heartbeatDue || this.tx || this.held) return;
+    if (!this.heartbeatDue || this.tx || this.held || this.snapshotPhase) return;
     this.heartbeatDue = false;
     // All data before this keepalive is already queued and no transaction is open: confirming walEnd loses
     // nothing, and lets the slot move over WAL of tables we do not capture.
@@ -485,6 +550,11 @@ export class PostgresSourceTask implements SourceTask {
     };
   }
 
+  /** Changes streamed before a pending snapshot belong to it: a restart must not take them as streaming progress. */
+  private phaseMark(): Partial<PgOffset> {
+    return this.snapshotPhase ? { snapshot: true, last_snapshot_record: false } : {};
+  }
+
   /** Queues the held change and holds this one: the last change of a transaction must learn it is the last. */
   private release(lsn: number, r: Omit<ChangeRecord, 'headers' | 'sourcePartition' | 'sourceOffset'>): void {
     const tx = this.tx!;
@@ -494,6 +564,7 @@ export class PostgresSourceTask implements SourceTask {
       lsn_commit: tx.finalLsn,
       txId: tx.xid,
       ts_usec: Number(tx.commitUs),
+      ...this.phaseMark(),
     };
     const record: ChangeRecord = {
       ...r,
@@ -532,6 +603,7 @@ export class PostgresSourceTask implements SourceTask {
       lsn_commit: tx.finalLsn,
       txId: tx.xid,
       ts_usec: Number(tx.commitUs),
+      ...this.phaseMark(),
     };
     this.push({
       topic: this.s.transactionTopic,
@@ -587,7 +659,6 @@ export class PostgresSourceTask implements SourceTask {
           clearTimeout(t);
           resolve();
         };
-        this.ctx.signal.addEventListener('abort', () => this.wake?.(), { once: true });
       });
     }
     if (this.failure) throw this.failure;
@@ -603,7 +674,10 @@ export class PostgresSourceTask implements SourceTask {
   async commit(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void> {
     for (const { partition, offset } of committed.values()) {
       if (partition.server !== this.s.prefix) continue;
-      const lsn = (offset as unknown as PgOffset).lsn_proc;
+      const o = offset as unknown as PgOffset;
+      // Until the snapshot is complete the slot keeps its position: a restart catches up from there again.
+      if (o.snapshot === true && o.last_snapshot_record !== true) continue;
+      const lsn = o.lsn_proc;
       if (typeof lsn === 'number' && lsn > this.committedLsn) {
         this.committedLsn = lsn;
         // Never before START_REPLICATION: the idle connection may still hold the exported snapshot.
