@@ -255,11 +255,17 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   };
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what StorageTool random-uuid prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what StorageTool random-uuid prints). One that
+ * starts with "-" is drawn again: StorageTool's argument parser takes it for an option and fails.
+ */
 function formatClusterId(): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return Buffer.from(bytes).toString('base64url');
+  for (;;) {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    const id = Buffer.from(bytes).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** For `afterEach`: prints the brokers' log tails when the test that just ran failed. */
