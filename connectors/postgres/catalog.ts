@@ -30,7 +30,7 @@ export class TypeCatalog implements TypeLookup {
       labels: string[] | null;
     }>({
       text: `SELECT t.oid, t.typname, t.typtype, t.typelem, t.typbasetype, t.typtypmod, t.typcategory,
-               (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels
+               (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels
              FROM pg_type t WHERE t.typtype IN ('b', 'e', 'd') OR t.typcategory = 'A'`,
       types: { getTypeParser: (oid: number) => (v: string) => (oid === 1009 || oid === 1015 ? parseNameArray(v) : v) },
     } as pg.QueryConfig);
