@@ -52,7 +52,7 @@ export class MySqlSourceTask implements SourceTask {
     let flavor: Flavor;
     let checksum: boolean;
     try {
-      const info = await preflight(conn, this.options.serverId, this.stopController.signal).catch((err) => {
+      const info = await preflight(conn, this.options.serverId).catch((err) => {
         throw this.wrap(err);
       });
       flavor = info.flavor;
