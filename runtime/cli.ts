@@ -9,6 +9,7 @@ import { createStandaloneHerder, readConnectorFile } from './worker/standalone.j
 import { startRestServer } from './rest/server.js';
 import { builtinRegistry } from './worker/plugins.js';
 import { packageVersion } from './version.js';
+import { demoCommand } from './demo/command.js';
 
 const version = packageVersion();
 
@@ -124,5 +125,15 @@ program
   .argument('<worker>', 'worker config file')
   .argument('[connectors...]', 'connector config files')
   .action(standalone);
+
+program
+  .command('demo')
+  .description(
+    'A throwaway PostgreSQL (or DATABASE_URL), a sample table and its change events on stdout; Ctrl-C cleans up',
+  )
+  .option('--format <format>', 'text (readable) or json (the JSON converter output, one record per line)', 'text')
+  .option('--rows <n>', 'rows in the sample table', '1000')
+  .option('--log-level <level>', 'worker log level (logs go to stderr)', 'warn')
+  .action(demoCommand);
 
 program.parseAsync(process.argv).catch((err) => fail(traceOf(err)));

@@ -2,6 +2,7 @@ import type { Plugin } from '../api/index.js';
 import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
+import { consoleSinkPlugin } from '../../connectors/console/index.js';
 import { postgresSourcePlugin } from '../../connectors/postgres/index.js';
 import { mongoSourceConnector } from '../../connectors/mongodb/index.js';
 import { mariadbSourcePlugin, mysqlSourcePlugin } from '../../connectors/mysql/index.js';
@@ -18,6 +19,7 @@ const converters: Plugin[] = [
 const connectors: Plugin[] = [
   fileSourcePlugin,
   fileSinkPlugin,
+  consoleSinkPlugin,
   postgresSourcePlugin,
   mongoSourceConnector,
   mysqlSourcePlugin,
