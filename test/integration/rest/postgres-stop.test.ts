@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
-import { call, create, lines, sleep, waitState } from './support.js';
+import { call, create, lines, metricValue, parsePrometheus, sleep, waitState } from './support.js';
 
 const NAME = 'pgstop';
 const SLOT = 'pgstop_slot';
@@ -27,6 +27,13 @@ describe('REST pause/stop of the PostgreSQL source, seen from PostgreSQL', () =>
     );
   const slot = async () =>
     (await pgs.sql<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [SLOT]))[0];
+  /** ids of snapshot reads (op r), in arrival order */
+  const reads = () =>
+    lines(output)
+      .filter((l) => l !== 'null')
+      .map((l) => JSON.parse(l) as { op: string; after: { id: number } | null })
+      .filter((e) => e.op === 'r')
+      .map((e) => e.after?.id);
   const ids = () =>
     lines(output)
       .filter((l) => l !== 'null')
@@ -126,5 +133,24 @@ describe('REST pause/stop of the PostgreSQL source, seen from PostgreSQL', () =>
     await waitFor(() => ids().includes(6), 60_000, 'row 6 after resume');
     await sleep(1000);
     expect(ids()).not.toContain(5);
+  });
+
+  it('DELETE offsets while STOPPED: the next start snapshots again (snapshot.mode=initial), with its progress in /metrics', async () => {
+    expect((await call(w, 'PUT', `/connectors/${NAME}/stop`)).status).toBe(204);
+    await waitState(w, NAME, 'STOPPED');
+    expect((await call(w, 'DELETE', `/connectors/${NAME}/offsets`)).status).toBe(200);
+    expect((await call(w, 'GET', `/connectors/${NAME}/offsets`)).body).toEqual({ offsets: [] });
+    const readsBefore = reads().length;
+    expect((await call(w, 'PUT', `/connectors/${NAME}/resume`)).status).toBe(202);
+    // rows now in the table: 1, 2, 3, 4, 5, 6
+    await waitFor(() => reads().length - readsBefore >= 6, 60_000, 'a second snapshot');
+    expect(new Set(reads().slice(readsBefore))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+    const families = parsePrometheus((await call(w, 'GET', '/metrics')).text);
+    const progress = (measure: string) =>
+      metricValue(families, 'sluice_snapshot_progress', { connector: NAME, measure });
+    expect(progress('tables_total')).toBe(1);
+    expect(progress('tables_remaining')).toBe(0);
+    expect(progress('rows_scanned')).toBe(6);
+    expect(progress('running')).toBe(0);
   });
 });
