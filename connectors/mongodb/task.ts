@@ -44,7 +44,18 @@ export class MongoSourceTask implements SourceTask {
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.ctx = ctx;
     this.cfg = readConfig(config);
+    try {
+      await this.open();
+    } catch (err) {
+      // The runtime may retry start(): leave no client or cursor behind from this attempt.
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
     const cfg = this.cfg;
+    const ctx = this.ctx;
     this.client = new MongoClient(cfg.connectionString, {
       serverSelectionTimeoutMS: cfg.serverSelectionTimeoutMs,
       connectTimeoutMS: cfg.connectTimeoutMs,
