@@ -261,6 +261,10 @@ function parseColumn(p: Parser, tableCharset: string | undefined): ColumnDef {
     } else if (p.accept('COMMENT')) {
       const c = p.t[p.i++];
       if (c?.k === 'str') col.comment = c.v;
+    } else if (p.accept('CHECK')) {
+      // MariaDB's JSON is LONGTEXT with CHECK (json_valid(col)); SHOW CREATE TABLE shows only that.
+      if (p.punct('(') && p.word(1) === 'JSON_VALID' && col.type === 'LONGTEXT') col.type = 'JSON';
+      if (p.punct('(')) p.skipGroup();
     } else if (p.punct('(')) p.skipGroup();
     else p.i++;
   }
