@@ -255,7 +255,7 @@ export class PostgresSourceTask implements SourceTask {
     });
     this.streaming = true;
     repl.onEnd(() => {
-      if (!this.stopped)
+      if (!this.stopped && !this.ended)
         this.fail(
           new ConnectError('replication connection closed by the server', {
             retriable: true,
@@ -275,9 +275,10 @@ export class PostgresSourceTask implements SourceTask {
     if (this.s.heartbeatMs > 0) this.timers.push(setInterval(() => void this.heartbeatTick(), this.s.heartbeatMs));
     try {
       await done;
-      if (!this.stopped) throw new ConnectError('replication stream ended unexpectedly', { retriable: true });
+      if (!this.stopped && !this.ended)
+        throw new ConnectError('replication stream ended unexpectedly', { retriable: true });
     } catch (err) {
-      if (!this.stopped)
+      if (!this.stopped && !this.ended)
         throw explain(err, `streaming from slot "${this.s.slot}" failed`, this.errorContext, this.s.user);
     }
   }
