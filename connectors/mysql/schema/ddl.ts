@@ -239,7 +239,7 @@ function parseColumn(p: Parser, tableCharset: string | undefined): ColumnDef {
     else break;
   }
   col.typeExpression = p.text(typeStart, p.i).toLowerCase();
-  while (!p.done() && !p.punct(',') && !p.punct(')')) {
+  while (!p.done() && !p.punct(',') && !p.punct(')') && !p.is('FIRST') && !p.is('AFTER')) {
     if (p.accept('NOT', 'NULL')) col.nullable = false;
     else if (p.accept('NULL')) col.nullable = true;
     else if (p.accept('CHARACTER', 'SET') || p.accept('CHARSET')) col.charset = p.name().toLowerCase();
