@@ -32,7 +32,7 @@ export async function startRestServer(
     throw new ConnectError(`listeners: ${url.protocol}// is not supported; use http:// (put TLS in front)`);
   const auth = restAuth(cfg);
   const maxBody = cfg.int('rest.max.body.bytes');
-  const restLog = log.child({ component: 'rest' });
+  const restLog = herder.logger('rest', { component: 'rest' });
 
   const app = Fastify({ logger: false, bodyLimit: maxBody, routerOptions: { ignoreTrailingSlash: true } });
   app.removeAllContentTypeParsers();
@@ -58,6 +58,15 @@ export async function startRestServer(
         .send({ error_code: 401, message: 'Unauthorized: valid credentials are required' });
     });
   }
+
+  // Until every stored connector is loaded, answers about connectors would be wrong (an empty list) and changes
+  // would race the loading: only what describes the worker itself answers.
+  app.addHook('onRequest', async (req, reply) => {
+    if (herder.phase !== 'starting') return;
+    const path = req.url.split('?')[0].replace(/\/$/, '');
+    if (path === '' || path === '/health' || path === '/metrics') return;
+    return reply.code(503).send({ error_code: 503, message: 'Worker is still starting up; try again shortly.' });
+  });
 
   app.setErrorHandler(async (err, req, reply) => {
     const body = errorBody(err, maxBody);

@@ -235,6 +235,11 @@ export class Herder {
 
   // ---- log levels (Connect's /admin/loggers) ----
 
+  /** A named logger of the worker's own (e.g. `rest`), whose level /admin/loggers can change. */
+  logger(name: string, bindings: Record<string, unknown>): Logger {
+    return this.loggers.get(name, bindings);
+  }
+
   loggerLevels(): Record<string, LoggerLevel> {
     return this.loggers.levels();
   }
