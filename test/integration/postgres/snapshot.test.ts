@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Client as PgClient, QueryResult } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../../runtime/api/index.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
@@ -53,7 +53,7 @@ interface Write {
 }
 
 /** Updates, inserts and deletes on `table` in small transactions until stopped; returns what it committed. */
-function writer(client: pg.Client, table: string, maxId: number): { stop: () => Promise<Write[]> } {
+function writer(client: PgClient, table: string, maxId: number): { stop: () => Promise<Write[]> } {
   let stopped = false;
   let v = 1;
   let next = maxId + 1;
@@ -66,7 +66,7 @@ function writer(client: pg.Client, table: string, maxId: number): { stop: () => 
       const res = await client.query(
         `BEGIN; UPDATE ${table} SET v = ${v} WHERE id = ${upd}; INSERT INTO ${table} (id, v) VALUES (${next}, ${v}); DELETE FROM ${table} WHERE id = ${del}; COMMIT`,
       );
-      const counts = (res as unknown as pg.QueryResult[]).map((r) => r.rowCount);
+      const counts = (res as unknown as QueryResult[]).map((r) => r.rowCount);
       if (counts[1]) log.push({ op: 'u', id: upd, v });
       log.push({ op: 'c', id: next++, v });
       if (counts[3]) log.push({ op: 'd', id: del, v });
