@@ -14,7 +14,8 @@ import { freePort } from './ports.js';
  */
 export const KAFKA_VERSION = process.env.KAFKA_VERSION ?? '3.9.1';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// From the sources (test/harness) or the build (dist/test/harness, for bench/): the repository root either way.
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..').replace(/\/dist$/, '');
 export const kafkaLibs = join(repoRoot, '.cache', `kafka-${KAFKA_VERSION}`, 'libs');
 
 export interface KafkaNode {
@@ -237,7 +238,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
     async start() {
       if (this.running) return;
       spawnNode(n);
-      await waitReady(1);
+      await waitReady(count);
     },
   }));
 
