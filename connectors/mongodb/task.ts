@@ -1,13 +1,14 @@
 import { type ChangeStream, type Document, MongoClient, type ResumeToken } from 'mongodb';
-import type {
-  ChangeRecord,
-  Config,
-  ErrorContext,
-  SourcePartition,
-  SourceTask,
-  SourceTaskContext,
+import {
+  type ChangeRecord,
+  type Config,
+  ConfigError,
+  type ErrorContext,
+  type SourcePartition,
+  type SourceTask,
+  type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import { type MongoSourceConfig, readConfig } from './config.js';
+import { crossCheck, type MongoSourceConfig, readConfig } from './config.js';
 import { classifyMongoError, hostsOf, standaloneError } from './errors.js';
 import { mapChangeEvent, mapSnapshotDocument, type MapperContext } from './event-mapper.js';
 import { FragmentAssembler, type ChangeDoc } from './fragments.js';
@@ -43,6 +44,8 @@ export class MongoSourceTask implements SourceTask {
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.ctx = ctx;
+    const issues = crossCheck(config);
+    if (issues.length) throw new ConfigError(issues);
     this.cfg = readConfig(config);
     try {
       await this.open();

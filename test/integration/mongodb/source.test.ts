@@ -244,7 +244,11 @@ describe.runIf(!missing)('MongoDB source (integration)', () => {
     expect(beat.key).toEqual({ serverName: 'srv' });
     expect(typeof (beat.value as { ts_ms: number }).ts_ms).toBe('number');
     expect(beat.sourcePartition).toEqual(data!.sourcePartition);
-    expect(beat.sourceOffset.resume_token).toBe(data!.sourceOffset.resume_token);
+    // MongoDB's post-batch token may be newer than the last event's; mongo-java-server has only the event's.
+    expect(typeof beat.sourceOffset.resume_token).toBe('string');
+    expect(beat.sourceOffset.sec as number).toBeGreaterThanOrEqual(data!.sourceOffset.sec as number);
+    if (server.kind === 'mongo-java-server')
+      expect(beat.sourceOffset.resume_token).toBe(data!.sourceOffset.resume_token);
   });
 
   it('captures nothing of a collection the include list leaves out', async () => {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CollectionFilter, crossCheck, mongoConfigSpec } from '../../../connectors/mongodb/config.js';
 import { classifyMongoError, hostsOf } from '../../../connectors/mongodb/errors.js';
 import { decodeOffset, encodeOffset, tokenTime } from '../../../connectors/mongodb/offsets.js';
+import { MongoSourceTask } from '../../../connectors/mongodb/task.js';
+import { ConfigError, type Logger } from '../../../runtime/api/index.js';
 import { sourceCommonSpec } from '../../../runtime/config/common.js';
 import { parseConfig } from '../../../runtime/config/parse.js';
 
@@ -36,6 +38,27 @@ describe('MongoDB config', () => {
     expect(crossCheck(parse({ 'database.include.list': '(' }).config).map((i) => i.key)).toEqual([
       'database.include.list',
     ]);
+  });
+});
+
+describe('MongoSourceTask.start', () => {
+  it('refuses a scope without its target before connecting anywhere', async () => {
+    const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+    const { config } = parse({ 'capture.scope': 'database' });
+    const err = await new MongoSourceTask()
+      .start(config, {
+        connector: 'm',
+        taskId: 0,
+        signal: new AbortController().signal,
+        log: quiet,
+        offsets: { offset: async () => null },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).issues.map((i) => i.key)).toEqual(['capture.target']);
   });
 });
 
