@@ -140,23 +140,33 @@ export const workerSpec: ConfigSpec = [
     min: 0,
     importance: 'LOW',
   }),
-  key('listeners', 'list', 'REST listeners, e.g. http://0.0.0.0:8083. Empty: no REST endpoint.', {
-    default: ['http://0.0.0.0:8083'],
-    importance: 'LOW',
-  }),
+  key(
+    'listeners',
+    'list',
+    'REST listener: http://host:port (the first entry; http only, put TLS in front). Empty: no REST endpoint.',
+    {
+      default: ['http://0.0.0.0:8083'],
+      importance: 'LOW',
+    },
+  ),
   key('rest.advertised.host.name', 'string', 'Host name shown as worker_id.', { default: null, importance: 'LOW' }),
   key('rest.advertised.port', 'int', 'Port shown as worker_id.', { default: null, importance: 'LOW' }),
   key(
     'rest.auth.users.file',
     'string',
-    'A properties file of `user=password` lines; when set, every REST call needs HTTP basic credentials.',
+    'A properties file of `user=password` lines (re-read when it changes); when set, every REST call, /health and /metrics included, needs HTTP basic credentials (or the bearer token when that is set too).',
     { default: null, importance: 'MEDIUM' },
   ),
-  key('rest.auth.bearer.token', 'password', 'When set, every REST call needs `Authorization: Bearer <token>`.', {
-    default: null,
-    importance: 'MEDIUM',
-  }),
-  key('rest.max.body.bytes', 'int', 'Largest accepted REST request body.', {
+  key(
+    'rest.auth.bearer.token',
+    'password',
+    'When set, every REST call, /health and /metrics included, needs `Authorization: Bearer <token>` (or basic credentials when rest.auth.users.file is set too).',
+    {
+      default: null,
+      importance: 'MEDIUM',
+    },
+  ),
+  key('rest.max.body.bytes', 'int', 'Largest accepted REST request body, in bytes; larger ones get 413.', {
     default: 1048576,
     min: 1024,
     importance: 'LOW',
