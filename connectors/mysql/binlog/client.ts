@@ -62,7 +62,7 @@ const BINLOG_SEND_ANNOTATE_ROWS_EVENT = 2;
 const MARIA_SLAVE_CAPABILITY_GTID = 4;
 
 export function openConnection(o: ConnectOptions): mysql.Connection {
-  return mysql.createConnection({
+  const conn = mysql.createConnection({
     host: o.host,
     port: o.port,
     user: o.user,
@@ -74,6 +74,10 @@ export function openConnection(o: ConnectOptions): mysql.Connection {
     bigNumberStrings: true,
     dateStrings: true,
   });
+  // Query errors arrive through callbacks; without a listener, a connection the server closes after we are done
+  // with it (or that we destroyed) would raise an uncaught 'error' event.
+  conn.on('error', () => undefined);
+  return conn;
 }
 
 export function query<T = Record<string, unknown>>(conn: mysql.Connection, sql: string, values?: unknown[]): Promise<T[]> {
@@ -204,7 +208,8 @@ export function dumpError(code: number, message: string, start: DumpStart): Conn
       { context: where },
     );
   }
-  if (code === 1236 && /same server.?(id|uuid)/i.test(message)) {
+  // MariaDB answers ER_SLAVE_SAME_ID (4052); MySQL reports it inside error 1236.
+  if (code === 4052 || /same server.?(id|uuid)/i.test(message)) {
     return new ConnectError(
       `Another replica with the same server id is connected (${message}). Give this connector a database.server.id no other replica or connector uses.`,
       { context: where },
