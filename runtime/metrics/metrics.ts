@@ -25,6 +25,8 @@ export class WorkerMetrics {
   readonly offsetCommitSeconds: Histogram<'connector' | 'task'>;
   readonly queueRecords: Gauge<'connector' | 'task'>;
   readonly queueBytes: Gauge<'connector' | 'task'>;
+  readonly queueCapacityRecords: Gauge<'connector' | 'task'>;
+  readonly queueCapacityBytes: Gauge<'connector' | 'task'>;
   readonly lagMillis: Gauge<'connector' | 'task'>;
   readonly snapshot: Gauge<'connector' | 'task' | 'measure'>;
   readonly connectorState: Gauge<'connector' | 'state'>;
@@ -93,6 +95,19 @@ export class WorkerMetrics {
     this.queueBytes = new Gauge({
       name: 'sluice_source_queue_bytes',
       help: 'Estimated bytes delivered but not yet acknowledged.',
+      labelNames,
+      registers: r,
+    });
+    // The limits beside the fill, so `queue_records / queue_capacity_records` is the queue fill ratio.
+    this.queueCapacityRecords = new Gauge({
+      name: 'sluice_source_queue_capacity_records',
+      help: 'max.queue.size: records that may be delivered but not yet acknowledged.',
+      labelNames,
+      registers: r,
+    });
+    this.queueCapacityBytes = new Gauge({
+      name: 'sluice_source_queue_capacity_bytes',
+      help: 'max.queue.size.in.bytes (0: no byte limit).',
       labelNames,
       registers: r,
     });

@@ -208,6 +208,8 @@ export class SourceTaskRunner {
         if (err !== undefined) return this.fail(err);
         this.tracker.ack(batch);
         metrics.recordsWritten.inc(this.labels, out.length);
+        metrics.queueRecords.set(this.labels, this.tracker.inFlightRecords);
+        metrics.queueBytes.set(this.labels, this.tracker.inFlightBytes);
       },
     );
   }

@@ -612,6 +612,9 @@ export class Herder {
       onState,
     };
     if (plugin.type === 'source') {
+      const labels = { connector: rt.name, task: String(slot.id) };
+      this.o.metrics.queueCapacityRecords.set(labels, config.int('max.queue.size'));
+      this.o.metrics.queueCapacityBytes.set(labels, config.int('max.queue.size.in.bytes'));
       const interval = config.get('offset.flush.interval.ms') ?? this.o.worker.get('offset.flush.interval.ms');
       const runner = new SourceTaskRunner({
         ...common,

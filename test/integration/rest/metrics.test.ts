@@ -78,6 +78,8 @@ describe('REST /metrics', () => {
       'sluice_snapshot_progress',
       'sluice_source_queue_records',
       'sluice_source_queue_bytes',
+      'sluice_source_queue_capacity_records',
+      'sluice_source_queue_capacity_bytes',
       'sluice_connector_state',
       'sluice_task_state',
       'sluice_process_cpu_user_seconds',
@@ -118,6 +120,11 @@ describe('REST /metrics', () => {
       v('sluice_batch_size_records_count', 'kept'),
     );
     expect(v('sluice_batch_size_records_sum', 'sink')).toBe(KEPT);
+
+    // queue fill: nothing in flight once everything is acknowledged, against the configured capacity
+    expect(v('sluice_source_queue_records', 'kept')).toBe(0);
+    expect(v('sluice_source_queue_capacity_records', 'kept')).toBe(100);
+    expect(v('sluice_source_queue_capacity_bytes', 'kept')).toBe(0);
   });
 
   it('offset commits are counted with their latency; none failed', async () => {
