@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Project checks that are not tests, run by .ci/run: the compose file parses and validates (no Docker engine is
+# needed for `config`), and the generated configuration reference in README.md and docs/configuration.md
+# matches the config specs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "-- docker-compose.yml"
+docker-compose -f docker-compose.yml config -q
+
+echo "-- configuration reference (README.md, docs/configuration.md)"
+npx tsx scripts/config-reference.ts --check
