@@ -74,9 +74,15 @@ export async function startRestServer(
       restLog.error({ method: req.method, url: req.url, err: traceOf(err) }, 'REST request failed');
     return reply.code(body.error_code).send(body);
   });
-  app.setNotFoundHandler(async (_req, reply) =>
-    reply.code(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }),
-  );
+  // Jersey's answers, which Connect clients see: 405 for a known path with another method, else 404.
+  app.setNotFoundHandler(async (req, reply) => {
+    const url = req.url.split('?')[0];
+    const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+    if (methods.some((method) => app.findRoute({ method, url }))) {
+      return reply.code(405).send({ error_code: 405, message: 'HTTP 405 Method Not Allowed' });
+    }
+    return reply.code(404).send({ error_code: 404, message: 'HTTP 404 Not Found' });
+  });
   // Method, path and status only: bodies hold connector configs, and so passwords.
   app.addHook('onResponse', async (req, reply) => {
     restLog.debug(

@@ -307,10 +307,20 @@ describe('REST /connectors', () => {
     expect((await call(w, 'GET', '/connectors/big')).status).toBe(404);
   });
 
-  it('an unknown path: 404 in the same error shape', async () => {
+  it('an unknown path: 404; a known path with another method: 405; both in the same error shape', async () => {
     const r = await call(w, 'GET', '/no/such/path');
     expect(r.status).toBe(404);
     expect(r.body).toEqual({ error_code: 404, message: 'HTTP 404 Not Found' });
+    for (const [m, p] of [
+      ['DELETE', '/connectors'],
+      ['POST', '/connectors/src/status'],
+      ['GET', '/connectors/src/pause'],
+      ['DELETE', '/connector-plugins'],
+    ]) {
+      const bad = await call(w, m, p);
+      expect([m, p, bad.status]).toEqual([m, p, 405]);
+      expect(bad.body).toEqual({ error_code: 405, message: 'HTTP 405 Method Not Allowed' });
+    }
   });
 
   it('a body without a JSON content type is still read; an empty body on PUT pause is fine', async () => {
