@@ -5,13 +5,57 @@ import { TextDecoder } from 'node:util';
  * the DDL its name). MySQL's latin1 is Windows-1252, not ISO-8859-1.
  */
 const COLLATION_CHARSET: Record<number, string> = {
-  1: 'big5', 3: 'dec8', 4: 'cp850', 5: 'latin1', 6: 'hp8', 7: 'koi8r', 8: 'latin1', 9: 'latin2', 10: 'swe7',
-  11: 'ascii', 12: 'ujis', 13: 'sjis', 14: 'cp1251', 15: 'latin1', 16: 'hebrew', 18: 'tis620', 19: 'euckr',
-  22: 'koi8u', 24: 'gb2312', 25: 'greek', 26: 'cp1250', 27: 'latin2', 28: 'gbk', 30: 'latin5', 31: 'latin1',
-  32: 'armscii8', 33: 'utf8mb3', 35: 'ucs2', 36: 'cp866', 40: 'macroman', 45: 'utf8mb4', 46: 'utf8mb4',
-  47: 'latin1', 48: 'latin1', 49: 'latin1', 51: 'cp1251', 54: 'utf16', 56: 'utf16le', 57: 'cp1256',
-  60: 'utf32', 63: 'binary', 65: 'ascii', 83: 'utf8mb3', 84: 'big5', 86: 'gb2312', 87: 'gbk', 88: 'sjis',
-  94: 'latin1', 95: 'cp932', 97: 'eucjpms', 248: 'gb18030',
+  1: 'big5',
+  3: 'dec8',
+  4: 'cp850',
+  5: 'latin1',
+  6: 'hp8',
+  7: 'koi8r',
+  8: 'latin1',
+  9: 'latin2',
+  10: 'swe7',
+  11: 'ascii',
+  12: 'ujis',
+  13: 'sjis',
+  14: 'cp1251',
+  15: 'latin1',
+  16: 'hebrew',
+  18: 'tis620',
+  19: 'euckr',
+  22: 'koi8u',
+  24: 'gb2312',
+  25: 'greek',
+  26: 'cp1250',
+  27: 'latin2',
+  28: 'gbk',
+  30: 'latin5',
+  31: 'latin1',
+  32: 'armscii8',
+  33: 'utf8mb3',
+  35: 'ucs2',
+  36: 'cp866',
+  40: 'macroman',
+  45: 'utf8mb4',
+  46: 'utf8mb4',
+  47: 'latin1',
+  48: 'latin1',
+  49: 'latin1',
+  51: 'cp1251',
+  54: 'utf16',
+  56: 'utf16le',
+  57: 'cp1256',
+  60: 'utf32',
+  63: 'binary',
+  65: 'ascii',
+  83: 'utf8mb3',
+  84: 'big5',
+  86: 'gb2312',
+  87: 'gbk',
+  88: 'sjis',
+  94: 'latin1',
+  95: 'cp932',
+  97: 'eucjpms',
+  248: 'gb18030',
 };
 
 export function collationCharset(id: number): string {
@@ -56,7 +100,14 @@ const WHATWG: Record<string, string> = {
 const decoders = new Map<string, TextDecoder>();
 
 export function decodeText(bytes: Buffer, charset: string | undefined): string {
-  if (!charset || charset === 'utf8mb4' || charset === 'utf8mb3' || charset === 'utf8' || charset === 'ascii' || charset === 'binary') {
+  if (
+    !charset ||
+    charset === 'utf8mb4' ||
+    charset === 'utf8mb3' ||
+    charset === 'utf8' ||
+    charset === 'ascii' ||
+    charset === 'binary'
+  ) {
     return bytes.toString('utf8');
   }
   if (charset === 'utf32') {

@@ -5,44 +5,109 @@ import type { MappingOptions } from './values.js';
 export const mysqlConfigSpec: ConfigSpec = [
   key('database.hostname', 'string', 'Host of the MySQL/MariaDB server', { importance: 'HIGH', group: 'Connection' }),
   key('database.port', 'int', 'Port of the server', { default: 3306, group: 'Connection' }),
-  key('database.user', 'string', 'User with SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE and REPLICATION CLIENT', { importance: 'HIGH', group: 'Connection' }),
+  key('database.user', 'string', 'User with SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE and REPLICATION CLIENT', {
+    importance: 'HIGH',
+    group: 'Connection',
+  }),
   key('database.password', 'password', 'Password of the user', { default: '', group: 'Connection' }),
-  key('database.server.id', 'long', 'Replica server id the connector registers with; unique among all replicas of the server', { importance: 'HIGH', min: 1, group: 'Connection' }),
+  key(
+    'database.server.id',
+    'long',
+    'Replica server id the connector registers with; unique among all replicas of the server',
+    { importance: 'HIGH', min: 1, group: 'Connection' },
+  ),
   key('database.ssl.mode', 'string', 'TLS: disabled, preferred, required, verify_ca, verify_identity', {
     default: 'preferred',
     validValues: ['disabled', 'preferred', 'required', 'verify_ca', 'verify_identity'],
     group: 'Connection',
   }),
   key('connect.timeout.ms', 'int', 'Connection timeout', { default: 30000 }),
-  key('topic.prefix', 'string', 'Prefix of every topic, and the logical server name in offsets and source blocks', { importance: 'HIGH' }),
-  key('database.include.list', 'list', 'Regular expressions of databases to capture', { default: null, group: 'Filters' }),
-  key('database.exclude.list', 'list', 'Regular expressions of databases not to capture', { default: null, group: 'Filters' }),
-  key('table.include.list', 'list', 'Regular expressions of `db.table` to capture', { default: null, group: 'Filters' }),
-  key('table.exclude.list', 'list', 'Regular expressions of `db.table` not to capture', { default: null, group: 'Filters' }),
-  key('column.include.list', 'list', 'Regular expressions of `db.table.column` to emit', { default: null, group: 'Filters' }),
-  key('column.exclude.list', 'list', 'Regular expressions of `db.table.column` not to emit', { default: null, group: 'Filters' }),
+  key('topic.prefix', 'string', 'Prefix of every topic, and the logical server name in offsets and source blocks', {
+    importance: 'HIGH',
+  }),
+  key('database.include.list', 'list', 'Regular expressions of databases to capture', {
+    default: null,
+    group: 'Filters',
+  }),
+  key('database.exclude.list', 'list', 'Regular expressions of databases not to capture', {
+    default: null,
+    group: 'Filters',
+  }),
+  key('table.include.list', 'list', 'Regular expressions of `db.table` to capture', {
+    default: null,
+    group: 'Filters',
+  }),
+  key('table.exclude.list', 'list', 'Regular expressions of `db.table` not to capture', {
+    default: null,
+    group: 'Filters',
+  }),
+  key('column.include.list', 'list', 'Regular expressions of `db.table.column` to emit', {
+    default: null,
+    group: 'Filters',
+  }),
+  key('column.exclude.list', 'list', 'Regular expressions of `db.table.column` not to emit', {
+    default: null,
+    group: 'Filters',
+  }),
   key('snapshot.mode', 'string', 'When to snapshot: initial, initial_only, no_data, never, when_needed, recovery', {
     default: 'initial',
-    validValues: ['initial', 'initial_only', 'no_data', 'schema_only', 'never', 'when_needed', 'recovery', 'schema_only_recovery'],
+    validValues: [
+      'initial',
+      'initial_only',
+      'no_data',
+      'schema_only',
+      'never',
+      'when_needed',
+      'recovery',
+      'schema_only_recovery',
+    ],
   }),
-  key('snapshot.locking.mode', 'string', 'Global read lock during the snapshot: minimal (only while reading the position and schemas), extended (whole snapshot), none', {
-    default: 'minimal',
-    validValues: ['minimal', 'extended', 'none', 'minimal_percona'],
-  }),
+  key(
+    'snapshot.locking.mode',
+    'string',
+    'Global read lock during the snapshot: minimal (only while reading the position and schemas), extended (whole snapshot), none',
+    {
+      default: 'minimal',
+      validValues: ['minimal', 'extended', 'none', 'minimal_percona'],
+    },
+  ),
   key('snapshot.fetch.size', 'int', 'Rows buffered per table read during the snapshot', { default: 2000, min: 1 }),
-  key('include.schema.changes', 'boolean', 'Emit schema-change events on the topic named by topic.prefix', { default: true }),
-  key('schema.history.internal', 'class', 'Schema history store; file-based is supported', { default: 'io.debezium.storage.file.history.FileSchemaHistory' }),
+  key('include.schema.changes', 'boolean', 'Emit schema-change events on the topic named by topic.prefix', {
+    default: true,
+  }),
+  key('schema.history.internal', 'class', 'Schema history store; file-based is supported', {
+    default: 'io.debezium.storage.file.history.FileSchemaHistory',
+  }),
   key('schema.history.internal.file.filename', 'string', 'File of the schema history', { default: null }),
-  key('decimal.handling.mode', 'string', 'DECIMAL as precise (Connect Decimal), double or string', { default: 'precise', validValues: ['precise', 'double', 'string'] }),
+  key('decimal.handling.mode', 'string', 'DECIMAL as precise (Connect Decimal), double or string', {
+    default: 'precise',
+    validValues: ['precise', 'double', 'string'],
+  }),
   key('time.precision.mode', 'string', 'Temporal mapping: adaptive_time_microseconds or connect', {
     default: 'adaptive_time_microseconds',
     validValues: ['adaptive_time_microseconds', 'adaptive', 'connect'],
   }),
-  key('bigint.unsigned.handling.mode', 'string', 'BIGINT UNSIGNED as long (wraps above 2^63-1) or precise (Decimal)', { default: 'long', validValues: ['long', 'precise'] }),
-  key('binary.handling.mode', 'string', 'Binary columns as bytes, base64, base64-url-safe or hex', { default: 'bytes', validValues: ['bytes', 'base64', 'base64-url-safe', 'hex'] }),
-  key('heartbeat.interval.ms', 'int', 'Interval of heartbeat records (topic __debezium-heartbeat.<prefix>) and of the server binlog heartbeat; 0 disables records', { default: 0, min: 0 }),
+  key('bigint.unsigned.handling.mode', 'string', 'BIGINT UNSIGNED as long (wraps above 2^63-1) or precise (Decimal)', {
+    default: 'long',
+    validValues: ['long', 'precise'],
+  }),
+  key('binary.handling.mode', 'string', 'Binary columns as bytes, base64, base64-url-safe or hex', {
+    default: 'bytes',
+    validValues: ['bytes', 'base64', 'base64-url-safe', 'hex'],
+  }),
+  key(
+    'heartbeat.interval.ms',
+    'int',
+    'Interval of heartbeat records (topic __debezium-heartbeat.<prefix>) and of the server binlog heartbeat; 0 disables records',
+    { default: 0, min: 0 },
+  ),
   key('tombstones.on.delete', 'boolean', 'Emit a tombstone after each delete', { default: true }),
-  key('gtid.source.includes', 'list', 'Regular expressions of GTID sources (MySQL server UUIDs, MariaDB domain-server) kept in offsets', { default: null }),
+  key(
+    'gtid.source.includes',
+    'list',
+    'Regular expressions of GTID sources (MySQL server UUIDs, MariaDB domain-server) kept in offsets',
+    { default: null },
+  ),
   key('gtid.source.excludes', 'list', 'Regular expressions of GTID sources left out of offsets', { default: null }),
 ];
 

@@ -169,10 +169,36 @@ export function schemaChangeSchemas(flavor: Flavor, source: Schema): { key: Sche
 
 /** java.sql.Types codes, as Debezium's Column.jdbcType. */
 const JDBC: Record<string, number> = {
-  BOOLEAN: 16, BIT: -7, TINYINT: -6, SMALLINT: 5, MEDIUMINT: 4, INT: 4, BIGINT: -5, FLOAT: 7, DOUBLE: 8,
-  DECIMAL: 3, DATE: 91, TIME: 92, DATETIME: 93, TIMESTAMP: 2014, YEAR: 4, CHAR: 1, VARCHAR: 12, TINYTEXT: 12,
-  TEXT: 12, MEDIUMTEXT: 12, LONGTEXT: 12, BINARY: -2, VARBINARY: -3, TINYBLOB: -3, BLOB: -4, MEDIUMBLOB: -4,
-  LONGBLOB: -4, ENUM: 1, SET: 1, JSON: 12,
+  BOOLEAN: 16,
+  BIT: -7,
+  TINYINT: -6,
+  SMALLINT: 5,
+  MEDIUMINT: 4,
+  INT: 4,
+  BIGINT: -5,
+  FLOAT: 7,
+  DOUBLE: 8,
+  DECIMAL: 3,
+  DATE: 91,
+  TIME: 92,
+  DATETIME: 93,
+  TIMESTAMP: 2014,
+  YEAR: 4,
+  CHAR: 1,
+  VARCHAR: 12,
+  TINYTEXT: 12,
+  TEXT: 12,
+  MEDIUMTEXT: 12,
+  LONGTEXT: 12,
+  BINARY: -2,
+  VARBINARY: -3,
+  TINYBLOB: -3,
+  BLOB: -4,
+  MEDIUMBLOB: -4,
+  LONGBLOB: -4,
+  ENUM: 1,
+  SET: 1,
+  JSON: 12,
 };
 
 export function tableChange(type: 'CREATE' | 'ALTER' | 'DROP', def: TableDef): Record<string, unknown> {
@@ -203,4 +229,3 @@ export function tableChange(type: 'CREATE' | 'ALTER' | 'DROP', def: TableDef): R
     },
   };
 }
-

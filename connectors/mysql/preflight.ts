@@ -10,7 +10,9 @@ export interface ServerInfo {
 }
 
 function sqlCode(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'errno' in err ? Number((err as { errno: unknown }).errno) : undefined;
+  return typeof err === 'object' && err !== null && 'errno' in err
+    ? Number((err as { errno: unknown }).errno)
+    : undefined;
 }
 
 /**
@@ -57,7 +59,10 @@ export async function preflight(conn: mysql.Connection, serverId: number): Promi
   }
   try {
     const grants = await query<Record<string, string>>(conn, 'SHOW GRANTS');
-    const text = grants.map((g) => Object.values(g)[0]).join('\n').toUpperCase();
+    const text = grants
+      .map((g) => Object.values(g)[0])
+      .join('\n')
+      .toUpperCase();
     if (!/ALL PRIVILEGES ON \*\.\*|REPLICATION SLAVE|REPLICATION REPLICA/.test(text)) {
       throw new ConnectError(
         "The database user lacks the REPLICATION SLAVE privilege, which reading the binlog needs. Grant it: GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '<user>'.",
@@ -69,5 +74,10 @@ export async function preflight(conn: mysql.Connection, serverId: number): Promi
   // A clash with another replica's server id is not checked here: a connector killed a moment ago stays listed in
   // SHOW SLAVE HOSTS until the server next writes to its dead socket. The server itself ends the older of two dump
   // threads with the same id, and the one ended reports it (binlog/client.ts dumpError).
-  return { flavor, version, serverId: Number(vars.server_id), checksum: String(vars.checksum).toUpperCase() === 'CRC32' };
+  return {
+    flavor,
+    version,
+    serverId: Number(vars.server_id),
+    checksum: String(vars.checksum).toUpperCase() === 'CRC32',
+  };
 }

@@ -56,7 +56,11 @@ export class RecordMaker {
     };
   }
 
-  valueFromCells(shape: TableShape, cells: readonly Cell[], enumMeta?: (index: number) => string[] | undefined): Record<string, unknown> {
+  valueFromCells(
+    shape: TableShape,
+    cells: readonly Cell[],
+    enumMeta?: (index: number) => string[] | undefined,
+  ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < shape.columns.length; i++) {
       const src = shape.sourceIndexes[i];
@@ -67,7 +71,8 @@ export class RecordMaker {
 
   valueFromText(shape: TableShape, row: readonly (Buffer | null)[]): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (let i = 0; i < shape.columns.length; i++) out[shape.columns[i].name] = shape.columns[i].fromText(row[i] ?? null);
+    for (let i = 0; i < shape.columns.length; i++)
+      out[shape.columns[i].name] = shape.columns[i].fromText(row[i] ?? null);
     return out;
   }
 
@@ -94,13 +99,27 @@ export class RecordMaker {
   ): ChangeRecord[] {
     const now = Date.now();
     const out: ChangeRecord[] = [];
-    const envelope = (o: Op, b: Record<string, unknown> | null, a: Record<string, unknown> | null, keyOf: Record<string, unknown>) => {
+    const envelope = (
+      o: Op,
+      b: Record<string, unknown> | null,
+      a: Record<string, unknown> | null,
+      keyOf: Record<string, unknown>,
+    ) => {
       out.push({
         topic: shape.topic,
         keySchema: shape.keySchema,
         key: this.key(shape, keyOf),
         valueSchema: shape.envelopeSchema,
-        value: { before: b, after: a, source, transaction: null, op: o, ts_ms: now, ts_us: now * 1000, ts_ns: BigInt(now) * 1_000_000n },
+        value: {
+          before: b,
+          after: a,
+          source,
+          transaction: null,
+          op: o,
+          ts_ms: now,
+          ts_us: now * 1000,
+          ts_ns: BigInt(now) * 1_000_000n,
+        },
         headers: [],
         timestamp: now,
         sourcePartition: this.partition,
@@ -136,7 +155,13 @@ export class RecordMaker {
     return out;
   }
 
-  schemaChange(databaseName: string, ddl: string, tableChanges: Record<string, unknown>[], source: Record<string, unknown>, offset: SourceOffset): ChangeRecord {
+  schemaChange(
+    databaseName: string,
+    ddl: string,
+    tableChanges: Record<string, unknown>[],
+    source: Record<string, unknown>,
+    offset: SourceOffset,
+  ): ChangeRecord {
     const now = Date.now();
     return {
       topic: this.prefix,
@@ -158,7 +183,8 @@ function sameKey(shape: TableShape, a: Record<string, unknown>, b: Record<string
     const x = a[n];
     const y = b[n];
     if (Buffer.isBuffer(x) && Buffer.isBuffer(y)) return x.equals(y);
-    if (x && y && typeof x === 'object' && typeof y === 'object') return JSON.stringify(x, big) === JSON.stringify(y, big);
+    if (x && y && typeof x === 'object' && typeof y === 'object')
+      return JSON.stringify(x, big) === JSON.stringify(y, big);
     return x === y;
   });
 }

@@ -1,6 +1,13 @@
 import type { Readable } from 'node:stream';
 import type mysql from 'mysql2';
-import { type ChangeRecord, ConnectError, type Logger, Schemas, type SnapshotProgress, type SourceOffset } from '../../runtime/api/index.js';
+import {
+  type ChangeRecord,
+  ConnectError,
+  type Logger,
+  Schemas,
+  type SnapshotProgress,
+  type SourceOffset,
+} from '../../runtime/api/index.js';
 import { type Flavor, openConnection, query } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
 import { buildShape, tableChange } from './envelope.js';
@@ -41,9 +48,19 @@ const quoteId = (s: string) => `\`${s.replace(/`/g, '``')}\``;
  * (none: MariaDB's binlog_snapshot_* status gives a position consistent with the transaction anyway).
  * Rows stream from the server with backpressure; memory stays bounded by snapshot.fetch.size.
  */
-export async function* runSnapshot(ctx: SnapshotContext, result: { value?: SnapshotResult }): AsyncGenerator<ChangeRecord[]> {
+export async function* runSnapshot(
+  ctx: SnapshotContext,
+  result: { value?: SnapshotResult },
+): AsyncGenerator<ChangeRecord[]> {
   const o = ctx.options;
-  const conn = openConnection({ host: o.host, port: o.port, user: o.user, password: o.password, ssl: ctx.ssl, connectTimeout: o.connectTimeout });
+  const conn = openConnection({
+    host: o.host,
+    port: o.port,
+    user: o.user,
+    password: o.password,
+    ssl: ctx.ssl,
+    connectTimeout: o.connectTimeout,
+  });
   let locked = false;
   try {
     await query(conn, "SET SESSION time_zone = '+00:00'");
@@ -62,15 +79,23 @@ export async function* runSnapshot(ctx: SnapshotContext, result: { value?: Snaps
     await query(conn, 'START TRANSACTION WITH CONSISTENT SNAPSHOT');
     const position = await readPosition(conn, ctx.flavor);
     const model = new SchemaModel();
-    const databases = (await query<Record<string, string>>(conn, 'SHOW DATABASES')).map((r) => Object.values(r)[0]).filter((d) => o.filters.database(d));
+    const databases = (await query<Record<string, string>>(conn, 'SHOW DATABASES'))
+      .map((r) => Object.values(r)[0])
+      .filter((d) => o.filters.database(d));
     const captured: { db: string; table: string }[] = [];
     for (const db of databases) {
       const [createDb] = await query<Record<string, string>>(conn, `SHOW CREATE DATABASE ${quoteId(db)}`);
       applyDdl(model, db, createDb['Create Database']);
-      const tables = await query<Record<string, string>>(conn, `SHOW FULL TABLES FROM ${quoteId(db)} WHERE Table_type = 'BASE TABLE'`);
+      const tables = await query<Record<string, string>>(
+        conn,
+        `SHOW FULL TABLES FROM ${quoteId(db)} WHERE Table_type = 'BASE TABLE'`,
+      );
       for (const row of tables) {
         const table = Object.values(row)[0];
-        const [create] = await query<Record<string, string>>(conn, `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`);
+        const [create] = await query<Record<string, string>>(
+          conn,
+          `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`,
+        );
         applyDdl(model, db, create['Create Table']);
         if (o.filters.table(db, table)) captured.push({ db, table });
       }
@@ -80,20 +105,54 @@ export async function* runSnapshot(ctx: SnapshotContext, result: { value?: Snaps
       locked = false;
     }
     ctx.history.recordSnapshot({ file: position.file, pos: position.pos }, model);
-    ctx.log.info({ file: position.file, pos: position.pos, gtids: position.gtids, tables: captured.length }, 'snapshot position taken');
+    ctx.log.info(
+      { file: position.file, pos: position.pos, gtids: position.gtids, tables: captured.length },
+      'snapshot position taken',
+    );
 
-    const baseOffset: SourceOffset = { file: position.file, pos: position.pos, gtids: position.gtids, row: 0, event: 0, server_id: 0, ts_sec: Math.floor(Date.now() / 1000), snapshot: true };
+    const baseOffset: SourceOffset = {
+      file: position.file,
+      pos: position.pos,
+      gtids: position.gtids,
+      row: 0,
+      event: 0,
+      server_id: 0,
+      ts_sec: Math.floor(Date.now() / 1000),
+      snapshot: true,
+    };
     const tsMs = Date.now();
     const sourceFor = (db: string, table: string | null, last: boolean) =>
-      ctx.maker.source({ tsMs, snapshot: last ? 'last' : 'true', db, table, serverId: 0, gtid: position.gtids, file: position.file, pos: position.pos, row: 0, thread: null });
+      ctx.maker.source({
+        tsMs,
+        snapshot: last ? 'last' : 'true',
+        db,
+        table,
+        serverId: 0,
+        gtid: position.gtids,
+        file: position.file,
+        pos: position.pos,
+        row: 0,
+        thread: null,
+      });
 
     if (o.includeSchemaChanges) {
       const changes: ChangeRecord[] = [];
       for (const { db, table } of captured) {
         const def = model.get(db, table);
         if (!def) continue;
-        const [create] = await query<Record<string, string>>(conn, `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`);
-        changes.push(ctx.maker.schemaChange(db, create['Create Table'], [tableChange('CREATE', def)], sourceFor(db, table, false), baseOffset));
+        const [create] = await query<Record<string, string>>(
+          conn,
+          `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`,
+        );
+        changes.push(
+          ctx.maker.schemaChange(
+            db,
+            create['Create Table'],
+            [tableChange('CREATE', def)],
+            sourceFor(db, table, false),
+            baseOffset,
+          ),
+        );
       }
       if (changes.length) yield changes;
     }
@@ -106,10 +165,16 @@ export async function* runSnapshot(ctx: SnapshotContext, result: { value?: Snaps
       for (const [index, { db, table }] of captured.entries()) {
         const def = model.get(db, table);
         if (!def) continue;
-        const shape = buildShape(def, o.prefix, o.mapping, ctx.maker.sourceSchema, (c) => o.filters.column(db, table, c));
+        const shape = buildShape(def, o.prefix, o.mapping, ctx.maker.sourceSchema, (c) =>
+          o.filters.column(db, table, c),
+        );
         const sql = `SELECT ${shape.columns.map((c) => quoteId(c.name)).join(', ')} FROM ${quoteId(db)}.${quoteId(table)}`;
         const stream = conn
-          .query({ sql, rowsAsArray: true, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as mysql.QueryOptions)
+          .query({
+            sql,
+            rowsAsArray: true,
+            typeCast: (field: { buffer(): Buffer | null }) => field.buffer(),
+          } as mysql.QueryOptions)
           .stream({ highWaterMark: o.fetchSize }) as Readable;
         const source = sourceFor(db, table, false);
         for await (const row of stream) {
@@ -125,7 +190,12 @@ export async function* runSnapshot(ctx: SnapshotContext, result: { value?: Snaps
           if (batch.length >= o.maxBatch) {
             yield batch;
             batch = [];
-            ctx.progress?.({ tablesTotal: captured.length, tablesRemaining: captured.length - index, rowsScanned, running: true });
+            ctx.progress?.({
+              tablesTotal: captured.length,
+              tablesRemaining: captured.length - index,
+              rowsScanned,
+              running: true,
+            });
           }
         }
       }
@@ -133,7 +203,15 @@ export async function* runSnapshot(ctx: SnapshotContext, result: { value?: Snaps
     if (locked) await query(conn, 'UNLOCK TABLES');
     locked = false;
     await query(conn, 'COMMIT');
-    const completed: SourceOffset = { file: position.file, pos: position.pos, gtids: position.gtids, row: 0, event: 0, server_id: 0, ts_sec: Math.floor(Date.now() / 1000) };
+    const completed: SourceOffset = {
+      file: position.file,
+      pos: position.pos,
+      gtids: position.gtids,
+      row: 0,
+      event: 0,
+      server_id: 0,
+      ts_sec: Math.floor(Date.now() / 1000),
+    };
     if (held) {
       const v = held.value as Record<string, unknown>;
       const src = { ...(v.source as Record<string, unknown>), snapshot: 'last' };
@@ -167,9 +245,12 @@ export function heartbeatRecord(maker: RecordMaker, offset: SourceOffset): Chang
   };
 }
 
-
-const HEARTBEAT_KEY = Schemas.struct([['serverName', Schemas.string()]], false, { name: 'io.debezium.connector.common.ServerNameKey' });
-const HEARTBEAT_VALUE = Schemas.struct([['ts_ms', Schemas.int64()]], false, { name: 'io.debezium.connector.common.Heartbeat' });
+const HEARTBEAT_KEY = Schemas.struct([['serverName', Schemas.string()]], false, {
+  name: 'io.debezium.connector.common.ServerNameKey',
+});
+const HEARTBEAT_VALUE = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
+  name: 'io.debezium.connector.common.Heartbeat',
+});
 
 async function readPosition(conn: mysql.Connection, flavor: Flavor): Promise<SnapshotPosition> {
   if (flavor === 'mariadb') {
@@ -177,10 +258,14 @@ async function readPosition(conn: mysql.Connection, flavor: Flavor): Promise<Sna
     const rows = await query<{ Variable_name: string; Value: string }>(conn, "SHOW STATUS LIKE 'binlog_snapshot_%'");
     const v = Object.fromEntries(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
     const [g] = await query<{ g: string }>(conn, 'SELECT @@global.gtid_binlog_pos AS g');
-    if (v.binlog_snapshot_file) return { file: v.binlog_snapshot_file, pos: Number(v.binlog_snapshot_position), gtids: g.g || null };
+    if (v.binlog_snapshot_file)
+      return { file: v.binlog_snapshot_file, pos: Number(v.binlog_snapshot_position), gtids: g.g || null };
   }
   const [status] = await query<Record<string, string>>(conn, 'SHOW MASTER STATUS');
-  if (!status) throw new ConnectError('SHOW MASTER STATUS returned nothing: the server does not write a binlog. Start it with --log-bin.');
+  if (!status)
+    throw new ConnectError(
+      'SHOW MASTER STATUS returned nothing: the server does not write a binlog. Start it with --log-bin.',
+    );
   const gtids = status.Executed_Gtid_Set ? status.Executed_Gtid_Set.replace(/\s+/g, '') : null;
   return { file: status.File, pos: Number(status.Position), gtids };
 }

@@ -69,12 +69,18 @@ export class BinlogReader {
       this.mysqlGtids = text;
       return;
     }
-    for (const g of text.split(',').map((s) => s.trim()).filter(Boolean)) this.gtidDomains.set(g.split('-')[0], g);
+    for (const g of text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      this.gtidDomains.set(g.split('-')[0], g);
   }
 
   private gtidText(): string | null {
     if (this.flavor === 'mysql') return this.mysqlGtids;
-    const kept = [...this.gtidDomains.values()].filter((g) => this.options.filters.gtidSource(g.split('-').slice(0, 2).join('-')));
+    const kept = [...this.gtidDomains.values()].filter((g) =>
+      this.options.filters.gtidSource(g.split('-').slice(0, 2).join('-')),
+    );
     return kept.length ? kept.join(',') : null;
   }
 
@@ -127,7 +133,15 @@ export class BinlogReader {
     this.resume = undefined;
     if (header.nextPosition > 0) {
       this.txPos = header.nextPosition;
-      this.committedOffset = { file: this.file, pos: header.nextPosition, gtids: this.gtidText(), row: 0, event: 0, server_id: header.serverId, ts_sec: header.timestamp };
+      this.committedOffset = {
+        file: this.file,
+        pos: header.nextPosition,
+        gtids: this.gtidText(),
+        row: 0,
+        event: 0,
+        server_id: header.serverId,
+        ts_sec: header.timestamp,
+      };
     }
   }
 
@@ -169,7 +183,14 @@ export class BinlogReader {
     }
   }
 
-  private onQuery(sql: string, database: string, threadId: number, header: EventHeader, start: number, out: ChangeRecord[]): void {
+  private onQuery(
+    sql: string,
+    database: string,
+    threadId: number,
+    header: EventHeader,
+    start: number,
+    out: ChangeRecord[],
+  ): void {
     const verb = sql.trim().toUpperCase();
     if (verb === 'BEGIN' || verb === 'XA START') {
       if (!this.inTx) this.beginTx(start, this.txGtid);
@@ -197,16 +218,41 @@ export class BinlogReader {
         const tableChanges = relevant
           .filter((c) => c.type === 'CREATE' || c.type === 'ALTER' || c.type === 'DROP')
           .map((c) => {
-            const def = this.model.get(c.database, (c as { table: string }).table) ?? { database: c.database, name: (c as { table: string }).table, columns: [], primaryKey: [] };
+            const def = this.model.get(c.database, (c as { table: string }).table) ?? {
+              database: c.database,
+              name: (c as { table: string }).table,
+              columns: [],
+              primaryKey: [],
+            };
             return tableChange(c.type as 'CREATE' | 'ALTER' | 'DROP', def);
           });
         const first = relevant[0];
         const table = 'table' in first ? first.table : null;
         const after = header.nextPosition;
-        const source = this.maker.source({ tsMs: header.timestamp * 1000, snapshot: 'false', db: first.database, table, serverId: header.serverId, gtid: this.txGtid, file: this.file, pos: start, row: 0, thread: threadId, });
+        const source = this.maker.source({
+          tsMs: header.timestamp * 1000,
+          snapshot: 'false',
+          db: first.database,
+          table,
+          serverId: header.serverId,
+          gtid: this.txGtid,
+          file: this.file,
+          pos: start,
+          row: 0,
+          thread: threadId,
+        });
         // The DDL is a transaction of its own: resuming after it must not read it again.
-        const gtidsAfter = this.txGtid && this.flavor === 'mariadb' ? mergeMaria(this.gtidText(), this.txGtid) : this.gtidText();
-        const offset: SourceOffset = { file: this.file, pos: after, gtids: gtidsAfter, row: 0, event: 0, server_id: header.serverId, ts_sec: header.timestamp };
+        const gtidsAfter =
+          this.txGtid && this.flavor === 'mariadb' ? mergeMaria(this.gtidText(), this.txGtid) : this.gtidText();
+        const offset: SourceOffset = {
+          file: this.file,
+          pos: after,
+          gtids: gtidsAfter,
+          row: 0,
+          event: 0,
+          server_id: header.serverId,
+          ts_sec: header.timestamp,
+        };
         out.push(this.maker.schemaChange(first.database, sql, tableChanges, source, offset));
       }
     }
@@ -229,10 +275,15 @@ export class BinlogReader {
           { context: { table: key } },
         );
       }
-      this.log.warn({ table: key }, 'schema history does not match the binlog rows; using the column metadata of TABLE_MAP');
+      this.log.warn(
+        { table: key },
+        'schema history does not match the binlog rows; using the column metadata of TABLE_MAP',
+      );
       def = fromMap;
     }
-    shape = buildShape(def, this.options.prefix, this.options.mapping, this.maker.sourceSchema, (c) => this.options.filters.column(map.database, map.table, c));
+    shape = buildShape(def, this.options.prefix, this.options.mapping, this.maker.sourceSchema, (c) =>
+      this.options.filters.column(map.database, map.table, c),
+    );
     this.shapes.set(key, shape);
     return { shape, def };
   }
@@ -269,7 +320,10 @@ export class BinlogReader {
         thread: this.txThread,
       });
       const partial = this.offset(this.rowsEventIndex, i, header);
-      const last = i === images.length - 1 ? this.offset(this.rowsEventIndex + 1, 0, header) : this.offset(this.rowsEventIndex, i + 1, header);
+      const last =
+        i === images.length - 1
+          ? this.offset(this.rowsEventIndex + 1, 0, header)
+          : this.offset(this.rowsEventIndex, i + 1, header);
       for (const r of this.maker.rowChange(shape, op, before, after, source, partial, last)) out.push(r);
     }
   }
@@ -286,7 +340,10 @@ function mergeMaria(current: string | null, gtid: string): string {
 export function addMysqlGtid(set: string | null, gtid: string): string {
   const [uuid, nText] = gtid.split(':');
   const n = BigInt(nText);
-  const entries = (set ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = (set ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const i = entries.findIndex((e) => e.split(':')[0].toLowerCase() === uuid.toLowerCase());
   if (i < 0) return [...entries, `${uuid}:${n}`].join(',');
   const [sid, ...ranges] = entries[i].split(':');

@@ -69,14 +69,28 @@ export class MySqlSourceTask implements SourceTask {
 
   private connectOptions() {
     const o = this.options;
-    return { host: o.host, port: o.port, user: o.user, password: o.password, ssl: this.ssl, connectTimeout: o.connectTimeout };
+    return {
+      host: o.host,
+      port: o.port,
+      user: o.user,
+      password: o.password,
+      ssl: this.ssl,
+      connectTimeout: o.connectTimeout,
+    };
   }
 
   private wrap(err: unknown): ConnectError {
     const e = asConnectError(err, { connector: this.ctx.connector, task: this.ctx.taskId });
     const code = (err as { code?: string }).code;
-    if (!(err instanceof ConnectError) && (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'ECONNRESET')) {
-      return new ConnectError(`cannot reach ${this.options.host}:${this.options.port}: ${e.message}`, { retriable: true, context: e.context, cause: err });
+    if (
+      !(err instanceof ConnectError) &&
+      (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'ECONNRESET')
+    ) {
+      return new ConnectError(`cannot reach ${this.options.host}:${this.options.port}: ${e.message}`, {
+        retriable: true,
+        context: e.context,
+        cause: err,
+      });
     }
     return e;
   }
@@ -90,7 +104,13 @@ export class MySqlSourceTask implements SourceTask {
     }
   }
 
-  private async *run(flavor: Flavor, checksum: boolean, maker: RecordMaker, history: SchemaHistory, stored: SourceOffset | null): AsyncGenerator<ChangeRecord[]> {
+  private async *run(
+    flavor: Flavor,
+    checksum: boolean,
+    maker: RecordMaker,
+    history: SchemaHistory,
+    stored: SourceOffset | null,
+  ): AsyncGenerator<ChangeRecord[]> {
     const o = this.options;
     const signal = this.stopController.signal;
     let resume: ResumePoint | undefined;
@@ -98,7 +118,8 @@ export class MySqlSourceTask implements SourceTask {
     const snapshotDone = stored !== null && stored.snapshot !== true && typeof stored.file === 'string';
     let needSnapshot: 'data' | 'schema' | undefined;
     if (!snapshotDone) {
-      if (o.snapshotMode === 'initial' || o.snapshotMode === 'initial_only' || o.snapshotMode === 'when_needed') needSnapshot = 'data';
+      if (o.snapshotMode === 'initial' || o.snapshotMode === 'initial_only' || o.snapshotMode === 'when_needed')
+        needSnapshot = 'data';
       else if (o.snapshotMode === 'no_data' || o.snapshotMode === 'recovery') needSnapshot = 'schema';
     } else {
       resume = {
@@ -111,20 +132,32 @@ export class MySqlSourceTask implements SourceTask {
       const files = await this.binlogFiles();
       if (!files.includes(resume.file)) {
         if (o.snapshotMode === 'when_needed') {
-          this.log.warn({ file: resume.file }, 'stored binlog position was purged; snapshotting again (snapshot.mode=when_needed)');
+          this.log.warn(
+            { file: resume.file },
+            'stored binlog position was purged; snapshotting again (snapshot.mode=when_needed)',
+          );
           resume = undefined;
           needSnapshot = 'data';
         } else {
           throw new ConnectError(
             `The binlog file ${resume.file} of the stored offset is no longer on the server (purged; the oldest is ${files[0] ?? 'none'}). Changes since then are lost to the binlog. Set snapshot.mode=when_needed to snapshot again automatically, or delete the connector's offsets and use snapshot.mode=initial.`,
-            { context: { connector: this.ctx.connector, task: this.ctx.taskId, position: `${resume.file}:${resume.pos}` } },
+            {
+              context: {
+                connector: this.ctx.connector,
+                task: this.ctx.taskId,
+                position: `${resume.file}:${resume.pos}`,
+              },
+            },
           );
         }
       } else if (o.snapshotMode === 'recovery' || !history.exists()) {
         if (o.snapshotMode === 'recovery' || o.snapshotMode === 'when_needed') {
           // Rebuild the history from the current schemas, stamped at the resume position (valid if no DDL since).
           const snap: { value?: SnapshotResult } = {};
-          for await (const _ of runSnapshot({ ...this.snapshotContext(flavor, maker, history, false), options: { ...o, includeSchemaChanges: false } }, snap)) {
+          for await (const _ of runSnapshot(
+            { ...this.snapshotContext(flavor, maker, history, false), options: { ...o, includeSchemaChanges: false } },
+            snap,
+          )) {
             // schema only: no records to deliver
           }
           history.recordSnapshot({ file: resume.file, pos: 0 }, (snap.value as SnapshotResult).model);
@@ -170,7 +203,17 @@ export class MySqlSourceTask implements SourceTask {
       throw this.wrap(err);
     });
     this.log.info({ file: resume.file, pos: resume.pos, event: resume.event, row: resume.row }, 'streaming binlog');
-    const reader = new BinlogReader(this.stream, model as SchemaModel, history, maker, o, flavor, this.log, resume, checksum);
+    const reader = new BinlogReader(
+      this.stream,
+      model as SchemaModel,
+      history,
+      maker,
+      o,
+      flavor,
+      this.log,
+      resume,
+      checksum,
+    );
     while (!signal.aborted) {
       let batch: ChangeRecord[];
       try {

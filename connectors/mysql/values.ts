@@ -22,7 +22,16 @@ export interface ColumnMapping {
 const INT_TYPES = new Set(['TINYINT', 'SMALLINT', 'MEDIUMINT', 'INT', 'BIGINT']);
 const BLOB_TYPES = new Set(['BINARY', 'VARBINARY', 'TINYBLOB', 'BLOB', 'MEDIUMBLOB', 'LONGBLOB']);
 const TEXT_TYPES = new Set(['CHAR', 'VARCHAR', 'TINYTEXT', 'TEXT', 'MEDIUMTEXT', 'LONGTEXT']);
-const GEOMETRY_TYPES = new Set(['GEOMETRY', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON', 'GEOMETRYCOLLECTION', 'GEOMCOLLECTION']);
+const GEOMETRY_TYPES = new Set([
+  'GEOMETRY',
+  'LINESTRING',
+  'POLYGON',
+  'MULTIPOINT',
+  'MULTILINESTRING',
+  'MULTIPOLYGON',
+  'GEOMETRYCOLLECTION',
+  'GEOMCOLLECTION',
+]);
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 export function epochDays(y: number, m: number, d: number): number {
@@ -64,7 +73,14 @@ function parseFraction(s: string | undefined): number {
 function parseDateTimeText(s: string): DateTimeCell {
   const d = parseDateText(s);
   const m = /(\d+):(\d+):(\d+)(?:\.(\d+))?/.exec(s.slice(10)) ?? ['', '0', '0', '0', ''];
-  return { kind: 'datetime', ...d, hour: Number(m[1]), minute: Number(m[2]), second: Number(m[3]), micros: parseFraction(m[4]) };
+  return {
+    kind: 'datetime',
+    ...d,
+    hour: Number(m[1]),
+    minute: Number(m[2]),
+    second: Number(m[3]),
+    micros: parseFraction(m[4]),
+  };
 }
 
 function parseTimeText(s: string): number {
@@ -87,7 +103,12 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
 
   if (t === 'BOOLEAN') {
     const s = Schemas.boolean(optional);
-    return { name, schema: s, fromCell: (c) => (c === null ? null : Number(c) !== 0), fromText: (b) => (b === null ? null : Number(b.toString()) !== 0) };
+    return {
+      name,
+      schema: s,
+      fromCell: (c) => (c === null ? null : Number(c) !== 0),
+      fromText: (b) => (b === null ? null : Number(b.toString()) !== 0),
+    };
   }
   if (INT_TYPES.has(t)) {
     let schema: Schema;
@@ -131,7 +152,11 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
           ? Schemas.float64(optional)
           : Schemas.string(optional);
     const conv = (d: Decimal): unknown =>
-      opts.decimalHandling === 'precise' ? d.withScale(scale) : opts.decimalHandling === 'double' ? d.toNumber() : d.toString();
+      opts.decimalHandling === 'precise'
+        ? d.withScale(scale)
+        : opts.decimalHandling === 'double'
+          ? d.toNumber()
+          : d.toString();
     return {
       name,
       schema,
@@ -167,7 +192,12 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
       for (let i = 0; i < n && i < be.length; i++) out[i] = be[be.length - 1 - i];
       return out;
     };
-    return { name, schema: LogicalSchemas.bits(bits, optional), fromCell: (c) => (c === null ? null : le(c as Buffer)), fromText: (b) => (b === null ? null : le(b)) };
+    return {
+      name,
+      schema: LogicalSchemas.bits(bits, optional),
+      fromCell: (c) => (c === null ? null : le(c as Buffer)),
+      fromText: (b) => (b === null ? null : le(b)),
+    };
   }
   if (t === 'YEAR') {
     return {
@@ -178,7 +208,8 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
     };
   }
   if (t === 'DATE') {
-    const schema = opts.timePrecision === 'connect' ? LogicalSchemas.connectDate(optional) : LogicalSchemas.date(optional);
+    const schema =
+      opts.timePrecision === 'connect' ? LogicalSchemas.connectDate(optional) : LogicalSchemas.date(optional);
     const conv = (y: number, m: number, d: number) => (isZeroDate(y, m, d) ? zero(0) : epochDays(y, m, d));
     return {
       name,
@@ -245,7 +276,8 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
   if (t === 'TIMESTAMP') {
     const fsp = col.length ?? 0;
     const epoch = zonedTimestamp(0, 0, fsp);
-    const conv = (seconds: number, us: number) => (seconds === 0 && us === 0 ? zero(epoch) : zonedTimestamp(seconds, us, fsp));
+    const conv = (seconds: number, us: number) =>
+      seconds === 0 && us === 0 ? zero(epoch) : zonedTimestamp(seconds, us, fsp);
     return {
       name,
       schema: LogicalSchemas.zonedTimestamp(optional),
@@ -266,14 +298,16 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
   }
   if (t === 'ENUM' || t === 'SET') {
     const values = col.enumValues ?? [];
-    const schema = t === 'ENUM' ? LogicalSchemas.enumeration(values, optional) : LogicalSchemas.enumSet(values, optional);
+    const schema =
+      t === 'ENUM' ? LogicalSchemas.enumeration(values, optional) : LogicalSchemas.enumSet(values, optional);
     return {
       name,
       schema,
       fromCell: (c, metaValues) => {
         if (c === null) return null;
         const vals = values.length ? values : (metaValues ?? []);
-        if (typeof c === 'object' && 'kind' in c && c.kind === 'enum') return c.index === 0 ? '' : (vals[c.index - 1] ?? '');
+        if (typeof c === 'object' && 'kind' in c && c.kind === 'enum')
+          return c.index === 0 ? '' : (vals[c.index - 1] ?? '');
         if (typeof c === 'object' && 'kind' in c && c.kind === 'set') {
           const out: string[] = [];
           vals.forEach((v, i) => {
@@ -325,7 +359,12 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
       const y = le ? wkb.readDoubleLE(13) : wkb.readDoubleBE(13);
       return { x, y, wkb, srid };
     };
-    return { name, schema, fromCell: (c) => (c === null ? null : conv(c as Buffer)), fromText: (b) => (b === null ? null : conv(b)) };
+    return {
+      name,
+      schema,
+      fromCell: (c) => (c === null ? null : conv(c as Buffer)),
+      fromText: (b) => (b === null ? null : conv(b)),
+    };
   }
   if (BLOB_TYPES.has(t) || (TEXT_TYPES.has(t) && col.charset === 'binary')) {
     const mode = opts.binaryHandling;
@@ -340,13 +379,19 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
     // The binlog drops a BINARY(n) value's trailing zero bytes; SELECT returns them, and so does Debezium.
     const width = t === 'BINARY' ? (col.length ?? 1) : 0;
     const padded = (b: Buffer) => (b.length < width ? Buffer.concat([b, Buffer.alloc(width - b.length)]) : b);
-    return { name, schema, fromCell: (c) => (c === null ? null : conv(padded(c as Buffer))), fromText: (b) => (b === null ? null : conv(b)) };
+    return {
+      name,
+      schema,
+      fromCell: (c) => (c === null ? null : conv(padded(c as Buffer))),
+      fromText: (b) => (b === null ? null : conv(b)),
+    };
   }
   // CHAR, VARCHAR, TEXT and anything unknown: text in the column's charset.
   return {
     name,
     schema: Schemas.string(optional),
-    fromCell: (c) => (c === null ? null : typeof c === 'string' ? c : Buffer.isBuffer(c) ? decodeText(c, col.charset) : String(c)),
+    fromCell: (c) =>
+      c === null ? null : typeof c === 'string' ? c : Buffer.isBuffer(c) ? decodeText(c, col.charset) : String(c),
     fromText: (b) => (b === null ? null : b.toString('utf8')),
   };
 }

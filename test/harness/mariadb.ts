@@ -88,7 +88,9 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
     ...flags,
   ];
   const child: ChildProcess = asRoot
-    ? spawn('runuser', ['-u', 'mysql', '--', findBinary('mariadbd') as string, ...daemonArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+    ? spawn('runuser', ['-u', 'mysql', '--', findBinary('mariadbd') as string, ...daemonArgs], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
     : spawn(findBinary('mariadbd') as string, daemonArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -97,7 +99,18 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const host = '127.0.0.1';
   const connect = (database?: string) =>
-    mysql.createConnection({ host, port, user: 'root', password: '', database, charset: 'utf8mb4', multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+    mysql.createConnection({
+      host,
+      port,
+      user: 'root',
+      password: '',
+      database,
+      charset: 'utf8mb4',
+      multipleStatements: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+    });
   const deadline = Date.now() + 60_000;
   let shared: mysql.Connection | undefined;
   while (!shared) {

@@ -80,7 +80,11 @@ export function openConnection(o: ConnectOptions): mysql.Connection {
   return conn;
 }
 
-export function query<T = Record<string, unknown>>(conn: mysql.Connection, sql: string, values?: unknown[]): Promise<T[]> {
+export function query<T = Record<string, unknown>>(
+  conn: mysql.Connection,
+  sql: string,
+  values?: unknown[],
+): Promise<T[]> {
   return new Promise((resolve, reject) => {
     conn.query(sql, values, (err, rows) => (err ? reject(err) : resolve(rows as T[])));
   });
@@ -202,7 +206,10 @@ export function encodeMysqlGtidSet(text: string): Buffer {
 /** MySQL error codes that the binlog dump answers with, turned into advice. */
 export function dumpError(code: number, message: string, start: DumpStart): ConnectError {
   const where = { position: `${start.file}:${start.position}` };
-  if (code === 1236 && /could not find first log file|purged|Could not find GTID state|first log file name/i.test(message)) {
+  if (
+    code === 1236 &&
+    /could not find first log file|purged|Could not find GTID state|first log file name/i.test(message)
+  ) {
     return new ConnectError(
       `The binlog position the connector must resume from is no longer on the server (${message}). The server purged it (binlog_expire_logs_seconds / expire_logs_days). Set snapshot.mode=when_needed (re-snapshot when the position is gone) or delete the connector's offsets and restart with snapshot.mode=initial.`,
       { context: where },
@@ -263,7 +270,8 @@ export class BinlogStream {
   private async setup(): Promise<void> {
     const { conn, options } = this;
     await query(conn, 'SET @master_binlog_checksum = @@global.binlog_checksum');
-    if (options.heartbeatMs > 0) await query(conn, `SET @master_heartbeat_period = ${BigInt(options.heartbeatMs) * 1_000_000n}`);
+    if (options.heartbeatMs > 0)
+      await query(conn, `SET @master_heartbeat_period = ${BigInt(options.heartbeatMs) * 1_000_000n}`);
     if (options.flavor === 'mariadb') {
       await query(conn, `SET @mariadb_slave_capability = ${MARIA_SLAVE_CAPABILITY_GTID}`);
       if (options.start.mariaGtidState !== undefined) {

@@ -55,7 +55,8 @@ export class BinlogDecoder {
   }
 
   decode(raw: Buffer): DecodedEvent {
-    if (raw.length < BINLOG_HEADER_SIZE) throw new ConnectError(`binlog event shorter than its header (${raw.length} bytes)`);
+    if (raw.length < BINLOG_HEADER_SIZE)
+      throw new ConnectError(`binlog event shorter than its header (${raw.length} bytes)`);
     const header: EventHeader = {
       timestamp: raw.readUInt32LE(0),
       type: raw[4],
@@ -89,7 +90,8 @@ export class BinlogDecoder {
         const serverVersion = r.bytes(50).toString('latin1').replace(/\0.*$/s, '');
         r.u32();
         const headerLength = r.u8();
-        if (headerLength !== BINLOG_HEADER_SIZE) throw new ConnectError(`unsupported binlog header length ${headerLength}`);
+        if (headerLength !== BINLOG_HEADER_SIZE)
+          throw new ConnectError(`unsupported binlog header length ${headerLength}`);
         this.postHeader = [...r.rest()];
         return { type: 'format', binlogVersion, serverVersion, checksum: this.checksum };
       }
@@ -147,7 +149,13 @@ export class BinlogDecoder {
         const sequence = r.u64();
         const domain = r.u32();
         const flags = r.u8();
-        return { type: 'mariaGtid', domain, sequence, standalone: (flags & 1) !== 0, gtid: `${domain}-${h.serverId}-${sequence}` };
+        return {
+          type: 'mariaGtid',
+          domain,
+          sequence,
+          standalone: (flags & 1) !== 0,
+          gtid: `${domain}-${h.serverId}-${sequence}`,
+        };
       }
       case EventType.MARIA_GTID_LIST: {
         const count = r.u32() & 0x0fffffff;

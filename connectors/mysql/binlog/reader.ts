@@ -58,6 +58,43 @@ export class ByteReader {
     return this.uintLE(6);
   }
 
+  /** Signed little-endian integer of 1 to 6 bytes. */
+  intLE(n: number): number {
+    this.need(n);
+    const v = this.buf.readIntLE(this.offset, n);
+    this.offset += n;
+    return v;
+  }
+
+  /** Unsigned big-endian integer of 1 to 6 bytes (temporal fields are big-endian). */
+  uintBE(n: number): number {
+    this.need(n);
+    const v = this.buf.readUIntBE(this.offset, n);
+    this.offset += n;
+    return v;
+  }
+
+  i64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64LE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  f32(): number {
+    this.need(4);
+    const v = this.buf.readFloatLE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleLE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
   u64(): bigint {
     this.need(8);
     const v = this.buf.readBigUInt64LE(this.offset);

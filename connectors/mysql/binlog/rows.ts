@@ -37,7 +37,16 @@ export function decodeRowsHeader(r: ByteReader, kind: RowsKind, v2: boolean, pos
   const bitmapLen = (columnCount + 7) >> 3;
   const present = r.bytes(bitmapLen);
   const presentAfter = kind === 'update' ? r.bytes(bitmapLen) : undefined;
-  return { kind, tableId, flags, columnCount, present, presentAfter, body: r.buf.subarray(0, r.end), rowsStart: r.offset };
+  return {
+    kind,
+    tableId,
+    flags,
+    columnCount,
+    present,
+    presentAfter,
+    body: r.buf.subarray(0, r.end),
+    rowsStart: r.offset,
+  };
 }
 
 /** Decodes every row image; `unsigned[i]` overrides the table map's signedness when that is absent. */
@@ -81,27 +90,27 @@ function readImage(r: ByteReader, present: Buffer, map: TableMap, unsigned: read
 function fractionMicros(r: ByteReader, fsp: number): number {
   if (fsp <= 0) return 0;
   if (fsp <= 2) return r.u8() * 10000;
-  if (fsp <= 4) return r.buf.readUInt16BE((r.offset += 2) - 2) * 100;
-  return r.buf.readUIntBE((r.offset += 3) - 3, 3);
+  if (fsp <= 4) return r.uintBE(2) * 100;
+  return r.uintBE(3);
 }
 
 function readCell(r: ByteReader, col: MappedColumn, unsigned: boolean, map: TableMap): Cell {
   const { buf } = r;
   switch (col.type) {
     case ColumnType.TINY:
-      return unsigned ? r.u8() : buf.readInt8(r.offset++);
+      return unsigned ? r.u8() : r.intLE(1);
     case ColumnType.SHORT:
-      return unsigned ? r.u16() : buf.readInt16LE((r.offset += 2) - 2);
+      return unsigned ? r.u16() : r.intLE(2);
     case ColumnType.INT24:
-      return unsigned ? r.u24() : buf.readIntLE((r.offset += 3) - 3, 3);
+      return unsigned ? r.u24() : r.intLE(3);
     case ColumnType.LONG:
-      return unsigned ? r.u32() : buf.readInt32LE((r.offset += 4) - 4);
+      return unsigned ? r.u32() : r.intLE(4);
     case ColumnType.LONGLONG:
-      return unsigned ? r.u64() : buf.readBigInt64LE((r.offset += 8) - 8);
+      return unsigned ? r.u64() : r.i64();
     case ColumnType.FLOAT:
-      return buf.readFloatLE((r.offset += 4) - 4);
+      return r.f32();
     case ColumnType.DOUBLE:
-      return buf.readDoubleLE((r.offset += 8) - 8);
+      return r.f64();
     case ColumnType.NEWDECIMAL: {
       const precision = col.meta >> 8;
       const scale = col.meta & 0xff;
@@ -120,7 +129,7 @@ function readCell(r: ByteReader, col: MappedColumn, unsigned: boolean, map: Tabl
     }
     case ColumnType.TIME: {
       // Pre-5.6 TIME: HHMMSS as a signed 3-byte integer.
-      const v = buf.readIntLE((r.offset += 3) - 3, 3);
+      const v = r.intLE(3);
       const a = Math.abs(v);
       const micros = (Math.floor(a / 10000) * 3600 + (Math.floor(a / 100) % 100) * 60 + (a % 100)) * 1_000_000;
       return { kind: 'time', micros: v < 0 ? -micros : micros };
@@ -212,7 +221,7 @@ function readTime2(r: ByteReader, fsp: number): Cell {
     r.offset += 3;
     let frac = 0;
     if (fsp >= 3) {
-      frac = buf.readInt16BE(r.offset);
+      frac = buf.readUInt16BE(r.offset);
       r.offset += 2;
       if (intPart < 0 && frac) {
         intPart++;
@@ -220,7 +229,7 @@ function readTime2(r: ByteReader, fsp: number): Cell {
       }
       frac *= 100;
     } else if (fsp >= 1) {
-      frac = buf.readInt8(r.offset);
+      frac = buf[r.offset];
       r.offset += 1;
       if (intPart < 0 && frac) {
         intPart++;

@@ -6,7 +6,11 @@ import { type ColumnDef, type SchemaModel, type TableDef, tableId } from './mode
  * clauses that do not affect columns, keys or charsets are skipped, and statements it does not know are ignored.
  */
 
-type Tok = { k: 'id'; v: string; quoted: boolean } | { k: 'str'; v: string } | { k: 'num'; v: string } | { k: 'p'; v: string };
+type Tok =
+  | { k: 'id'; v: string; quoted: boolean }
+  | { k: 'str'; v: string }
+  | { k: 'num'; v: string }
+  | { k: 'p'; v: string };
 
 export function tokenize(sql: string): Tok[] {
   const out: Tok[] = [];
@@ -360,7 +364,8 @@ export function applyDdl(model: SchemaModel, defaultDb: string, sql: string): Dd
     // Table options come after the column list; read the charset first so columns can inherit it.
     p.i = start - 1;
     p.skipGroup();
-    const tableCharset = normalizeCharset(tableCharsetOption(new Parser(p.t.slice(p.i), ''))) ?? model.databaseCharsets.get(db);
+    const tableCharset =
+      normalizeCharset(tableCharsetOption(new Parser(p.t.slice(p.i), ''))) ?? model.databaseCharsets.get(db);
     p.i = start;
     while (!p.done() && !p.punct(')')) {
       if (p.accept('CONSTRAINT')) {
@@ -417,7 +422,14 @@ export function applyDdl(model: SchemaModel, defaultDb: string, sql: string): Dd
       next.name = renamedTo[1];
     }
     model.put(next);
-    return [{ type: 'ALTER', database: next.database, table: next.name, previousId: renamedTo ? tableId(db, name) : undefined }];
+    return [
+      {
+        type: 'ALTER',
+        database: next.database,
+        table: next.name,
+        previousId: renamedTo ? tableId(db, name) : undefined,
+      },
+    ];
   }
   if (p.accept('DROP')) {
     p.accept('TEMPORARY');
@@ -486,7 +498,11 @@ function alterSpec(p: Parser, t: TableDef, defaultDb: string, rename: (to: [stri
       p.skipToDelimiter();
       return;
     }
-    if (['KEY', 'INDEX', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'FOREIGN', 'CHECK', 'PARTITION', 'PERIOD', 'SYSTEM'].includes(p.word())) {
+    if (
+      ['KEY', 'INDEX', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'FOREIGN', 'CHECK', 'PARTITION', 'PERIOD', 'SYSTEM'].includes(
+        p.word(),
+      )
+    ) {
       p.skipToDelimiter();
       return;
     }

@@ -16,7 +16,12 @@ export function compareCoordinates(a: BinlogCoordinate, b: BinlogCoordinate): nu
 }
 
 type Entry =
-  | { kind: 'snapshot'; position: BinlogCoordinate; ts_ms: number; model: { tables: TableDef[]; databaseCharsets: Record<string, string> } }
+  | {
+      kind: 'snapshot';
+      position: BinlogCoordinate;
+      ts_ms: number;
+      model: { tables: TableDef[]; databaseCharsets: Record<string, string> };
+    }
   | { kind: 'ddl'; position: BinlogCoordinate; ts_ms: number; databaseName: string; ddl: string };
 
 /**

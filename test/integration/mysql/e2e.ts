@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { MariaDb } from '../../harness/mariadb.js';
 
 /** Connector file for the MariaDB source in worker tests. */
-export function mariaConnector(db: MariaDb, name: string, dir: string, extra: Record<string, string> = {}): { name: string; config: Record<string, string> } {
+export function mariaConnector(
+  db: MariaDb,
+  name: string,
+  dir: string,
+  extra: Record<string, string> = {},
+): { name: string; config: Record<string, string> } {
   return {
     name,
     config: {
@@ -19,7 +24,12 @@ export function mariaConnector(db: MariaDb, name: string, dir: string, extra: Re
   };
 }
 
-export function fileSink(name: string, file: string, topics: string[], schemas = false): { name: string; config: Record<string, string> } {
+export function fileSink(
+  name: string,
+  file: string,
+  topics: string[],
+  schemas = false,
+): { name: string; config: Record<string, string> } {
   return {
     name,
     config: {

@@ -48,8 +48,12 @@ describe.runIf(!missing)('mysql source: clear errors for bad server setups (Mari
       db = await startMariaDb({ args: ['--max-binlog-size=4096'] });
       servers.push(db);
       await db.exec('CREATE DATABASE e; CREATE TABLE e.t (id INT PRIMARY KEY, v VARCHAR(200))');
-      await db.exec("CREATE USER 'plain'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, RELOAD, SHOW DATABASES ON *.* TO 'plain'@'%'");
-      await db.exec("CREATE USER 'noslave'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, RELOAD, SHOW DATABASES, BINLOG MONITOR ON *.* TO 'noslave'@'%'");
+      await db.exec(
+        "CREATE USER 'plain'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, RELOAD, SHOW DATABASES ON *.* TO 'plain'@'%'",
+      );
+      await db.exec(
+        "CREATE USER 'noslave'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, RELOAD, SHOW DATABASES, BINLOG MONITOR ON *.* TO 'noslave'@'%'",
+      );
     });
 
     it('names the missing REPLICATION CLIENT privilege', async () => {
@@ -102,7 +106,11 @@ describe.runIf(!missing)('mysql source: clear errors for bad server setups (Mari
       expect(msg).toMatch(/purged/);
       expect(msg).toMatch(/snapshot\.mode=when_needed/);
 
-      const recover = new TaskDriver(db, { 'database.server.id': '7002', 'table.include.list': 'e\\.t', 'snapshot.mode': 'when_needed' }, d.historyFile);
+      const recover = new TaskDriver(
+        db,
+        { 'database.server.id': '7002', 'table.include.list': 'e\\.t', 'snapshot.mode': 'when_needed' },
+        d.historyFile,
+      );
       for (const [k, v] of d.offsets) recover.offsets.set(k, v);
       await recover.start();
       try {

@@ -59,7 +59,8 @@ function startLoad(conn: mysql.Connection, firstId: number): { stop: () => Promi
         const table = TABLES[Math.floor(Math.random() * TABLES.length)];
         const v = version++;
         sql.push(`UPDATE kdb.${table} SET v = ${v} WHERE id BETWEEN 100 AND 140`);
-        for (const id of (live.get(table) as number[]).filter((x) => x >= 100 && x <= 140)) ops.push({ table, id, op: 'u', v });
+        for (const id of (live.get(table) as number[]).filter((x) => x >= 100 && x <= 140))
+          ops.push({ table, id, op: 'u', v });
       }
       await conn.query(`BEGIN; ${sql.join('; ')}; COMMIT`);
       log.push(...ops);
@@ -108,7 +109,11 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
     const out = join(dir, 'out.jsonl');
     const connectors = [
       mariaConnector(db, 'mykill', dir, { 'table.include.list': 'kdb\\.k[abc]', 'snapshot.fetch.size': '500' }),
-      fileSink('sink', out, TABLES.map((t) => `srv.kdb.${t}`)),
+      fileSink(
+        'sink',
+        out,
+        TABLES.map((t) => `srv.kdb.${t}`),
+      ),
     ];
     const worker = { 'offset.storage.file.filename': join(dir, 'offsets.json'), 'offset.flush.interval.ms': '700' };
     const conn = await db.connect();
@@ -149,8 +154,22 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
         const [firstKey] = wrong[0] ?? [];
         const history = readEvents(out)
           .filter((e) => firstKey && `${e.source.table}:${String((e.after ?? e.before)?.id)}` === firstKey)
-          .map((e) => ({ op: e.op, v: e.after?.v, file: e.source.file, pos: e.source.pos, row: e.source.row, snapshot: e.source.snapshot }));
-        console.log(`replayed ${state.size} rows, database ${finalRows.size}; first differences`, wrong, 'events of', firstKey, history, w.logs().slice(-6000));
+          .map((e) => ({
+            op: e.op,
+            v: e.after?.v,
+            file: e.source.file,
+            pos: e.source.pos,
+            row: e.source.row,
+            snapshot: e.source.snapshot,
+          }));
+        console.log(
+          `replayed ${state.size} rows, database ${finalRows.size}; first differences`,
+          wrong,
+          'events of',
+          firstKey,
+          history,
+          w.logs().slice(-6000),
+        );
         throw err;
       }
       const events = readEvents(out);
@@ -158,7 +177,9 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
 
       const seen = new Set(events.map(key));
       // Changes committed before the snapshot position are in the snapshot image, not events of their own.
-      const lost = log.slice(afterSnapshot).filter((c) => !seen.has(c.op === 'd' ? `${c.table}:${c.id}:d` : `${c.table}:${c.id}:${c.v}`));
+      const lost = log
+        .slice(afterSnapshot)
+        .filter((c) => !seen.has(c.op === 'd' ? `${c.table}:${c.id}:d` : `${c.table}:${c.id}:${c.v}`));
       expect(lost).toEqual([]);
 
       // Per-key order, replays dropped: versions only grow and nothing follows a delete.

@@ -12,7 +12,9 @@ describe.runIf(!missing)('mysql source restart in the middle of a multi-row tran
   let db: MariaDb;
   beforeAll(async () => {
     db = await startMariaDb();
-    await db.exec('CREATE DATABASE r; CREATE TABLE r.a (id INT PRIMARY KEY, v INT); CREATE TABLE r.b (id INT PRIMARY KEY, v INT)');
+    await db.exec(
+      'CREATE DATABASE r; CREATE TABLE r.a (id INT PRIMARY KEY, v INT); CREATE TABLE r.b (id INT PRIMARY KEY, v INT)',
+    );
   });
   afterAll(async () => {
     await db?.stop();
@@ -27,20 +29,43 @@ describe.runIf(!missing)('mysql source restart in the middle of a multi-row tran
     await db.exec(
       'BEGIN; INSERT INTO r.a VALUES (1,0),(2,0),(3,0),(4,0),(5,0); INSERT INTO r.b VALUES (1,0),(2,0),(3,0); UPDATE r.a SET v = 1; DELETE FROM r.b WHERE id = 2; COMMIT',
     );
-    const expected = ['c:a:1', 'c:a:2', 'c:a:3', 'c:a:4', 'c:a:5', 'c:b:1', 'c:b:2', 'c:b:3', 'u:a:1', 'u:a:2', 'u:a:3', 'u:a:4', 'u:a:5', 'd:b:2'];
+    const expected = [
+      'c:a:1',
+      'c:a:2',
+      'c:a:3',
+      'c:a:4',
+      'c:a:5',
+      'c:b:1',
+      'c:b:2',
+      'c:b:3',
+      'u:a:1',
+      'u:a:2',
+      'u:a:3',
+      'u:a:4',
+      'u:a:5',
+      'd:b:2',
+    ];
     const label = (r: (typeof d.records)[number]) => {
       const e = env(r);
       return `${e.op}:${String(e.source.table)}:${String((e.after ?? e.before)?.id)}`;
     };
     const base = new Map(d.offsets);
     for (let cut = 0; cut <= expected.length; cut++) {
-      const run = new TaskDriver(db, { 'include.schema.changes': 'false', 'tombstones.on.delete': 'false' }, d.historyFile);
+      const run = new TaskDriver(
+        db,
+        { 'include.schema.changes': 'false', 'tombstones.on.delete': 'false' },
+        d.historyFile,
+      );
       for (const [k, v] of base) run.offsets.set(k, v);
       await run.start();
       await run.pollCount(cut, 30_000);
       await run.stop();
       const first = run.records.map(label);
-      const again = new TaskDriver(db, { 'include.schema.changes': 'false', 'tombstones.on.delete': 'false' }, d.historyFile);
+      const again = new TaskDriver(
+        db,
+        { 'include.schema.changes': 'false', 'tombstones.on.delete': 'false' },
+        d.historyFile,
+      );
       for (const [k, v] of run.offsets) again.offsets.set(k, v);
       await again.start();
       await again.pollCount(expected.length - cut, 30_000);

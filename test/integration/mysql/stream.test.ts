@@ -34,10 +34,16 @@ describe.runIf(!missing)('mysql source against MariaDB 10.11: snapshot then binl
       expect(snap[1].source.snapshot).toBe('last');
 
       await db.exec('INSERT INTO shop.items VALUES (3, "plum", 9.99, 4294967295)');
-      await db.exec('BEGIN; UPDATE shop.items SET qty = qty + 1 WHERE id <= 2; DELETE FROM shop.items WHERE id = 1; COMMIT');
+      await db.exec(
+        'BEGIN; UPDATE shop.items SET qty = qty + 1 WHERE id <= 2; DELETE FROM shop.items WHERE id = 1; COMMIT',
+      );
       await d.pollUntil((all) => all.filter((r) => r.topic === 'srv.shop.items').length >= 7);
       const stream = d.records.filter((r) => r.topic === 'srv.shop.items').slice(2);
-      expect(stream.map((r) => (r.value === null ? ['tombstone', (r.key as { id: number }).id] : [env(r).op, (r.key as { id: number }).id]))).toEqual([
+      expect(
+        stream.map((r) =>
+          r.value === null ? ['tombstone', (r.key as { id: number }).id] : [env(r).op, (r.key as { id: number }).id],
+        ),
+      ).toEqual([
         ['c', 3],
         ['u', 1],
         ['u', 2],
@@ -46,7 +52,14 @@ describe.runIf(!missing)('mysql source against MariaDB 10.11: snapshot then binl
       ]);
       const ins = env(stream[0]);
       expect(ins.after).toMatchObject({ id: 3, name: 'plum', qty: 4294967295 });
-      expect(ins.source).toMatchObject({ connector: 'mariadb', name: 'srv', db: 'shop', table: 'items', snapshot: 'false', server_id: 1 });
+      expect(ins.source).toMatchObject({
+        connector: 'mariadb',
+        name: 'srv',
+        db: 'shop',
+        table: 'items',
+        snapshot: 'false',
+        server_id: 1,
+      });
       expect(String(ins.source.gtid)).toMatch(/^0-1-\d+$/);
       const upd = env(stream[1]);
       expect(upd.before).toMatchObject({ id: 1, qty: 3 });

@@ -108,10 +108,22 @@ export class TaskDriver {
   }
 
   changes(topic?: string): ChangeRecord[] {
-    return this.records.filter((r) => r.value !== null && (topic ? r.topic === topic : !r.topic.startsWith('__') && r.topic.includes('.')));
+    return this.records.filter(
+      (r) => r.value !== null && (topic ? r.topic === topic : !r.topic.startsWith('__') && r.topic.includes('.')),
+    );
   }
 }
 
-export function env(r: ChangeRecord): { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; source: Record<string, unknown> } {
-  return r.value as { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; source: Record<string, unknown> };
+export function env(r: ChangeRecord): {
+  op: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  source: Record<string, unknown>;
+} {
+  return r.value as {
+    op: string;
+    before: Record<string, unknown> | null;
+    after: Record<string, unknown> | null;
+    source: Record<string, unknown>;
+  };
 }

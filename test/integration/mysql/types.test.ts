@@ -47,7 +47,9 @@ describe.runIf(!missing)('mysql source type mapping against MariaDB 10.11 (Debez
   let db: MariaDb;
   beforeAll(async () => {
     db = await startMariaDb();
-    await db.exec(`SET SESSION sql_mode = ''; SET SESSION time_zone = '+00:00'; CREATE DATABASE ty; ${TABLE}; ${ROW(1)}`);
+    await db.exec(
+      `SET SESSION sql_mode = ''; SET SESSION time_zone = '+00:00'; CREATE DATABASE ty; ${TABLE}; ${ROW(1)}`,
+    );
   });
   afterAll(async () => {
     await db?.stop();
@@ -68,22 +70,46 @@ describe.runIf(!missing)('mysql source type mapping against MariaDB 10.11 (Debez
       ] as const) {
         const doc = JSON.parse((conv.fromRecord(rec.topic, rec.valueSchema, rec.value) as Buffer).toString('utf8'));
         expect(doc.payload.op).toBe(op);
-        const afterText = (conv.fromRecord(rec.topic, rec.valueSchema, rec.value) as Buffer).toString('utf8').match(/"after":(\{.*?\}),"source"/)?.[1];
+        const afterText = (conv.fromRecord(rec.topic, rec.valueSchema, rec.value) as Buffer)
+          .toString('utf8')
+          .match(/"after":(\{.*?\}),"source"/)?.[1];
         expect(afterText).toBe(expectedAfter(id));
         const fields = Object.fromEntries(
           (doc.schema.fields[1].fields as { field: string }[]).map((f) => [f.field, JSON.stringify(f)]),
         );
-        expect(fields.d).toBe('{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"10","connect.decimal.precision":"30"},"field":"d"}');
-        expect(fields.tm).toBe('{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"tm"}');
-        expect(fields.dtm).toBe('{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"dtm"}');
-        expect(fields.dtm3).toBe('{"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1,"field":"dtm3"}');
-        expect(fields.ts).toBe('{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"ts"}');
-        expect(fields.dt).toBe('{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"dt"}');
-        expect(fields.bt).toBe('{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"12"},"field":"bt"}');
-        expect(fields.e).toBe('{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"red,green"},"field":"e"}');
-        expect(fields.st).toBe('{"type":"string","optional":true,"name":"io.debezium.data.EnumSet","version":1,"parameters":{"allowed":"a,b,c"},"field":"st"}');
-        expect(fields.j).toBe('{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"j"}');
-        expect(fields.y).toBe('{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1,"field":"y"}');
+        expect(fields.d).toBe(
+          '{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"10","connect.decimal.precision":"30"},"field":"d"}',
+        );
+        expect(fields.tm).toBe(
+          '{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"tm"}',
+        );
+        expect(fields.dtm).toBe(
+          '{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"dtm"}',
+        );
+        expect(fields.dtm3).toBe(
+          '{"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1,"field":"dtm3"}',
+        );
+        expect(fields.ts).toBe(
+          '{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"ts"}',
+        );
+        expect(fields.dt).toBe(
+          '{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"dt"}',
+        );
+        expect(fields.bt).toBe(
+          '{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"12"},"field":"bt"}',
+        );
+        expect(fields.e).toBe(
+          '{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"red,green"},"field":"e"}',
+        );
+        expect(fields.st).toBe(
+          '{"type":"string","optional":true,"name":"io.debezium.data.EnumSet","version":1,"parameters":{"allowed":"a,b,c"},"field":"st"}',
+        );
+        expect(fields.j).toBe(
+          '{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"j"}',
+        );
+        expect(fields.y).toBe(
+          '{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1,"field":"y"}',
+        );
         expect(fields.id).toBe('{"type":"int32","optional":false,"field":"id"}');
         expect(fields.iu).toBe('{"type":"int64","optional":true,"field":"iu"}');
         expect(fields.siu).toBe('{"type":"int32","optional":true,"field":"siu"}');
@@ -112,7 +138,9 @@ describe.runIf(!missing)('mysql source type mapping against MariaDB 10.11 (Debez
       await d.pollUntil((all) => all.filter((r) => r.topic === 'srv.ty.types').length >= 2);
       const conv = new JsonConverter({ schemasEnable: false, decimalFormat: 'BASE64' });
       for (const rec of d.records.filter((r) => r.topic === 'srv.ty.types')) {
-        const after = JSON.parse((conv.fromRecord(rec.topic, rec.valueSchema, rec.value) as Buffer).toString('utf8')).after;
+        const after = JSON.parse(
+          (conv.fromRecord(rec.topic, rec.valueSchema, rec.value) as Buffer).toString('utf8'),
+        ).after;
         expect(after.d).toBe('12345678901234567890.0123456789');
         expect(after.biu).toBe('AP//////////');
         expect(after.vb).toBe('00ff');
