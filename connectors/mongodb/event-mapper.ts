@@ -1,6 +1,6 @@
 import { type ChangeRecord, ConnectError, type SourcePartition } from '../../runtime/api/index.js';
 import type { CaptureMode, FieldExcludes } from './config.js';
-import { documentIdJson, toExtendedJson } from './extended-json.js';
+import { defaultToJson, documentIdJson, toExtendedJson } from './extended-json.js';
 import type { ChangeDoc } from './fragments.js';
 import { encodeOffset, type StreamPosition } from './offsets.js';
 import { collectionSchemas } from './schemas.js';
@@ -238,7 +238,7 @@ function mapUpdateDescription(ud: ChangeDoc | undefined, excludes: string[][]): 
   if (updated) {
     const kept: ChangeDoc = {};
     for (const [k, v] of Object.entries(updated)) if (!excluded(k, excludes)) kept[k] = v;
-    updatedJson = toExtendedJson(kept, 'strict');
+    updatedJson = defaultToJson(kept);
   }
   return {
     removedFields: removed.length ? removed : null,

@@ -1,8 +1,9 @@
 /**
  * MongoDB Extended JSON written byte for byte the way Debezium writes it, because consumers compare these
- * strings. Debezium renders documents with the Java driver's JsonWriter: `after`, `before`, `updatedFields` and
- * `lsid` in STRICT mode, the key's `id` in RELAXED mode, both "indented" with empty indent and newline strings.
- * That yields `{"a": 1,"b": {"c": 2}}`: ": " after a name, "," between members, ", " between array items.
+ * strings. Debezium renders documents with the Java driver's JsonWriter: `after`, `before` and `lsid` in STRICT
+ * mode and the key's `id` in RELAXED mode, both "indented" with empty indent and newline strings, which yields
+ * `{"a": 1,"b": {"c": 2}}` (": " after a name, "," between members, ", " between array items); `updatedFields`
+ * with the writer's defaults, RELAXED and not indented: `{"a": 1, "b": 2}`.
  * The Node driver's EJSON.stringify has other spacing and other STRICT forms, so it cannot be used.
  *
  * Values must be decoded with `promoteValues: false` so that Int32, Int64 and Double stay distinguishable.
@@ -14,17 +15,36 @@ interface BsonLike {
   readonly _bsontype?: string;
 }
 
-/** The document as Extended JSON; `mode` picks Java's STRICT or RELAXED output. */
+/** How Java's writer was configured: the mode, and "," (indent on, empty indent) or ", " (indent off). */
+interface Style {
+  readonly mode: JsonMode;
+  readonly sep: string;
+}
+
+const INDENTED: Readonly<Record<JsonMode, Style>> = {
+  strict: { mode: 'strict', sep: ',' },
+  relaxed: { mode: 'relaxed', sep: ',' },
+};
+
+/** The document as Extended JSON; `mode` picks Java's STRICT or RELAXED output, written with empty indent. */
 export function toExtendedJson(value: unknown, mode: JsonMode): string {
-  return write(value, mode);
+  return write(value, INDENTED[mode]);
 }
 
 /** The key's `id`: the `_id` value alone in RELAXED mode, as Debezium cuts it out of `{"_id": …}`. */
 export function documentIdJson(id: unknown): string {
-  return write(id, 'relaxed');
+  return write(id, INDENTED.relaxed);
 }
 
-function write(v: unknown, mode: JsonMode): string {
+/**
+ * `updateDescription.updatedFields`: Debezium calls BsonDocument.toJson() with no settings, i.e. RELAXED mode
+ * without indentation, which separates members with ", ".
+ */
+export function defaultToJson(value: unknown): string {
+  return write(value, { mode: 'relaxed', sep: ', ' });
+}
+
+function write(v: unknown, st: Style): string {
   if (v === null || v === undefined) return 'null';
   switch (typeof v) {
     case 'string':
@@ -33,44 +53,51 @@ function write(v: unknown, mode: JsonMode): string {
       return v ? 'true' : 'false';
     case 'number':
       // A promoted JS number: integral values were Int32 on the wire, others Double.
-      return Number.isInteger(v) && Math.abs(v) <= 0x7fffffff && !Object.is(v, -0) ? String(v) : double(v, mode);
+      return Number.isInteger(v) && Math.abs(v) <= 0x7fffffff && !Object.is(v, -0) ? String(v) : double(v, st);
     case 'bigint':
-      return mode === 'strict' ? doc([['$numberLong', quote(v.toString())]]) : v.toString();
+      return st.mode === 'strict' ? doc(st, [['$numberLong', quote(v.toString())]]) : v.toString();
     case 'object':
       break;
     default:
       return quote(String(v));
   }
-  if (Array.isArray(v)) return `[${v.map((x) => write(x, mode)).join(', ')}]`;
-  if (v instanceof Date) return date(v.getTime(), mode);
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return binary(Buffer.from(v as Uint8Array), 0, mode);
-  if (v instanceof Map) return doc([...v.entries()].map(([k, x]) => [String(k), write(x, mode)]));
+  if (Array.isArray(v)) return `[${v.map((x) => write(x, st)).join(', ')}]`;
+  if (v instanceof Date) return date(v.getTime(), st);
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return binary(Buffer.from(v as Uint8Array), 0, st);
+  if (v instanceof Map)
+    return doc(
+      st,
+      [...v.entries()].map(([k, x]) => [String(k), write(x, st)]),
+    );
   const t = (v as BsonLike)._bsontype;
-  if (t !== undefined) return bson(t, v as Record<string, unknown>, mode);
-  return doc(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, write(x, mode)]));
+  if (t !== undefined) return bson(t, v as Record<string, unknown>, st);
+  return doc(
+    st,
+    Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, write(x, st)]),
+  );
 }
 
-function bson(type: string, v: Record<string, unknown>, mode: JsonMode): string {
+function bson(type: string, v: Record<string, unknown>, st: Style): string {
   switch (type) {
     case 'Int32':
       return String(v.value);
     case 'Double':
-      return double(Number(v.value), mode);
+      return double(Number(v.value), st);
     case 'Long': {
       const s = String(v.toString());
-      return mode === 'strict' ? doc([['$numberLong', quote(s)]]) : s;
+      return st.mode === 'strict' ? doc(st, [['$numberLong', quote(s)]]) : s;
     }
     case 'Decimal128':
-      return doc([['$numberDecimal', quote(String(v.toString()))]]);
+      return doc(st, [['$numberDecimal', quote(String(v.toString()))]]);
     case 'ObjectId':
     case 'ObjectID':
-      return doc([['$oid', quote(String((v as { toHexString(): string }).toHexString()))]]);
+      return doc(st, [['$oid', quote(String((v as { toHexString(): string }).toHexString()))]]);
     case 'Timestamp': {
       const ts = v as { high: number; low: number };
-      return doc([
+      return doc(st, [
         [
           '$timestamp',
-          doc([
+          doc(st, [
             ['t', String(ts.high >>> 0)],
             ['i', String(ts.low >>> 0)],
           ]),
@@ -80,19 +107,19 @@ function bson(type: string, v: Record<string, unknown>, mode: JsonMode): string 
     case 'Binary': {
       const b = v as { buffer: Uint8Array; sub_type: number; position?: number };
       const bytes = Buffer.from(b.buffer.subarray(0, b.position ?? b.buffer.length));
-      return binary(bytes, b.sub_type, mode);
+      return binary(bytes, b.sub_type, st);
     }
     case 'BSONRegExp': {
       const r = v as { pattern: string; options: string };
-      return mode === 'strict'
-        ? doc([
+      return st.mode === 'strict'
+        ? doc(st, [
             ['$regex', quote(r.pattern)],
             ['$options', quote(r.options)],
           ])
-        : doc([
+        : doc(st, [
             [
               '$regularExpression',
-              doc([
+              doc(st, [
                 ['pattern', quote(r.pattern)],
                 ['options', quote(r.options)],
               ]),
@@ -100,47 +127,50 @@ function bson(type: string, v: Record<string, unknown>, mode: JsonMode): string 
           ]);
     }
     case 'MinKey':
-      return doc([['$minKey', '1']]);
+      return doc(st, [['$minKey', '1']]);
     case 'MaxKey':
-      return doc([['$maxKey', '1']]);
+      return doc(st, [['$maxKey', '1']]);
     case 'BSONSymbol':
-      return doc([['$symbol', quote(String(v.value))]]);
+      return doc(st, [['$symbol', quote(String(v.value))]]);
     case 'Code': {
       const c = v as { code: string; scope?: Record<string, unknown> | null };
       const parts: [string, string][] = [['$code', quote(c.code)]];
-      if (c.scope) parts.push(['$scope', write(c.scope, mode)]);
-      return doc(parts);
+      if (c.scope) parts.push(['$scope', write(c.scope, st)]);
+      return doc(st, parts);
     }
     case 'DBRef': {
       const r = v as { collection: string; oid: unknown; db?: string };
       const parts: [string, string][] = [
         ['$ref', quote(r.collection)],
-        ['$id', write(r.oid, mode)],
+        ['$id', write(r.oid, st)],
       ];
       if (r.db) parts.push(['$db', quote(r.db)]);
-      return doc(parts);
+      return doc(st, parts);
     }
     default:
-      return doc(Object.entries(v).map(([k, x]) => [k, write(x, mode)]));
+      return doc(
+        st,
+        Object.entries(v).map(([k, x]) => [k, write(x, st)]),
+      );
   }
 }
 
-function doc(members: readonly (readonly [string, string])[]): string {
-  return `{${members.map(([k, x]) => `${quote(k)}: ${x}`).join(',')}}`;
+function doc(st: Style, members: readonly (readonly [string, string])[]): string {
+  return `{${members.map(([k, x]) => `${quote(k)}: ${x}`).join(st.sep)}}`;
 }
 
-function binary(bytes: Buffer, subType: number, mode: JsonMode): string {
+function binary(bytes: Buffer, subType: number, st: Style): string {
   const hex = subType.toString(16).toUpperCase().padStart(2, '0');
-  if (mode === 'strict') {
-    return doc([
+  if (st.mode === 'strict') {
+    return doc(st, [
       ['$binary', quote(bytes.toString('base64'))],
       ['$type', quote(hex)],
     ]);
   }
-  return doc([
+  return doc(st, [
     [
       '$binary',
-      doc([
+      doc(st, [
         ['base64', quote(bytes.toString('base64'))],
         ['subType', quote(hex.toLowerCase())],
       ]),
@@ -149,19 +179,19 @@ function binary(bytes: Buffer, subType: number, mode: JsonMode): string {
 }
 
 /** Dates between year 1970 and 9999 are ISO strings in RELAXED mode, milliseconds otherwise (Java's rule). */
-function date(millis: number, mode: JsonMode): string {
-  if (mode === 'strict') return doc([['$date', String(millis)]]);
+function date(millis: number, st: Style): string {
+  if (st.mode === 'strict') return doc(st, [['$date', String(millis)]]);
   if (millis >= 0 && millis <= 253402300799999) {
     const iso = new Date(millis).toISOString();
-    return doc([['$date', quote(millis % 1000 === 0 ? iso.replace('.000Z', 'Z') : iso)]]);
+    return doc(st, [['$date', quote(millis % 1000 === 0 ? iso.replace('.000Z', 'Z') : iso)]]);
   }
-  return doc([['$date', doc([['$numberLong', quote(String(millis))]])]]);
+  return doc(st, [['$date', doc(st, [['$numberLong', quote(String(millis))]])]]);
 }
 
-function double(d: number, mode: JsonMode): string {
+function double(d: number, st: Style): string {
   if (Number.isFinite(d)) return javaDouble(d);
-  if (mode === 'strict') return Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity';
-  return doc([['$numberDouble', quote(Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity')]]);
+  if (st.mode === 'strict') return Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity';
+  return doc(st, [['$numberDouble', quote(Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity')]]);
 }
 
 /**

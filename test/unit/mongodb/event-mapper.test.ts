@@ -86,7 +86,8 @@ describe('mapChangeEvent', () => {
     );
     expect(v.updateDescription).toEqual({
       removedFields: ['phone'],
-      updatedFields: '{"email": "a@x.org","address.city": "Oslo"}',
+      // BsonDocument.toJson() defaults: RELAXED, not indented, ", " between members.
+      updatedFields: '{"email": "a@x.org", "address.city": "Oslo"}',
       truncatedArrays: [{ field: 'tags', size: 2 }],
     });
     expect(v.source).toEqual({

@@ -1,6 +1,11 @@
 import { Binary, BSONRegExp, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { documentIdJson, javaDouble, toExtendedJson } from '../../../connectors/mongodb/extended-json.js';
+import {
+  defaultToJson,
+  documentIdJson,
+  javaDouble,
+  toExtendedJson,
+} from '../../../connectors/mongodb/extended-json.js';
 
 /** Expected strings follow the Java driver's JsonWriter (STRICT / RELAXED, empty indent), which Debezium uses. */
 describe('toExtendedJson (STRICT, as Debezium writes after/before)', () => {
@@ -50,6 +55,20 @@ describe('documentIdJson (RELAXED, as Debezium writes the key id)', () => {
     expect(documentIdJson({ a: new Int32(1), b: 'x' })).toBe('{"a": 1,"b": "x"}');
     expect(documentIdJson(new Binary(Buffer.from([255]), 4))).toBe('{"$binary": {"base64": "/w==","subType": "04"}}');
     expect(documentIdJson(new Double(Number.NaN))).toBe('{"$numberDouble": "NaN"}');
+  });
+});
+
+describe('defaultToJson (BsonDocument.toJson() defaults, as Debezium writes updatedFields)', () => {
+  it('is RELAXED with ", " between members', () => {
+    expect(
+      defaultToJson({
+        a: new Int32(1),
+        'b.c': Long.fromString('5'),
+        d: new Date(0),
+        e: [new Int32(1), new Int32(2)],
+        f: { g: 'h' },
+      }),
+    ).toBe('{"a": 1, "b.c": 5, "d": {"$date": "1970-01-01T00:00:00Z"}, "e": [1, 2], "f": {"g": "h"}}');
   });
 });
 
