@@ -298,30 +298,40 @@ export class Herder {
     name: string,
     config: Record<string, string>,
   ): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.locked(name, () => this.replaceConfig(name, config));
+  }
+
+  /**
+   * PATCH /connectors/{c}/config: merges; a null value removes the key. The merge reads the current config inside
+   * the lock, so concurrent patches of different keys all keep theirs.
+   */
+  async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
     return this.locked(name, async () => {
-      if (this.stopped) throw new HerderError(503, 'Worker is stopping');
-      const existing = this.connectors.get(name);
-      if (!existing) return { created: true, info: await this.install(name, config, 'STARTED') };
-      const full = { ...config, name };
-      await this.check(full);
-      await this.stopTasks(existing);
-      existing.config = full;
-      existing.plugin = undefined;
-      await this.o.configs.save(name, { config: full, target: existing.target });
-      await this.startConnector(existing);
-      return { created: false, info: this.connectorInfo(name) };
+      const merged: Record<string, string> = { ...this.get(name).config };
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === null) delete merged[k];
+        else merged[k] = v;
+      }
+      return (await this.replaceConfig(name, merged)).info;
     });
   }
 
-  /** PATCH /connectors/{c}/config: merges; a null value removes the key. */
-  async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
-    const current = this.get(name).config;
-    const merged: Record<string, string> = { ...current };
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete merged[k];
-      else merged[k] = v;
-    }
-    return (await this.putConnectorConfig(name, merged)).info;
+  /** Creates or replaces a connector's config; the caller holds the name's lock. */
+  private async replaceConfig(
+    name: string,
+    config: Record<string, string>,
+  ): Promise<{ created: boolean; info: ConnectorInfo }> {
+    if (this.stopped) throw new HerderError(503, 'Worker is stopping');
+    const existing = this.connectors.get(name);
+    if (!existing) return { created: true, info: await this.install(name, config, 'STARTED') };
+    const full = { ...config, name };
+    await this.check(full);
+    await this.stopTasks(existing);
+    existing.config = full;
+    existing.plugin = undefined;
+    await this.o.configs.save(name, { config: full, target: existing.target });
+    await this.startConnector(existing);
+    return { created: false, info: this.connectorInfo(name) };
   }
 
   private async check(config: Record<string, string>): Promise<void> {

@@ -84,4 +84,16 @@ describe('REST: concurrent requests for one connector name', () => {
     const st = await waitState(w, 'solo', 'RUNNING');
     expect(st.tasks).toHaveLength(1);
   });
+
+  it('10 concurrent PATCHes of one config each keep their key (no lost update)', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call(w, 'PATCH', '/connectors/solo/config', { body: { [`producer.override.k${i}`]: String(i) } }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    const config = (await call<Record<string, string>>(w, 'GET', '/connectors/solo/config')).body;
+    for (let i = 0; i < 10; i++) expect(config[`producer.override.k${i}`]).toBe(String(i));
+    await waitState(w, 'solo', 'RUNNING');
+  });
 });
