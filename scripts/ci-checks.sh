@@ -10,3 +10,6 @@ docker-compose -f docker-compose.yml config -q
 
 echo "-- configuration reference (README.md, docs/configuration.md)"
 npx tsx scripts/config-reference.ts --check
+
+echo "-- README's first command on a fresh clone: npm install && npx sluice demo"
+bash scripts/check-fresh-clone.sh

@@ -40,7 +40,7 @@ export async function demoCommand(opts: DemoCommandOptions): Promise<void> {
   const shutdown = (code: number) => {
     if (stopping) return;
     stopping = true;
-    status('Stopping: dropping the replication slot and removing the demo database…');
+    status('Stopping the worker and removing what the demo created…');
     const force = setTimeout(() => {
       err.write('sluice demo: cleanup took too long; exiting\n');
       process.exit(1);

@@ -127,6 +127,7 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
       await c.end();
     }
     await sleep(500);
+    if (closed) return;
     o.status(`Now change rows yourself (psql '${db.display}'), e.g.`);
     o.status(`  UPDATE ${DEMO_SCHEMA}.${DEMO_TABLE} SET name = 'Grace Hopper' WHERE id = 3;`);
     o.status('Ctrl-C stops the demo and removes everything it created.');
