@@ -76,8 +76,13 @@ export class BinlogReader {
       this.gtidDomains.set(g.split('-')[0], g);
   }
 
+  private gtidCache: { key: string; text: string | null } | undefined;
+
+  /** The GTID position before the current transaction; cached, as every row's offset carries it. */
   private gtidText(): string | null {
     if (this.flavor === 'mysql') return this.mysqlGtids;
+    const key = [...this.gtidDomains.values()].join(',');
+    if (this.gtidCache?.key === key) return this.gtidCache.text;
     const kept = [...this.gtidDomains.values()].filter((g) =>
       this.options.filters.gtidSource(g.split('-').slice(0, 2).join('-')),
     );
@@ -303,22 +308,23 @@ export class BinlogReader {
     const images = decodeRows(rows, map, unsigned);
     const enumMeta = (i: number) => map.columns[i]?.enumValues ?? map.columns[i]?.setValues;
     const op = rows.kind === 'insert' ? 'c' : rows.kind === 'update' ? 'u' : 'd';
+    const baseSource = this.maker.source({
+      tsMs: header.timestamp * 1000,
+      snapshot: 'false',
+      db: map.database,
+      table: map.table,
+      serverId: header.serverId,
+      gtid: this.txGtid,
+      file: this.file,
+      pos: start,
+      row: 0,
+      thread: this.txThread,
+    });
     for (let i = skipRows; i < images.length; i++) {
       const img = images[i];
       const before = img.before ? this.maker.valueFromCells(shape, img.before, enumMeta) : null;
       const after = img.after ? this.maker.valueFromCells(shape, img.after, enumMeta) : null;
-      const source = this.maker.source({
-        tsMs: header.timestamp * 1000,
-        snapshot: 'false',
-        db: map.database,
-        table: map.table,
-        serverId: header.serverId,
-        gtid: this.txGtid,
-        file: this.file,
-        pos: start,
-        row: i,
-        thread: this.txThread,
-      });
+      const source = i === 0 ? baseSource : { ...baseSource, row: i };
       const partial = this.offset(this.rowsEventIndex, i, header);
       const last =
         i === images.length - 1
