@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './memory-mode.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, ConnectError, type Logger, traceOf } from './api/index.js';

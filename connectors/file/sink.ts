@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import {
   type ChangeRecord,
   type Config,
@@ -11,17 +11,21 @@ import {
 
 const NEWLINE = Buffer.from('\n');
 const NULL = Buffer.from('null');
+const VALUE_PART = Buffer.from(',"value":');
+const CLOSE = Buffer.from('}');
 
 /**
  * Kafka's FileStreamSink: one line per record, the value as its converter writes it. `format=record` writes
  * `{"topic","key","value"}` per line instead, for consumers that need keys (tombstones, replay by key).
- * Lines are buffered by put() and written and fsynced by flush(): after flush, everything put is on disk.
+ * Lines are copied into one buffer by put() and written and fsynced by flush(): after flush, everything put is on disk.
  */
 class FileSinkTask implements SinkTask {
   private fd = -1;
   private path = '';
   private format: 'value' | 'record' = 'value';
-  private buffered: Buffer[] = [];
+  /** bytes put since the last flush, copied in at once so converter buffers die young */
+  private arena = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
   private ctx!: SinkTaskContext;
 
   async start(config: Config, ctx: SinkTaskContext): Promise<void> {
@@ -72,37 +76,37 @@ class FileSinkTask implements SinkTask {
     for (const r of records) {
       const value = valueConverter.fromRecord(r.topic, r.valueSchema, r.value) ?? NULL;
       if (this.format === 'value') {
-        this.buffered.push(value, NEWLINE);
+        this.append(value);
       } else {
         const k = keyConverter.fromRecord(r.topic, r.keySchema, r.key) ?? NULL;
-        this.buffered.push(
-          Buffer.from(`{"topic":${JSON.stringify(r.topic)},"key":`),
-          embed(k),
-          Buffer.from(',"value":'),
-          embed(value),
-          Buffer.from('}\n'),
-        );
+        this.append(Buffer.from(`{"topic":${JSON.stringify(r.topic)},"key":`));
+        this.append(embed(k));
+        this.append(VALUE_PART);
+        this.append(embed(value));
+        this.append(CLOSE);
       }
+      this.append(NEWLINE);
     }
   }
 
-  async flush(): Promise<void> {
-    if (this.buffered.length === 0) return;
-    const parts = this.buffered;
-    this.buffered = [];
-    // writev takes at most IOV_MAX (1024) buffers per call.
-    for (let i = 0; i < parts.length; i += 1024) {
-      const slice = parts.slice(i, i + 1024);
-      let total = 0;
-      for (const b of slice) total += b.length;
-      let written = writevSync(this.fd, slice);
-      while (written < total) {
-        // Short write: finish the rest byte-exactly.
-        const rest = Buffer.concat(slice).subarray(written);
-        written += writevSync(this.fd, [rest]);
-      }
+  private append(bytes: Buffer): void {
+    if (this.used + bytes.length > this.arena.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + bytes.length));
+      this.arena.copy(grown, 0, 0, this.used);
+      this.arena = grown;
     }
+    bytes.copy(this.arena, this.used);
+    this.used += bytes.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    let written = 0;
+    while (written < this.used) written += writeSync(this.fd, this.arena, written, this.used - written);
     fsyncSync(this.fd);
+    this.used = 0;
+    // A burst may have grown the arena; do not keep a large one around.
+    if (this.arena.length > 1 << 24) this.arena = Buffer.allocUnsafe(1 << 20);
   }
 
   async stop(): Promise<void> {

@@ -42,9 +42,11 @@ class FileSourceTask implements SourceTask {
   private pollIntervalMs = 500;
   private position = 0;
   private partition: SourcePartition = {};
-  private pending: Buffer = Buffer.alloc(0);
   private ctx!: SourceTaskContext;
-  private readonly chunk = Buffer.allocUnsafe(CHUNK);
+  /** read window, reused: no allocation per read */
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private head = 0;
+  private tail = 0;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.ctx = ctx;
@@ -78,34 +80,38 @@ class FileSourceTask implements SourceTask {
 
   async poll(): Promise<ChangeRecord[] | null> {
     const records: ChangeRecord[] = [];
-    // `position` is the offset of the first byte of `pending`.
-    let readAt = this.position + this.pending.length;
+    // buf[head, tail) holds unread bytes; buf[head] is the byte at file offset `position`.
     while (records.length < this.batchSize) {
-      let start = 0;
-      for (;;) {
-        const nl = this.pending.indexOf(10, start);
-        if (nl < 0 || records.length >= this.batchSize) break;
-        const end = nl > start && this.pending[nl - 1] === 13 ? nl - 1 : nl;
-        this.position += nl + 1 - start;
+      const nl = this.buf.indexOf(10, this.head);
+      if (nl >= 0 && nl < this.tail) {
+        const lineEnd = nl > this.head && this.buf[nl - 1] === 13 ? nl - 1 : nl;
+        this.position += nl + 1 - this.head;
         records.push({
           topic: this.topic,
           key: null,
           valueSchema: VALUE_SCHEMA,
-          value: this.pending.toString('utf8', start, end),
+          value: this.buf.toString('utf8', this.head, lineEnd),
           headers: [],
           sourcePartition: this.partition,
           sourceOffset: { position: this.position },
         });
-        start = nl + 1;
+        this.head = nl + 1;
+        continue;
       }
-      this.pending = start === 0 ? this.pending : this.pending.subarray(start);
-      if (records.length >= this.batchSize) break;
-      const n = readSync(this.fd, this.chunk, 0, CHUNK, readAt);
+      // No complete line left: move the partial line to the front (growing for very long lines) and read more.
+      if (this.head > 0) {
+        this.buf.copyWithin(0, this.head, this.tail);
+        this.tail -= this.head;
+        this.head = 0;
+      }
+      if (this.tail === this.buf.length) {
+        const grown = Buffer.allocUnsafe(this.buf.length * 2);
+        this.buf.copy(grown, 0, 0, this.tail);
+        this.buf = grown;
+      }
+      const n = readSync(this.fd, this.buf, this.tail, this.buf.length - this.tail, this.position + this.tail);
       if (n === 0) break;
-      readAt += n;
-      this.pending = this.pending.length
-        ? Buffer.concat([this.pending, this.chunk.subarray(0, n)])
-        : Buffer.from(this.chunk.subarray(0, n));
+      this.tail += n;
     }
     if (records.length) return records;
     await sleep(this.pollIntervalMs, this.ctx.signal);

@@ -32,7 +32,8 @@ export function parseConfig(
       known.add(old);
       if (given === undefined && raw[old] !== undefined) given = raw[old];
     }
-    if (given === undefined || (given === '' && def.type !== 'string' && def.type !== 'password')) {
+    // An empty number or boolean means "not given"; an empty list is a list with nothing in it.
+    if (given === undefined || (given === '' && !['string', 'password', 'list'].includes(def.type))) {
       if (def.default === undefined) {
         issues.push({
           key: def.name,
