@@ -29,9 +29,12 @@ export function pluginRoutes(app: FastifyInstance, herder: Herder): void {
     // connectorsOnly defaults to true, as in Connect.
     const all = req.query.connectorsOnly !== undefined && !queryFlag(req.query.connectorsOnly);
     const plugins = herder.plugins(all ? undefined : ['source', 'sink']);
-    return plugins
-      .map((p) => ({ class: p.className, type: typeName(p), version: p.version }))
-      .sort((a, b) => a.class.localeCompare(b.class));
+    return (
+      plugins
+        .map((p) => ({ class: p.className, type: typeName(p), version: p.version }))
+        // Java's String order (UTF-16 code units), as Connect's sorted plugin set.
+        .sort((a, b) => (a.class < b.class ? -1 : a.class > b.class ? 1 : 0))
+    );
   });
 
   app.get<{ Params: { plugin: string } }>('/connector-plugins/:plugin/config', async (req) => {

@@ -47,6 +47,8 @@ describe('REST /connector-plugins and /admin/loggers', () => {
       version: expect.any(String),
     });
     for (const p of r.body) expect(Object.keys(p).sort()).toEqual(['class', 'type', 'version']);
+    const classes = r.body.map((p) => p.class);
+    expect(classes).toEqual([...classes].sort());
     const same = await call(w, 'GET', '/connector-plugins?connectorsOnly=true');
     expect(same.body).toEqual(r.body);
   });
