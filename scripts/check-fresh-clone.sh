@@ -9,6 +9,12 @@ work="$(mktemp -d)"
 pid=""
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL -- "-$pid" 2>/dev/null || true; fi
+  # npx installed the clone into its cache as a link; drop that entry too, it points at nothing now.
+  local npx_dir
+  npx_dir="$(npm config get cache 2>/dev/null)/_npx"
+  for link in "$npx_dir"/*/node_modules/sluice; do
+    if [ -L "$link" ] && [ "$(readlink -f "$link")" = "$work/sluice" ]; then rm -rf "$(dirname "$(dirname "$link")")"; fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
