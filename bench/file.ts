@@ -41,7 +41,11 @@ async function run(profileDir?: string) {
   const started = process.hrtime.bigint();
   const w = startBenchWorker(
     dir,
-    { 'offset.storage.file.filename': join(dir, 'offsets.json'), 'offset.flush.interval.ms': '1000', 'value.converter.schemas.enable': 'false' },
+    {
+      'offset.storage.file.filename': join(dir, 'offsets.json'),
+      'offset.flush.interval.ms': '1000',
+      'value.converter.schemas.enable': 'false',
+    },
     [
       { name: 'in', config: { 'connector.class': 'FileStreamSource', file: input, topic: 'lines' } },
       { name: 'out', config: { 'connector.class': 'FileStreamSink', file: output, topics: 'lines' } },

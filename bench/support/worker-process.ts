@@ -25,7 +25,12 @@ export interface BenchWorker {
 }
 
 /** Starts `sluice standalone` for a benchmark; with `profileDir`, V8 writes a CPU profile there at exit. */
-export function startBenchWorker(dir: string, worker: Record<string, string>, connectors: object[], profileDir?: string): BenchWorker {
+export function startBenchWorker(
+  dir: string,
+  worker: Record<string, string>,
+  connectors: object[],
+  profileDir?: string,
+): BenchWorker {
   const workerPath = join(dir, 'worker.json');
   writeFileSync(workerPath, JSON.stringify({ listeners: '', 'log.format': 'json', 'log.level': 'warn', ...worker }));
   const paths = connectors.map((c, i) => {
@@ -75,7 +80,8 @@ export function topFunctions(dir: string, n = 12): Array<{ fn: string; selfPct: 
     const c = counts.get(node.id) ?? 0;
     if (!c) continue;
     const url = node.callFrame.url.replace(`file://${repoRoot}/`, '').replace(/^node:/, 'node:');
-    const name = `${node.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${node.callFrame.lineNumber + 1}` : ''}`.trim();
+    const name =
+      `${node.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${node.callFrame.lineNumber + 1}` : ''}`.trim();
     byName.set(name, (byName.get(name) ?? 0) + c);
   }
   const total = prof.samples.length;

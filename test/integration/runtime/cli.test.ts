@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startWorker, waitFor } from '../../harness/worker.js';
+import { type ConnectorFile, startWorker, waitFor } from '../../harness/worker.js';
 
 function dir(): string {
   return mkdtempSync(join(tmpdir(), 'sluice-cli-'));
@@ -40,7 +40,7 @@ describe('sluice standalone', () => {
     const d = dir();
     const offsets = join(d, 'offsets.json');
     writeFileSync(join(d, 'in.txt'), 'one\ntwo\n');
-    const connectors = [
+    const connectors: ConnectorFile[] = [
       { name: 'src', config: { 'connector.class': 'FileStreamSource', file: join(d, 'in.txt'), topic: 'l' } },
       { name: 'dst', config: { 'connector.class': 'FileStreamSink', file: join(d, 'out.txt'), topics: 'l' } },
     ];

@@ -2,7 +2,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startWorker, waitFor } from '../../harness/worker.js';
+import { type ConnectorFile, startWorker, waitFor } from '../../harness/worker.js';
 
 const LINES = 1_000_000;
 
@@ -10,9 +10,9 @@ async function writeInput(path: string, lines: number, width = 40): Promise<void
   const out = createWriteStream(path);
   const pad = 'x'.repeat(width);
   for (let i = 1; i <= lines; i++) {
-    if (!out.write(`line ${i} ${pad}\n`)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(`line ${i} ${pad}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
 }
 
 function lineCount(path: string): number {
@@ -40,7 +40,7 @@ function numbersIn(path: string): number[] {
   return out;
 }
 
-function connectors(dir: string) {
+function connectors(dir: string): ConnectorFile[] {
   return [
     {
       name: 'copy-in',
