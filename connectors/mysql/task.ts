@@ -21,7 +21,8 @@ import { BinlogReader, type ResumePoint } from './streamer.js';
 
 function sslOptions(c: Config, mode: string): mysql.SslOptions | undefined {
   if (mode === 'disabled' || mode === 'preferred') return undefined;
-  const ca = c.optionalString('database.ssl.truststore') ?? c.optionalString('database.ssl.ca');
+  // Not in the spec (Debezium's TLS keys are Java keystores); a PEM CA file is what Node can use.
+  const ca = c.raw['database.ssl.ca'];
   return {
     ca: ca ? readFileSync(ca, 'utf8') : undefined,
     rejectUnauthorized: mode === 'verify_ca' || mode === 'verify_identity',
