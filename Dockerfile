@@ -4,8 +4,10 @@
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: `prepare` builds, and the sources are not here yet.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# Not `npm ci`: the lock file records only the platform packages (esbuild, biome, rollup) that the registry
+# mirror of our build machines serves, and `npm ci` rejects a lock that lacks the others (docs/FACTS.md).
+# `npm install` keeps the locked versions. --ignore-scripts: `prepare` builds, and the sources are not here yet.
+RUN npm install --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build
 
@@ -13,7 +15,7 @@ FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist/runtime ./dist/runtime
 COPY --from=build /src/dist/connectors ./dist/connectors
 # The worker's state (offsets, connector configs, schema history) lives in /var/lib/sluice: mount a volume there.
