@@ -1,9 +1,7 @@
-import { MongoClient } from 'mongodb';
-import { type Config, type ConfigIssue, defineSourceConnector } from '../../runtime/api/index.js';
+import { type Config, type ConfigIssue, defineSourceConnector, lazySourceTask } from '../../runtime/api/index.js';
 import { crossCheck, mongoConfigSpec } from './config.js';
 import { classifyMongoError, hostsOf } from './errors.js';
 import { CONNECTOR_VERSION } from './event-mapper.js';
-import { MongoSourceTask } from './task.js';
 
 /**
  * MongoDB source: snapshot, then change streams, in Debezium's MongoDB event shape. Registered under Debezium's
@@ -21,6 +19,7 @@ export const mongoSourceConnector = defineSourceConnector({
     const issues = crossCheck(config);
     if (issues.length) return issues;
     const uri = config.string('mongodb.connection.string');
+    const { MongoClient } = await import('mongodb');
     const client = new MongoClient(uri, {
       serverSelectionTimeoutMS: Math.min(config.int('mongodb.server.selection.timeout.ms'), 10_000),
     });
@@ -40,5 +39,6 @@ export const mongoSourceConnector = defineSourceConnector({
     return [{ ...config.raw }];
   },
 
-  createTask: () => new MongoSourceTask(),
+  // The driver loads with the first task, not with the worker.
+  createTask: () => lazySourceTask(async () => new (await import('./task.js')).MongoSourceTask()),
 });
