@@ -157,6 +157,10 @@ export class SinkTaskRunner implements SinkHandler {
     }
   }
 
+  transportFailed(err: unknown): void {
+    this.fail(err);
+  }
+
   private fail(err: unknown): ConnectError {
     if (this.failure) return this.failure;
     const e = asConnectError(err, { connector: this.o.connector, task: this.o.taskId });

@@ -30,6 +30,11 @@ export interface SinkHandler {
   readonly converters: RecordConverters;
   put(records: readonly ChangeRecord[]): Promise<void>;
   flush(): Promise<void>;
+  /**
+   * The transport cannot feed this sink any more (Kafka: a record its converter rejects with
+   * errors.tolerance=none, a consumer that gave up): the task must show FAILED rather than sit RUNNING idle.
+   */
+  transportFailed?(err: unknown): void;
 }
 
 /**

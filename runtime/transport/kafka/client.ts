@@ -163,33 +163,120 @@ function fromHeaders(headers: IHeaders | undefined): Array<{ key: string; value:
   return out;
 }
 
+/**
+ * kafkajs' sendBatch loses records when a partition's leader moves during its retries: it resends only to
+ * brokers that have not answered yet, so a partition whose new leader already answered for another partition
+ * is dropped while the call succeeds (producer/sendMessages.js, `brokersWithoutResponse`; seen as missing
+ * records on a 3-node cluster with a broker killed). So this adapter partitions records itself and sends one
+ * request per partition: each then has exactly one leader, and kafkajs' retry finds the new one.
+ */
 class KafkajsProducer implements KafkaProducer {
+  private readonly partitionCounts = new Map<string, { count: number; available: number[]; at: number }>();
+
   constructor(
     private readonly producer: Producer,
+    private readonly admin: Admin,
     private readonly settings: ProducerSettings,
+    private readonly partitioner: JavaCompatiblePartitioner,
   ) {}
-  connect(): Promise<void> {
-    return this.producer.connect();
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+    await this.producer.connect();
   }
+
+  /** Partition count (and partitions with a leader) of a topic, from metadata at most 5 min old. */
+  private async partitions(topic: string, sample: OutgoingMessage): Promise<{ count: number; available: number[] }> {
+    const cached = this.partitionCounts.get(topic);
+    if (cached && Date.now() - cached.at < 300_000) return cached;
+    let meta = await this.admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    if (!meta || meta.topics[0]?.partitions.length === 0) {
+      // Unknown topic: the producer's metadata request lets the broker auto-create it (as Java's producer would);
+      // one record alone is one partition, so this request is not subject to the multi-partition retry problem.
+      await this.sendPartition(topic, [sample], sample.partition);
+      meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      const info = this.remember(topic, meta.topics[0]?.partitions ?? []);
+      throw new FirstRecordSent(info);
+    }
+    return this.remember(topic, meta.topics[0].partitions);
+  }
+
+  private remember(topic: string, parts: ReadonlyArray<{ partitionId: number; leader: number }>) {
+    const info = {
+      count: parts.length,
+      available: parts.filter((p) => p.leader >= 0).map((p) => p.partitionId),
+      at: Date.now(),
+    };
+    if (info.count > 0) this.partitionCounts.set(topic, info);
+    return info;
+  }
+
   async send(batch: readonly TopicMessages[]): Promise<void> {
+    const groups = new Map<string, { topic: string; partition: number; messages: OutgoingMessage[] }>();
+    for (const t of batch) {
+      let messages = t.messages;
+      if (messages.length === 0) continue;
+      let info: { count: number; available: number[] };
+      try {
+        info = await this.partitions(t.topic, messages[0]);
+      } catch (err) {
+        if (!(err instanceof FirstRecordSent)) throw err;
+        info = err.info;
+        messages = messages.slice(1);
+      }
+      for (const m of messages) {
+        const partition = m.partition ?? this.partitioner.partition(t.topic, m.key, info.count, info.available);
+        const k = `${partition}:${t.topic}`;
+        const g = groups.get(k);
+        if (g) g.messages.push(m);
+        else groups.set(k, { topic: t.topic, partition, messages: [m] });
+      }
+    }
+    const results = await Promise.allSettled(
+      [...groups.values()].map((g) => this.sendPartition(g.topic, g.messages, g.partition)),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Leaders or partition counts may have changed: ask again next time.
+      for (const g of groups.values()) this.partitionCounts.delete(g.topic);
+      throw failed.reason;
+    }
+  }
+
+  private async sendPartition(
+    topic: string,
+    messages: readonly OutgoingMessage[],
+    partition: number | undefined,
+  ): Promise<void> {
     await this.producer.sendBatch({
       acks: this.settings.acks,
       timeout: 30000,
       compression: this.settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      topicMessages: batch.map((t) => ({
-        topic: t.topic,
-        messages: t.messages.map((m) => ({
-          key: m.key,
-          value: m.value,
-          headers: toHeaders(m.headers),
-          timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
-          partition: m.partition,
-        })),
-      })),
+      topicMessages: [
+        {
+          topic,
+          messages: messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            headers: toHeaders(m.headers),
+            timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
+            partition,
+          })),
+        },
+      ],
     });
   }
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+  }
+}
+
+/** The first record of a new topic went alone (to create the topic); the rest are still to send. */
+class FirstRecordSent extends Error {
+  constructor(readonly info: { count: number; available: number[] }) {
+    super('first record sent');
   }
 }
 
@@ -279,9 +366,29 @@ class KafkajsAdmin implements KafkaAdmin {
         (err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS'
       )
         return false;
-      throw err;
+      // kafkajs' waitForLeaders asks one broker for metadata, which on a multi-node cluster may not know the new
+      // topic yet ("This server does not host this topic-partition") although the controller created it, and
+      // gives up at once.
+      // So ask again until every partition has a leader; a topic that never appears was really not created.
+      await this.waitForLeaders(spec.topic, 30_000).catch(() => {
+        throw err;
+      });
+      return true;
     }
   }
+
+  private async waitForLeaders(topic: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const meta = await this.admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      const parts = meta?.topics[0]?.partitions ?? [];
+      if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return;
+      if (Date.now() > deadline)
+        throw new Error(`topic ${topic} has partitions without a leader after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   async endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
     const rows = await this.admin.fetchTopicOffsets(topic);
     return rows.map((r) => ({ partition: r.partition, offset: r.high }));
@@ -305,9 +412,12 @@ export function createKafkajsClient(conn: ConnectionSettings, log: Logger): Kafk
         // hang a send forever. kafkajs warns that this weakens idempotence; resending the same records in order
         // within one producer session is exactly what its sequence numbers deduplicate.
         retry: { initialRetryTime: settings.retryBackoffMs, maxRetryTime: settings.retryBackoffMaxMs, retries: 10 },
+        // Used only for a new topic's first record (sent alone to create the topic); every other record
+        // arrives with the partition the adapter chose.
         createPartitioner:
           () =>
           ({ topic, partitionMetadata, message }) =>
+            message.partition ??
             partitioner.partition(
               topic,
               message.key === null || message.key === undefined
@@ -319,7 +429,7 @@ export function createKafkajsClient(conn: ConnectionSettings, log: Logger): Kafk
               partitionMetadata.filter((p) => p.leader >= 0).map((p) => p.partitionId),
             ),
       });
-      return new KafkajsProducer(producer, settings);
+      return new KafkajsProducer(producer, kafka.admin(), settings, partitioner);
     },
     consumer(groupId, settings) {
       const consumer = kafka.consumer({

@@ -77,7 +77,7 @@ export class KafkaTransport implements Transport {
 
   async send(batch: SourceBatch, done: (err?: unknown) => void): Promise<void> {
     const raw = this.o.connectorConfig?.(batch.connector) ?? {};
-    const tolerateAll = raw['errors.tolerance'] === 'all';
+    const tolerateAll = raw['errors.tolerance']?.toLowerCase() === 'all';
     const items: Array<{ topic: string; message: OutgoingMessage }> = [];
     const topics = new Set<string>();
     for (const r of batch.records) {
@@ -158,9 +158,9 @@ export class KafkaTransport implements Transport {
     const client = this.o.client ?? createKafkajsClient(connectionSettings(consumerProps, 'consumer'), this.o.log);
     const consumer = new KafkaSinkConsumer(handler, client.consumer(sinkGroupId(handler.connector), settings), {
       flushIntervalMs: this.o.flushIntervalMs ?? Number(this.o.worker['offset.flush.interval.ms'] ?? 60000),
-      tolerateAll: raw['errors.tolerance'] === 'all',
+      tolerateAll: raw['errors.tolerance']?.toLowerCase() === 'all',
       dlqTopic: raw['errors.deadletterqueue.topic.name'] ?? '',
-      dlqContextHeaders: raw['errors.deadletterqueue.context.headers.enable'] === 'true',
+      dlqContextHeaders: raw['errors.deadletterqueue.context.headers.enable']?.toLowerCase() === 'true',
       sendDeadLetter: (topic, message) => this.sendDeadLetter(handler.connector, raw, topic, message),
       converterClasses: {
         key: raw['key.converter'] ?? this.o.worker['key.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter',
@@ -178,6 +178,7 @@ export class KafkaTransport implements Transport {
           { connector: handler.connector, task: handler.taskId, err: err.describe() },
           'Kafka sink consumer failed',
         );
+        handler.transportFailed?.(err);
       },
     });
     this.sinks.set(handler, consumer);

@@ -276,4 +276,37 @@ describe('Kafka mode through the standalone worker', () => {
     expect(status.body.tasks.map((t) => t.state)).toEqual(['RUNNING']);
     expect(await w.stop()).toBe(0);
   });
+  it('without errors.tolerance an undecodable message fails the sink task (FAILED, with the converter error) and is not skipped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-strict-'));
+    const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'strict-e2e',
+      messages: Array.from({ length: 5 }, (_, i) => ({ value: i === 2 ? 'not JSON' : `"line ${i + 1}"` })),
+    });
+    await producer.disconnect();
+    const sink = connectors(dir, 'strict-e2e')[1];
+    const w = await start(dir, workerConfig(), [sink]);
+    const failed = await waitFor(
+      async () => {
+        const s = await w.rest<{ tasks: Array<{ state: string; trace?: string }> }>(
+          '/connectors/strict-e2e-out/status',
+        );
+        return s.body.tasks?.[0]?.state === 'FAILED' ? s.body.tasks[0] : undefined;
+      },
+      60_000,
+      'the sink task to fail',
+    );
+    expect(failed.trace).toContain('Converting byte[] to Kafka Connect data failed');
+    // As Connect, a fetched batch is converted whole before put: nothing of it, and nothing after it, is written.
+    expect(numbersIn(join(dir, 'out.txt')).filter((n) => n >= 3)).toEqual([]);
+    await w.stop();
+    // Nothing past the bad message was committed for the group: a fixed sink would see it again.
+    const admin = client.admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: 'connect-strict-e2e-out', topics: ['strict-e2e'] });
+    await admin.disconnect();
+    expect(Number(committed[0].partitions[0].offset)).toBeLessThanOrEqual(2);
+  });
 });
