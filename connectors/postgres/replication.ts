@@ -37,10 +37,24 @@ export class ReplicationConnection {
   async close(): Promise<void> {
     this.client.removeAllListeners('error');
     this.client.on('error', () => {});
+    // A paused socket would never read the server's goodbye: resume it, and do not wait forever.
+    this.resume();
+    const conn = (this.client as unknown as { connection: PgConnection }).connection;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.client.end();
+      await Promise.race([
+        this.client.end(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            conn.stream.destroy();
+            resolve();
+          }, 3000);
+        }),
+      ]);
     } catch {
       // already broken
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -132,7 +146,7 @@ interface PgConnection {
   on(event: string, handler: (...args: never[]) => void): void;
   once(event: string, handler: () => void): void;
   sendCopyFromChunk(buf: Buffer): void;
-  stream: { pause(): void; resume(): void };
+  stream: { pause(): void; resume(): void; destroy(): void };
 }
 
 function parseLsnText(text: string): number {

@@ -235,6 +235,9 @@ export class PostgresSourceTask implements SourceTask {
       onData: (lsn, payload) => {
         // Parsed now: `pg` hands out views into its read buffer, which it overwrites as more data arrives.
         try {
+          // Checked here too, not only after a pump: a pump waiting on the catalog (a Relation message) would
+          // otherwise let the socket flood the inbox meanwhile.
+          if (this.inbox.length - this.inboxHead > INBOX_LIMIT) repl.pause();
           this.inbox.push({ kind: 'data', lsn, message: parsePgOutput(payload) });
         } catch (err) {
           this.fail(
