@@ -8,7 +8,7 @@
  * Run: `npm run build && node dist/bench/kafka.js [changes]` — writes bench/results/kafka.md.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../test/harness/kafka.js';
@@ -45,6 +45,7 @@ async function waitUntil(
 }
 
 async function main() {
+  const loadBefore = loadavg()[1].toFixed(1);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-kafka-'));
   const [kafka, pg] = await Promise.all([startKafka(), startPostgres()]);
   const admin = new Kafka({ clientId: 'bench', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING }).admin();
@@ -170,7 +171,9 @@ updates and inserts); then:
 
 Single runs. Broker (Kafka ${process.env.KAFKA_VERSION ?? '3.9.1'}, KRaft, one node, -Xmx512m), PostgreSQL 17 and
 the worker all ran on this machine: ${machine()}. Other engineers' builds and tests were running on the same two
-cores at the time, so the figures are lower bounds of what the code does on an idle machine. Measured
+cores at the time (5-minute load average ${loadBefore} at the start, ${loadavg()[1].toFixed(1)} at the end), so the
+figures are lower bounds of what the code does on an idle machine. Worker memory mode:
+\`SLUICE_OPTIMIZE_FOR_SIZE=${process.env.SLUICE_OPTIMIZE_FOR_SIZE ?? '(unset: on)'}\` (V8 \`--optimize-for-size\`). Measured
 ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`node dist/bench/kafka.js ${CHANGES}\`.
 
 | measure | result | target |

@@ -38,6 +38,8 @@ export interface KafkaCluster {
   readonly dir: string;
   /** milliseconds from spawning the JVMs to the first successful metadata answer */
   readonly startupMillis: number;
+  /** the extra listeners when started with `secure: true` */
+  readonly secure?: SecureListeners;
   /** the last lines of every node's log */
   logTail(lines?: number): string;
   stop(): Promise<void>;
@@ -49,6 +51,21 @@ export interface KafkaOptions {
   properties?: Record<string, string>;
   /** JVM heap per node (default 512m; the machines have two shared cores and the broker idles small) */
   heap?: string;
+  /**
+   * Also listen with SASL_PLAINTEXT, SSL and SASL_SSL (one node only): SASL user `alice` / `alice-secret` for
+   * PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; TLS with a throwaway CA made by keytool (`secure.caPem`).
+   */
+  secure?: boolean;
+}
+
+export interface SecureListeners {
+  readonly saslPlaintext: string;
+  readonly ssl: string;
+  readonly saslSsl: string;
+  /** PEM file of the CA that signed the broker's certificate (SAN IP:127.0.0.1) */
+  readonly caPem: string;
+  readonly user: string;
+  readonly password: string;
 }
 
 /** Why a broker cannot be started here, or undefined when it can. */
@@ -81,6 +98,76 @@ interface NodeLayout {
   port: number;
   controllerPort: number;
   dir: string;
+  secure?: { saslPort: number; sslPort: number; saslSslPort: number; keystore: string };
+}
+
+const SASL_USER = 'alice';
+const SASL_PASSWORD = 'alice-secret';
+const STORE_PASSWORD = 'changeit';
+
+/** A CA and a broker key store signed by it, with keytool (Java is there wherever the broker runs). */
+function makeCertificates(dir: string): { caPem: string; keystore: string } {
+  const ca = join(dir, 'ca.p12');
+  const broker = join(dir, 'broker.p12');
+  const caPem = join(dir, 'ca.pem');
+  const keytool = (...args: string[]) => {
+    const r = spawnSync('keytool', args, { encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`keytool ${args[0]} failed: ${r.stderr}${r.stdout}`);
+  };
+  const store = (path: string) => ['-keystore', path, '-storetype', 'PKCS12', '-storepass', STORE_PASSWORD];
+  const san = 'SAN=IP:127.0.0.1,DNS:localhost';
+  keytool(
+    '-genkeypair',
+    '-alias',
+    'ca',
+    '-keyalg',
+    'RSA',
+    '-keysize',
+    '2048',
+    '-dname',
+    'CN=sluice-test-ca',
+    '-ext',
+    'bc:c',
+    '-validity',
+    '2',
+    ...store(ca),
+  );
+  keytool('-exportcert', '-rfc', '-alias', 'ca', '-file', caPem, ...store(ca));
+  keytool(
+    '-genkeypair',
+    '-alias',
+    'broker',
+    '-keyalg',
+    'RSA',
+    '-keysize',
+    '2048',
+    '-dname',
+    'CN=localhost',
+    '-ext',
+    san,
+    '-validity',
+    '2',
+    ...store(broker),
+  );
+  keytool('-certreq', '-alias', 'broker', '-file', join(dir, 'broker.csr'), ...store(broker));
+  keytool(
+    '-gencert',
+    '-rfc',
+    '-alias',
+    'ca',
+    '-infile',
+    join(dir, 'broker.csr'),
+    '-outfile',
+    join(dir, 'broker.crt'),
+    '-ext',
+    san,
+    '-validity',
+    '2',
+    ...store(ca),
+  );
+  keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(broker));
+  keytool('-importcert', '-noprompt', '-alias', 'broker', '-file', join(dir, 'broker.crt'), ...store(broker));
+  return { caPem, keystore: broker };
 }
 
 function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<string, string>): string {
@@ -89,8 +176,8 @@ function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<str
     'process.roles': 'broker,controller',
     'node.id': String(node.id),
     'controller.quorum.voters': all.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(','),
-    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}${secureListeners(node)}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}${secureListeners(node)}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map':
@@ -111,11 +198,37 @@ function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<str
     'num.recovery.threads.per.data.dir': '1',
     'log.cleaner.threads': '1',
     'log.cleaner.backoff.ms': '1000',
+    ...(node.secure ? secureProperties(node.secure.keystore) : {}),
     ...extra,
   };
   return `${Object.entries(props)
     .map(([k, v]) => `${k}=${v}`)
     .join('\n')}\n`;
+}
+
+function secureListeners(node: NodeLayout): string {
+  const s = node.secure;
+  return s
+    ? `,SASL_PLAINTEXT://127.0.0.1:${s.saslPort},SSL://127.0.0.1:${s.sslPort},SASL_SSL://127.0.0.1:${s.saslSslPort}`
+    : '';
+}
+
+function secureProperties(keystore: string): Record<string, string> {
+  const plain = `org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`;
+  const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  const props: Record<string, string> = {
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'ssl.keystore.type': 'PKCS12',
+    'ssl.keystore.location': keystore,
+    'ssl.keystore.password': STORE_PASSWORD,
+    'ssl.key.password': STORE_PASSWORD,
+  };
+  for (const l of ['sasl_plaintext', 'sasl_ssl']) {
+    props[`listener.name.${l}.plain.sasl.jaas.config`] = plain;
+    props[`listener.name.${l}.scram-sha-256.sasl.jaas.config`] = scram;
+    props[`listener.name.${l}.scram-sha-512.sasl.jaas.config`] = scram;
+  }
+  return props;
 }
 
 export async function startKafka(options: KafkaOptions = {}): Promise<KafkaCluster> {
@@ -127,6 +240,17 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   const layouts: NodeLayout[] = [];
   for (let i = 1; i <= count; i++) {
     layouts.push({ id: i, port: await freePort(), controllerPort: await freePort(), dir: join(dir, `node-${i}`) });
+  }
+  let certs: { caPem: string; keystore: string } | undefined;
+  if (options.secure) {
+    if (count !== 1) throw new Error('secure listeners are set up for a single node only');
+    certs = makeCertificates(dir);
+    layouts[0].secure = {
+      saslPort: await freePort(),
+      sslPort: await freePort(),
+      saslSslPort: await freePort(),
+      keystore: certs.keystore,
+    };
   }
   const clusterId = formatClusterId();
   for (const n of layouts) {
@@ -142,6 +266,15 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
         clusterId,
         '-c',
         join(n.dir, 'server.properties'),
+        // SCRAM credentials live in the KRaft metadata log; format writes them (KIP-900).
+        ...(n.secure
+          ? [
+              '--add-scram',
+              `SCRAM-SHA-256=[name=${SASL_USER},password=${SASL_PASSWORD}]`,
+              '--add-scram',
+              `SCRAM-SHA-512=[name=${SASL_USER},password=${SASL_PASSWORD}]`,
+            ]
+          : []),
       ],
       {
         encoding: 'utf8',
@@ -248,6 +381,17 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
     nodes,
     dir,
     startupMillis,
+    secure:
+      certs && layouts[0].secure
+        ? {
+            saslPlaintext: `127.0.0.1:${layouts[0].secure.saslPort}`,
+            ssl: `127.0.0.1:${layouts[0].secure.sslPort}`,
+            saslSsl: `127.0.0.1:${layouts[0].secure.saslSslPort}`,
+            caPem: certs.caPem,
+            user: SASL_USER,
+            password: SASL_PASSWORD,
+          }
+        : undefined,
     logTail,
     async stop() {
       await Promise.all(layouts.map((n) => stopProcess(n.id, 'SIGTERM')));

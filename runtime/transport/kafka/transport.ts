@@ -8,7 +8,7 @@ import {
   type OutgoingMessage,
 } from './client.js';
 import { JavaCompatiblePartitioner } from './partitioner.js';
-import { describe, ProduceQueue } from './produce-queue.js';
+import { describe, nonRetriable, ProduceQueue } from './produce-queue.js';
 import {
   type ConsumerSettings,
   connectionSettings,
@@ -67,8 +67,9 @@ export class KafkaTransport implements Transport {
       await this.admin.connect();
       await this.producer.connect();
     } catch (err) {
+      // Wrong credentials or an untrusted certificate stay wrong on retry; an unreachable broker may come back.
       throw new ConnectError(`Cannot connect to Kafka at ${this.o.worker['bootstrap.servers']}: ${describe(err)}`, {
-        retriable: true,
+        retriable: !nonRetriable(err) && !/certificate|self.signed/i.test(describe(err)),
         cause: err,
       });
     }
