@@ -8,11 +8,21 @@
  *
  * Run: `npm run build && node dist/bench/mysql.js [snapshotRows] [changes]` — writes bench/results/mysql.md.
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMariaDb } from '../test/harness/mariadb.js';
-import { type BenchWorker, machine, repoRoot, startBenchWorker } from './support/worker-process.js';
+import { type BenchWorker, machine, repoRoot, startBenchWorker, topFunctions } from './support/worker-process.js';
 
 const SNAPSHOT_ROWS = Number(process.argv[2] ?? 200_000);
 const CHANGES = Number(process.argv[3] ?? 1_000_000);
@@ -43,7 +53,12 @@ class LineCounter {
   }
 }
 
-async function waitLines(counter: LineCounter, target: number, w: BenchWorker, timeoutMs: number): Promise<{ ms: number; peak: number }> {
+async function waitLines(
+  counter: LineCounter,
+  target: number,
+  w: BenchWorker,
+  timeoutMs: number,
+): Promise<{ ms: number; peak: number }> {
   const started = Date.now();
   let peak = 0;
   while (counter.update() < target) {
@@ -65,7 +80,9 @@ async function main() {
     );
     for (let from = 1; from <= SNAPSHOT_ROWS; from += CHUNK) {
       const to = Math.min(SNAPSHOT_ROWS, from + CHUNK - 1);
-      await db.exec(`INSERT INTO bench.orders SELECT seq, seq % 1000, seq / 100, 'new', '2024-01-01 00:00:00.000001' FROM bench.seq_${from}_to_${to}`);
+      await db.exec(
+        `INSERT INTO bench.orders SELECT seq, seq % 1000, seq / 100, 'new', '2024-01-01 00:00:00.000001' FROM bench.seq_${from}_to_${to}`,
+      );
     }
     const out = join(dir, 'out.jsonl');
     const worker = { 'offset.storage.file.filename': join(dir, 'offsets.json'), 'offset.flush.interval.ms': '1000' };
@@ -109,18 +126,25 @@ async function main() {
       const n = Math.min(CHUNK, CHANGES - done);
       if ((done / CHUNK) % 2 === 0) {
         const base = 10_000_000 + done;
-        await db.exec(`INSERT INTO bench.orders SELECT ${base} + seq, seq % 1000, seq / 7, 'backlog', NOW(6) FROM bench.seq_1_to_${n}`);
+        await db.exec(
+          `INSERT INTO bench.orders SELECT ${base} + seq, seq % 1000, seq / 7, 'backlog', NOW(6) FROM bench.seq_1_to_${n}`,
+        );
       } else {
-        const start = 1 + ((done / CHUNK) * CHUNK) % Math.max(CHUNK, SNAPSHOT_ROWS - CHUNK);
-        await db.exec(`UPDATE bench.orders SET amount = amount + 1, status = 'updated', updated = NOW(6) WHERE id BETWEEN ${start} AND ${start + n - 1}`);
+        const start = 1 + (((done / CHUNK) * CHUNK) % Math.max(CHUNK, SNAPSHOT_ROWS - CHUNK));
+        await db.exec(
+          `UPDATE bench.orders SET amount = amount + 1, status = 'updated', updated = NOW(6) WHERE id BETWEEN ${start} AND ${start + n - 1}`,
+        );
       }
       done += n;
     }
     const before = counter.update();
     const load2 = loadavg()[0];
-    w = startBenchWorker(dir, worker, connectors);
+    const profileDir = join(dir, 'profile');
+    mkdirSync(profileDir);
+    w = startBenchWorker(dir, worker, connectors, profileDir);
     const drain = await waitLines(counter, before + CHANGES, w, 1_800_000);
     await w.stop();
+    const top = topFunctions(profileDir, 15);
 
     const rowsPerSec = Math.round(SNAPSHOT_ROWS / (snap.ms / 1000));
     const eventsPerSec = Math.round(CHANGES / (drain.ms / 1000));
@@ -145,6 +169,12 @@ the figures are lower bounds of what the code does on an idle machine.
 | snapshot, worker peak RSS | ${mb(snap.peak)} | ≤ 250 MB |
 | binlog backlog drain, ${CHANGES} changes | ${(drain.ms / 1000).toFixed(1)} s, **${eventsPerSec} events/s** | ≥ 40,000 events/s |
 | drain, worker peak RSS | ${mb(drain.peak)} | ≤ 250 MB |
+
+Where the worker's CPU went during the drain (V8 CPU profile, self time, top ${top.length}):
+
+| self % | function |
+|---|---|
+${top.map((t) => `| ${t.selfPct.toFixed(1)} | \`${t.fn}\` |`).join('\n')}
 `;
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
     writeFileSync(join(repoRoot, 'bench/results/mysql.md'), report);

@@ -74,15 +74,17 @@ export class BinlogReader {
       .map((s) => s.trim())
       .filter(Boolean))
       this.gtidDomains.set(g.split('-')[0], g);
+    this.gtidVersion++;
   }
 
-  private gtidCache: { key: string; text: string | null } | undefined;
+  private gtidCache: { version: number; text: string | null } | undefined;
+  /** bumped on every change of gtidDomains, so the cached text is rebuilt only then */
+  private gtidVersion = 0;
 
   /** The GTID position before the current transaction; cached, as every row's offset carries it. */
   private gtidText(): string | null {
     if (this.flavor === 'mysql') return this.mysqlGtids;
-    const key = [...this.gtidDomains.values()].join(',');
-    if (this.gtidCache?.key === key) return this.gtidCache.text;
+    if (this.gtidCache?.version === this.gtidVersion) return this.gtidCache.text;
     const kept = [...this.gtidDomains.values()].filter((g) =>
       this.options.filters.gtidSource(g.split('-').slice(0, 2).join('-')),
     );
@@ -129,8 +131,10 @@ export class BinlogReader {
 
   private endTx(header: EventHeader): void {
     if (this.txGtid) {
-      if (this.flavor === 'mariadb') this.gtidDomains.set(this.txGtid.split('-')[0], this.txGtid);
-      else this.mysqlGtids = addMysqlGtid(this.mysqlGtids, this.txGtid);
+      if (this.flavor === 'mariadb') {
+        this.gtidDomains.set(this.txGtid.split('-')[0], this.txGtid);
+        this.gtidVersion++;
+      } else this.mysqlGtids = addMysqlGtid(this.mysqlGtids, this.txGtid);
     }
     this.inTx = false;
     this.standalone = false;
@@ -179,6 +183,7 @@ export class BinlogReader {
         return;
       case 'gtidList':
         for (const g of event.gtids) this.gtidDomains.set(g.split('-')[0], g);
+        this.gtidVersion++;
         return;
       case 'previousGtids':
         if (this.mysqlGtids === null) this.mysqlGtids = event.gtidSet;

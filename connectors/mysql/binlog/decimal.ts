@@ -15,22 +15,26 @@ export function decimalBinarySize(precision: number, scale: number): number {
 export function decodeBinaryDecimal(buf: Buffer, offset: number, precision: number, scale: number): Decimal {
   const size = decimalBinarySize(precision, scale);
   if (offset + size > buf.length) throw new RangeError('binlog DECIMAL value truncated');
-  const b = Buffer.from(buf.subarray(offset, offset + size));
-  const negative = (b[0] & 0x80) === 0;
-  b[0] ^= 0x80;
-  if (negative) for (let i = 0; i < b.length; i++) b[i] ^= 0xff;
+  const negative = (buf[offset] & 0x80) === 0;
+  // Bytes are read through a mask instead of copied: negative values are stored inverted.
+  const mask = negative ? 0xff : 0;
   const intg = precision - scale;
   const intWords = Math.floor(intg / 9);
   const intLead = intg % 9;
   const fracWords = Math.floor(scale / 9);
   const fracTail = scale % 9;
-  let pos = 0;
-  let digits = '';
+  let pos = offset;
   const word = (n: number): number => {
-    const v = n === 0 ? 0 : b.readUIntBE(pos, n);
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      let b = buf[pos + i] ^ mask;
+      if (pos + i === offset) b ^= 0x80;
+      v = v * 256 + b;
+    }
     pos += n;
     return v;
   };
+  let digits = '';
   if (intLead > 0) digits += String(word(DIG2BYTES[intLead]));
   for (let i = 0; i < intWords; i++) digits += String(word(4)).padStart(9, '0');
   for (let i = 0; i < fracWords; i++) digits += String(word(4)).padStart(9, '0');
