@@ -28,7 +28,8 @@ RUN groupadd --system --gid 10001 sluice \
 USER sluice
 EXPOSE 8083
 # /health answers 200 once the worker has started, 503 while it starts or stops (Kafka Connect's semantics).
-# The slim image has no curl: Node's fetch does the request.
+# The slim image has no curl: Node's fetch does the request. With rest.auth.* set, /health needs credentials too:
+# override this HEALTHCHECK then (or accept 401 as alive).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8083/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["sluice"]
