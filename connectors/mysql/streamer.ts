@@ -88,7 +88,9 @@ export class BinlogReader {
     const kept = [...this.gtidDomains.values()].filter((g) =>
       this.options.filters.gtidSource(g.split('-').slice(0, 2).join('-')),
     );
-    return kept.length ? kept.join(',') : null;
+    const text = kept.length ? kept.join(',') : null;
+    this.gtidCache = { version: this.gtidVersion, text };
+    return text;
   }
 
   /** Reads events until a batch is full or nothing arrives for `idleMs`; [] when idle. */

@@ -61,6 +61,10 @@ describe.runIf(!missing)('mysql source against MariaDB 10.11: snapshot then binl
         server_id: 1,
       });
       expect(String(ins.source.gtid)).toMatch(/^0-1-\d+$/);
+      // The offset's GTID position is the one before the record's transaction; the next one has moved on.
+      const seq = Number(String(ins.source.gtid).split('-')[2]);
+      expect(stream[0].sourceOffset.gtids).toBe(`0-1-${seq - 1}`);
+      expect(stream[1].sourceOffset.gtids).toBe(`0-1-${seq}`);
       const upd = env(stream[1]);
       expect(upd.before).toMatchObject({ id: 1, qty: 3 });
       expect(upd.after).toMatchObject({ id: 1, qty: 4 });
