@@ -297,6 +297,57 @@ describe('KafkaTransport sink side', () => {
   });
 });
 
+describe('KafkaTransport sink rebalance', () => {
+  it('flushes and commits what it holds when its partitions are about to move to a new group member', async () => {
+    const admin = raw().admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic: 'rebal.in', numPartitions: 2, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    const producer = raw().producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'rebal.in',
+      messages: Array.from({ length: 40 }, (_, i) => ({ partition: i % 2, value: JSON.stringify({ n: i }) })),
+    });
+    // A commit interval far beyond the test: only the rebalance can make the first member flush and commit.
+    const a = new KafkaTransport({ worker: { 'bootstrap.servers': kafka.bootstrap }, log, flushIntervalMs: 600_000 });
+    await a.start();
+    const first = new MemorySink('rebal', ['rebal.in'], jsonConverters(false));
+    await a.addSink(first);
+    await until(() => first.put_.length >= 40, 30_000, 'the first member to take all 40');
+    expect(first.flushes).toBe(0);
+
+    const b = new KafkaTransport({ worker: { 'bootstrap.servers': kafka.bootstrap }, log, flushIntervalMs: 600_000 });
+    await b.start();
+    const second = new MemorySink('rebal', ['rebal.in'], jsonConverters(false));
+    await b.addSink(second);
+    const committed = async () =>
+      (await admin.fetchOffsets({ groupId: 'connect-rebal', topics: ['rebal.in'] }))[0].partitions
+        .map((p) => p.offset)
+        .sort();
+    await until(
+      async () => first.flushes > 0 && (await committed()).join() === '20,20',
+      60_000,
+      'flush and commit at the rebalance',
+    );
+    expect(first.durable).toBe(40);
+    // After the move, new records reach one member or the other; the 40 already committed are not delivered again.
+    await producer.send({
+      topic: 'rebal.in',
+      messages: [0, 1].map((p) => ({ partition: p, value: JSON.stringify({ n: 100 + p }) })),
+    });
+    await until(() => first.put_.length + second.put_.length >= 42, 30_000, 'the two new records');
+    const all = [...first.put_, ...second.put_].map((r) => (r.value as { n: number }).n);
+    expect(all.filter((n) => n < 40)).toHaveLength(40);
+    await a.stop();
+    await b.stop();
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+});
+
 describe('KafkaOffsetStore', () => {
   it('writes Connect-format offsets to a compacted topic and a fresh store reads them back', async () => {
     const opts = {
