@@ -150,7 +150,9 @@ async function backlog(pg: PostgresServer, dir: string): Promise<Phase> {
 async function snapshot(pg: PostgresServer, dir: string): Promise<Phase> {
   await pg.sql(TABLE.replace('%s', 'snap'));
   const t0 = Date.now();
-  await pg.sql(`INSERT INTO snap (customer_id, status, amount, payload, created_at, updated_at) ${ROW_SELECT} FROM generate_series(1, ${CHANGES}) g`);
+  await pg.sql(
+    `INSERT INTO snap (customer_id, status, amount, payload, created_at, updated_at) ${ROW_SELECT} FROM generate_series(1, ${CHANGES}) g`,
+  );
   console.log(`loaded ${CHANGES} rows in ${Date.now() - t0} ms`);
   const output = join(dir, 'snapshot.jsonl');
   rmSync(join(dir, 'offsets.json'), { force: true });

@@ -10,7 +10,7 @@ import { describeTable, quoteIdent, quoteLiteral, type TypeCatalog } from './cat
 import type { PostgresSettings } from './config.js';
 import { connectClient } from './connection.js';
 import { explain } from './errors.js';
-import { sourceValue } from './source.js';
+import { processingTimes, sourceValue } from './source.js';
 import { TableModel } from './table.js';
 import type { PgOffset } from './task.js';
 
@@ -174,7 +174,7 @@ export class Snapshotter {
     lsn: number,
     snapshot: 'true' | 'last',
   ): Record<string, unknown> {
-    const nowUs = BigInt(Date.now()) * 1000n;
+    const now = processingTimes();
     return {
       before: null,
       after: model.valueOf(values),
@@ -191,9 +191,9 @@ export class Snapshotter {
       }),
       transaction: null,
       op: 'r',
-      ts_ms: Number(nowUs / 1000n),
-      ts_us: Number(nowUs),
-      ts_ns: nowUs * 1000n,
+      ts_ms: now.ms,
+      ts_us: now.us,
+      ts_ns: now.ns,
     };
   }
 }

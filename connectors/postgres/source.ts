@@ -87,21 +87,45 @@ export interface SourceFields {
   lastCommitLsn: number | null;
 }
 
+interface Times {
+  ms: number;
+  us: number;
+  ns: bigint;
+}
+
+/** ts_ms / ts_us / ts_ns of a microsecond time, remembering the last one: consecutive events mostly share it. */
+function timeCache(): (tsUs: bigint) => Times {
+  let last = -1n;
+  let times: Times = { ms: 0, us: 0, ns: 0n };
+  return (tsUs) => {
+    if (tsUs !== last) {
+      last = tsUs;
+      times = { ms: Number(tsUs / 1000n), us: Number(tsUs), ns: tsUs * 1000n };
+    }
+    return times;
+  };
+}
+
+const commitTimes = timeCache();
+const clockTimes = timeCache();
+
+/** The envelope's own ts_ms / ts_us / ts_ns: processing time, at millisecond resolution. */
+export function processingTimes(): Times {
+  return clockTimes(BigInt(Date.now()) * 1000n);
+}
+
 export function sourceValue(f: SourceFields): Record<string, unknown> {
-  const tsMs = f.tsUs / 1000n;
+  const t = commitTimes(f.tsUs);
   return {
     version: CONNECTOR_VERSION,
     connector: 'postgresql',
     name: f.name,
-    ts_ms: Number(tsMs),
+    ts_ms: t.ms,
     snapshot: f.snapshot,
     db: f.db,
-    sequence: JSON.stringify([
-      f.lastCommitLsn === null ? null : String(f.lastCommitLsn),
-      f.lsn === null ? null : String(f.lsn),
-    ]),
-    ts_us: Number(f.tsUs),
-    ts_ns: f.tsUs * 1000n,
+    sequence: `[${f.lastCommitLsn === null ? 'null' : `"${f.lastCommitLsn}"`},${f.lsn === null ? 'null' : `"${f.lsn}"`}]`,
+    ts_us: t.us,
+    ts_ns: t.ns,
     schema: f.schema,
     table: f.table,
     txId: f.txId,

@@ -19,6 +19,7 @@ import { ReplicationConnection } from './replication.js';
 import { Snapshotter } from './snapshot.js';
 import {
   heartbeatKeySchema,
+  processingTimes,
   heartbeatValueSchema,
   sourceValue,
   transactionKeySchema,
@@ -531,7 +532,7 @@ export class PostgresSourceTask implements SourceTask {
       tx.perTable.set(model.id, n);
       transaction = { id: tx.id, total_order: tx.total, data_collection_order: n };
     }
-    const nowUs = BigInt(Date.now()) * 1000n;
+    const now = processingTimes();
     return {
       before,
       after,
@@ -548,9 +549,9 @@ export class PostgresSourceTask implements SourceTask {
       }),
       transaction,
       op,
-      ts_ms: Number(nowUs / 1000n),
-      ts_us: Number(nowUs),
-      ts_ns: nowUs * 1000n,
+      ts_ms: now.ms,
+      ts_us: now.us,
+      ts_ns: now.ns,
     };
   }
 

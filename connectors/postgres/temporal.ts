@@ -56,6 +56,24 @@ export function parseTimeMicros(text: string): bigint {
 }
 
 /** `2024-01-02 03:04:05.123456[+hh[:mm[:ss]]][ BC]` → epoch microseconds (UTC when an offset is given). */
+/**
+ * Like parseTimestampMicros, as a number when the value is a safe integer (years 1700–2250 or so): the common
+ * case, without BigInt allocations on the hot path.
+ */
+export function timestampMicros(text: string): number | bigint {
+  const m = PLAIN_TIMESTAMP.exec(text);
+  if (m) {
+    const days = daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]));
+    const frac = m[7] ? Number(m[7].padEnd(6, '0')) : 0;
+    const micros = days * 86_400_000_000 + ((Number(m[4]) * 60 + Number(m[5])) * 60 + Number(m[6])) * 1_000_000 + frac;
+    if (Number.isSafeInteger(micros)) return micros;
+  }
+  const big = parseTimestampMicros(text);
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+const PLAIN_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:\+00)?$/;
+
 export function parseTimestampMicros(text: string): bigint {
   if (text === 'infinity') return INFINITY.micros;
   if (text === '-infinity') return INFINITY.negMicros;
@@ -74,6 +92,15 @@ function offsetSeconds(text: string): number {
   return sign * (Number(h) * 3600 + Number(mi) * 60 + Number(s));
 }
 
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,6})?\+00$/;
+
+/** `.123400` → `.1234`, `.000000` → `` (as Java's ISO formatter prints fractions). */
+function trimFraction(dotted: string): string {
+  let end = dotted.length;
+  while (end > 1 && dotted.charCodeAt(end - 1) === 48) end--;
+  return end === 1 ? '' : dotted.slice(0, end);
+}
+
 function fraction(micros: bigint): string {
   if (micros === 0n) return '';
   return `.${micros.toString().padStart(6, '0').replace(/0+$/, '')}`;
@@ -89,6 +116,9 @@ function pad(n: number | bigint, width: number): string {
  */
 export function zonedTimestamp(text: string): string {
   if (text === 'infinity' || text === '-infinity') return text;
+  // The connector's sessions run with TimeZone=UTC, so the common case is already UTC: reshape the text only.
+  const utc = UTC_TIMESTAMP.exec(text);
+  if (utc) return `${utc[1]}T${utc[2]}${utc[3] ? trimFraction(utc[3]) : ''}Z`;
   const micros = parseTimestampMicros(text);
   let days = micros / MICROS_PER_DAY;
   let rest = micros % MICROS_PER_DAY;

@@ -6,6 +6,7 @@ import {
   parseDate,
   parseTimeMicros,
   parseTimestampMicros,
+  timestampMicros,
   zonedTime,
   zonedTimestamp,
 } from './temporal.js';
@@ -158,7 +159,7 @@ function timeCodec(typmod: number, mode: TimePrecisionMode): ColumnCodec {
   const p = timePrecision(typmod);
   if (mode === 'connect') return scalar(LogicalSchemas.connectTime(), (t) => Number(parseTimeMicros(t) / 1000n));
   if (mode === 'adaptive' && p <= 3) return scalar(LogicalSchemas.time(), (t) => Number(parseTimeMicros(t) / 1000n));
-  return scalar(LogicalSchemas.microTime(), (t) => int64(parseTimeMicros(t).toString()));
+  return scalar(LogicalSchemas.microTime(), (t) => Number(parseTimeMicros(t)));
 }
 
 function timestampCodec(typmod: number, mode: TimePrecisionMode): ColumnCodec {
@@ -170,7 +171,7 @@ function timestampCodec(typmod: number, mode: TimePrecisionMode): ColumnCodec {
   };
   if (mode === 'connect') return scalar(LogicalSchemas.connectTimestamp(), millis);
   if (p <= 3) return scalar(LogicalSchemas.timestamp(), millis);
-  return scalar(LogicalSchemas.microTimestamp(), (t) => int64(parseTimestampMicros(t).toString()));
+  return scalar(LogicalSchemas.microTimestamp(), timestampMicros);
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {
