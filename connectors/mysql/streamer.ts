@@ -96,8 +96,13 @@ export class BinlogReader {
   /** Reads events until a batch is full or nothing arrives for `idleMs`; [] when idle. */
   async next(signal: AbortSignal, idleMs: number): Promise<ChangeRecord[]> {
     const out: ChangeRecord[] = [];
+    // A time budget as well as a size: server heartbeats and changes of uncaptured tables keep events coming
+    // without producing records, and poll() must still return.
+    const deadline = Date.now() + idleMs;
     while (out.length < this.options.maxBatch && !signal.aborted) {
-      const raw = await this.stream.next(signal, out.length ? 5 : idleMs);
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const raw = await this.stream.next(signal, out.length ? Math.min(5, left) : left);
       if (!raw) break;
       this.handle(raw, out);
     }
