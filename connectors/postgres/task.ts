@@ -45,12 +45,17 @@ interface OpenTx {
   xid: number;
   finalLsn: number;
   commitUs: bigint;
+  /** commit time as numbers, for offsets and record timestamps */
+  tsUsec: number;
+  tsMs: number;
   id: string;
   total: number;
   perTable: Map<string, number>;
 }
 
 type InboxItem = { kind: 'data'; lsn: number; message: PgOutputMessage } | { kind: 'keepalive'; walEnd: number };
+
+const NO_HEADERS: ChangeRecord['headers'] = Object.freeze([]);
 
 /** Inbox items held before the socket is paused; each is one WAL message, usually small. */
 const INBOX_LIMIT = 4096;
@@ -372,10 +377,13 @@ export class PostgresSourceTask implements SourceTask {
     switch (m.tag) {
       case 'begin': {
         const id = `${m.xid}:${m.finalLsn}`;
+        const commitUs = m.commitTime + PG_EPOCH_MICROS;
         this.tx = {
           xid: m.xid,
           finalLsn: m.finalLsn,
-          commitUs: m.commitTime + PG_EPOCH_MICROS,
+          commitUs,
+          tsUsec: Number(commitUs),
+          tsMs: Number(commitUs / 1000n),
           id,
           total: 0,
           perTable: new Map(),
@@ -561,20 +569,28 @@ export class PostgresSourceTask implements SourceTask {
   }
 
   /** Queues the held change and holds this one: the last change of a transaction must learn it is the last. */
-  private release(lsn: number, r: Omit<ChangeRecord, 'headers' | 'sourcePartition' | 'sourceOffset'>): void {
+  private release(lsn: number, r: Pick<ChangeRecord, 'topic' | 'keySchema' | 'key' | 'valueSchema' | 'value'>): void {
     const tx = this.tx!;
-    const offset: PgOffset = {
-      lsn,
-      lsn_proc: this.safeLsn,
-      lsn_commit: tx.finalLsn,
-      txId: tx.xid,
-      ts_usec: Number(tx.commitUs),
-      ...this.phaseMark(),
-    };
+    // Built without spreads: this runs once per change.
+    const offset: PgOffset = this.snapshotPhase
+      ? {
+          lsn,
+          lsn_proc: this.safeLsn,
+          lsn_commit: tx.finalLsn,
+          txId: tx.xid,
+          ts_usec: tx.tsUsec,
+          snapshot: true,
+          last_snapshot_record: false,
+        }
+      : { lsn, lsn_proc: this.safeLsn, lsn_commit: tx.finalLsn, txId: tx.xid, ts_usec: tx.tsUsec };
     const record: ChangeRecord = {
-      ...r,
-      headers: [],
-      timestamp: Number(tx.commitUs / 1000n),
+      topic: r.topic,
+      keySchema: r.keySchema,
+      key: r.key,
+      valueSchema: r.valueSchema,
+      value: r.value,
+      headers: NO_HEADERS,
+      timestamp: tx.tsMs,
       sourcePartition: this.partition,
       sourceOffset: offset as unknown as SourceOffset,
     };
