@@ -75,8 +75,12 @@ export const mysqlConfigSpec: ConfigSpec = [
   key('include.schema.changes', 'boolean', 'Emit schema-change events on the topic named by topic.prefix', {
     default: true,
   }),
-  key('schema.history.internal', 'class', 'Schema history store; file-based is supported', {
+  key('schema.history.internal', 'class', 'Schema history store; only the file-based one is implemented', {
     default: 'io.debezium.storage.file.history.FileSchemaHistory',
+    validate: (v) =>
+      /FileSchemaHistory$/.test(String(v))
+        ? undefined
+        : 'only io.debezium.storage.file.history.FileSchemaHistory is implemented; set schema.history.internal.file.filename',
   }),
   key('schema.history.internal.file.filename', 'string', 'File of the schema history', { default: null }),
   key('decimal.handling.mode', 'string', 'DECIMAL as precise (Connect Decimal), double or string', {
