@@ -64,6 +64,9 @@ async function main() {
       'offset.flush.interval.ms': '5000',
       'value.converter.schemas.enable': 'false',
       'key.converter.schemas.enable': 'false',
+      ...(process.env.BENCH_PRODUCER_MAX_REQUEST
+        ? { 'producer.max.request.size': process.env.BENCH_PRODUCER_MAX_REQUEST }
+        : {}),
     };
     const source = {
       name: 'pg',

@@ -11,6 +11,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from '../../api/index.js';
 import type { JavaCompatiblePartitioner } from './partitioner.js';
+import { messageBytes } from './produce-queue.js';
 import type { ConnectionSettings, ConsumerSettings, ProducerSettings } from './settings.js';
 
 /**
@@ -233,7 +234,12 @@ class KafkajsProducer implements KafkaProducer {
       }
     }
     const results = await Promise.allSettled(
-      [...groups.values()].map((g) => this.sendPartition(g.topic, g.messages, g.partition)),
+      [...groups.values()].map(async (g) => {
+        // Requests of one partition go one after another (their order is the records' order), each at most
+        // max.request.size, which also keeps each record batch under the broker's message.max.bytes.
+        for (const piece of splitBySize(g.messages, this.settings.maxRequestBytes))
+          await this.sendPartition(g.topic, piece, g.partition);
+      }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -271,6 +277,24 @@ class KafkajsProducer implements KafkaProducer {
     await this.producer.disconnect();
     await this.admin.disconnect();
   }
+}
+
+function splitBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const pieces: OutgoingMessage[][] = [];
+  let piece: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const b = messageBytes(m);
+    if (piece.length > 0 && bytes + b > maxBytes) {
+      pieces.push(piece);
+      piece = [];
+      bytes = 0;
+    }
+    piece.push(m);
+    bytes += b;
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
 }
 
 /** The first record of a new topic went alone (to create the topic); the rest are still to send. */
