@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -28,6 +28,18 @@ export const quietLog: Logger = {
   },
 };
 
+const tempDirs: string[] = [];
+// History files outlive one driver (a restart reuses them), so they go when the test process ends.
+process.once('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempHistoryFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-mysql-'));
+  tempDirs.push(dir);
+  return join(dir, 'history.jsonl');
+}
+
 export class TaskDriver {
   readonly offsets = new Map<string, SourceOffset>();
   readonly records: ChangeRecord[] = [];
@@ -40,7 +52,7 @@ export class TaskDriver {
     readonly extra: Record<string, string> = {},
     historyFile?: string,
   ) {
-    this.historyFile = historyFile ?? join(mkdtempSync(join(tmpdir(), 'sluice-mysql-')), 'history.jsonl');
+    this.historyFile = historyFile ?? tempHistoryFile();
   }
 
   config(): Record<string, string> {
