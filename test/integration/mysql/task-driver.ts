@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import {
   type ChangeRecord,
   type Logger,
@@ -29,9 +30,10 @@ export const quietLog: Logger = {
 };
 
 const tempDirs: string[] = [];
-// History files outlive one driver (a restart reuses them), so they go when the test process ends.
-process.once('exit', () => {
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+// History files outlive one driver (a restart reuses them), so they go when the test file is done; this module
+// is evaluated once per test file, so the hook lands on that file's root suite.
+afterAll(() => {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 function tempHistoryFile(): string {
