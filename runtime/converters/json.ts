@@ -160,6 +160,8 @@ function schemalessJson(value: unknown): string {
       if (value === null) return 'null';
       if (value instanceof Uint8Array) return `"${toBuffer(value).toString('base64')}"`;
       if (value instanceof Decimal) return value.toString();
+      // A schemaless timestamp (e.g. from TimestampConverter): Connect's Timestamp physical value, epoch ms.
+      if (value instanceof Date) return String(value.getTime());
       if (Array.isArray(value)) return `[${value.map((v) => schemalessJson(v ?? null)).join(',')}]`;
       const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
       return `{${entries

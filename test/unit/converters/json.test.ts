@@ -95,6 +95,10 @@ describe('JsonConverter', () => {
     expect(plain.toRecord('t', Buffer.from('{"a":12345678901234567890}')).value).toEqual({ a: 12345678901234567890n });
   });
 
+  it('writes a schemaless Date as epoch milliseconds, never as {}', () => {
+    expect(plain.fromRecord('t', undefined, { at: new Date(1700000000123) })?.toString()).toBe('{"at":1700000000123}');
+  });
+
   it('writes maps with string keys as objects and others as pairs', () => {
     const m1 = Schemas.map(Schemas.string(), Schemas.int32());
     const m2 = Schemas.map(Schemas.int32(), Schemas.string());
