@@ -175,13 +175,17 @@ function schemalessJson(value: unknown): string {
 }
 
 interface SchemaJson {
-  type: SchemaType;
+  type: string;
   optional: boolean;
   [k: string]: unknown;
 }
 
+/** Kafka's JsonSchema names two types differently from Connect's Schema.Type. */
+const JSON_TYPE_NAME: Partial<Record<SchemaType, string>> = { float32: 'float', float64: 'double' };
+const TYPE_FROM_JSON: Record<string, SchemaType> = { float: 'float32', double: 'float64' };
+
 function schemaToJson(schema: Schema, conv: JsonConverter): SchemaJson {
-  const out: Record<string, unknown> = { type: schema.type };
+  const out: Record<string, unknown> = { type: JSON_TYPE_NAME[schema.type] ?? schema.type };
   if (schema.type === 'array') out.items = schemaToJson(schema.valueSchema!, conv);
   if (schema.type === 'map') {
     out.keys = schemaToJson(schema.keySchema!, conv);
@@ -227,7 +231,8 @@ export function schemaFromJson(json: unknown): Schema {
     parameters: isObject(json.parameters) ? (json.parameters as Record<string, string>) : undefined,
   };
   for (const k of Object.keys(extras) as (keyof typeof extras)[]) if (extras[k] === undefined) delete extras[k];
-  switch (json.type) {
+  const type = TYPE_FROM_JSON[json.type] ?? json.type;
+  switch (type) {
     case 'array':
       return Schemas.array(schemaFromJson(json.items), optional, extras);
     case 'map':
@@ -253,7 +258,7 @@ export function schemaFromJson(json: unknown): Schema {
     case 'boolean':
     case 'string':
     case 'bytes':
-      return Schemas[json.type](optional, extras);
+      return Schemas[type](optional, extras);
     default:
       throw new ConnectError(`Unknown schema type: ${String(json.type)}`);
   }

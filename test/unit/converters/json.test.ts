@@ -28,7 +28,7 @@ describe('JsonConverter', () => {
         '{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"created"},' +
         '{"type":"bytes","optional":true,"field":"data"},' +
         '{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"doc"},' +
-        '{"type":"float64","optional":true,"field":"ratio"}' +
+        '{"type":"double","optional":true,"field":"ratio"}' +
         '],"optional":true,"name":"srv.public.t.Value"},"payload":null}',
     );
   });
@@ -93,6 +93,20 @@ describe('JsonConverter', () => {
       plain.fromRecord('t', undefined, { a: 12345678901234567890n, b: Buffer.from('hi'), c: [1, null] })?.toString(),
     ).toBe('{"a":12345678901234567890,"b":"aGk=","c":[1,null]}');
     expect(plain.toRecord('t', Buffer.from('{"a":12345678901234567890}')).value).toEqual({ a: 12345678901234567890n });
+  });
+
+  it('names float32/float64 "float"/"double" in schema JSON, as Kafka\'s JsonSchema does, and reads them back', () => {
+    const s = Schemas.struct([
+      ['f', Schemas.float32()],
+      ['d', Schemas.float64()],
+    ]);
+    const bytes = withSchemas.fromRecord('t', s, { f: 1.5, d: 2.25 });
+    expect(bytes?.toString()).toContain(
+      '{"type":"float","optional":false,"field":"f"},{"type":"double","optional":false,"field":"d"}',
+    );
+    const back = withSchemas.toRecord('t', bytes);
+    expect(back.schema?.fields?.map((f) => f.schema.type)).toEqual(['float32', 'float64']);
+    expect(back.value).toEqual({ f: 1.5, d: 2.25 });
   });
 
   it('writes a schemaless Date as epoch milliseconds, never as {}', () => {
