@@ -24,6 +24,7 @@ export interface JsonConverterOptions {
 
 export class JsonConverter implements Converter {
   private readonly schemaJsonCache = new WeakMap<Schema, string>();
+  private readonly writers = new WeakMap<Schema, Writer>();
 
   constructor(readonly options: JsonConverterOptions = { schemasEnable: true, decimalFormat: 'BASE64' }) {}
 
@@ -70,60 +71,84 @@ export class JsonConverter implements Converter {
   }
 
   valueJson(schema: Schema | undefined, value: unknown): string {
-    if (value === null || value === undefined) {
-      if (schema && schema.defaultValue !== undefined && schema.defaultValue !== null)
-        return this.valueJson(schema, schema.defaultValue);
-      return 'null';
+    if (schema) return this.writer(schema)(value);
+    return value === null || value === undefined ? 'null' : schemalessJson(value);
+  }
+
+  /** A writer compiled once per schema: field names quoted once, nested writers resolved once. */
+  private writer(schema: Schema): Writer {
+    let w = this.writers.get(schema);
+    if (w === undefined) {
+      const base = this.compile(schema);
+      const fallback = schema.defaultValue;
+      w =
+        fallback === undefined || fallback === null
+          ? (v) => (v === null || v === undefined ? 'null' : base(v))
+          : (v) => base(v === null || v === undefined ? fallback : v);
+      this.writers.set(schema, w);
     }
-    if (!schema) return schemalessJson(value);
+    return w;
+  }
+
+  private compile(schema: Schema): Writer {
     switch (schema.type) {
       case 'int8':
       case 'int16':
       case 'int32':
-        return String(value);
+        return (v) => String(v);
       case 'int64':
-        return typeof value === 'bigint' ? value.toString() : String(value);
+        return (v) => (typeof v === 'bigint' ? v.toString() : String(v));
       case 'float32':
       case 'float64':
-        return floatJson(value as number);
+        return (v) => floatJson(v as number);
       case 'boolean':
-        return value ? 'true' : 'false';
+        return (v) => (v ? 'true' : 'false');
       case 'string':
-        return JSON.stringify(value);
-      case 'bytes': {
+        return (v) => JSON.stringify(v);
+      case 'bytes':
         if (schema.name === Logical.Decimal) {
-          const d = value as Decimal;
-          if (this.options.decimalFormat === 'NUMERIC') return d.toString();
-          return `"${d.unscaledBytes().toString('base64')}"`;
+          return this.options.decimalFormat === 'NUMERIC'
+            ? (v) => (v as Decimal).toString()
+            : (v) => `"${(v as Decimal).unscaledBytes().toString('base64')}"`;
         }
-        return `"${toBuffer(value).toString('base64')}"`;
-      }
+        return (v) => `"${toBuffer(v).toString('base64')}"`;
       case 'array': {
-        const items = value as unknown[];
-        let out = '[';
-        for (let i = 0; i < items.length; i++) out += (i ? ',' : '') + this.valueJson(schema.valueSchema, items[i]);
-        return out + ']';
+        const item = this.writer(schema.valueSchema!);
+        return (v) => {
+          const items = v as unknown[];
+          let out = '[';
+          for (let i = 0; i < items.length; i++) out += (i ? ',' : '') + item(items[i]);
+          return `${out}]`;
+        };
       }
       case 'map': {
-        const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as object);
-        if (schema.keySchema?.type === 'string') {
-          return `{${entries.map(([k, v]) => `${JSON.stringify(String(k))}:${this.valueJson(schema.valueSchema, v)}`).join(',')}}`;
-        }
-        return `[${entries.map(([k, v]) => `[${this.valueJson(schema.keySchema, k)},${this.valueJson(schema.valueSchema, v)}]`).join(',')}]`;
+        const keyW = this.writer(schema.keySchema!);
+        const valW = this.writer(schema.valueSchema!);
+        const stringKeys = schema.keySchema?.type === 'string';
+        return (v) => {
+          const entries = v instanceof Map ? [...v.entries()] : Object.entries(v as object);
+          if (stringKeys) return `{${entries.map(([k, x]) => `${JSON.stringify(String(k))}:${valW(x)}`).join(',')}}`;
+          return `[${entries.map(([k, x]) => `[${keyW(k)},${valW(x)}]`).join(',')}]`;
+        };
       }
       case 'struct': {
-        const obj = value as Record<string, unknown>;
-        let out = '{';
-        const fields = schema.fields ?? [];
-        for (let i = 0; i < fields.length; i++) {
-          const f = fields[i];
-          out += `${i ? ',' : ''}${JSON.stringify(f.name)}:${this.valueJson(f.schema, obj[f.name])}`;
-        }
-        return out + '}';
+        const fields = (schema.fields ?? []).map((f, i) => ({
+          name: f.name,
+          prefix: `${i ? ',' : ''}${JSON.stringify(f.name)}:`,
+          write: this.writer(f.schema),
+        }));
+        return (v) => {
+          const obj = v as Record<string, unknown>;
+          let out = '{';
+          for (const f of fields) out += f.prefix + f.write(obj[f.name]);
+          return `${out}}`;
+        };
       }
     }
   }
 }
+
+type Writer = (value: unknown) => string;
 
 function toBuffer(v: unknown): Buffer {
   if (Buffer.isBuffer(v)) return v;
