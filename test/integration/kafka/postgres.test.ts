@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -14,6 +14,14 @@ import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '..
  */
 
 const TABLES = ['ka', 'kb', 'kc'];
+/** Temp dirs of this file, removed after the suite (kept with SLUICE_KEEP=1 to look at). */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
 let kafka: KafkaCluster;
 let pgs: PostgresServer;
 let workers: WorkerProcess[] = [];
@@ -32,6 +40,7 @@ afterEach((ctx) => {
 });
 
 afterAll(async () => {
+  if (!process.env.SLUICE_KEEP) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   await Promise.all([kafka?.stop(), pgs?.stop()]);
 });
 
@@ -125,7 +134,7 @@ describe('PostgreSQL → Kafka → FileStreamSink', () => {
         `CREATE TABLE ${t} (id int PRIMARY KEY, v int NOT NULL); INSERT INTO ${t} SELECT g, 0 FROM generate_series(1, 500) g`,
       );
     }
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-pg-'));
+    const dir = tempDir('sluice-kafka-pg-');
     const out = join(dir, 'out.jsonl');
     const connectors: ConnectorFile[] = [
       {

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -10,6 +10,14 @@ import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '..
  * The done-when cases of Kafka mode through the real worker process: FileStreamSource → Kafka → FileStreamSink
  * (consuming from Kafka) with offsets on offset.storage.topic.
  */
+
+/** Temp dirs of this file, removed after the suite (kept with SLUICE_KEEP=1 to look at). */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
 
 let kafka: KafkaCluster;
 let workers: WorkerProcess[] = [];
@@ -28,6 +36,7 @@ afterEach((ctx) => {
 });
 
 afterAll(async () => {
+  if (!process.env.SLUICE_KEEP) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   await kafka?.stop();
 });
 
@@ -161,7 +170,7 @@ async function offsetsTopic(): Promise<Map<string, string | null>> {
 
 describe('Kafka mode through the standalone worker', () => {
   it('FileStreamSource → Kafka → FileStreamSink under continuous writes, worker SIGKILLed three times: every line, in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-kill-'));
+    const dir = tempDir('sluice-kafka-kill-');
     const out = join(dir, 'out.txt');
     const writer = continuousWriter(join(dir, 'in.txt'));
     const conns = connectors(dir, 'killed');
@@ -186,7 +195,7 @@ describe('Kafka mode through the standalone worker', () => {
   });
 
   it('recovers by itself when the broker is stopped for 20 s mid-stream; nothing lost', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-outage-'));
+    const dir = tempDir('sluice-kafka-outage-');
     const out = join(dir, 'out.txt');
     const writer = continuousWriter(join(dir, 'in.txt'));
     await start(dir, workerConfig(), connectors(dir, 'outage'));
@@ -209,7 +218,7 @@ describe('Kafka mode through the standalone worker', () => {
   });
 
   it('a fresh worker reads the source offsets back from offset.storage.topic and resumes after them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-resume-'));
+    const dir = tempDir('sluice-kafka-resume-');
     const input = join(dir, 'in.txt');
     writeFileSync(input, Array.from({ length: 300 }, (_, i) => `line ${i + 1}\n`).join(''));
     const conns = connectors(dir, 'resume');
@@ -217,7 +226,7 @@ describe('Kafka mode through the standalone worker', () => {
     await waitFor(() => numbersIn(join(dir, 'out.txt')).length >= 300, 60_000, '300 lines');
     expect(await first.stop()).toBe(0);
     // A new worker with nothing local: a different directory, only the broker is shared.
-    const dir2 = mkdtempSync(join(tmpdir(), 'sluice-kafka-resume2-'));
+    const dir2 = tempDir('sluice-kafka-resume2-');
     appendFileSync(input, Array.from({ length: 50 }, (_, i) => `line ${301 + i}\n`).join(''));
     const conns2 = conns.map((c) =>
       c.name === 'resume-out' ? { ...c, config: { ...c.config, file: join(dir2, 'out.txt') } } : c,
@@ -230,7 +239,7 @@ describe('Kafka mode through the standalone worker', () => {
   });
 
   it('a topic holding one undecodable message among valid ones: it goes to the DLQ with error headers, the rest to the sink', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-dlq-'));
+    const dir = tempDir('sluice-kafka-dlq-');
     const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
     const producer = client.producer();
     await producer.connect();
@@ -277,7 +286,7 @@ describe('Kafka mode through the standalone worker', () => {
     expect(await w.stop()).toBe(0);
   });
   it('without errors.tolerance an undecodable message fails the sink task (FAILED, with the converter error) and is not skipped', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-strict-'));
+    const dir = tempDir('sluice-kafka-strict-');
     const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
     const producer = client.producer();
     await producer.connect();
