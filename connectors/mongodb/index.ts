@@ -35,8 +35,9 @@ export const mongoSourceConnector = defineSourceConnector({
   },
 
   // One ordered change stream per deployment: a second task would only duplicate it.
-  async taskConfigs(config: Config): Promise<Record<string, string>[]> {
-    return [{ ...config.raw }];
+  // Its config is the connector's (the runtime overlays it): nothing copied, no resolved secret in task configs.
+  async taskConfigs(): Promise<Record<string, string>[]> {
+    return [{}];
   },
 
   // The driver loads with the first task, not with the worker.

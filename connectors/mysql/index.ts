@@ -1,15 +1,20 @@
-import { defineSourceConnector, type SourceConnectorPlugin } from '../../runtime/api/index.js';
+import { defineSourceConnector, lazySourceTask, type SourceConnectorPlugin } from '../../runtime/api/index.js';
 import { CONNECTOR_VERSION } from './envelope.js';
 import { mysqlConfigSpec } from './config.js';
-import { MySqlSourceTask } from './task.js';
 
 const doc =
   'Captures row changes of MySQL and MariaDB from the binlog (ROW format): a consistent snapshot, then streaming. Debezium-compatible configuration, topics, events and offsets.';
 
-/** The binlog is one ordered stream: one task, as Debezium. */
-async function taskConfigs(config: { raw: Readonly<Record<string, string>> }): Promise<Record<string, string>[]> {
-  return [{ ...config.raw }];
+/**
+ * The binlog is one ordered stream: one task, as Debezium. Its config is the connector's (the runtime overlays
+ * it), so nothing is copied here, and no resolved secret lands in the task configs.
+ */
+async function taskConfigs(): Promise<Record<string, string>[]> {
+  return [{}];
 }
+
+/** mysql2 loads with the first task, not with the worker. */
+const createTask = () => lazySourceTask(async () => new (await import('./task.js')).MySqlSourceTask());
 
 export const mysqlSourcePlugin: SourceConnectorPlugin = defineSourceConnector({
   name: 'mysql',
@@ -19,7 +24,7 @@ export const mysqlSourcePlugin: SourceConnectorPlugin = defineSourceConnector({
   configSpec: mysqlConfigSpec,
   doc,
   taskConfigs,
-  createTask: () => new MySqlSourceTask(),
+  createTask,
 });
 
 export const mariadbSourcePlugin: SourceConnectorPlugin = defineSourceConnector({
@@ -30,5 +35,5 @@ export const mariadbSourcePlugin: SourceConnectorPlugin = defineSourceConnector(
   configSpec: mysqlConfigSpec,
   doc,
   taskConfigs,
-  createTask: () => new MySqlSourceTask(),
+  createTask,
 });
