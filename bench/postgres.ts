@@ -13,6 +13,9 @@ import { type PostgresServer, startPostgres } from '../test/harness/postgres.js'
 import { machine, repoRoot, startBenchWorker, topFunctions } from './support/worker-process.js';
 
 const CHANGES = Number(process.argv[2] ?? 1_000_000);
+/** Extra connector keys, e.g. `BENCH_PG_CONFIG='{"max.queue.size":"2048"}'`; written into the results. */
+const EXTRA: Record<string, string> = JSON.parse(process.env.BENCH_PG_CONFIG ?? '{}');
+const RESULTS = process.env.BENCH_PG_RESULTS ?? 'bench/results/postgres.md';
 
 const TABLE = `CREATE TABLE IF NOT EXISTS %s (
   id bigserial PRIMARY KEY, customer_id int, status text, amount numeric(12,2), payload jsonb,
@@ -64,6 +67,7 @@ function connectors(pg: PostgresServer, name: string, table: string, output: str
         'table.include.list': `public\\.${table}`,
         'snapshot.mode': snapshotMode,
         'snapshot.fetch.size': '10240',
+        ...EXTRA,
       },
     },
     { name: 'out', config: { 'connector.class': 'FileStreamSink', file: output, topics: `bench.public.${table}` } },
@@ -188,6 +192,15 @@ payload jsonb, created_at timestamptz, updated_at timestamptz)\`, rows of about 
 - **(b) snapshot**: a ${CHANGES.toLocaleString('en')}-row table, \`snapshot.mode=initial_only\`, time from worker
   start until the output holds every row.
 
+Connector settings beyond the workload's: ${
+      Object.keys(EXTRA).length
+        ? Object.entries(EXTRA)
+            .map(([k, v]) => `\`${k}=${v}\``)
+            .join(', ')
+        : 'none (defaults: `max.queue.size=8192`, `max.batch.size=2048`, `snapshot.fetch.size=10240`)'
+    }.
+Worker Node options: ${process.env.NODE_OPTIONS ? `\`${process.env.NODE_OPTIONS}\`` : 'none'}.
+
 Peak RSS is the worker process's VmHWM. One run per phase (each with a V8 CPU profile, which costs a few percent).
 
 Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 10)} with \`node dist/bench/postgres.js\`.
@@ -222,7 +235,7 @@ ${phaseTable(drain)}
 ${phaseTable(snap)}
 `;
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-    writeFileSync(join(repoRoot, 'bench/results/postgres.md'), md);
+    writeFileSync(join(repoRoot, RESULTS), md);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await pg.stop();
