@@ -85,7 +85,8 @@ interface Phase {
 
 /** Starts the worker and measures until `expected` lines are in the output. */
 async function measure(dir: string, conns: object[], output: string, expected: number): Promise<Phase> {
-  const profileDir = mkdtempSync(join(tmpdir(), 'sluice-bench-pgprof-'));
+  // BENCH_PROFILE=0 measures without the CPU profiler (whose sample buffers and code map add to RSS).
+  const profileDir = process.env.BENCH_PROFILE === '0' ? undefined : mkdtempSync(join(tmpdir(), 'sluice-bench-pgprof-'));
   const counter = new LineCounter(output);
   const started = process.hrtime.bigint();
   const w = startBenchWorker(
@@ -110,8 +111,8 @@ async function measure(dir: string, conns: object[], output: string, expected: n
     .map((l) => l.toFixed(1))
     .join(' / ');
   await w.stop();
-  const top = topFunctions(profileDir);
-  rmSync(profileDir, { recursive: true, force: true });
+  const top = profileDir ? topFunctions(profileDir) : [];
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   return {
     events: counter.lines,
     seconds: Math.round(seconds * 1000) / 1000,
