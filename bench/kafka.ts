@@ -173,10 +173,9 @@ updates and inserts); then:
   JSON value per line; time from worker start until the file holds every event.
 
 Single runs. Broker (Kafka ${process.env.KAFKA_VERSION ?? '3.9.1'}, KRaft, one node, -Xmx512m), PostgreSQL 17 and
-the worker all ran on this machine: ${machine()}. Other engineers' builds and tests were running on the same two
-cores at the time (5-minute load average ${loadBefore} at the start, ${loadavg()[1].toFixed(1)} at the end), so the
-figures are lower bounds of what the code does on an idle machine. Worker memory mode:
-\`SLUICE_OPTIMIZE_FOR_SIZE=${process.env.SLUICE_OPTIMIZE_FOR_SIZE ?? '(unset: on)'}\` (V8 \`--optimize-for-size\`). Measured
+the worker all ran on this machine: ${machine()} (5-minute load average ${loadBefore} at the start,
+${loadavg()[1].toFixed(1)} at the end; broker, database and worker share the two cores). Worker V8 flags:
+\`${process.env.SLUICE_V8_FLAGS ?? '--semi-space-growth-factor=8 (the default, runtime/memory-mode.ts)'}\`. Measured
 ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`node dist/bench/kafka.js ${CHANGES}\`.
 
 | measure | result | target |
