@@ -86,7 +86,8 @@ interface Phase {
 /** Starts the worker and measures until `expected` lines are in the output. */
 async function measure(dir: string, conns: object[], output: string, expected: number): Promise<Phase> {
   // BENCH_PROFILE=0 measures without the CPU profiler (whose sample buffers and code map add to RSS).
-  const profileDir = process.env.BENCH_PROFILE === '0' ? undefined : mkdtempSync(join(tmpdir(), 'sluice-bench-pgprof-'));
+  const profileDir =
+    process.env.BENCH_PROFILE === '0' ? undefined : mkdtempSync(join(tmpdir(), 'sluice-bench-pgprof-'));
   const counter = new LineCounter(output);
   const started = process.hrtime.bigint();
   const w = startBenchWorker(

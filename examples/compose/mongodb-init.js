@@ -2,7 +2,7 @@
 // streams need one) and adds sample documents once. Safe to run again.
 try {
   rs.status();
-} catch (e) {
+} catch {
   rs.initiate({ _id: 'rs0', members: [{ _id: 0, host: 'mongodb:27017' }] });
 }
 for (let i = 0; i < 60 && !db.hello().isWritablePrimary; i++) sleep(1000);
