@@ -1,7 +1,6 @@
-import { type Config, defineSourceConnector } from '../../runtime/api/index.js';
+import { defineSourceConnector, lazySourceTask } from '../../runtime/api/index.js';
 import { postgresConfigSpec } from './config.js';
 import { CONNECTOR_VERSION } from './source.js';
-import { PostgresSourceTask } from './task.js';
 
 /**
  * PostgreSQL source: a consistent snapshot taken inside the replication slot's exported snapshot, then the
@@ -15,8 +14,10 @@ export const postgresSourcePlugin = defineSourceConnector({
   version: CONNECTOR_VERSION,
   doc: 'Captures row changes of PostgreSQL 10+ through logical decoding (pgoutput): snapshot, then streaming, Debezium-compatible.',
   configSpec: postgresConfigSpec,
-  async taskConfigs(config: Config): Promise<Record<string, string>[]> {
-    return [{ ...config.raw }];
+  // Its config is the connector's (the runtime overlays it): nothing copied, no resolved secret in task configs.
+  async taskConfigs(): Promise<Record<string, string>[]> {
+    return [{}];
   },
-  createTask: () => new PostgresSourceTask(),
+  // pg loads with the first task, not with the worker.
+  createTask: () => lazySourceTask(async () => new (await import('./task.js')).PostgresSourceTask()),
 });

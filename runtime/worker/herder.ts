@@ -218,7 +218,9 @@ export class Herder {
   /** Connect's `GET /connectors/{c}/tasks`: task ids with their configs (provider references unresolved). */
   taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }> {
     const rt = this.get(name);
-    return rt.tasks.map((t) => ({ id: { connector: name, task: t.id }, config: { ...t.config } }));
+    // A task runs with the connector config overlaid by what taskConfigs() gave it; show that, as Connect shows
+    // full task configs. Provider references stay unresolved here.
+    return rt.tasks.map((t) => ({ id: { connector: name, task: t.id }, config: { ...rt.config, ...t.config } }));
   }
 
   topics(name: string): string[] {

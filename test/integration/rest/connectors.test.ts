@@ -96,7 +96,10 @@ describe('REST /connectors', () => {
 
     const tasks = await call(w, 'GET', '/connectors/src/tasks');
     expect(tasks.status).toBe(200);
-    expect(tasks.body).toEqual([{ id: { connector: 'src', task: 0 }, config: { file: input, topic: 'lines' } }]);
+    // As Connect: the task's full config (the connector's, overlaid by what the connector gave the task).
+    expect(tasks.body).toEqual([
+      { id: { connector: 'src', task: 0 }, config: { ...fileSource('src', input, 'lines').config, name: 'src' } },
+    ]);
 
     const t0 = await call(w, 'GET', '/connectors/src/tasks/0/status');
     expect(t0.body).toEqual({ id: 0, state: 'RUNNING', worker_id: st.body.connector.worker_id });
