@@ -139,12 +139,13 @@ async function main() {
     }
     const before = counter.update();
     const load2 = loadavg()[0];
-    const profileDir = join(dir, 'profile');
-    mkdirSync(profileDir);
+    // BENCH_PROFILE=0 measures without the CPU profiler, whose sample buffers and code map add tens of MiB of RSS.
+    const profileDir = process.env.BENCH_PROFILE === '0' ? undefined : join(dir, 'profile');
+    if (profileDir) mkdirSync(profileDir);
     w = startBenchWorker(dir, worker, connectors, profileDir);
     const drain = await waitLines(counter, before + CHANGES, w, 1_800_000);
     await w.stop();
-    const top = topFunctions(profileDir, 15);
+    const top = profileDir ? topFunctions(profileDir, 15) : [];
 
     const rowsPerSec = Math.round(SNAPSHOT_ROWS / (snap.ms / 1000));
     const eventsPerSec = Math.round(CHANGES / (drain.ms / 1000));
