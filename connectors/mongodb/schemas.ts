@@ -1,4 +1,5 @@
 import { type Schema, Schemas } from '../../runtime/api/index.js';
+import { debeziumSourceSchema, SNAPSHOT_VALUES_WITH_COLLECTIONS, transactionBlockSchema } from '../cdc/debezium.js';
 
 /**
  * Debezium's MongoDB record schemas. Documents have no fixed shape, so `after`/`before` are Extended JSON strings
@@ -26,25 +27,10 @@ export const updateDescriptionSchema = Schemas.struct(
   { name: 'io.debezium.connector.mongodb.changestream.updatedescription', version: 1 },
 );
 
-export const sourceSchema = Schemas.struct(
+export const sourceSchema = debeziumSourceSchema(
+  'io.debezium.connector.mongo.Source',
+  SNAPSHOT_VALUES_WITH_COLLECTIONS,
   [
-    ['version', Schemas.string()],
-    ['connector', Schemas.string()],
-    ['name', Schemas.string()],
-    ['ts_ms', Schemas.int64()],
-    [
-      'snapshot',
-      Schemas.string(true, {
-        name: 'io.debezium.data.Enum',
-        version: 1,
-        parameters: { allowed: 'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental' },
-        defaultValue: 'false',
-      }),
-    ],
-    ['db', Schemas.string()],
-    ['sequence', Schemas.string(true)],
-    ['ts_us', Schemas.int64(true)],
-    ['ts_ns', Schemas.int64(true)],
     ['rs', Schemas.string()],
     ['collection', Schemas.string()],
     ['ord', Schemas.int32()],
@@ -52,19 +38,9 @@ export const sourceSchema = Schemas.struct(
     ['txnNumber', Schemas.int64(true)],
     ['wallTime', Schemas.int64(true)],
   ],
-  false,
-  { name: 'io.debezium.connector.mongo.Source' },
 );
 
-export const transactionSchema = Schemas.struct(
-  [
-    ['id', Schemas.string()],
-    ['total_order', Schemas.int64()],
-    ['data_collection_order', Schemas.int64()],
-  ],
-  true,
-  { name: 'event.block', version: 1 },
-);
+export const transactionSchema = transactionBlockSchema;
 
 export interface CollectionSchemas {
   readonly key: Schema;

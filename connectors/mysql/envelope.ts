@@ -1,4 +1,5 @@
 import { type Schema, Schemas } from '../../runtime/api/index.js';
+import { debeziumSourceSchema, SNAPSHOT_VALUES_WITH_COLLECTIONS, transactionBlockSchema } from '../cdc/debezium.js';
 import type { Flavor } from './binlog/client.js';
 import type { TableDef } from './schema/model.js';
 import { type ColumnMapping, type MappingOptions, mapColumn } from './values.js';
@@ -7,25 +8,10 @@ export const CONNECTOR_VERSION = '0.1.0';
 
 /** Debezium's source block for MySQL/MariaDB, field for field. */
 export function sourceSchema(flavor: Flavor): Schema {
-  return Schemas.struct(
+  return debeziumSourceSchema(
+    flavor === 'mariadb' ? 'io.debezium.connector.mariadb.Source' : 'io.debezium.connector.mysql.Source',
+    SNAPSHOT_VALUES_WITH_COLLECTIONS,
     [
-      ['version', Schemas.string()],
-      ['connector', Schemas.string()],
-      ['name', Schemas.string()],
-      ['ts_ms', Schemas.int64()],
-      [
-        'snapshot',
-        Schemas.string(true, {
-          name: 'io.debezium.data.Enum',
-          version: 1,
-          parameters: { allowed: 'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental' },
-          defaultValue: 'false',
-        }),
-      ],
-      ['db', Schemas.string()],
-      ['sequence', Schemas.string(true)],
-      ['ts_us', Schemas.int64(true)],
-      ['ts_ns', Schemas.int64(true)],
       ['table', Schemas.string(true)],
       ['server_id', Schemas.int64()],
       ['gtid', Schemas.string(true)],
@@ -35,20 +21,10 @@ export function sourceSchema(flavor: Flavor): Schema {
       ['thread', Schemas.int64(true)],
       ['query', Schemas.string(true)],
     ],
-    false,
-    { name: flavor === 'mariadb' ? 'io.debezium.connector.mariadb.Source' : 'io.debezium.connector.mysql.Source' },
   );
 }
 
-export const transactionSchema = Schemas.struct(
-  [
-    ['id', Schemas.string()],
-    ['total_order', Schemas.int64()],
-    ['data_collection_order', Schemas.int64()],
-  ],
-  true,
-  { name: 'event.block', version: 1 },
-);
+export const transactionSchema = transactionBlockSchema;
 
 /** Everything needed to turn rows of one table version into records. */
 export interface TableShape {

@@ -1,47 +1,19 @@
 import { Schemas } from '../../runtime/api/index.js';
+import { debeziumSourceSchema, SNAPSHOT_VALUES, transactionBlockSchema } from '../cdc/debezium.js';
 
 /** The version written into `source.version`. */
 export const CONNECTOR_VERSION = '0.1.0-sluice';
 
 /** Debezium 2.7's `io.debezium.connector.postgresql.Source`, field for field. */
-export const sourceSchema = Schemas.struct(
-  [
-    ['version', Schemas.string()],
-    ['connector', Schemas.string()],
-    ['name', Schemas.string()],
-    ['ts_ms', Schemas.int64()],
-    [
-      'snapshot',
-      Schemas.string(true, {
-        name: 'io.debezium.data.Enum',
-        version: 1,
-        parameters: { allowed: 'true,last,false,incremental' },
-        defaultValue: 'false',
-      }),
-    ],
-    ['db', Schemas.string()],
-    ['sequence', Schemas.string(true)],
-    ['ts_us', Schemas.int64(true)],
-    ['ts_ns', Schemas.int64(true)],
-    ['schema', Schemas.string()],
-    ['table', Schemas.string()],
-    ['txId', Schemas.int64(true)],
-    ['lsn', Schemas.int64(true)],
-    ['xmin', Schemas.int64(true)],
-  ],
-  false,
-  { name: 'io.debezium.connector.postgresql.Source' },
-);
+export const sourceSchema = debeziumSourceSchema('io.debezium.connector.postgresql.Source', SNAPSHOT_VALUES, [
+  ['schema', Schemas.string()],
+  ['table', Schemas.string()],
+  ['txId', Schemas.int64(true)],
+  ['lsn', Schemas.int64(true)],
+  ['xmin', Schemas.int64(true)],
+]);
 
-export const transactionBlockSchema = Schemas.struct(
-  [
-    ['id', Schemas.string()],
-    ['total_order', Schemas.int64()],
-    ['data_collection_order', Schemas.int64()],
-  ],
-  true,
-  { name: 'event.block', version: 1 },
-);
+export { transactionBlockSchema };
 
 export const heartbeatKeySchema = Schemas.struct([['serverName', Schemas.string()]], false, {
   name: 'io.debezium.connector.common.ServerNameKey',
