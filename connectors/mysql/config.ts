@@ -109,10 +109,21 @@ export const mysqlConfigSpec: ConfigSpec = [
   key(
     'gtid.source.includes',
     'list',
-    'Regular expressions of GTID sources (MySQL server UUIDs, MariaDB domain-server) kept in offsets',
+    'Regular expressions of GTID sources (MySQL server UUIDs, MariaDB domain-server) whose GTIDs position the binlog stream on restart and whose transactions are captured',
     { default: null },
   ),
-  key('gtid.source.excludes', 'list', 'Regular expressions of GTID sources left out of offsets', { default: null }),
+  key(
+    'gtid.source.excludes',
+    'list',
+    'Regular expressions of GTID sources left out of the restart position and whose transactions are not captured',
+    { default: null },
+  ),
+  key(
+    'gtid.source.filter.dml.events',
+    'boolean',
+    'Skip the row changes of transactions whose GTID source gtid.source.includes/excludes leaves out',
+    { default: true },
+  ),
 ];
 
 export type SnapshotMode = 'initial' | 'initial_only' | 'no_data' | 'never' | 'when_needed' | 'recovery';
@@ -134,6 +145,7 @@ export interface MySqlOptions {
   mapping: MappingOptions;
   heartbeatMs: number;
   tombstones: boolean;
+  gtidFilterDml: boolean;
   maxBatch: number;
   maxQueue: number;
   filters: Filters;
@@ -199,6 +211,7 @@ export function readOptions(c: Config): MySqlOptions {
     },
     heartbeatMs: c.int('heartbeat.interval.ms'),
     tombstones: c.bool('tombstones.on.delete'),
+    gtidFilterDml: c.bool('gtid.source.filter.dml.events'),
     // Both are the runtime's common source keys (Connect's max.batch.size / max.queue.size).
     maxBatch: c.has('max.batch.size') ? c.int('max.batch.size') : 2048,
     maxQueue: c.has('max.queue.size') ? Math.max(16, c.int('max.queue.size')) : 8192,

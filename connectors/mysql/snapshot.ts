@@ -257,9 +257,16 @@ async function readPosition(conn: mysql.Connection, flavor: Flavor): Promise<Sna
     // Consistent with START TRANSACTION WITH CONSISTENT SNAPSHOT even without a lock (MariaDB's binlog_snapshot_*).
     const rows = await query<{ Variable_name: string; Value: string }>(conn, "SHOW STATUS LIKE 'binlog_snapshot_%'");
     const v = Object.fromEntries(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
-    const [g] = await query<{ g: string }>(conn, 'SELECT @@global.gtid_binlog_pos AS g');
-    if (v.binlog_snapshot_file)
+    if (v.binlog_snapshot_file) {
+      // The GTID position at exactly that file and offset: @@gtid_binlog_pos is read later and, without the global
+      // read lock (snapshot.locking.mode=none), may already include transactions the snapshot does not see; a
+      // restart positioned by those GTIDs would skip them.
+      const [g] = await query<{ g: string | null }>(conn, 'SELECT BINLOG_GTID_POS(?, ?) AS g', [
+        v.binlog_snapshot_file,
+        Number(v.binlog_snapshot_position),
+      ]);
       return { file: v.binlog_snapshot_file, pos: Number(v.binlog_snapshot_position), gtids: g.g || null };
+    }
   }
   const [status] = await query<Record<string, string>>(conn, 'SHOW MASTER STATUS');
   if (!status)

@@ -5,6 +5,7 @@ import { BinlogDecoder, type EventHeader } from './binlog/events.js';
 import { decodeRows, type RowsEvent } from './binlog/rows.js';
 import type { MySqlOptions } from './config.js';
 import { buildShape, type TableShape, tableChange } from './envelope.js';
+import { MariaGtidPosition, MysqlGtidSet, mariaSource, parseMariaGtid } from './gtid.js';
 import type { RecordMaker } from './records.js';
 import { applyDdl } from './schema/ddl.js';
 import { tableFromMap } from './schema/from-table-map.js';
@@ -21,6 +22,11 @@ export interface ResumePoint {
   /** rows of the next rows event already delivered */
   row: number;
   gtids: string | null;
+  /**
+   * The stream was positioned by GTID: the partly delivered transaction is the first one received whose GTID
+   * source is captured (its file and position may differ from the offset's, e.g. after the file was purged).
+   */
+  byGtid?: boolean;
 }
 
 /**
@@ -36,11 +42,14 @@ export class BinlogReader {
   private rowsEventIndex = 0;
   private txGtid: string | null = null;
   private txThread: number | null = null;
+  /** the transaction's GTID source is excluded by gtid.source.includes/excludes: its rows are not captured */
+  private txSkipDml = false;
   private standalone = false;
   private resume: ResumePoint | undefined;
-  /** MariaDB: last GTID per domain; MySQL: the executed set text */
-  private readonly gtidDomains = new Map<string, string>();
-  private mysqlGtids: string | null = null;
+  /** GTIDs of completed transactions, of every source (filters apply when the stream is positioned, as Debezium) */
+  private readonly mariaGtids = new MariaGtidPosition();
+  private mysqlGtids: MysqlGtidSet | null = null;
+  private gtidCache: string | null | undefined;
   private readonly shapes = new Map<string, TableShape>();
   private lastHeartbeat = Date.now();
   private lastEmittedOffset = '';
@@ -61,36 +70,23 @@ export class BinlogReader {
     this.file = start.file;
     this.txPos = start.pos;
     this.resume = start.event > 0 || start.row > 0 ? start : undefined;
-    if (start.gtids) this.seedGtids(start.gtids);
-  }
-
-  private seedGtids(text: string): void {
-    if (this.flavor === 'mysql') {
-      this.mysqlGtids = text;
-      return;
+    if (start.gtids) {
+      if (flavor === 'mysql') this.mysqlGtids = new MysqlGtidSet(start.gtids);
+      else for (const g of new MariaGtidPosition(start.gtids).entries()) this.mariaGtids.set(g);
     }
-    for (const g of text
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean))
-      this.gtidDomains.set(g.split('-')[0], g);
-    this.gtidVersion++;
   }
 
-  private gtidCache: { version: number; text: string | null } | undefined;
-  /** bumped on every change of gtidDomains, so the cached text is rebuilt only then */
-  private gtidVersion = 0;
-
-  /** The GTID position before the current transaction; cached, as every row's offset carries it. */
+  /** The GTIDs of the transactions completed so far; cached, as every row's offset carries it. */
   private gtidText(): string | null {
-    if (this.flavor === 'mysql') return this.mysqlGtids;
-    if (this.gtidCache?.version === this.gtidVersion) return this.gtidCache.text;
-    const kept = [...this.gtidDomains.values()].filter((g) =>
-      this.options.filters.gtidSource(g.split('-').slice(0, 2).join('-')),
-    );
-    const text = kept.length ? kept.join(',') : null;
-    this.gtidCache = { version: this.gtidVersion, text };
-    return text;
+    if (this.gtidCache === undefined) {
+      const text = this.flavor === 'mysql' ? (this.mysqlGtids?.toString() ?? '') : this.mariaGtids.toString();
+      this.gtidCache = text === '' ? null : text;
+    }
+    return this.gtidCache;
+  }
+
+  private gtidSource(gtid: string): string {
+    return this.flavor === 'mysql' ? gtid.slice(0, gtid.lastIndexOf(':')) : mariaSource(parseMariaGtid(gtid));
   }
 
   /** Reads events until a batch is full or nothing arrives for `idleMs`; [] when idle. */
@@ -134,19 +130,28 @@ export class BinlogReader {
     this.rowsEventIndex = 0;
     this.txGtid = gtid;
     this.txThread = null;
+    const captured = gtid === null || this.options.filters.gtidSource(this.gtidSource(gtid));
+    this.txSkipDml = !captured && this.options.gtidFilterDml;
+    if (this.resume?.byGtid && (captured || !this.options.gtidFilterDml)) {
+      // Positioned by GTID, the server starts at the first transaction not in the offset's set: this one.
+      this.resume = { ...this.resume, file: this.file, pos: start, byGtid: false };
+    }
   }
 
   private endTx(header: EventHeader): void {
     if (this.txGtid) {
-      if (this.flavor === 'mariadb') {
-        this.gtidDomains.set(this.txGtid.split('-')[0], this.txGtid);
-        this.gtidVersion++;
-      } else this.mysqlGtids = addMysqlGtid(this.mysqlGtids, this.txGtid);
+      if (this.flavor === 'mariadb') this.mariaGtids.set(parseMariaGtid(this.txGtid));
+      else {
+        this.mysqlGtids ??= new MysqlGtidSet();
+        this.mysqlGtids.add(this.txGtid);
+      }
+      this.gtidCache = undefined;
     }
     this.inTx = false;
     this.standalone = false;
     this.txGtid = null;
-    this.resume = undefined;
+    this.txSkipDml = false;
+    if (!this.resume?.byGtid) this.resume = undefined;
     if (header.nextPosition > 0) {
       this.txPos = header.nextPosition;
       this.committedOffset = {
@@ -189,11 +194,14 @@ export class BinlogReader {
         this.rowsEventIndex++;
         return;
       case 'gtidList':
-        for (const g of event.gtids) this.gtidDomains.set(g.split('-')[0], g);
-        this.gtidVersion++;
+        for (const g of event.gtids) this.mariaGtids.advance(parseMariaGtid(g));
+        this.gtidCache = undefined;
         return;
       case 'previousGtids':
-        if (this.mysqlGtids === null) this.mysqlGtids = event.gtidSet;
+        if (this.mysqlGtids === null) {
+          this.mysqlGtids = new MysqlGtidSet(event.gtidSet);
+          this.gtidCache = undefined;
+        }
         return;
       default:
         return;
@@ -259,8 +267,7 @@ export class BinlogReader {
           thread: threadId,
         });
         // The DDL is a transaction of its own: resuming after it must not read it again.
-        const gtidsAfter =
-          this.txGtid && this.flavor === 'mariadb' ? mergeMaria(this.gtidText(), this.txGtid) : this.gtidText();
+        const gtidsAfter = this.txGtid ? gtidsWith(this.flavor, this.gtidText(), this.txGtid) : this.gtidText();
         const offset: SourceOffset = {
           file: this.file,
           pos: after,
@@ -306,6 +313,7 @@ export class BinlogReader {
   }
 
   private onRows(rows: RowsEvent, header: EventHeader, start: number, out: ChangeRecord[]): void {
+    if (this.txSkipDml) return;
     const found = this.shapeFor(rows);
     if (!found) return;
     const { shape, def } = found;
@@ -347,29 +355,14 @@ export class BinlogReader {
   }
 }
 
-function mergeMaria(current: string | null, gtid: string): string {
-  const domains = new Map<string, string>();
-  for (const g of (current ?? '').split(',').filter(Boolean)) domains.set(g.split('-')[0], g);
-  domains.set(gtid.split('-')[0], gtid);
-  return [...domains.values()].join(',');
-}
-
-/** Adds `uuid:n` to a MySQL GTID set text, extending the interval that ends at n-1 when there is one. */
-export function addMysqlGtid(set: string | null, gtid: string): string {
-  const [uuid, nText] = gtid.split(':');
-  const n = BigInt(nText);
-  const entries = (set ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const i = entries.findIndex((e) => e.split(':')[0].toLowerCase() === uuid.toLowerCase());
-  if (i < 0) return [...entries, `${uuid}:${n}`].join(',');
-  const [sid, ...ranges] = entries[i].split(':');
-  const last = ranges[ranges.length - 1];
-  const [a, b] = last.split('-');
-  const end = BigInt(b ?? a);
-  if (end + 1n === n) ranges[ranges.length - 1] = `${a}-${n}`;
-  else if (end < n) ranges.push(String(n));
-  entries[i] = [sid, ...ranges].join(':');
-  return entries.join(',');
+/** The GTID text after `gtid` completes. */
+function gtidsWith(flavor: Flavor, current: string | null, gtid: string): string {
+  if (flavor === 'mysql') {
+    const set = new MysqlGtidSet(current);
+    set.add(gtid);
+    return set.toString();
+  }
+  const pos = new MariaGtidPosition(current);
+  pos.set(parseMariaGtid(gtid));
+  return pos.toString();
 }

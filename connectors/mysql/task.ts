@@ -12,6 +12,7 @@ import {
 } from '../../runtime/api/index.js';
 import { BinlogStream, type Flavor, openConnection, query } from './binlog/client.js';
 import { type MySqlOptions, readOptions } from './config.js';
+import { type StreamStart, streamStart } from './positioning.js';
 import { preflight } from './preflight.js';
 import { RecordMaker } from './records.js';
 import { SchemaHistory } from './schema/history.js';
@@ -96,6 +97,17 @@ export class MySqlSourceTask implements SourceTask {
     return e;
   }
 
+  private async streamStart(flavor: Flavor, from: ResumePoint): Promise<StreamStart> {
+    const conn = openConnection(this.connectOptions());
+    try {
+      return await streamStart(conn, flavor, from, this.options.filters);
+    } catch (err) {
+      throw this.wrap(err);
+    } finally {
+      conn.destroy();
+    }
+  }
+
   private async binlogFiles(): Promise<string[]> {
     const conn = openConnection(this.connectOptions());
     try {
@@ -118,6 +130,7 @@ export class MySqlSourceTask implements SourceTask {
     let model: SchemaModel | undefined;
     const snapshotDone = stored !== null && stored.snapshot !== true && typeof stored.file === 'string';
     let needSnapshot: 'data' | 'schema' | undefined;
+    let start: StreamStart | undefined;
     if (!snapshotDone) {
       if (o.snapshotMode === 'initial' || o.snapshotMode === 'initial_only' || o.snapshotMode === 'when_needed')
         needSnapshot = 'data';
@@ -128,25 +141,26 @@ export class MySqlSourceTask implements SourceTask {
         pos: Number(stored.pos),
         event: Number(stored.event ?? 0),
         row: Number(stored.row ?? 0),
-        gtids: typeof stored.gtids === 'string' ? stored.gtids : null,
+        gtids: typeof stored.gtids === 'string' && stored.gtids !== '' ? stored.gtids : null,
       };
-      const files = await this.binlogFiles();
-      if (!files.includes(resume.file)) {
+      start = await this.streamStart(flavor, resume);
+      if (!start.ok) {
         if (o.snapshotMode === 'when_needed') {
           this.log.warn(
-            { file: resume.file },
+            { file: resume.file, gtids: resume.gtids, why: start.why },
             'stored binlog position was purged; snapshotting again (snapshot.mode=when_needed)',
           );
           resume = undefined;
+          start = undefined;
           needSnapshot = 'data';
         } else {
           throw new ConnectError(
-            `The binlog file ${resume.file} of the stored offset is no longer on the server (purged; the oldest is ${files[0] ?? 'none'}). Changes since then are lost to the binlog. Set snapshot.mode=when_needed to snapshot again automatically, or delete the connector's offsets and use snapshot.mode=initial.`,
+            `The stored offset cannot be resumed: ${start.why}. Changes since then are lost to the binlog. Set snapshot.mode=when_needed to snapshot again automatically, or delete the connector's offsets and use snapshot.mode=initial.`,
             {
               context: {
                 connector: this.ctx.connector,
                 task: this.ctx.taskId,
-                position: `${resume.file}:${resume.pos}`,
+                position: `${resume.file}:${resume.pos}${resume.gtids ? ` gtids ${resume.gtids}` : ''}`,
               },
             },
           );
@@ -185,6 +199,9 @@ export class MySqlSourceTask implements SourceTask {
       }
       resume = { file: r.position.file, pos: r.position.pos, event: 0, row: 0, gtids: r.position.gtids };
       model = r.model;
+      start = await this.streamStart(flavor, resume);
+      if (!start.ok)
+        throw new ConnectError(`The snapshot's binlog position is already gone: ${start.why}`, { retriable: true });
     }
     if (!resume) {
       // snapshot.mode=never: read the whole binlog that is left, schemas from its DDL and TABLE_MAP metadata.
@@ -192,18 +209,30 @@ export class MySqlSourceTask implements SourceTask {
       resume = { file: files[0], pos: 4, event: 0, row: 0, gtids: null };
       model = new SchemaModel();
       history.recordSnapshot({ file: resume.file, pos: 4 }, model);
+      start = { ok: true, byGtid: false, dump: { file: resume.file, position: 4 } };
     }
+    if (!start?.ok) throw new ConnectError('internal: no binlog start position');
+    if (start.byGtid) resume = { ...resume, byGtid: true };
     this.stream = await BinlogStream.open({
       ...this.connectOptions(),
       flavor,
       serverId: o.serverId,
-      start: { file: resume.file, position: resume.pos },
+      start: start.dump,
       heartbeatMs: o.heartbeatMs > 0 ? o.heartbeatMs : 10_000,
       maxQueuedEvents: o.maxQueue,
     }).catch((err) => {
       throw this.wrap(err);
     });
-    this.log.info({ file: resume.file, pos: resume.pos, event: resume.event, row: resume.row }, 'streaming binlog');
+    this.log.info(
+      {
+        file: resume.file,
+        pos: resume.pos,
+        gtids: start.byGtid ? (start.dump.mariaGtidState ?? start.dump.mysqlGtidSet) : undefined,
+        event: resume.event,
+        row: resume.row,
+      },
+      'streaming binlog',
+    );
     const reader = new BinlogReader(
       this.stream,
       model as SchemaModel,

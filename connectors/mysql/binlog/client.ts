@@ -37,6 +37,8 @@ export interface BinlogStreamOptions extends ConnectOptions {
   heartbeatMs: number;
   /** events buffered before the socket is paused (backpressure) */
   maxQueuedEvents?: number;
+  /** bytes of events buffered before the socket is paused; default 8 MiB */
+  maxQueuedBytes?: number;
 }
 
 interface RawPacket {
@@ -236,13 +238,16 @@ export function dumpError(code: number, message: string, start: DumpStart): Conn
  * the socket when `maxQueuedEvents` are waiting.
  */
 export class BinlogStream {
-  private readonly queue: Buffer[] = [];
+  private readonly queue: (Buffer | undefined)[] = [];
   private head = 0;
   private error: Error | undefined;
   private ended = false;
   private paused = false;
   private waiter: (() => void) | undefined;
   private readonly maxQueued: number;
+  private readonly maxBytes: number;
+  /** bytes of the events in the queue not yet taken */
+  private queuedBytes = 0;
   readonly conn: mysql.Connection;
 
   private constructor(
@@ -251,6 +256,7 @@ export class BinlogStream {
   ) {
     this.conn = conn;
     this.maxQueued = options.maxQueuedEvents ?? 4096;
+    this.maxBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     conn.on('error', (err) => this.fail(err));
     conn.on('end', () => this.fail(new RetriableError('binlog connection closed by the server')));
   }
@@ -311,8 +317,12 @@ export class BinlogStream {
       this.wake();
       return true;
     }
-    this.queue.push(p.buffer.subarray(p.offset + 1, p.end));
-    if (!this.paused && this.queue.length - this.head >= this.maxQueued) {
+    // A view into mysql2's socket chunk (a fresh buffer per read); events leave in order, so the chunks pinned
+    // are about the bytes queued.
+    const ev = p.buffer.subarray(p.offset + 1, p.end);
+    this.queue.push(ev);
+    this.queuedBytes += ev.length;
+    if (!this.paused && (this.queue.length - this.head >= this.maxQueued || this.queuedBytes >= this.maxBytes)) {
       this.paused = true;
       (this.conn as unknown as Mysql2Internals).pause();
     }
@@ -347,12 +357,15 @@ export class BinlogStream {
       });
     }
     if (this.head < this.queue.length) {
-      const ev = this.queue[this.head++];
+      const ev = this.queue[this.head] as Buffer;
+      // Taken events are dropped now, not at the next splice: a rows event can be large.
+      this.queue[this.head++] = undefined;
+      this.queuedBytes -= ev.length;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
-      if (this.paused && this.queue.length - this.head <= this.maxQueued / 4) {
+      if (this.paused && this.queue.length - this.head <= this.maxQueued / 4 && this.queuedBytes <= this.maxBytes / 4) {
         this.paused = false;
         (this.conn as unknown as Mysql2Internals).resume();
       }

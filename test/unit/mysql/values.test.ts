@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addMysqlGtid } from '../../../connectors/mysql/streamer.js';
+import { addMysqlGtid } from '../../../connectors/mysql/gtid.js';
 import { epochDays, mapColumn, zonedTimestamp } from '../../../connectors/mysql/values.js';
 import type { ColumnDef } from '../../../connectors/mysql/schema/model.js';
 
