@@ -47,10 +47,27 @@ export interface Converter {
   toRecord(topic: string, bytes: Buffer | null): { schema?: Schema; value: unknown };
 }
 
+/**
+ * Kafka Connect's ErrantRecordReporter (KIP-610): a sink task hands over a record it cannot write, instead of
+ * failing the whole batch. With `errors.tolerance=all` the record is skipped (logged with `errors.log.enable`, and
+ * in Kafka mode produced to `errors.deadletterqueue.topic.name` with Connect's error headers, stage `TASK_PUT`);
+ * with `errors.tolerance=none` it is still dead-lettered, then the returned promise rejects and the task fails.
+ * The promise resolves once the dead letter is durable; the runtime also waits for it before committing the
+ * record's consumer offset, so a task may report and go on without awaiting.
+ */
+export interface ErrantRecordReporter {
+  report(record: ChangeRecord, error: unknown): Promise<void>;
+}
+
 export interface SinkTaskContext extends TaskContext {
   /** The connector's converters (`key.converter`, `value.converter`, else the worker's). */
   readonly keyConverter: Converter;
   readonly valueConverter: Converter;
+  /**
+   * Present, as in Connect, when the connector sets `errors.deadletterqueue.topic.name` or `errors.log.enable`;
+   * a task written for older runtimes checks for it and throws from `put()` without one.
+   */
+  readonly errantRecordReporter?: ErrantRecordReporter;
 }
 
 export interface SourceTask {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Config, ConfigError, type ConfigSpec, ConnectError, key } from '../api/index.js';
+import { validatePolicyValue } from './client-overrides.js';
 import { parseConfig } from './parse.js';
 import { resolveProviders } from './providers.js';
 
@@ -13,10 +14,12 @@ export const workerSpec: ConfigSpec = [
     'Kafka brokers. Set: records go to Kafka; unset: the embedded direct transport, no Kafka.',
     { default: [], importance: 'HIGH' },
   ),
-  key('group.id', 'string', 'Distributed mode: the Connect cluster this worker joins.', {
-    default: null,
-    importance: 'HIGH',
-  }),
+  key(
+    'group.id',
+    'string',
+    'Distributed mode: the cluster this worker joins (a Kafka consumer group of that name); workers with one group.id share connectors and tasks.',
+    { default: null, importance: 'HIGH' },
+  ),
   key('key.converter', 'class', 'Default converter for record keys.', { default: JSON_CONVERTER, importance: 'HIGH' }),
   key('value.converter', 'class', 'Default converter for record values.', {
     default: JSON_CONVERTER,
@@ -51,6 +54,42 @@ export const workerSpec: ConfigSpec = [
     importance: 'MEDIUM',
   }),
   key(
+    'config.storage.replication.factor',
+    'int',
+    'Distributed mode: replication factor of config.storage.topic when sluice creates it (one partition, compacted); -1 for the broker default.',
+    { default: 3, min: -1, importance: 'LOW' },
+  ),
+  key(
+    'status.storage.partitions',
+    'int',
+    'Distributed mode: partitions of status.storage.topic when sluice creates it (compacted).',
+    { default: 5, min: 1, importance: 'LOW' },
+  ),
+  key(
+    'status.storage.replication.factor',
+    'int',
+    'Distributed mode: replication factor of status.storage.topic when sluice creates it; -1 for the broker default.',
+    { default: 3, min: -1, importance: 'LOW' },
+  ),
+  key(
+    'session.timeout.ms',
+    'int',
+    'Distributed mode: how long the group coordinator waits for a silent worker before its tasks move to the others. Also a default for sink consumers unless consumer.session.timeout.ms is set.',
+    { default: 10000, min: 1, importance: 'HIGH' },
+  ),
+  key(
+    'heartbeat.interval.ms',
+    'int',
+    'Distributed mode: how often a worker tells the group coordinator it is alive (and learns of a rebalance). Also a default for sink consumers unless consumer.heartbeat.interval.ms is set.',
+    { default: 3000, min: 1, importance: 'HIGH' },
+  ),
+  key(
+    'rebalance.timeout.ms',
+    'int',
+    'Distributed mode: how long a worker may take to rejoin after a change in the group, and how long a task assigned to a worker waits for its previous worker to release it before it starts anyway.',
+    { default: 60000, min: 1, importance: 'MEDIUM' },
+  ),
+  key(
     'offset.storage.partitions',
     'int',
     'Kafka offset store: partitions of offset.storage.topic when sluice creates it.',
@@ -67,6 +106,18 @@ export const workerSpec: ConfigSpec = [
     'boolean',
     "Kafka mode: create source topics by the connectors' topic.creation.* rules (KIP-158). Off: topics are left to the broker's auto-creation.",
     { default: true, importance: 'LOW' },
+  ),
+  key(
+    'connector.client.config.override.policy',
+    'string',
+    "Which Kafka client settings a connector may override with `producer.override.*`, `consumer.override.*` and `admin.override.*` (KIP-458): All, None, Principal (only security.protocol, sasl.mechanism, sasl.jaas.config) or Allowlist (the keys in connector.client.config.override.allowlist). Connect's default since Kafka 3.0.",
+    { default: 'All', importance: 'MEDIUM', validate: validatePolicyValue },
+  ),
+  key(
+    'connector.client.config.override.allowlist',
+    'list',
+    'With the Allowlist policy: the client settings (without prefix, e.g. `linger.ms`) connectors may override.',
+    { default: [], importance: 'LOW' },
   ),
   key(
     'security.protocol',

@@ -3,14 +3,15 @@ import {
   type ChangeRecord,
   type Config,
   ConnectError,
+  type ErrantRecordReporter,
   type Logger,
   type SinkConnectorPlugin,
   type SinkTask,
   traceOf,
 } from '../api/index.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
-import { applyChain, type ChainStep } from '../transforms/chain.js';
-import type { RecordConverters, SinkHandler, Transport } from '../transport/transport.js';
+import { applyChain, type ChainStep, TransformError } from '../transforms/chain.js';
+import type { DeadLetterFailure, RecordConverters, SinkHandler, Transport } from '../transport/transport.js';
 import { type ErrorPolicy, logTolerated } from './error-policy.js';
 import { withRetry } from './retry.js';
 import { Gate, type StateListener, within } from './state.js';
@@ -49,6 +50,8 @@ export class SinkTaskRunner implements SinkHandler {
   private failure: ConnectError | undefined;
   private started = false;
   private attached = false;
+  /** dead letters on their way; a flush waits for them, so no consumer offset passes an undelivered one */
+  private readonly deadLetters = new Set<Promise<void>>();
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.task = o.plugin.createTask();
@@ -74,6 +77,7 @@ export class SinkTaskRunner implements SinkHandler {
             log,
             keyConverter: converters.key,
             valueConverter: converters.value,
+            errantRecordReporter: this.errantRecordReporter(),
           }),
         errors.retry,
         { connector, task: taskId },
@@ -120,6 +124,11 @@ export class SinkTaskRunner implements SinkHandler {
           if (!errors.tolerateAll) throw this.fail(e);
           metrics.recordsSkipped.inc({ ...this.labels, stage: e.context.stage ?? 'transform' });
           logTolerated(errors, log, e, r);
+          // As Connect, a record a sink transform rejects goes to the dead letter queue (the original message).
+          const className =
+            err instanceof TransformError ? (this.o.connectorConfig.raw[`transforms.${err.alias}.type`] ?? '') : '';
+          const cause = err instanceof TransformError && err.cause !== undefined ? err.cause : err;
+          void this.deadLetter(r, { stage: 'TRANSFORMATION', className, error: cause }).catch(() => undefined);
         }
       }
       out = kept;
@@ -143,6 +152,8 @@ export class SinkTaskRunner implements SinkHandler {
 
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
+    await Promise.all(this.deadLetters);
+    if (this.failure) throw this.failure;
     const { errors, log, connector, taskId } = this.o;
     try {
       await withRetry(
@@ -159,6 +170,65 @@ export class SinkTaskRunner implements SinkHandler {
 
   transportFailed(err: unknown): void {
     this.fail(err);
+  }
+
+  /** Connect gives a sink task a reporter only when a dead letter queue or error logging is configured. */
+  private errantRecordReporter(): ErrantRecordReporter | undefined {
+    const dlq = this.o.connectorConfig.optionalString('errors.deadletterqueue.topic.name') ?? '';
+    if (dlq.trim() === '' && !this.o.errors.logErrors) return undefined;
+    return { report: (record, error) => this.reportErrant(record, error) };
+  }
+
+  /**
+   * Connect's executeFailed for stage TASK_PUT: log, dead-letter, then, unless errors.tolerance=all, fail the task
+   * ("Tolerance exceeded in error handler"). The promise given to the task is marked handled: a task need not
+   * await it, the runner fails the task on its own.
+   */
+  private reportErrant(record: ChangeRecord, error: unknown): Promise<void> {
+    const { errors, log, metrics, connector, taskId } = this.o;
+    const e = asConnectError(error instanceof Error ? error : new Error(String(error)), {
+      connector,
+      task: taskId,
+      stage: 'TASK_PUT',
+    });
+    logTolerated(errors, log, e, record);
+    const delivered = this.deadLetter(record, {
+      stage: 'TASK_PUT',
+      className: 'org.apache.kafka.connect.sink.SinkTask',
+      error,
+    });
+    const outcome = delivered.then(() => {
+      if (this.failure) throw this.failure;
+      if (!errors.tolerateAll) {
+        throw this.fail(
+          new ConnectError(`Tolerance exceeded in error handler: ${e.message}`, {
+            cause: error,
+            context: { connector, task: taskId, stage: 'TASK_PUT' },
+          }),
+        );
+      }
+      metrics.recordsSkipped.inc({ ...this.labels, stage: 'TASK_PUT' });
+    });
+    outcome.catch(() => undefined);
+    return outcome;
+  }
+
+  /** Hands a rejected record to the transport's dead letter queue and tracks it until durable. */
+  private deadLetter(record: ChangeRecord, failure: DeadLetterFailure): Promise<void> {
+    const sent = Promise.resolve()
+      .then(() => this.o.transport.deadLetter?.(this, record, failure))
+      .catch((err) => {
+        throw this.fail(
+          asConnectError(err, { connector: this.o.connector, task: this.o.taskId, stage: 'DEAD_LETTER_QUEUE' }),
+        );
+      });
+    const tracked = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.deadLetters.add(tracked);
+    void tracked.then(() => this.deadLetters.delete(tracked));
+    return sent;
   }
 
   private fail(err: unknown): ConnectError {

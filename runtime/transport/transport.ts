@@ -37,6 +37,14 @@ export interface SinkHandler {
   transportFailed?(err: unknown): void;
 }
 
+/** What went wrong with a record sent to a dead letter queue, in the terms of Connect's error context headers. */
+export interface DeadLetterFailure {
+  readonly stage: 'TASK_PUT' | 'TRANSFORMATION';
+  /** Connect's `__connect.errors.class.name`: the transform's class, or `org.apache.kafka.connect.sink.SinkTask` */
+  readonly className: string;
+  readonly error: unknown;
+}
+
 /**
  * Moves records from source runners to their destination (DESIGN §1.3). `send` resolves once the batch is
  * accepted (it may wait: that is the transport's backpressure). `done` is called exactly once per batch: with
@@ -53,5 +61,11 @@ export interface Transport {
   removeSink(handler: SinkHandler): Promise<void>;
   /** The sink connector is gone (deleted or stopped): its topics are no longer held for it. */
   releaseSink?(connector: string): Promise<void>;
+  /**
+   * Writes a record a sink rejected (its task through the ErrantRecordReporter, or a sink transform) to the
+   * connector's dead letter queue, the original message when the transport still has it; resolves once durable.
+   * Absent or a no-op where there is no queue (direct mode, no `errors.deadletterqueue.topic.name`).
+   */
+  deadLetter?(handler: SinkHandler, record: ChangeRecord, failure: DeadLetterFailure): Promise<void>;
   stop(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import {
   type SourcePartition,
   traceOf,
 } from '../api/index.js';
+import { clientOverrideIssues, overridePolicy } from '../config/client-overrides.js';
 import { specFor, validateConnectorConfig } from '../config/connector.js';
 import { parseConfig } from '../config/parse.js';
 import { resolveProviders } from '../config/providers.js';
@@ -268,8 +269,14 @@ export class Herder {
     config: Record<string, string>,
   ): Promise<{ issues: ConfigIssue[]; plugin?: ConnectorPlugin; spec?: ConfigSpec }> {
     const v = await validateConnectorConfig(this.o.registry, config);
-    const issues = [...v.issues, ...this.converterIssues(config)];
+    const issues = [...v.issues, ...this.converterIssues(config), ...this.overrideIssues(v.plugin, config)];
     return { issues, plugin: v.plugin, spec: v.spec };
+  }
+
+  /** Client overrides the worker's connector.client.config.override.policy forbids (KIP-458). */
+  private overrideIssues(plugin: ConnectorPlugin | undefined, config: Record<string, string>): ConfigIssue[] {
+    if (!plugin) return [];
+    return clientOverrideIssues(overridePolicy(this.o.worker.raw), plugin.type, config);
   }
 
   private converterIssues(config: Record<string, string>): ConfigIssue[] {
@@ -547,7 +554,7 @@ export class Herder {
 
   private async plan(rt: ConnectorRuntime) {
     const v = await validateConnectorConfig(this.o.registry, rt.config, { deep: false });
-    const issues = [...v.issues, ...this.converterIssues(rt.config)];
+    const issues = [...v.issues, ...this.converterIssues(rt.config), ...this.overrideIssues(v.plugin, rt.config)];
     if (issues.length || !v.result) {
       throw badRequest(
         `Connector configuration is invalid: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`,

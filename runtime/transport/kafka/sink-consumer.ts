@@ -1,5 +1,5 @@
 import { asConnectError, type ChangeRecord, type ConnectError, type Header, type Logger } from '../../api/index.js';
-import type { SinkHandler } from '../transport.js';
+import type { DeadLetterFailure, SinkHandler } from '../transport.js';
 import type { IncomingMessage, KafkaConsumer, OutgoingMessage, TopicPartition } from './client.js';
 import { type DeadLetterContext, deadLetterMessage, type ErrorStage } from './dead-letter.js';
 
@@ -34,6 +34,8 @@ export class KafkaSinkConsumer {
   private failed: ConnectError | undefined;
   private lastCommit = Date.now();
   private connected = false;
+  /** the messages being put, so a record the sink rejects is dead-lettered as it was consumed */
+  private batch: readonly IncomingMessage[] | undefined;
 
   constructor(
     private readonly handler: SinkHandler,
@@ -113,12 +115,15 @@ export class KafkaSinkConsumer {
         if (r) records.push(r);
       }
       if (records.length > 0) {
+        this.batch = messages;
         try {
           await this.handler.put(records);
         } catch (err) {
           throw this.fail(
             asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'TASK_PUT' }),
           );
+        } finally {
+          this.batch = undefined;
         }
       }
       const last = messages[messages.length - 1];
@@ -187,6 +192,57 @@ export class KafkaSinkConsumer {
       }
       return undefined;
     }
+  }
+
+  /**
+   * Produces a record the sink (or a sink transform) rejected to the dead letter queue with Connect's error context
+   * (stage TASK_PUT or TRANSFORMATION). The message is the one consumed when the record comes from the batch being
+   * put; otherwise (a task reporting later, or a record it made itself) the record converted back, as Connect's
+   * WorkerErrantRecordReporter does. Resolves when the broker acknowledged it.
+   */
+  async deadLetterRecord(record: ChangeRecord, failure: DeadLetterFailure): Promise<void> {
+    if (!this.o.dlqTopic) return;
+    const m = this.original(record) ?? this.reconverted(record);
+    const ctx: DeadLetterContext = {
+      connector: this.handler.connector,
+      taskId: this.handler.taskId,
+      stage: failure.stage,
+      className: failure.className,
+      error: failure.error,
+    };
+    await this.o.sendDeadLetter(this.o.dlqTopic, deadLetterMessage(m, ctx, this.o.dlqContextHeaders));
+  }
+
+  private original(record: ChangeRecord): IncomingMessage | undefined {
+    const batch = this.batch;
+    const { topic, partition } = record.sourcePartition;
+    const offset = Number(record.sourceOffset.offset);
+    if (!batch || batch.length === 0 || batch[0].topic !== topic || batch[0].partition !== partition) return undefined;
+    // One partition's messages in offset order (with gaps on compacted topics): binary search.
+    let lo = 0;
+    let hi = batch.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = Number(batch[mid].offset);
+      if (at === offset) return batch[mid];
+      if (at < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  private reconverted(record: ChangeRecord): IncomingMessage {
+    const { converters } = this.handler;
+    const t = record.topic;
+    return {
+      topic: t,
+      partition: record.kafkaPartition ?? -1,
+      offset: String(record.sourceOffset.offset ?? -1),
+      key: converters.key.fromRecord(t, record.keySchema, record.key),
+      value: converters.value.fromRecord(t, record.valueSchema, record.value),
+      headers: record.headers.map((h) => ({ key: h.key, value: converters.header.fromRecord(t, h.schema, h.value) })),
+      timestamp: record.timestamp ?? Date.now(),
+    };
   }
 
   private onAssigned(parts: readonly TopicPartition[]): void {

@@ -158,3 +158,111 @@ describe('Kafka security mapping against a real broker', () => {
     expect(String((err as Error).message)).toMatch(/certificate/i);
   });
 });
+
+describe('connector client overrides (KIP-458) against a broker that enforces credentials', () => {
+  /** The worker itself reaches the broker over PLAINTEXT; connectors bring their own principal. */
+  const scramOverrides = (client: 'producer' | 'consumer' | 'admin', password: string) => {
+    const s = kafka.secure!;
+    return {
+      [`${client}.override.bootstrap.servers`]: s.saslPlaintext,
+      [`${client}.override.security.protocol`]: 'SASL_PLAINTEXT',
+      [`${client}.override.sasl.mechanism`]: 'SCRAM-SHA-256',
+      [`${client}.override.sasl.jaas.config`]: jaas('scram', s.user, password),
+    };
+  };
+
+  const sendOne = (transport: KafkaTransport, connector: string, topic: string) =>
+    new Promise<unknown>((resolve) => {
+      void transport.send(
+        { connector, taskId: 0, records: [rec(topic, `from ${connector}`)], converters: strings },
+        (err) => resolve(err ?? 'ok'),
+      );
+    });
+
+  it('a source produces with its producer.override.* and creates topics with its admin.override.*', async () => {
+    const configs: Record<string, Record<string, string>> = {
+      principal: scramOverrides('producer', kafka.secure!.password),
+      impostor: scramOverrides('producer', 'wrong'),
+      'bad-admin': {
+        'topic.creation.default.partitions': '1',
+        'topic.creation.default.replication.factor': '1',
+        ...scramOverrides('admin', 'wrong'),
+      },
+    };
+    const transport = new KafkaTransport({
+      worker: { 'bootstrap.servers': kafka.bootstrap },
+      log,
+      connectorConfig: (name) => configs[name],
+    });
+    await transport.start();
+    try {
+      expect(await sendOne(transport, 'principal', 'override-ok')).toBe('ok');
+      const refused = (await sendOne(transport, 'impostor', 'override-refused')) as {
+        message: string;
+        retriable: boolean;
+      };
+      expect(refused.message).toMatch(/impostor.*authentication failed|SASL/i);
+      expect(refused.retriable).toBe(false);
+      const adminRefused = (await sendOne(transport, 'bad-admin', 'override-admin')) as Error;
+      expect(adminRefused.message).toMatch(/bad-admin.*(authentication failed|SASL)/i);
+      // the worker's own clients are untouched by a connector's overrides
+      expect(await sendOne(transport, 'plain', 'override-plain')).toBe('ok');
+    } finally {
+      await transport.stop();
+    }
+    expect(await roundTrip({ 'bootstrap.servers': kafka.bootstrap }, 'override-ok')).toContain('from principal');
+  });
+
+  it('a sink consumes with its consumer.override.*, in the group consumer.override.group.id names', async () => {
+    const configs: Record<string, Record<string, string>> = {
+      reader: { ...scramOverrides('consumer', kafka.secure!.password), 'consumer.override.group.id': 'custom-group' },
+      intruder: scramOverrides('consumer', 'wrong'),
+    };
+    const transport = new KafkaTransport({
+      worker: { 'bootstrap.servers': kafka.bootstrap },
+      log,
+      flushIntervalMs: 300,
+      connectorConfig: (name) => configs[name],
+    });
+    await transport.start();
+    const got: string[] = [];
+    const failures: unknown[] = [];
+    const sink = (connector: string): SinkHandler => ({
+      connector,
+      taskId: 0,
+      taskCount: 1,
+      topics: ['override-in'],
+      converters: strings,
+      put: async (records) => {
+        for (const r of records) got.push(`${connector}: ${String(r.value)}`);
+      },
+      flush: async () => undefined,
+      transportFailed: (err) => failures.push(err),
+    });
+    try {
+      expect(await sendOne(transport, 'feeder', 'override-in')).toBe('ok');
+      const reader = sink('reader');
+      const intruder = sink('intruder');
+      await transport.addSink(reader);
+      await transport.addSink(intruder);
+      const deadline = Date.now() + 30_000;
+      while ((got.length === 0 || failures.length === 0) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(got).toEqual(['reader: from feeder']);
+      expect(failures).toHaveLength(1);
+      expect(String((failures[0] as Error).message)).toMatch(/authentication failed|SASL/i);
+      await transport.removeSink(reader);
+      await transport.removeSink(intruder);
+    } finally {
+      await transport.stop();
+    }
+    const { Kafka, logLevel } = await import('kafkajs');
+    const admin = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: 'custom-group', topics: ['override-in'] });
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+    await admin.disconnect();
+    expect(committed[0].partitions[0].offset).toBe('1');
+    expect(groups).not.toContain('connect-reader');
+  });
+});
