@@ -79,6 +79,8 @@ interface Phase {
   seconds: number;
   perSecond: number;
   peakRssMiB: number;
+  /** the worker's CPU time (user + system) until drained */
+  cpuSeconds: number;
   load: string;
   top: Array<{ fn: string; selfPct: number }>;
 }
@@ -101,13 +103,16 @@ async function measure(dir: string, conns: object[], output: string, expected: n
     profileDir,
   );
   let peak = 0;
+  let cpu = 0;
   while (counter.poll() < expected) {
     peak = Math.max(peak, w.peakRss());
+    cpu = w.cpuSeconds();
     if (w.proc.exitCode !== null) throw new Error(`worker exited with ${w.proc.exitCode}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   peak = Math.max(peak, w.peakRss());
+  cpu = Math.max(cpu, w.cpuSeconds());
   const load = loadavg()
     .map((l) => l.toFixed(1))
     .join(' / ');
@@ -119,6 +124,7 @@ async function measure(dir: string, conns: object[], output: string, expected: n
     seconds: Math.round(seconds * 1000) / 1000,
     perSecond: Math.round(expected / seconds),
     peakRssMiB: Math.round((peak / 1048576) * 10) / 10,
+    cpuSeconds: Math.round(cpu * 100) / 100,
     load,
     top,
   };
@@ -176,6 +182,12 @@ async function main() {
     const rowBytes = await pg.sql<{ b: string }>(
       `SELECT avg(pg_column_size(t.*))::int::text AS b FROM (${ROW_SELECT.replace('SELECT', 'SELECT 1::bigint,')} FROM generate_series(1, 1000) g) t`,
     );
+    // BENCH_PG_ONLY=drain|snapshot runs one phase for investigation and writes no results file.
+    const only = process.env.BENCH_PG_ONLY;
+    if (only) {
+      console.log(only, only === 'drain' ? await backlog(pg, dir) : await snapshot(pg, dir));
+      return;
+    }
     const drain = await backlog(pg, dir);
     console.log('backlog drain', drain);
     rmSync(join(dir, 'drain.jsonl'), { force: true });

@@ -17,10 +17,15 @@ function cliCommand(): string[] {
   }
 }
 
+/** Linux's USER_HZ: /proc reports CPU times in these ticks (100 on every Linux architecture Node supports). */
+const CLOCK_TICKS = 100;
+
 export interface BenchWorker {
   proc: ChildProcess;
   /** peak resident set size so far (VmHWM), bytes */
   peakRss(): number;
+  /** CPU time (user + system) used so far, seconds: a measure the other processes on the machine disturb less than wall time */
+  cpuSeconds(): number;
   stop(): Promise<number | null>;
 }
 
@@ -51,6 +56,16 @@ export function startBenchWorker(
         const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
         const m = /VmHWM:\s+(\d+) kB/.exec(status);
         return m ? Number(m[1]) * 1024 : 0;
+      } catch {
+        return 0;
+      }
+    },
+    cpuSeconds() {
+      try {
+        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in ticks.
+        const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
       } catch {
         return 0;
       }

@@ -18,6 +18,8 @@ export interface SnapshotSink {
   push(record: ChangeRecord): void;
   /** resolves when the task's queue can take more records */
   room(): Promise<void>;
+  /** true while the task's queue is full */
+  full(): boolean;
   stopped(): boolean;
 }
 
@@ -82,6 +84,28 @@ export class Snapshotter {
         await client.query(
           `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
         );
+        // Every row of a table shares its source block and offset (same snapshot, LSN and transaction): one object
+        // each instead of one per row, which keeps the in-flight records small.
+        const source = sourceValue({
+          name: this.s.prefix,
+          db: this.s.database,
+          schema: model.schema,
+          table: model.table,
+          tsUs,
+          snapshot: 'true',
+          txId,
+          lsn,
+          lastCommitLsn: null,
+        });
+        const offset: PgOffset = {
+          lsn,
+          lsn_proc: lsn,
+          lsn_commit: lsn,
+          txId,
+          ts_usec: Number(tsUs),
+          snapshot: true,
+          last_snapshot_record: false,
+        };
         for (;;) {
           await this.sink.room();
           if (this.sink.stopped()) return;
@@ -90,7 +114,17 @@ export class Snapshotter {
             rowMode: 'array',
             types: { getTypeParser: () => (v: string) => v },
           } as pg.QueryConfig);
-          for (const row of res.rows as (string | null)[][]) {
+          const fetched = res.rows as ((string | null)[] | null)[];
+          const now = processingTimes();
+          for (let r = 0; r < fetched.length; r++) {
+            // Rows become records only as the task's queue takes them: a fetch holds raw rows (as JDBC's fetch
+            // buffer does), never a whole fetch of records on top of a full queue.
+            if (this.sink.full()) {
+              await this.sink.room();
+              if (this.sink.stopped()) return;
+            }
+            const row = fetched[r]!;
+            fetched[r] = null;
             const values = row.map((v, i) => {
               if (v === null) return null;
               try {
@@ -105,21 +139,21 @@ export class Snapshotter {
                 );
               }
             });
-            const offset: PgOffset = {
-              lsn,
-              lsn_proc: lsn,
-              lsn_commit: lsn,
-              txId,
-              ts_usec: Number(tsUs),
-              snapshot: true,
-              last_snapshot_record: false,
-            };
             const record: ChangeRecord = {
               topic: model.topic,
               keySchema: model.keySchema,
               key: model.keyOf(values),
               valueSchema: model.envelopeSchema,
-              value: this.envelope(model, values, tsUs, txId, lsn, 'true'),
+              value: {
+                before: null,
+                after: model.valueOf(values),
+                source,
+                transaction: null,
+                op: 'r',
+                ts_ms: now.ms,
+                ts_us: now.us,
+                ts_ns: now.ns,
+              },
               headers: [],
               timestamp: started,
               sourcePartition: this.partition,
@@ -164,36 +198,5 @@ export class Snapshotter {
     } finally {
       await client.end().catch(() => undefined);
     }
-  }
-
-  private envelope(
-    model: TableModel,
-    values: unknown[],
-    tsUs: bigint,
-    txId: number,
-    lsn: number,
-    snapshot: 'true' | 'last',
-  ): Record<string, unknown> {
-    const now = processingTimes();
-    return {
-      before: null,
-      after: model.valueOf(values),
-      source: sourceValue({
-        name: this.s.prefix,
-        db: this.s.database,
-        schema: model.schema,
-        table: model.table,
-        tsUs,
-        snapshot,
-        txId,
-        lsn,
-        lastCommitLsn: null,
-      }),
-      transaction: null,
-      op: 'r',
-      ts_ms: now.ms,
-      ts_us: now.us,
-      ts_ns: now.ns,
-    };
   }
 }

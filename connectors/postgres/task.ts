@@ -230,6 +230,7 @@ export class PostgresSourceTask implements SourceTask {
     return new Snapshotter(this.s, this.types, this.ctx, this.partition, {
       push: (r) => this.push(r),
       room: () => this.waitForRoom(),
+      full: () => this.queue.length >= this.s.maxQueue,
       stopped: () => this.stopped || this.failure !== undefined,
     });
   }
