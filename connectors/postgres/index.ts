@@ -19,5 +19,5 @@ export const postgresSourcePlugin = defineSourceConnector({
     return [{}];
   },
   // pg loads with the first task, not with the worker.
-  createTask: () => lazySourceTask(async () => new (await import('./task.js')).PostgresSourceTask()),
+  createTask: () => lazySourceTask(async () => new (await import('./source-task.js')).PostgresSourceTask()),
 });

@@ -39,6 +39,12 @@ export interface PgOffset {
   ts_usec: number;
   snapshot?: boolean;
   last_snapshot_record?: boolean;
+  /**
+   * Position among the records of one change (they share its `lsn`): a delete and its tombstone, the delete,
+   * tombstone and create of a key change, the truncates of one TRUNCATE. -1 for a BEGIN marker, which shares
+   * its LSN with the transaction's first change. A resume skips the records at `lsn` up to this one only.
+   */
+  event?: number;
 }
 
 interface OpenTx {
@@ -60,7 +66,11 @@ const NO_HEADERS: ChangeRecord['headers'] = Object.freeze([]);
 /** Inbox items held before the socket is paused; each is one WAL message, usually small. */
 const INBOX_LIMIT = 4096;
 
-export class PostgresSourceTask implements SourceTask {
+/**
+ * One run of the connector: connections, slot, snapshot and stream. After a retriable failure the task
+ * (source-task.ts) replaces it with a fresh one instead of mending its state.
+ */
+export class PostgresSession implements SourceTask {
   private s!: PostgresSettings;
   private ctx!: SourceTaskContext;
   private partition!: SourcePartition;
@@ -95,10 +105,17 @@ export class PostgresSourceTask implements SourceTask {
   private barrier?: { lsn: number; run: () => Promise<void> };
   /** the task has nothing more to do (initial_only) */
   private ended = false;
-  /** resume inside a partly delivered transaction: skip its changes up to this LSN */
-  private skip?: { commitLsn: number; lsn: number };
+  /** resume inside a partly delivered transaction: skip its records up to this LSN and event */
+  private skip?: { commitLsn: number; lsn: number; event: number };
+  /** LSN of the last released record and its `event` number */
+  private eventLsn = -1;
+  private event = 0;
 
-  async start(config: Config, ctx: SourceTaskContext): Promise<void> {
+  /**
+   * `resume`: the offset of the last record handed to the runtime by an earlier session of this task, when it is
+   * ahead of the committed one (`ctx.offsets`); streaming goes on after it while the slot keeps the committed LSN.
+   */
+  async start(config: Config, ctx: SourceTaskContext, resume?: PgOffset): Promise<void> {
     this.s = readSettings(config);
     this.ctx = ctx;
     this.partition = { server: this.s.prefix };
@@ -121,9 +138,11 @@ export class PostgresSourceTask implements SourceTask {
     const captured = await this.capturedTables();
     await this.ensurePublication(captured);
 
-    const stored = (await ctx.offsets.offset(this.partition)) as PgOffset | null;
+    const committed = (await ctx.offsets.offset(this.partition)) as PgOffset | null;
+    const stored = resume ?? committed;
     const slot = await this.slotInfo();
-    const snapshotDone = stored !== null && !(stored.snapshot === true && stored.last_snapshot_record !== true);
+    const complete = (o: PgOffset | null) => o !== null && !(o.snapshot === true && o.last_snapshot_record !== true);
+    const snapshotDone = complete(stored);
     const mode = s.snapshotMode;
     const needSnapshot =
       mode === 'always' ||
@@ -177,10 +196,10 @@ export class PostgresSourceTask implements SourceTask {
       if (!stored || !snapshotDone) startLsn = created.consistentPoint;
     }
     if (stored && snapshotDone && stored.lsn_proc < stored.lsn_commit) {
-      this.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn };
+      this.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn, event: stored.event ?? 0 };
     }
     this.safeLsn = startLsn;
-    this.committedLsn = snapshotDone ? (stored?.lsn_proc ?? 0) : 0;
+    this.committedLsn = complete(committed) ? committed!.lsn_proc : 0;
 
     const snapshotTables = needSnapshot
       ? captured.filter(
@@ -396,7 +415,7 @@ export class PostgresSourceTask implements SourceTask {
           total: 0,
           perTable: new Map(),
         };
-        if (this.s.transactionMetadata && !this.skipping(lsn)) this.pushTxMarker('BEGIN', lsn);
+        if (this.s.transactionMetadata && !this.skipping(lsn, -1)) this.pushTxMarker('BEGIN', lsn);
         return undefined;
       }
       case 'commit':
@@ -420,10 +439,11 @@ export class PostgresSourceTask implements SourceTask {
     }
   }
 
-  private skipping(lsn: number): boolean {
-    if (!this.skip || !this.tx) return false;
-    if (this.tx.finalLsn !== this.skip.commitLsn) return false;
-    return lsn <= this.skip.lsn;
+  /** Whether the record at (lsn, event) of the open transaction was delivered before the resume. */
+  private skipping(lsn: number, event: number): boolean {
+    const skip = this.skip;
+    if (!skip || !this.tx || this.tx.finalLsn !== skip.commitLsn) return false;
+    return lsn < skip.lsn || (lsn === skip.lsn && event <= skip.event);
   }
 
   private async onRelation(m: Extract<PgOutputMessage, { tag: 'relation' }>): Promise<void> {
@@ -474,7 +494,7 @@ export class PostgresSourceTask implements SourceTask {
     keyChanged = false,
   ): void {
     const model = this.relations.get(relationId);
-    if (!model || !this.tx || this.skipping(lsn)) return;
+    if (!model || !this.tx) return;
     const before = this.decodeRow(model, oldTuple);
     // With REPLICA IDENTITY FULL the old row holds the real value of an unchanged TOASTed column.
     const after = this.decodeRow(model, newTuple, keyChanged ? undefined : before);
@@ -522,7 +542,7 @@ export class PostgresSourceTask implements SourceTask {
 
   private onTruncate(lsn: number, relationId: number): void {
     const model = this.relations.get(relationId);
-    if (!model || !this.tx || this.s.skipped.has('t') || this.skipping(lsn)) return;
+    if (!model || !this.tx || this.s.skipped.has('t')) return;
     const value = this.envelope(model, 't', lsn, null, null);
     this.release(lsn, {
       topic: model.topic,
@@ -579,6 +599,12 @@ export class PostgresSourceTask implements SourceTask {
   /** Queues the held change and holds this one: the last change of a transaction must learn it is the last. */
   private release(lsn: number, r: Pick<ChangeRecord, 'topic' | 'keySchema' | 'key' | 'valueSchema' | 'value'>): void {
     const tx = this.tx!;
+    const event = lsn === this.eventLsn ? this.event + 1 : 0;
+    this.eventLsn = lsn;
+    this.event = event;
+    // Skipped here, record by record, not per change: the records of one change share its LSN, and the counts of
+    // the transaction metadata must come out as in the first run.
+    if (this.skip !== undefined && this.skipping(lsn, event)) return;
     // Built without spreads: this runs once per change.
     const offset: PgOffset = this.snapshotPhase
       ? {
@@ -587,10 +613,11 @@ export class PostgresSourceTask implements SourceTask {
           lsn_commit: tx.finalLsn,
           txId: tx.xid,
           ts_usec: tx.tsUsec,
+          event,
           snapshot: true,
           last_snapshot_record: false,
         }
-      : { lsn, lsn_proc: this.safeLsn, lsn_commit: tx.finalLsn, txId: tx.xid, ts_usec: tx.tsUsec };
+      : { lsn, lsn_proc: this.safeLsn, lsn_commit: tx.finalLsn, txId: tx.xid, ts_usec: tx.tsUsec, event };
     const record: ChangeRecord = {
       topic: r.topic,
       keySchema: r.keySchema,
@@ -609,14 +636,14 @@ export class PostgresSourceTask implements SourceTask {
   private onCommit(commitLsn: number, endLsn: number): undefined {
     const tx = this.tx;
     if (this.held) {
-      const offset = { ...this.held.offset, lsn_proc: endLsn };
+      // With transaction metadata the END marker comes after it: only the marker may confirm the whole
+      // transaction, or a resume right after this change would never send the END.
+      const offset = { ...this.held.offset, lsn_proc: this.s.transactionMetadata ? this.held.offset.lsn_proc : endLsn };
       this.push({ ...this.held.record, sourceOffset: offset as unknown as SourceOffset });
       this.held = undefined;
     }
     this.safeLsn = endLsn;
-    if (tx && this.s.transactionMetadata && !(this.skip && this.skip.commitLsn === tx.finalLsn && tx.total === 0)) {
-      this.pushTxMarker('END', endLsn);
-    }
+    if (tx && this.s.transactionMetadata) this.pushTxMarker('END', endLsn);
     if (this.skip && tx && tx.finalLsn >= this.skip.commitLsn) this.skip = undefined;
     this.lastCommitLsn = commitLsn;
     this.tx = undefined;
@@ -634,6 +661,7 @@ export class PostgresSourceTask implements SourceTask {
       ts_usec: Number(tx.commitUs),
       ...this.phaseMark(),
     };
+    if (!end) offset.event = -1;
     this.push({
       topic: this.s.transactionTopic,
       keySchema: transactionKeySchema,
@@ -724,7 +752,8 @@ export class PostgresSourceTask implements SourceTask {
     }
   }
 
-  async stop(): Promise<void> {
+  /** `dropSlot`: slot.drop.on.stop applies to a stop of the task, not to a session replaced after a failure. */
+  async stop(dropSlot = true): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
@@ -732,7 +761,7 @@ export class PostgresSourceTask implements SourceTask {
     if (this.streaming && this.committedLsn > 0) this.sendStatusQuietly(this.committedLsn);
     this.streaming = false;
     await this.repl?.close();
-    if (this.s?.dropSlotOnStop && this.meta) {
+    if (dropSlot && this.s?.dropSlotOnStop && this.meta) {
       try {
         await this.dropSlot(false);
       } catch (err) {

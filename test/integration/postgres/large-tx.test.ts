@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
-import { TaskDriver } from './task-driver.js';
+import { buffers, TaskDriver } from './task-driver.js';
 
 let pg: PostgresServer;
 beforeAll(async () => {
@@ -46,7 +46,7 @@ describe('postgres source: large transactions', () => {
         // Delivered records are not kept: only the count matters here, as for a sink that wrote them.
         d.records.length = 0;
         if (seen % 100_000 < batch.length) peak = Math.max(peak, process.memoryUsage().heapUsed - base);
-        const internal = d.task as unknown as { queue: unknown[]; inbox: unknown[]; inboxHead: number };
+        const internal = buffers(d);
         expect(internal.queue.length).toBeLessThanOrEqual(8192);
         expect(internal.inbox.length - internal.inboxHead).toBeLessThanOrEqual(4096 + 2048);
       }

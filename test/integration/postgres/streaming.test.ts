@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
-import { changes, TaskDriver } from './task-driver.js';
+import { buffers, changes, TaskDriver } from './task-driver.js';
 
 let pg: PostgresServer;
 let n = 0;
@@ -234,7 +234,7 @@ describe('postgres source: streaming', () => {
     await d.start();
     await pg.sql('INSERT INTO busy1 SELECT generate_series(1, 20000)');
     await d.pollUntil((r) => r.length >= 10);
-    const internal = d.task as unknown as { inbox: unknown[]; inboxHead: number };
+    const internal = buffers(d);
     expect(internal.inbox.length - internal.inboxHead).toBeGreaterThan(0);
     await d.stop();
     // A pump that kept rescheduling itself on the unprocessed items would starve the event loop: timers would

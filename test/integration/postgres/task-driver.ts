@@ -1,9 +1,14 @@
 import type { ChangeRecord } from '../../../runtime/api/index.js';
 import { postgresConfigSpec } from '../../../connectors/postgres/config.js';
-import { PostgresSourceTask } from '../../../connectors/postgres/task.js';
+import { PostgresSourceTask } from '../../../connectors/postgres/source-task.js';
 import { type CommittedOffsets, SourceTaskDriver } from '../../harness/task-driver.js';
 
 export { testLogger } from '../../harness/task-driver.js';
+
+/** The buffers of the task's current session, for tests that check they stay bounded. */
+export function buffers(d: TaskDriver): { queue: unknown[]; inbox: unknown[]; inboxHead: number } {
+  return (d.task as unknown as { session: { queue: unknown[]; inbox: unknown[]; inboxHead: number } }).session;
+}
 
 /** The PostgreSQL source task driven as the runtime drives it (see SourceTaskDriver). */
 export class TaskDriver extends SourceTaskDriver<PostgresSourceTask> {
