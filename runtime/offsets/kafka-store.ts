@@ -6,6 +6,7 @@ import {
   type KafkaClient,
   type KafkaConsumer,
 } from '../transport/kafka/client.js';
+import { registerCodecs } from '../transport/kafka/codecs.js';
 import { JavaCompatiblePartitioner } from '../transport/kafka/partitioner.js';
 import { describe, ProduceQueue } from '../transport/kafka/produce-queue.js';
 import { connectionSettings, consumerSettings, producerSettings, roleProperties } from '../transport/kafka/settings.js';
@@ -48,6 +49,8 @@ export class KafkaOffsetStore implements OffsetStore {
   private failure: Error | undefined;
 
   constructor(private readonly o: KafkaOffsetStoreOptions) {
+    // A topic-level compression.type makes the broker recompress the offset records; they must stay readable.
+    registerCodecs();
     const producerProps = roleProperties(o.worker, 'producer');
     this.client = o.client ?? createKafkajsClient(connectionSettings(producerProps, 'producer'), o.log);
     const settings = producerSettings(producerProps);

@@ -257,7 +257,7 @@ class KafkajsProducer implements KafkaProducer {
     await this.producer.sendBatch({
       acks: this.settings.acks,
       timeout: 30000,
-      compression: this.settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      compression: COMPRESSION_TYPES[this.settings.compression],
       topicMessages: [
         {
           topic,
@@ -278,6 +278,13 @@ class KafkajsProducer implements KafkaProducer {
     await this.admin.disconnect();
   }
 }
+
+const COMPRESSION_TYPES: Readonly<Record<ProducerSettings['compression'], CompressionTypes>> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+};
 
 function splitBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
   const pieces: OutgoingMessage[][] = [];

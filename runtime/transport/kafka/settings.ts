@@ -32,8 +32,12 @@ export interface ProducerSettings {
   deliveryTimeoutMs: number;
   retryBackoffMs: number;
   retryBackoffMaxMs: number;
-  compression: 'none' | 'gzip';
+  compression: Compression;
 }
+
+/** What sluice can write (runtime/transport/kafka/codecs.ts); zstd batches it can only read. */
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
+const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4'];
 
 export interface ConsumerSettings {
   sessionTimeoutMs: number;
@@ -201,10 +205,10 @@ export function producerSettings(props: Record<string, string>): ProducerSetting
     throw new ConnectError(
       'enable.idempotence=true needs acks=all; set producer.enable.idempotence=false to use acks=1',
     );
-  const compression = (props['compression.type'] ?? 'none').toLowerCase();
-  if (compression !== 'none' && compression !== 'gzip') {
+  const compression = (props['compression.type'] ?? 'none').trim().toLowerCase() as Compression;
+  if (!COMPRESSIONS.includes(compression)) {
     throw new ConnectError(
-      `compression.type=${compression} is not available (kafkajs ships gzip only); use none or gzip`,
+      `compression.type=${compression} is not available for producing: use none, gzip, snappy or lz4 (sluice reads zstd batches but has no zstd compressor)`,
     );
   }
   return {
@@ -216,7 +220,7 @@ export function producerSettings(props: Record<string, string>): ProducerSetting
     deliveryTimeoutMs: int(props, 'delivery.timeout.ms', 120000),
     retryBackoffMs: int(props, 'retry.backoff.ms', 100),
     retryBackoffMaxMs: int(props, 'retry.backoff.max.ms', 1000),
-    compression: compression as 'none' | 'gzip',
+    compression,
   };
 }
 

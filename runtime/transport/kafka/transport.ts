@@ -2,6 +2,7 @@ import { asConnectError, type ChangeRecord, type Config, ConnectError, type Logg
 import { clientOverrides } from '../../config/client-overrides.js';
 import { resolveProviders } from '../../config/providers.js';
 import type { DeadLetterFailure, SinkHandler, SourceBatch, Transport } from '../transport.js';
+import { registerCodecs } from './codecs.js';
 import {
   createKafkajsClient,
   type KafkaAdmin,
@@ -58,6 +59,7 @@ export class KafkaTransport implements Transport {
   private started = false;
 
   constructor(private readonly o: KafkaTransportOptions) {
+    registerCodecs();
     const producerProps = roleProperties(o.worker, 'producer');
     const adminProps = roleProperties(o.worker, 'admin');
     this.producerSettings = producerSettings(producerProps);
