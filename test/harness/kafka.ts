@@ -62,8 +62,12 @@ export interface SecureListeners {
   readonly saslPlaintext: string;
   readonly ssl: string;
   readonly saslSsl: string;
+  /** SSL that requires a client certificate signed by the same CA (ssl.client.auth=required) */
+  readonly mtls: string;
   /** PEM file of the CA that signed the broker's certificate (SAN IP:127.0.0.1) */
   readonly caPem: string;
+  /** the client's key and certificate chain: a PKCS12 store, and the same as one PEM file (key first) */
+  readonly clientKeystore: { readonly pkcs12: string; readonly pem: string; readonly password: string };
   readonly user: string;
   readonly password: string;
 }
@@ -98,15 +102,32 @@ interface NodeLayout {
   port: number;
   controllerPort: number;
   dir: string;
-  secure?: { saslPort: number; sslPort: number; saslSslPort: number; keystore: string };
+  secure?: {
+    saslPort: number;
+    sslPort: number;
+    saslSslPort: number;
+    mtlsPort: number;
+    keystore: string;
+    truststore: string;
+  };
 }
 
 const SASL_USER = 'alice';
 const SASL_PASSWORD = 'alice-secret';
 const STORE_PASSWORD = 'changeit';
 
-/** A CA and a broker key store signed by it, with keytool (Java is there wherever the broker runs). */
-function makeCertificates(dir: string): { caPem: string; keystore: string } {
+interface Certificates {
+  caPem: string;
+  /** the broker's key store */
+  keystore: string;
+  /** the CA alone, for the broker to check client certificates */
+  truststore: string;
+  clientP12: string;
+  clientPem: string;
+}
+
+/** A CA, and broker and client key stores signed by it, with keytool (Java is there wherever the broker runs). */
+function makeCertificates(dir: string): Certificates {
   const ca = join(dir, 'ca.p12');
   const broker = join(dir, 'broker.p12');
   const caPem = join(dir, 'ca.pem');
@@ -167,7 +188,51 @@ function makeCertificates(dir: string): { caPem: string; keystore: string } {
   );
   keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(broker));
   keytool('-importcert', '-noprompt', '-alias', 'broker', '-file', join(dir, 'broker.crt'), ...store(broker));
-  return { caPem, keystore: broker };
+  const truststore = join(dir, 'ca-trust.p12');
+  keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(truststore));
+  const client = join(dir, 'client.p12');
+  keytool(
+    '-genkeypair',
+    '-alias',
+    'client',
+    '-keyalg',
+    'RSA',
+    '-keysize',
+    '2048',
+    '-dname',
+    'CN=sluice-client',
+    '-validity',
+    '2',
+    ...store(client),
+  );
+  keytool('-certreq', '-alias', 'client', '-file', join(dir, 'client.csr'), ...store(client));
+  keytool(
+    '-gencert',
+    '-rfc',
+    '-alias',
+    'ca',
+    '-infile',
+    join(dir, 'client.csr'),
+    '-outfile',
+    join(dir, 'client.crt'),
+    '-validity',
+    '2',
+    ...store(ca),
+  );
+  keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(client));
+  keytool('-importcert', '-noprompt', '-alias', 'client', '-file', join(dir, 'client.crt'), ...store(client));
+  const pem = spawnSync(
+    'java',
+    [join(repoRoot, 'test', 'harness', 'java', 'PemExport.java'), client, STORE_PASSWORD, 'client'],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  if (pem.status !== 0) throw new Error(`PemExport failed: ${pem.stderr}`);
+  const clientPem = join(dir, 'client.pem');
+  writeFileSync(clientPem, pem.stdout);
+  return { caPem, keystore: broker, truststore, clientP12: client, clientPem };
 }
 
 function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<string, string>): string {
@@ -181,7 +246,7 @@ function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<str
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map':
-      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+      'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL',
     'log.dirs': join(node.dir, 'data'),
     'num.partitions': '1',
     'default.replication.factor': String(rf),
@@ -198,7 +263,7 @@ function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<str
     'num.recovery.threads.per.data.dir': '1',
     'log.cleaner.threads': '1',
     'log.cleaner.backoff.ms': '1000',
-    ...(node.secure ? secureProperties(node.secure.keystore) : {}),
+    ...(node.secure ? secureProperties(node.secure.keystore, node.secure.truststore) : {}),
     ...extra,
   };
   return `${Object.entries(props)
@@ -209,11 +274,11 @@ function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Record<str
 function secureListeners(node: NodeLayout): string {
   const s = node.secure;
   return s
-    ? `,SASL_PLAINTEXT://127.0.0.1:${s.saslPort},SSL://127.0.0.1:${s.sslPort},SASL_SSL://127.0.0.1:${s.saslSslPort}`
+    ? `,SASL_PLAINTEXT://127.0.0.1:${s.saslPort},SSL://127.0.0.1:${s.sslPort},SASL_SSL://127.0.0.1:${s.saslSslPort},MTLS://127.0.0.1:${s.mtlsPort}`
     : '';
 }
 
-function secureProperties(keystore: string): Record<string, string> {
+function secureProperties(keystore: string, truststore: string): Record<string, string> {
   const plain = `org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`;
   const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   const props: Record<string, string> = {
@@ -222,6 +287,10 @@ function secureProperties(keystore: string): Record<string, string> {
     'ssl.keystore.location': keystore,
     'ssl.keystore.password': STORE_PASSWORD,
     'ssl.key.password': STORE_PASSWORD,
+    'listener.name.mtls.ssl.client.auth': 'required',
+    'listener.name.mtls.ssl.truststore.type': 'PKCS12',
+    'listener.name.mtls.ssl.truststore.location': truststore,
+    'listener.name.mtls.ssl.truststore.password': STORE_PASSWORD,
   };
   for (const l of ['sasl_plaintext', 'sasl_ssl']) {
     props[`listener.name.${l}.plain.sasl.jaas.config`] = plain;
@@ -241,7 +310,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   for (let i = 1; i <= count; i++) {
     layouts.push({ id: i, port: await freePort(), controllerPort: await freePort(), dir: join(dir, `node-${i}`) });
   }
-  let certs: { caPem: string; keystore: string } | undefined;
+  let certs: Certificates | undefined;
   if (options.secure) {
     if (count !== 1) throw new Error('secure listeners are set up for a single node only');
     certs = makeCertificates(dir);
@@ -249,7 +318,9 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
       saslPort: await freePort(),
       sslPort: await freePort(),
       saslSslPort: await freePort(),
+      mtlsPort: await freePort(),
       keystore: certs.keystore,
+      truststore: certs.truststore,
     };
   }
   const clusterId = formatClusterId();
@@ -387,7 +458,9 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
             saslPlaintext: `127.0.0.1:${layouts[0].secure.saslPort}`,
             ssl: `127.0.0.1:${layouts[0].secure.sslPort}`,
             saslSsl: `127.0.0.1:${layouts[0].secure.saslSslPort}`,
+            mtls: `127.0.0.1:${layouts[0].secure.mtlsPort}`,
             caPem: certs.caPem,
+            clientKeystore: { pkcs12: certs.clientP12, pem: certs.clientPem, password: STORE_PASSWORD },
             user: SASL_USER,
             password: SASL_PASSWORD,
           }

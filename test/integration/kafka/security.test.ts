@@ -266,3 +266,51 @@ describe('connector client overrides (KIP-458) against a broker that enforces cr
     expect(groups).not.toContain('connect-reader');
   });
 });
+
+describe('mutual TLS (a listener with ssl.client.auth=required)', () => {
+  it('authenticates with a PKCS12 key store (ssl.keystore.type=PKCS12) and with a PEM key store', async () => {
+    const s = kafka.secure!;
+    const tls = {
+      'bootstrap.servers': s.mtls,
+      'security.protocol': 'SSL',
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': s.caPem,
+    };
+    const p12 = await roundTrip(
+      {
+        ...tls,
+        'ssl.keystore.type': 'PKCS12',
+        'ssl.keystore.location': s.clientKeystore.pkcs12,
+        'ssl.keystore.password': s.clientKeystore.password,
+      },
+      'mtls-p12',
+    );
+    expect(p12).toEqual(['hello mtls-p12']);
+    const pem = await roundTrip(
+      { ...tls, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': s.clientKeystore.pem },
+      'mtls-pem',
+    );
+    expect(pem).toEqual(['hello mtls-pem']);
+  });
+
+  it('is refused without a client certificate', async () => {
+    const s = kafka.secure!;
+    const transport = new KafkaTransport({
+      worker: {
+        'bootstrap.servers': s.mtls,
+        'security.protocol': 'SSL',
+        'ssl.truststore.type': 'PEM',
+        'ssl.truststore.location': s.caPem,
+        'request.timeout.ms': '5000',
+        'socket.connection.setup.timeout.ms': '5000',
+      },
+      log,
+    });
+    const err = await transport.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await transport.stop();
+    expect(err).toBeInstanceOf(Error);
+  });
+});
