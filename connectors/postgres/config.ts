@@ -57,14 +57,32 @@ export const postgresConfigSpec: ConfigSpec = [
   key(
     'database.sslmode',
     'string',
-    'disable: plain TCP; require/verify-ca/verify-full: TLS (verify-* check the server certificate against database.sslrootcert); prefer/allow behave as disable.',
+    'disable: no TLS; allow: without TLS, with TLS if the server refuses that; prefer: TLS when the server offers it, else without; require: TLS, the server certificate not checked; verify-ca: TLS with a server certificate signed by database.sslrootcert; verify-full: as verify-ca, and the certificate names database.hostname.',
     {
       default: 'prefer',
       validValues: ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'],
       group: conn,
     },
   ),
-  key('database.sslrootcert', 'string', 'CA certificate file (PEM) for verify-ca / verify-full.', {
+  key(
+    'database.sslrootcert',
+    'string',
+    "CA certificate file (PEM) that verify-ca and verify-full check the server certificate against; Node's list of public CAs when unset.",
+    { default: null, importance: 'LOW', group: conn },
+  ),
+  key(
+    'database.sslcert',
+    'string',
+    'Client certificate file (PEM or DER), sent on TLS connections, for servers that ask for one (pg_hba.conf `cert`, `clientcert`).',
+    { default: null, importance: 'LOW', group: conn },
+  ),
+  key(
+    'database.sslkey',
+    'string',
+    "Private key of database.sslcert: PEM, PKCS#8 DER (the JDBC driver's .pk8), or a PKCS#12 file (.p12, .pfx) holding certificate and key.",
+    { default: null, importance: 'LOW', group: conn },
+  ),
+  key('database.sslpassword', 'password', 'Password of an encrypted database.sslkey.', {
     default: null,
     importance: 'LOW',
     group: conn,
@@ -249,6 +267,9 @@ export interface PostgresSettings {
   database: string;
   sslmode: string;
   sslrootcert?: string;
+  sslcert?: string;
+  sslkey?: string;
+  sslpassword?: string;
   connectTimeoutMs: number;
   slot: string;
   dropSlotOnStop: boolean;
@@ -324,6 +345,9 @@ export function readSettings(config: Config): PostgresSettings {
     database: config.string('database.dbname'),
     sslmode: config.string('database.sslmode'),
     sslrootcert: config.optionalString('database.sslrootcert'),
+    sslcert: config.optionalString('database.sslcert'),
+    sslkey: config.optionalString('database.sslkey'),
+    sslpassword: config.optionalString('database.sslpassword'),
     connectTimeoutMs: config.int('database.connect.timeout.ms'),
     slot: config.string('slot.name'),
     dropSlotOnStop: config.bool('slot.drop.on.stop'),

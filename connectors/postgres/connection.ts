@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import type { ErrorContext } from '../../runtime/api/index.js';
 import type { PostgresSettings } from './config.js';
+import { connectionOrder, refusedKind, tlsFailure, tlsOptions } from './tls.js';
 
 /**
  * Session settings every connection of the connector uses. The text forms the decoders expect depend on them
@@ -18,17 +19,14 @@ export const SESSION_OPTIONS = [
   .map((o) => `-c ${o}`)
   .join(' ');
 
-export function clientConfig(s: PostgresSettings, applicationName: string): pg.ClientConfig {
-  let ssl: pg.ClientConfig['ssl'];
-  if (s.sslmode === 'require') ssl = { rejectUnauthorized: false };
-  else if (s.sslmode === 'verify-ca' || s.sslmode === 'verify-full') {
-    ssl = {
-      rejectUnauthorized: true,
-      ca: s.sslrootcert ? readFileSync(s.sslrootcert, 'utf8') : undefined,
-      // verify-ca checks the chain only, as libpq does.
-      checkServerIdentity: s.sslmode === 'verify-ca' ? () => undefined : undefined,
-    };
-  }
+/** `tls`: whether this connection uses TLS; by default the first kind database.sslmode tries. */
+export function clientConfig(
+  s: PostgresSettings,
+  applicationName: string,
+  tls = connectionOrder(s.sslmode)[0],
+  context: ErrorContext = {},
+): pg.ClientConfig {
+  const ssl = tls ? tlsOptions(s, context) : false;
   return {
     host: s.host,
     port: s.port,
@@ -42,9 +40,33 @@ export function clientConfig(s: PostgresSettings, applicationName: string): pg.C
   };
 }
 
-/** A plain (non-replication) client with the connector's session settings; values stay text. */
-export async function connectClient(s: PostgresSettings, applicationName: string): Promise<pg.Client> {
-  const client = new pg.Client(clientConfig(s, applicationName));
-  await client.connect();
-  return client;
+/**
+ * A plain (non-replication) client with the connector's session settings; values stay text. With
+ * database.sslmode prefer or allow it tries the other kind of connection when the server refuses the first;
+ * `tls` says which kind it got. TLS failures are explained with their fix.
+ */
+export async function connectNegotiated(
+  s: PostgresSettings,
+  applicationName: string,
+  context: ErrorContext = {},
+): Promise<{ client: pg.Client; tls: boolean }> {
+  const order = connectionOrder(s.sslmode);
+  for (let i = 0; ; i++) {
+    const client = new pg.Client(clientConfig(s, applicationName, order[i], context));
+    try {
+      await client.connect();
+      return { client, tls: order[i] };
+    } catch (err) {
+      if (i + 1 < order.length && refusedKind(err, order[i])) continue;
+      throw tlsFailure(err, s, context) ?? err;
+    }
+  }
+}
+
+export async function connectClient(
+  s: PostgresSettings,
+  applicationName: string,
+  context: ErrorContext = {},
+): Promise<pg.Client> {
+  return (await connectNegotiated(s, applicationName, context)).client;
 }

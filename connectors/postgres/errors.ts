@@ -28,6 +28,21 @@ export function explain(err: unknown, what: string, context: ErrorContext, user?
       `password authentication failed for user "${user ?? '?'}". Fix: set database.password to this user's password (or a config provider reference to it).`,
     );
   }
+  if (code === '28000' && /requires a valid client certificate/i.test(msg)) {
+    return make(
+      `${msg}. Fix: set database.sslcert and database.sslkey to a client certificate signed by a CA the server trusts (its ssl_ca_file).`,
+    );
+  }
+  if (code === '28000' && /certificate authentication failed/i.test(msg)) {
+    return make(
+      `${msg}. Fix: use a client certificate (database.sslcert) whose common name is database.user, or map the name in pg_ident.conf.`,
+    );
+  }
+  if (code === '28000' && /no encryption/i.test(msg)) {
+    return make(
+      `the server accepts this connection only over TLS (${msg}). Fix: set database.sslmode to prefer, require, verify-ca or verify-full.`,
+    );
+  }
   if (code === '28000') {
     return make(
       `the server refused the connection (${msg}). Fix: allow this user and host in pg_hba.conf — for replication connections with a "replication" line — and check database.user.`,

