@@ -75,14 +75,54 @@ export const mysqlConfigSpec: ConfigSpec = [
   key('include.schema.changes', 'boolean', 'Emit schema-change events on the topic named by topic.prefix', {
     default: true,
   }),
-  key('schema.history.internal', 'class', 'Schema history store; only the file-based one is implemented', {
-    default: 'io.debezium.storage.file.history.FileSchemaHistory',
-    validate: (v) =>
-      /FileSchemaHistory$/.test(String(v))
-        ? undefined
-        : 'only io.debezium.storage.file.history.FileSchemaHistory is implemented; set schema.history.internal.file.filename',
+  key(
+    'schema.history.internal',
+    'class',
+    'Schema history store: io.debezium.storage.file.history.FileSchemaHistory or io.debezium.storage.kafka.history.KafkaSchemaHistory',
+    {
+      default: 'io.debezium.storage.file.history.FileSchemaHistory',
+      validate: (v) =>
+        /(FileSchemaHistory|KafkaSchemaHistory)$/.test(String(v))
+          ? undefined
+          : 'use io.debezium.storage.file.history.FileSchemaHistory or io.debezium.storage.kafka.history.KafkaSchemaHistory',
+      group: 'Schema history',
+    },
+  ),
+  key('schema.history.internal.file.filename', 'string', 'File of the schema history (FileSchemaHistory)', {
+    default: null,
+    group: 'Schema history',
   }),
-  key('schema.history.internal.file.filename', 'string', 'File of the schema history', { default: null }),
+  key('schema.history.internal.kafka.topic', 'string', 'Topic of the schema history (KafkaSchemaHistory)', {
+    default: null,
+    group: 'Schema history',
+  }),
+  key(
+    'schema.history.internal.kafka.bootstrap.servers',
+    'string',
+    'Brokers of the schema history topic (KafkaSchemaHistory); schema.history.internal.producer.* / .consumer.* set their client security keys',
+    { default: null, group: 'Schema history' },
+  ),
+  key(
+    'schema.history.internal.kafka.recovery.poll.interval.ms',
+    'int',
+    'KafkaSchemaHistory: with recovery.attempts, how long reading the topic at start may take (their product, at least 10 s)',
+    { default: 100, min: 1, group: 'Schema history' },
+  ),
+  key('schema.history.internal.kafka.recovery.attempts', 'int', 'KafkaSchemaHistory: see recovery.poll.interval.ms', {
+    default: 100,
+    min: 1,
+    group: 'Schema history',
+  }),
+  key('schema.history.internal.kafka.query.timeout.ms', 'int', 'KafkaSchemaHistory: timeout of broker requests', {
+    default: 3000,
+    min: 1,
+    group: 'Schema history',
+  }),
+  key('schema.history.internal.kafka.create.timeout.ms', 'int', 'KafkaSchemaHistory: timeout of creating the topic', {
+    default: 30000,
+    min: 1,
+    group: 'Schema history',
+  }),
   key('decimal.handling.mode', 'string', 'DECIMAL as precise (Connect Decimal), double or string', {
     default: 'precise',
     validValues: ['precise', 'double', 'string'],
@@ -142,6 +182,8 @@ export interface MySqlOptions {
   fetchSize: number;
   includeSchemaChanges: boolean;
   historyFile?: string;
+  /** KafkaSchemaHistory instead of the file */
+  historyKafka: boolean;
   mapping: MappingOptions;
   heartbeatMs: number;
   tombstones: boolean;
@@ -203,6 +245,7 @@ export function readOptions(c: Config): MySqlOptions {
     fetchSize: c.int('snapshot.fetch.size'),
     includeSchemaChanges: c.bool('include.schema.changes'),
     historyFile: c.optionalString('schema.history.internal.file.filename'),
+    historyKafka: /KafkaSchemaHistory$/.test(c.string('schema.history.internal')),
     mapping: {
       decimalHandling: c.string('decimal.handling.mode') as MappingOptions['decimalHandling'],
       timePrecision: c.string('time.precision.mode') as MappingOptions['timePrecision'],

@@ -105,6 +105,7 @@ export async function* runSnapshot(
       locked = false;
     }
     ctx.history.recordSnapshot({ file: position.file, pos: position.pos }, model);
+    await ctx.history.flush();
     ctx.log.info(
       { file: position.file, pos: position.pos, gtids: position.gtids, tables: captured.length },
       'snapshot position taken',

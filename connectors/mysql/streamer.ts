@@ -102,6 +102,8 @@ export class BinlogReader {
       if (!raw) break;
       this.handle(raw, out);
     }
+    // DDL recorded while decoding must be stored before records whose offsets lie past it are handed out.
+    await this.history.flush();
     if (this.options.heartbeatMs > 0 && Date.now() - this.lastHeartbeat >= this.options.heartbeatMs) {
       this.lastHeartbeat = Date.now();
       if (out.length === 0 && this.committedOffset && JSON.stringify(this.committedOffset) !== this.lastEmittedOffset) {

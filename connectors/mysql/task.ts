@@ -15,7 +15,7 @@ import { type MySqlOptions, readOptions } from './config.js';
 import { type StreamStart, streamStart } from './positioning.js';
 import { preflight } from './preflight.js';
 import { RecordMaker } from './records.js';
-import { SchemaHistory } from './schema/history.js';
+import { FileHistoryStore, type HistoryStore, SchemaHistory } from './schema/history.js';
 import { SchemaModel } from './schema/model.js';
 import { runSnapshot, type SnapshotResult } from './snapshot.js';
 import { BinlogReader, type ResumePoint } from './streamer.js';
@@ -43,6 +43,7 @@ export class MySqlSourceTask implements SourceTask {
   private pending: Promise<IteratorResult<ChangeRecord[]>> | undefined;
   private readonly stopController = new AbortController();
   private ssl: mysql.SslOptions | undefined;
+  private historyStore: HistoryStore | undefined;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.options = readOptions(config);
@@ -63,8 +64,15 @@ export class MySqlSourceTask implements SourceTask {
       conn.destroy();
     }
     const maker = new RecordMaker(this.options.prefix, flavor, this.options.tombstones);
-    const historyPath = this.options.historyFile ?? `${this.options.prefix}.schema-history.jsonl`;
-    const history = new SchemaHistory(historyPath);
+    let store: HistoryStore;
+    if (this.options.historyKafka) {
+      // kafkajs loads only for a connector that keeps its history in Kafka.
+      const { KafkaHistoryStore, kafkaHistoryOptions } = await import('./schema/kafka-history.js');
+      store = new KafkaHistoryStore(kafkaHistoryOptions(config), this.log, `sluice-${ctx.connector}-schemahistory`);
+    } else store = new FileHistoryStore(this.options.historyFile ?? `${this.options.prefix}.schema-history.jsonl`);
+    await store.start();
+    this.historyStore = store;
+    const history = new SchemaHistory(store);
     const stored = await ctx.offsets.offset(maker.partition);
     this.phases = this.run(flavor, checksum, maker, history, stored);
   }
@@ -165,7 +173,7 @@ export class MySqlSourceTask implements SourceTask {
             },
           );
         }
-      } else if (o.snapshotMode === 'recovery' || !history.exists()) {
+      } else if (o.snapshotMode === 'recovery' || !(await history.exists())) {
         if (o.snapshotMode === 'recovery' || o.snapshotMode === 'when_needed') {
           // Rebuild the history from the current schemas, stamped at the resume position (valid if no DDL since).
           const snap: { value?: SnapshotResult } = {};
@@ -176,13 +184,14 @@ export class MySqlSourceTask implements SourceTask {
             // schema only: no records to deliver
           }
           history.recordSnapshot({ file: resume.file, pos: 0 }, (snap.value as SnapshotResult).model);
+          await history.flush();
         } else {
           throw new ConnectError(
-            `The schema history ${history.path} is missing, so binlog rows from ${resume.file}:${resume.pos} cannot be decoded with the right columns. Restore the file, or set snapshot.mode=recovery (rebuilds it from the current schemas; correct only if no DDL ran since the offset).`,
+            `The schema history (${history.description}) is missing, so binlog rows from ${resume.file}:${resume.pos} cannot be decoded with the right columns. Restore the file, or set snapshot.mode=recovery (rebuilds it from the current schemas; correct only if no DDL ran since the offset).`,
           );
         }
       }
-      if (resume) model = history.recover({ file: resume.file, pos: resume.pos });
+      if (resume) model = await history.recover({ file: resume.file, pos: resume.pos });
     }
     if (needSnapshot) {
       const snap: { value?: SnapshotResult } = {};
@@ -209,6 +218,7 @@ export class MySqlSourceTask implements SourceTask {
       resume = { file: files[0], pos: 4, event: 0, row: 0, gtids: null };
       model = new SchemaModel();
       history.recordSnapshot({ file: resume.file, pos: 4 }, model);
+      await history.flush();
       start = { ok: true, byGtid: false, dump: { file: resume.file, position: 4 } };
     }
     if (!start?.ok) throw new ConnectError('internal: no binlog start position');
@@ -283,5 +293,6 @@ export class MySqlSourceTask implements SourceTask {
     this.stopController.abort();
     this.stream?.close();
     await this.phases?.return(undefined).catch(() => undefined);
+    await this.historyStore?.stop();
   }
 }

@@ -25,22 +25,69 @@ type Entry =
   | { kind: 'ddl'; position: BinlogCoordinate; ts_ms: number; databaseName: string; ddl: string };
 
 /**
- * Schema history in a JSON-lines file (`schema.history.internal.file.filename`): a full model at each snapshot
- * and every DDL statement with the position of its transaction. Recovery replays it up to the resume position,
- * so old binlog rows are read with the columns they were written with.
+ * Where history entries live: one JSON document per entry, in order. `append` only queues (the binlog reader
+ * records DDL synchronously while decoding); `flush` resolves once every queued entry is durable.
+ */
+export interface HistoryStore {
+  /** for messages: the file or topic */
+  readonly description: string;
+  start(): Promise<void>;
+  /** every stored entry, oldest first */
+  readAll(): Promise<string[]>;
+  append(line: string): void;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `schema.history.internal.file.filename`: JSON lines, appended synchronously. */
+export class FileHistoryStore implements HistoryStore {
+  constructor(readonly path: string) {}
+
+  get description(): string {
+    return `file ${this.path}`;
+  }
+
+  async start(): Promise<void> {}
+
+  async readAll(): Promise<string[]> {
+    if (!existsSync(this.path)) return [];
+    return readFileSync(this.path, 'utf8').split('\n');
+  }
+
+  append(line: string): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    appendFileSync(this.path, `${line}\n`);
+  }
+
+  async flush(): Promise<void> {}
+  async stop(): Promise<void> {}
+}
+
+/**
+ * Schema history (`schema.history.internal.*`): a full model at each snapshot and every DDL statement with the
+ * position of its transaction. Recovery replays it up to the resume position, so old binlog rows are read with the
+ * columns they were written with. Entries recorded are durable once `flush()` resolves; the connector flushes
+ * before it hands out records whose offsets lie past them.
  */
 export class SchemaHistory {
   private last: BinlogCoordinate | undefined;
 
-  constructor(readonly path: string) {}
+  constructor(readonly store: HistoryStore) {}
 
-  exists(): boolean {
-    return existsSync(this.path) && readFileSync(this.path, 'utf8').trim() !== '';
+  get description(): string {
+    return this.store.description;
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.store.readAll()).some((l) => l.trim() !== '');
   }
 
   private append(e: Entry): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    appendFileSync(this.path, `${JSON.stringify(e)}\n`);
+    this.store.append(JSON.stringify(e));
+  }
+
+  flush(): Promise<void> {
+    return this.store.flush();
   }
 
   recordSnapshot(position: BinlogCoordinate, model: SchemaModel): void {
@@ -56,10 +103,9 @@ export class SchemaHistory {
   }
 
   /** The model as it was just before `resume` (DDL at or after it will be read again from the binlog). */
-  recover(resume: BinlogCoordinate): SchemaModel {
+  async recover(resume: BinlogCoordinate): Promise<SchemaModel> {
     let model = new SchemaModel();
-    if (!existsSync(this.path)) return model;
-    const lines = readFileSync(this.path, 'utf8').split('\n');
+    const lines = await this.store.readAll();
     let found = false;
     for (const [i, line] of lines.entries()) {
       if (!line.trim()) continue;
@@ -69,7 +115,7 @@ export class SchemaHistory {
       } catch (err) {
         // A torn last line is what a crash mid-append leaves; anything else is corruption.
         if (i >= lines.length - 2) continue;
-        throw new ConnectError(`schema history ${this.path} line ${i + 1} is not JSON`, { cause: err });
+        throw new ConnectError(`schema history (${this.description}) entry ${i + 1} is not JSON`, { cause: err });
       }
       this.last = e.position;
       if (e.kind === 'snapshot') {
@@ -83,7 +129,7 @@ export class SchemaHistory {
     }
     if (!found) {
       throw new ConnectError(
-        `schema history ${this.path} has no snapshot at or before ${resume.file}:${resume.pos}; without it old binlog rows cannot be decoded. Restore the file or delete the connector's offsets and snapshot again (snapshot.mode=initial or when_needed).`,
+        `schema history (${this.description}) has no snapshot at or before ${resume.file}:${resume.pos}; without it old binlog rows cannot be decoded. Restore it or delete the connector's offsets and snapshot again (snapshot.mode=initial or when_needed).`,
       );
     }
     return model;

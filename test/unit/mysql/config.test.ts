@@ -13,12 +13,19 @@ describe('mysql connector configuration', () => {
     expect(issues.map((i) => i.key).sort()).toEqual(['database.server.id', 'database.user', 'topic.prefix']);
   });
 
-  it('maps deprecated snapshot modes and refuses a Kafka schema history it cannot keep', () => {
+  it('maps deprecated snapshot modes and accepts the file and Kafka schema histories only', () => {
     const { config } = parseConfig(mysqlConfigSpec, { ...base, 'snapshot.mode': 'schema_only' });
     expect(readOptions(config).snapshotMode).toBe('no_data');
-    const bad = parseConfig(mysqlConfigSpec, {
+    expect(readOptions(config).historyKafka).toBe(false);
+    const kafka = parseConfig(mysqlConfigSpec, {
       ...base,
       'schema.history.internal': 'io.debezium.storage.kafka.history.KafkaSchemaHistory',
+    });
+    expect(kafka.issues).toEqual([]);
+    expect(readOptions(kafka.config).historyKafka).toBe(true);
+    const bad = parseConfig(mysqlConfigSpec, {
+      ...base,
+      'schema.history.internal': 'io.debezium.relational.history.MemorySchemaHistory',
     });
     expect(bad.issues[0].key).toBe('schema.history.internal');
   });
