@@ -501,3 +501,33 @@ export function requireKafka(): void {
     throw new Error(missing);
   }
 }
+
+/**
+ * The producers the broker tracks for a partition (idempotent or transactional ones only), asked with Java's
+ * AdminClient: kafkajs has no DescribeProducers.
+ */
+export function describeProducers(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+): Array<{ producerId: string; epoch: number; lastSequence: number }> {
+  const r = spawnSync(
+    'java',
+    [
+      ...javaArgs('128m'),
+      join(repoRoot, 'test', 'harness', 'java', 'DescribeProducers.java'),
+      bootstrap,
+      topic,
+      String(partition),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  if (r.status !== 0) throw new Error(`DescribeProducers failed: ${r.stderr.slice(-2000)}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => /^\d+ /.test(l))
+    .map((l) => {
+      const [producerId, epoch, lastSequence] = l.trim().split(' ');
+      return { producerId, epoch: Number(epoch), lastSequence: Number(lastSequence) };
+    });
+}

@@ -8,7 +8,13 @@ import { KafkaOffsetStore } from '../../../runtime/offsets/kafka-store.js';
 import { partitionForKey } from '../../../runtime/transport/kafka/partitioner.js';
 import { KafkaTransport } from '../../../runtime/transport/kafka/transport.js';
 import type { RecordConverters, SinkHandler } from '../../../runtime/transport/transport.js';
-import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from '../../harness/kafka.js';
+import {
+  describeProducers,
+  type KafkaCluster,
+  printKafkaLogOnFailure,
+  requireKafka,
+  startKafka,
+} from '../../harness/kafka.js';
 
 const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }) as unknown as Logger;
 
@@ -84,6 +90,7 @@ class MemorySink implements SinkHandler {
     readonly connector: string,
     readonly topics: readonly string[],
     readonly converters: RecordConverters,
+    readonly topicsRegex?: RegExp,
   ) {}
   async put(records: readonly ChangeRecord[]): Promise<void> {
     this.put_.push(...records);
@@ -165,6 +172,30 @@ describe('KafkaTransport source side', () => {
       lastSeq.set(m.key as string, seq);
     }
     await transport.stop();
+  });
+
+  it('is an idempotent producer: the broker tracks its producer id and sequence; with enable.idempotence=false it does not', async () => {
+    const sendAll = async (worker: Record<string, string>, topic: string) => {
+      const transport = new KafkaTransport({ worker: { 'bootstrap.servers': kafka.bootstrap, ...worker }, log });
+      await transport.start();
+      const acks: unknown[] = [];
+      for (let b = 0; b < 3; b++) {
+        const records = Array.from({ length: 10 }, (_, i) => ({ ...record(topic, 1, b * 10 + i), key: null }));
+        await transport.send({ connector: 'c', taskId: 0, records, converters: jsonConverters(false) }, (e) =>
+          acks.push(e ?? 'ok'),
+        );
+      }
+      await transport.flush();
+      await transport.stop();
+      expect(acks).toEqual(['ok', 'ok', 'ok']);
+    };
+    await sendAll({}, 'idem.on');
+    const producers = describeProducers(kafka.bootstrap, 'idem.on', 0);
+    expect(producers).toHaveLength(1);
+    // 30 records, sequence numbers 0..29
+    expect(producers[0].lastSequence).toBe(29);
+    await sendAll({ 'producer.enable.idempotence': 'false', 'producer.acks': '1' }, 'idem.off');
+    expect(describeProducers(kafka.bootstrap, 'idem.off', 0)).toEqual([]);
   });
 
   it('fails a batch whose record the converter rejects, and only that batch', async () => {
@@ -293,6 +324,46 @@ describe('KafkaTransport sink side', () => {
       'Converting byte[] to Kafka Connect data failed',
     );
     expect(dead[0].headers['__connect.errors.exception.stacktrace'].length).toBeGreaterThan(0);
+    await transport.stop();
+  });
+});
+
+describe('KafkaTransport sink with topics.regex', () => {
+  it('consumes every existing topic the regex matches, with headers, in group connect-<name>', async () => {
+    const producer = raw().producer();
+    await producer.connect();
+    for (const topic of ['rx.alpha', 'rx.beta', 'other.gamma'])
+      await producer.send({
+        topic,
+        messages: [{ key: 'k', value: JSON.stringify({ from: topic }), headers: { trace: `t-${topic}` } }],
+      });
+    await producer.disconnect();
+    const transport = new KafkaTransport({
+      worker: { 'bootstrap.servers': kafka.bootstrap },
+      log,
+      flushIntervalMs: 300,
+    });
+    await transport.start();
+    const sink = new MemorySink('by-regex', [], { ...jsonConverters(false), key: new StringConverter() }, /^rx\..*$/);
+    await transport.addSink(sink);
+    await until(() => sink.put_.length >= 2, 30_000, 'records of both rx topics');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sink.put_.map((r) => r.topic).sort()).toEqual(['rx.alpha', 'rx.beta']);
+    for (const r of sink.put_) {
+      expect(r.value).toEqual({ from: r.topic });
+      expect(r.headers).toEqual([{ key: 'trace', value: `t-${r.topic}`, schema: expect.anything() }]);
+    }
+    const admin = raw().admin();
+    await admin.connect();
+    await until(
+      async () =>
+        (await admin.fetchOffsets({ groupId: 'connect-by-regex', topics: ['rx.alpha', 'rx.beta'] }))
+          .map((t) => t.partitions[0].offset)
+          .join() === '1,1',
+      20_000,
+      'offsets committed for both topics in connect-by-regex',
+    );
+    await admin.disconnect();
     await transport.stop();
   });
 });
