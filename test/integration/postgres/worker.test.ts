@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { startWorker, waitFor, type WorkerProcess } from '../../harness/worker.js';
 import { fileSink, pgConnector, readEvents } from './pg-e2e.js';
+import { TaskDriver } from './task-driver.js';
 
 let pg: PostgresServer;
 let dir: string;
@@ -36,7 +37,12 @@ describe('postgres source in the worker', () => {
     try {
       await waitFor(
         async () =>
-          (await pg.sql("SELECT 1 FROM pg_stat_replication WHERE application_name = 'sluice-redo'")).length > 0,
+          // Not only connected: a walsender still creating the slot shows too, with no confirmed position yet.
+          (
+            await pg.sql(
+              "SELECT 1 FROM pg_stat_replication WHERE application_name = 'sluice-redo' AND state = 'streaming'",
+            )
+          ).length > 0,
         30_000,
         'streaming',
       );
@@ -117,26 +123,94 @@ describe('postgres source in the worker', () => {
     }
   });
 
-  it('a failing task shows the cause and the fix in its REST status', async () => {
+  it('every bad input shows its cause and fix in the REST status; a slot released later is picked up', async () => {
+    const replica = await startPostgres({ settings: { wal_level: 'replica' } });
+    await pg.sql(`CREATE TABLE bad_ok (id int PRIMARY KEY); CREATE TABLE bad_nopk (a int);
+      CREATE ROLE bad_norep LOGIN PASSWORD 'pw'; GRANT SELECT ON bad_ok TO bad_norep;
+      CREATE PUBLICATION bad_norep_pub FOR TABLE bad_ok`);
+    const ok = { 'table.include.list': 'public\\.bad_ok' };
+    // Two slots held by another client: one connector gives up after 2 s, the other retries until it is free.
+    const holders = ['bad_busy', 'bad_wait'].map(
+      (slot) =>
+        new TaskDriver({
+          ...pg.connectorConfig(),
+          ...ok,
+          'topic.prefix': 'other',
+          'slot.name': `${slot}_slot`,
+          'publication.name': `${slot}_pub`,
+          'snapshot.mode': 'never',
+        }),
+    );
+    for (const h of holders) {
+      await h.start();
+      await h.pollOnce();
+    }
     const sub = join(dir, 'fail');
+    const out = join(sub, 'out.jsonl');
     const w = await startWorker({
       dir: sub,
-      worker: { 'offset.storage.file.filename': join(sub, 'offsets.json') },
-      connectors: [pgConnector(pg, 'badpw', { 'database.password': 'wrong' })],
+      worker: { 'offset.storage.file.filename': join(sub, 'offsets.json'), 'offset.flush.interval.ms': '300' },
+      connectors: [
+        pgConnector(pg, 'bad_password', { ...ok, 'database.password': 'wrong' }),
+        pgConnector(replica, 'bad_wal', ok),
+        pgConnector(pg, 'bad_pub', { ...ok, 'publication.name': 'absent', 'publication.autocreate.mode': 'disabled' }),
+        pgConnector(pg, 'bad_ident', { 'table.include.list': 'public\\.bad_nopk' }),
+        pgConnector(pg, 'bad_norep', {
+          ...ok,
+          'database.user': 'bad_norep',
+          'database.password': 'pw',
+          'publication.name': 'bad_norep_pub',
+          'publication.autocreate.mode': 'disabled',
+        }),
+        pgConnector(pg, 'bad_busy', { ...ok, 'snapshot.mode': 'never', 'errors.retry.timeout': '2000' }),
+        pgConnector(pg, 'bad_wait', {
+          ...ok,
+          'snapshot.mode': 'never',
+          'topic.prefix': 'waiting',
+          'errors.retry.delay.max.ms': '1000',
+        }),
+        fileSink('sink', out, ['waiting.public.bad_ok']),
+      ],
     });
     try {
-      const status = await waitFor(
-        async () => {
-          const s = await w.rest<{ tasks: Array<{ state: string; trace?: string }> }>('/connectors/badpw/status');
-          return s.body.tasks?.[0]?.state === 'FAILED' ? s.body.tasks[0] : undefined;
-        },
+      const expected: Record<string, RegExp[]> = {
+        bad_password: [/password authentication failed for user "postgres"/, /Fix: set database.password/],
+        bad_wal: [/wal_level is "replica"/, /wal_level = logical/],
+        bad_pub: [/publication "absent" does not exist/, /CREATE PUBLICATION "absent"/],
+        bad_ident: [/public\.bad_nopk has no replica identity/, /REPLICA IDENTITY FULL/],
+        bad_norep: [/user "bad_norep" may not open a replication connection/, /ALTER ROLE bad_norep REPLICATION/],
+        bad_busy: [/replication slot "bad_busy_slot" is active/, /another client is streaming this slot/],
+      };
+      for (const [name, patterns] of Object.entries(expected)) {
+        const task = await waitFor(
+          async () => {
+            const s = await w.rest<{ tasks: Array<{ state: string; trace?: string }> }>(`/connectors/${name}/status`);
+            return s.body.tasks?.[0]?.state === 'FAILED' ? s.body.tasks[0] : undefined;
+          },
+          30_000,
+          `${name} to fail`,
+        );
+        for (const p of patterns) expect(task.trace, name).toMatch(p);
+      }
+      // The other client lets go of its slot: the retrying task takes it and streams.
+      const state = async () =>
+        (await w.rest<{ tasks: Array<{ state: string }> }>('/connectors/bad_wait/status')).body.tasks?.[0]?.state;
+      expect(await state()).toBe('RUNNING');
+      await holders[1].stop();
+      await waitFor(
+        async () =>
+          (await pg.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'bad_wait_slot' AND active")).length > 0,
         30_000,
-        'the task to fail',
+        'the waiting task to take the slot',
       );
-      expect(status.trace).toMatch(/password authentication failed for user "postgres"/);
-      expect(status.trace).toMatch(/Fix: set database.password/);
+      await pg.sql('INSERT INTO bad_ok VALUES (1)');
+      await waitFor(() => readEvents(out).length >= 1, 30_000, 'the event of the waiting task');
+      expect(readEvents(out).map((e) => e.after?.id)).toEqual([1]);
+      expect(await state()).toBe('RUNNING');
     } finally {
       await w.stop();
+      for (const h of holders) await h.stop();
+      await replica.stop();
     }
   });
 });
