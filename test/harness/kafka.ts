@@ -531,3 +531,28 @@ export function describeProducers(
       return { producerId, epoch: Number(epoch), lastSequence: Number(lastSequence) };
     });
 }
+
+/**
+ * Runs test/harness/java/ConnectOffsets.java (Kafka Connect's JsonConverter and Java clients, from
+ * `.cache/kafka-<version>/connect-libs`) and returns its output lines.
+ */
+export function connectOffsets(args: readonly string[]): string[] {
+  const libs = join(kafkaLibs, '..', 'connect-libs');
+  if (!existsSync(join(libs, '.complete')))
+    throw new Error(`Kafka Connect jars not found in ${libs}: run scripts/install-kafka.sh`);
+  const r = spawnSync(
+    'java',
+    [
+      '-Xmx128m',
+      '-XX:+UseSerialGC',
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      '-cp',
+      `${libs}/*`,
+      join(repoRoot, 'test', 'harness', 'java', 'ConnectOffsets.java'),
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 90_000 },
+  );
+  if (r.status !== 0) throw new Error(`ConnectOffsets ${args[0]} failed: ${r.stderr.slice(-3000)}`);
+  return r.stdout.split('\n').filter(Boolean);
+}
