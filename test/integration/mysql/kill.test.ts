@@ -6,9 +6,11 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MariaDb, mariaDbAvailable, startMariaDb } from '../../harness/mariadb.js';
 import { startWorker, waitFor, type WorkerProcess } from '../../harness/worker.js';
-import { type Event, fileSink, mariaConnector, readEvents, replay } from './e2e.js';
+import { type Event, EventTail, fileSink, mariaConnector, replay } from './e2e.js';
 
 const TABLES = ['ka', 'kb', 'kc'];
+/** rows per table before the load starts: enough that the snapshot takes a few seconds and a kill can land in it */
+const ROWS = 15_000;
 const missing = mariaDbAvailable();
 if (missing) {
   console.error(`MariaDB integration tests cannot run: ${missing}`);
@@ -25,7 +27,7 @@ interface Committed {
 /** Small random multi-statement transactions on three tables until stopped; logs every committed change. */
 function startLoad(conn: mysql.Connection, firstId: number): { stop: () => Promise<Committed[]>; count: () => number } {
   const log: Committed[] = [];
-  const live = new Map<string, number[]>(TABLES.map((t) => [t, Array.from({ length: 2000 }, (_, i) => i + 1)]));
+  const live = new Map<string, number[]>(TABLES.map((t) => [t, Array.from({ length: ROWS }, (_, i) => i + 1)]));
   let stopped = false;
   let nextId = firstId;
   let version = 1_000_000;
@@ -100,13 +102,14 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('after five kills under load on three tables, replay by key equals the database and per-key order holds', async () => {
+  it('after five kills under load on three tables, one during the snapshot, replay by key equals the database and per-key order holds', async () => {
     await db.exec('CREATE DATABASE kdb');
     for (const t of TABLES) {
       await db.exec(`CREATE TABLE kdb.${t} (id INT PRIMARY KEY, v INT NOT NULL)`);
-      await db.exec(`INSERT INTO kdb.${t} SELECT seq, 0 FROM kdb.seq_1_to_2000`);
+      await db.exec(`INSERT INTO kdb.${t} SELECT seq, 0 FROM kdb.seq_1_to_${ROWS}`);
     }
     const out = join(dir, 'out.jsonl');
+    const tail = new EventTail(out);
     const connectors = [
       mariaConnector(db, 'mykill', dir, { 'table.include.list': 'kdb\\.k[abc]', 'snapshot.fetch.size': '500' }),
       fileSink(
@@ -117,42 +120,61 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
     ];
     const worker = { 'offset.storage.file.filename': join(dir, 'offsets.json'), 'offset.flush.interval.ms': '700' };
     const conn = await db.connect();
-    const load = startLoad(conn, 10_000);
+    const load = startLoad(conn, 100_000);
     let w: WorkerProcess | undefined;
     try {
       const offsetsFile = join(dir, 'offsets.json');
-      let afterSnapshot = 0;
+      // Changes logged after the snapshot's completion was committed are after its position: each must show up.
+      let afterSnapshot: number | undefined;
+      const noteSnapshot = () => {
+        if (afterSnapshot === undefined && snapshotCommitted(offsetsFile)) afterSnapshot = load.count();
+      };
+      let snapshotRowsAtFirstKill = 0;
       for (let k = 0; k < 5; k++) {
         w = await startWorker({ dir, worker, connectors });
-        // A snapshot cut short starts over, and replaying two partial snapshots by key keeps rows deleted in
-        // between (Debezium behaves the same); so the kills land in streaming, after the snapshot committed.
         if (k === 0) {
-          await waitFor(() => snapshotCommitted(offsetsFile), 60_000, 'the snapshot to complete');
-          afterSnapshot = load.count();
+          // The first kill lands in the snapshot, after a random share of its rows were delivered.
+          const target = 1000 + Math.floor(Math.random() * ROWS);
+          await waitFor(
+            () => tail.read().filter((e) => e.op === 'r').length >= target,
+            120_000,
+            `${target} snapshot rows`,
+          );
+          await w.kill();
+          snapshotRowsAtFirstKill = tail.read().filter((e) => e.op === 'r').length;
+          noteSnapshot();
+          continue;
         }
         await new Promise((r) => setTimeout(r, 800 + Math.random() * 2500));
         await w.kill();
+        noteSnapshot();
       }
+      expect(snapshotRowsAtFirstKill).toBeLessThan(TABLES.length * ROWS);
       const log = await load.stop();
       w = await startWorker({ dir, worker, connectors });
+      await waitFor(() => snapshotCommitted(offsetsFile), 120_000, 'the snapshot to complete').catch((err) => {
+        console.log(readFileSync(offsetsFile, 'utf8'), w?.logs().slice(-6000));
+        throw err;
+      });
+      afterSnapshot ??= log.length;
       const finalRows = new Map<string, Record<string, unknown>>();
       for (const t of TABLES) {
         const [rows] = await conn.query(`SELECT id, v FROM kdb.${t}`);
         for (const r of rows as { id: number; v: number }[]) finalRows.set(`${t}:${r.id}`, { id: r.id, v: r.v });
       }
       const same = () => {
-        const state = replay(readEvents(out));
+        const state = replay(tail.read());
         if (state.size !== finalRows.size) return false;
         for (const [k, v] of finalRows) if (state.get(k)?.v !== v.v) return false;
         return true;
       };
       try {
-        await waitFor(same, 120_000, `replay of ${out} to equal the database (${finalRows.size} rows)`);
+        await waitFor(same, 180_000, `replay of ${out} to equal the database (${finalRows.size} rows)`);
       } catch (err) {
-        const state = replay(readEvents(out));
+        const state = replay(tail.read());
         const wrong = [...finalRows].filter(([k, v]) => state.get(k)?.v !== v.v).slice(0, 5);
         const [firstKey] = wrong[0] ?? [];
-        const history = readEvents(out)
+        const history = tail.events
           .filter((e) => firstKey && `${e.source.table}:${String((e.after ?? e.before)?.id)}` === firstKey)
           .map((e) => ({
             op: e.op,
@@ -172,8 +194,12 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
         );
         throw err;
       }
-      const events = readEvents(out);
+      const events = tail.read();
       expect(replay(events)).toEqual(finalRows);
+      // More than one snapshot was taken (the first was cut short), so the replay had to start afresh.
+      expect(
+        new Set(events.filter((e) => e.op === 'r').map((e) => `${e.source.file}:${e.source.pos}`)).size,
+      ).toBeGreaterThan(1);
 
       const seen = new Set(events.map(key));
       // Changes committed before the snapshot position are in the snapshot image, not events of their own.

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MariaDb, mariaDbAvailable, startMariaDb } from '../../harness/mariadb.js';
 import { env, TaskDriver } from './task-driver.js';
@@ -72,5 +73,98 @@ describe.runIf(!missing)('mysql source snapshot modes (MariaDB 10.11)', () => {
     } finally {
       await d.stop();
     }
+  });
+
+  it('recovery: rebuilds a lost schema history from the current schemas and streams on from the offset', async () => {
+    const cfg = { 'database.server.id': '5504', 'table.include.list': 'm\\.t', 'include.schema.changes': 'false' };
+    const d = new TaskDriver(db, cfg);
+    await d.start();
+    await d.pollUntil(() => d.offsets.size > 0 && !('snapshot' in [...d.offsets.values()][0]));
+    await d.stop();
+    await db.exec('INSERT INTO m.t VALUES (10, "after")');
+    rmSync(d.historyFile);
+
+    const plain = new TaskDriver(db, cfg, d.historyFile);
+    for (const [k, v] of d.offsets) plain.offsets.set(k, v);
+    await expect(plain.start().then(() => plain.pollUntil(() => false, 5000))).rejects.toThrow(
+      /schema history .* is missing.*snapshot\.mode=recovery/s,
+    );
+    await plain.stop();
+
+    const rec = new TaskDriver(db, { ...cfg, 'snapshot.mode': 'recovery' }, d.historyFile);
+    for (const [k, v] of d.offsets) rec.offsets.set(k, v);
+    await rec.start();
+    try {
+      await rec.pollUntil((all) => all.some((r) => r.topic === 'srv.m.t'));
+      // No snapshot rows: only the change after the offset.
+      expect(rec.records.filter((r) => r.topic === 'srv.m.t').map((r) => [env(r).op, env(r).after?.id])).toEqual([
+        ['c', 10],
+      ]);
+    } finally {
+      await rec.stop();
+    }
+  });
+
+  describe('snapshot.locking.mode', () => {
+    beforeAll(async () => {
+      await db.exec(
+        "CREATE TABLE m.big (id INT PRIMARY KEY, v INT); INSERT INTO m.big SELECT seq, 0 FROM m.seq_1_to_20000; CREATE USER 'noreload'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'noreload'@'%'",
+      );
+    });
+
+    /** Whether a write succeeds while a snapshot of m.big is in progress and its reader is not polling. */
+    async function writeDuringSnapshot(mode: string, serverId: string): Promise<string> {
+      const d = new TaskDriver(db, {
+        'snapshot.locking.mode': mode,
+        'database.server.id': serverId,
+        'table.include.list': 'm\\.big',
+        'include.schema.changes': 'false',
+        'snapshot.fetch.size': '100',
+        'max.batch.size': '100',
+      });
+      await d.start();
+      const conn = await db.connect();
+      try {
+        await d.pollCount(100);
+        await conn.query('SET SESSION lock_wait_timeout = 1');
+        try {
+          await conn.query(`INSERT INTO m.t VALUES (${Number(serverId)}, "lock")`);
+          return 'written';
+        } catch (err) {
+          return (err as Error).message;
+        }
+      } finally {
+        await conn.end();
+        await d.stop();
+      }
+    }
+
+    it('minimal and none: writes go on while the rows are read; extended: the global read lock blocks them', async () => {
+      expect(await writeDuringSnapshot('minimal', '5505')).toBe('written');
+      expect(await writeDuringSnapshot('none', '5506')).toBe('written');
+      expect(await writeDuringSnapshot('extended', '5507')).toMatch(/Lock wait timeout/);
+    });
+
+    it('none needs no RELOAD privilege; minimal names it and the way around it', async () => {
+      const user = { 'database.user': 'noreload', 'database.password': 'pw', 'include.schema.changes': 'false' };
+      const minimal = new TaskDriver(db, { ...user, 'database.server.id': '5508', 'table.include.list': 'm\\.t' });
+      await minimal.start();
+      await expect(minimal.pollUntil(() => false, 10_000)).rejects.toThrow(
+        /FLUSH TABLES WITH READ LOCK.*RELOAD.*snapshot\.locking\.mode=none/s,
+      );
+      await minimal.stop();
+      const none = new TaskDriver(db, {
+        ...user,
+        'database.server.id': '5509',
+        'table.include.list': 'm\\.t',
+        'snapshot.locking.mode': 'none',
+      });
+      await none.start();
+      try {
+        await none.pollUntil((all) => all.some((r) => r.topic === 'srv.m.t' && env(r).op === 'r'));
+      } finally {
+        await none.stop();
+      }
+    });
   });
 });
