@@ -5,7 +5,7 @@ import { type CommittedOffsets, SourceTaskDriver } from '../../harness/task-driv
 
 export { testLogger } from '../../harness/task-driver.js';
 
-/** The buffers of the task's current session, for tests that check they stay bounded. */
+/** The buffers of the task's current session, for tests that look into them. */
 export function buffers(d: TaskDriver): { queue: unknown[]; inbox: unknown[]; inboxHead: number } {
   return (d.task as unknown as { session: { queue: unknown[]; inbox: unknown[]; inboxHead: number } }).session;
 }
