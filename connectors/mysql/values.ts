@@ -370,11 +370,11 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
     const mode = opts.binaryHandling;
     const schema = mode === 'bytes' ? Schemas.bytes(optional) : Schemas.string(optional);
     const conv = (b: Buffer): unknown => {
-      const copy = Buffer.from(b);
-      if (mode === 'bytes') return copy;
-      if (mode === 'hex') return copy.toString('hex');
-      if (mode === 'base64-url-safe') return copy.toString('base64url');
-      return copy.toString('base64');
+      if (mode === 'bytes') return Buffer.from(b);
+      if (mode === 'hex') return b.toString('hex');
+      // Debezium uses Java's Base64.getUrlEncoder(), which keeps the '=' padding; Node's 'base64url' drops it.
+      if (mode === 'base64-url-safe') return b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+      return b.toString('base64');
     };
     // The binlog drops a BINARY(n) value's trailing zero bytes; SELECT returns them, and so does Debezium.
     const width = t === 'BINARY' ? (col.length ?? 1) : 0;

@@ -153,4 +153,99 @@ describe.runIf(!missing)('mysql source type mapping against MariaDB 10.11 (Debez
       await d.stop();
     }
   });
+
+  describe('every fractional-second precision, NOT NULL zero dates, more charsets, the other handling modes', () => {
+    const MORE = `CREATE TABLE ty.more (
+      id INT PRIMARY KEY,
+      t1 TIME(1), t2 TIME(2), t4 TIME(4), t5 TIME(5),
+      dt1 DATETIME(1), dt2 DATETIME(2), dt4 DATETIME(4), dt5 DATETIME(5),
+      ts1 TIMESTAMP(1) NULL, ts2 TIMESTAMP(2) NULL, ts4 TIMESTAMP(4) NULL, ts5 TIMESTAMP(5) NULL,
+      zd DATE NOT NULL, zdt DATETIME NOT NULL, zts TIMESTAMP NOT NULL DEFAULT '0000-00-00 00:00:00',
+      c1251 VARCHAR(10) CHARACTER SET cp1251, l2 VARCHAR(10) CHARACTER SET latin2, u16 VARCHAR(10) CHARACTER SET utf16,
+      sj VARCHAR(10) CHARACTER SET sjis, gb VARCHAR(10) CHARACTER SET gbk, kr VARCHAR(10) CHARACTER SET euckr,
+      dm DECIMAL(10,3), bu VARBINARY(4)
+    ) DEFAULT CHARSET=utf8mb4`;
+    const MORE_ROW = (id: number) => `INSERT INTO ty.more VALUES (${id},
+      '-00:00:01.5', '12:00:00.25', '-838:59:58.9999', '00:00:00.00001',
+      '2000-01-01 00:00:00.1', '1900-01-01 00:00:00.99', '2024-01-01 00:00:00.0001', '9999-12-31 23:59:59.99999',
+      '2024-02-29 12:00:00.5', '1970-01-01 00:00:01.01', '2038-01-19 03:14:07.9999', '2001-02-03 04:05:06.00001',
+      '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00',
+      'Привет', 'Łódź', 'a😀', '日本', '中文', '한국', 1234567.891, X'FBFF')`;
+    const expectedMore = (id: number) =>
+      `{"id":${id},"t1":-1500000,"t2":43200250000,"t4":-3020398999900,"t5":10,` +
+      `"dt1":946684800100,"dt2":-2208988799010,"dt4":1704067200000100,"dt5":253402300799999990,` +
+      `"ts1":"2024-02-29T12:00:00.5Z","ts2":"1970-01-01T00:00:01.01Z","ts4":"2038-01-19T03:14:07.9999Z",` +
+      `"ts5":"2001-02-03T04:05:06.00001Z","zd":0,"zdt":0,"zts":"1970-01-01T00:00:00Z",` +
+      `"c1251":"Привет","l2":"Łódź","u16":"a😀","sj":"日本","gb":"中文","kr":"한국","dm":"SZYC0w==","bu":"+/8="}`;
+
+    beforeAll(async () => {
+      await db.exec(`SET SESSION sql_mode = ''; SET SESSION time_zone = '+00:00'; ${MORE}; ${MORE_ROW(1)}`);
+    });
+
+    it('snapshot and binlog give the exact Debezium values', async () => {
+      const d = new TaskDriver(db, {
+        'include.schema.changes': 'false',
+        'table.include.list': 'ty\\.more',
+        'database.server.id': '5404',
+      });
+      await d.start();
+      try {
+        await d.pollUntil((all) => all.some((r) => r.topic === 'srv.ty.more'));
+        await db.exec(`SET SESSION sql_mode = ''; SET SESSION time_zone = '+00:00'; ${MORE_ROW(2)}`);
+        await d.pollUntil((all) => all.filter((r) => r.topic === 'srv.ty.more').length >= 2);
+        const conv = new JsonConverter({ schemasEnable: true, decimalFormat: 'BASE64' });
+        const recs = d.records.filter((r) => r.topic === 'srv.ty.more');
+        for (const [i, rec] of recs.entries()) {
+          const text = (conv.fromRecord(rec.topic, rec.valueSchema, rec.value) as Buffer).toString('utf8');
+          expect(text.match(/"after":(\{.*?\}),"source"/)?.[1], i === 0 ? 'snapshot' : 'binlog').toBe(
+            expectedMore(i + 1),
+          );
+          const fields = Object.fromEntries(
+            (JSON.parse(text).schema.fields[1].fields as { field: string; name?: string; optional: boolean }[]).map(
+              (f) => [f.field, `${f.name ?? ''}${f.optional ? '?' : ''}`],
+            ),
+          );
+          expect(fields).toMatchObject({
+            t1: 'io.debezium.time.MicroTime?',
+            dt2: 'io.debezium.time.Timestamp?',
+            dt4: 'io.debezium.time.MicroTimestamp?',
+            ts5: 'io.debezium.time.ZonedTimestamp?',
+            zd: 'io.debezium.time.Date',
+            zdt: 'io.debezium.time.Timestamp',
+            zts: 'io.debezium.time.ZonedTimestamp',
+          });
+        }
+      } finally {
+        await d.stop();
+      }
+    });
+
+    it('decimal.handling.mode=double, binary.handling.mode=base64-url-safe and base64', async () => {
+      for (const [binary, expected] of [
+        ['base64-url-safe', '-_8='],
+        ['base64', '+/8='],
+      ]) {
+        const d = new TaskDriver(db, {
+          'include.schema.changes': 'false',
+          'table.include.list': 'ty\\.more',
+          'database.server.id': '5405',
+          'decimal.handling.mode': 'double',
+          'binary.handling.mode': binary,
+        });
+        await d.start();
+        try {
+          await d.pollUntil((all) => all.filter((r) => r.topic === 'srv.ty.more').length >= 2);
+          const conv = new JsonConverter({ schemasEnable: false, decimalFormat: 'BASE64' });
+          for (const rec of d.records.filter((r) => r.topic === 'srv.ty.more')) {
+            const after = JSON.parse(
+              (conv.fromRecord(rec.topic, rec.valueSchema, rec.value) as Buffer).toString(),
+            ).after;
+            expect([after.dm, after.bu]).toEqual([1234567.891, expected]);
+          }
+        } finally {
+          await d.stop();
+        }
+      }
+    });
+  });
 });
