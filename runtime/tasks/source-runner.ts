@@ -222,12 +222,15 @@ export class SourceTaskRunner {
     const batch = this.tracker.submit(records, bytes);
     metrics.queueRecords.set(this.labels, this.tracker.inFlightRecords);
     metrics.queueBytes.set(this.labels, this.tracker.inFlightBytes);
+    // The acknowledgement callback must not hold the records: a transport that has converted them (Kafka) lets
+    // them go long before the broker acknowledges.
+    const written = out.length;
     await this.o.transport.send(
       { connector: this.o.connector, taskId: this.o.taskId, records: out, converters: this.o.converters },
       (err) => {
         if (err !== undefined) return this.fail(err);
         this.tracker.ack(batch);
-        metrics.recordsWritten.inc(this.labels, out.length);
+        metrics.recordsWritten.inc(this.labels, written);
         metrics.queueRecords.set(this.labels, this.tracker.inFlightRecords);
         metrics.queueBytes.set(this.labels, this.tracker.inFlightBytes);
       },
