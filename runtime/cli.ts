@@ -7,6 +7,7 @@ import { parseWorkerConfig, readWorkerFile } from './config/worker.js';
 import type { Herder } from './worker/herder.js';
 import { createLogger, type LogFormat } from './worker/logging.js';
 import { createStandaloneHerder, readConnectorFile } from './worker/standalone.js';
+import { DistributedWorker } from './worker/distributed/worker.js';
 import { startRestServer } from './rest/server.js';
 import { builtinRegistry } from './worker/plugins.js';
 import { packageVersion } from './version.js';
@@ -111,6 +112,41 @@ async function standalone(workerPath: string, connectorPaths: string[]): Promise
   log.info({ worker: herder.workerId, connectors: herder.connectorNames() }, 'Worker started');
 }
 
+async function distributed(workerPath: string): Promise<void> {
+  let worker: ReturnType<typeof parseWorkerConfig>;
+  try {
+    worker = parseWorkerConfig(readWorkerFile(workerPath));
+  } catch (err) {
+    fail(err instanceof ConnectError ? err.message : String(err));
+  }
+  const cfg = worker.config;
+  const log = createLogger(cfg.string('log.level'), cfg.string('log.format') as LogFormat);
+  let node: DistributedWorker;
+  try {
+    node = new DistributedWorker({ worker, log });
+  } catch (err) {
+    fail(err instanceof ConnectError ? err.message : String(err));
+  }
+  let rest: { close(): Promise<void> } | undefined;
+  stopOnSignals(
+    log,
+    async () => {
+      await rest?.close();
+      await node.stop();
+    },
+    cfg.int('task.shutdown.graceful.timeout.ms') + 20_000,
+  );
+  try {
+    rest = await startRestServer(node.herder, worker, log);
+    await node.start();
+  } catch (err) {
+    log.error({ err: traceOf(err) }, 'Worker failed to start');
+    process.stderr.write(`sluice: ${err instanceof ConnectError ? err.describe() : String(err)}\n`);
+    process.exit(1);
+  }
+  log.info({ worker: node.workerId, group: cfg.string('group.id') }, 'Distributed worker started');
+}
+
 const program = new Command()
   .name('sluice')
   .description(
@@ -126,6 +162,14 @@ program
   .argument('<worker>', 'worker config file')
   .argument('[connectors...]', 'connector config files')
   .action(standalone);
+
+program
+  .command('distributed')
+  .description(
+    'Run a worker of a distributed cluster: workers with one group.id share connectors and tasks through Kafka (configs, statuses and offsets on Kafka topics); connectors are created through REST',
+  )
+  .argument('<worker>', 'worker config file (bootstrap.servers, group.id, config/offset/status.storage.topic)')
+  .action(distributed);
 
 program
   .command('demo')

@@ -58,6 +58,34 @@ interface TaskSlot {
   trace?: string;
   config: Record<string, string>;
   runner?: SourceTaskRunner | SinkTaskRunner;
+  /** this worker answers for the task: started here (running or failed), not yet stopped */
+  here?: boolean;
+}
+
+export interface RestartOptions {
+  includeTasks?: boolean;
+  onlyFailed?: boolean;
+}
+
+/**
+ * Distributed mode (runtime/worker/distributed/): which tasks this worker runs and how their states travel. Absent
+ * in standalone mode, where every task runs here.
+ */
+export interface TaskPlacement {
+  /** whether this worker is to run the task now */
+  runsTask(connector: string, task: number): boolean;
+  /** whether this worker answers for the connector's own status */
+  runsConnector(connector: string): boolean;
+  /** the status another worker published */
+  remoteStatus(connector: string, task?: number): StateInfo | undefined;
+  /** a task running here changed state */
+  taskState(connector: string, task: number, state: State, trace?: string): void;
+  /** a task that ran here has stopped; its offsets are committed */
+  taskStopped(connector: string, task: number): void;
+  /** POST /connectors/{c}/restart: every worker restarts its share (applyRestart) */
+  requestRestart(connector: string, options: RestartOptions): Promise<void>;
+  /** POST /connectors/{c}/tasks/{t}/restart for a task another worker runs */
+  restartRemoteTask(connector: string, task: number): Promise<void>;
 }
 
 interface ConnectorRuntime {
@@ -84,6 +112,8 @@ export interface HerderOptions {
   metrics: WorkerMetrics;
   /** named loggers whose levels REST can change; made from `log` when absent */
   loggers?: LoggerTree;
+  /** distributed mode: where tasks run */
+  placement?: TaskPlacement;
 }
 
 /**
@@ -202,12 +232,38 @@ export class Herder {
   status(name: string): ConnectorStatus {
     const rt = this.get(name);
     const w = this.o.workerId;
+    const p = this.o.placement;
+    const local: StateInfo = { state: rt.state, worker_id: w, ...(rt.trace ? { trace: rt.trace } : {}) };
     return {
       name,
-      connector: { state: rt.state, worker_id: w, ...(rt.trace ? { trace: rt.trace } : {}) },
-      tasks: rt.tasks.map((t) => ({ id: t.id, state: t.state, worker_id: w, ...(t.trace ? { trace: t.trace } : {}) })),
+      connector: p && !p.runsConnector(name) ? (p.remoteStatus(name) ?? local) : local,
+      tasks: rt.tasks.map((t) =>
+        !p || t.here
+          ? { id: t.id, state: t.state, worker_id: w, ...(t.trace ? { trace: t.trace } : {}) }
+          : { id: t.id, ...(p.remoteStatus(name, t.id) ?? { state: 'UNASSIGNED' as State, worker_id: '' }) },
+      ),
       type: this.typeOf(rt),
     };
+  }
+
+  /** The states of what runs on this worker (distributed mode publishes them). */
+  localStates(): Array<{ connector: string; task?: number; info: StateInfo }> {
+    const w = this.o.workerId;
+    const out: Array<{ connector: string; task?: number; info: StateInfo }> = [];
+    for (const rt of this.connectors.values()) {
+      out.push({
+        connector: rt.name,
+        info: { state: rt.state, worker_id: w, ...(rt.trace ? { trace: rt.trace } : {}) },
+      });
+      for (const t of rt.tasks)
+        if (t.here)
+          out.push({
+            connector: rt.name,
+            task: t.id,
+            info: { state: t.state, worker_id: w, ...(t.trace ? { trace: t.trace } : {}) },
+          });
+    }
+    return out;
   }
 
   taskStatus(name: string, id: number): StateInfo & { id: number } {
@@ -367,52 +423,129 @@ export class Herder {
   async deleteConnector(name: string): Promise<void> {
     return this.locked(name, async () => {
       const rt = this.get(name);
-      await this.stopTasks(rt);
-      if (rt.plugin?.type === 'sink') await this.o.transport.releaseSink?.(name);
-      this.connectors.delete(name);
+      await this.remove(rt);
       await this.o.configs.save(name, null);
-      this.o.metrics.forget(name);
-      this.loggers.forget(`connector.${name}`);
     });
+  }
+
+  private async remove(rt: ConnectorRuntime): Promise<void> {
+    await this.stopTasks(rt);
+    if (rt.plugin?.type === 'sink') await this.o.transport.releaseSink?.(rt.name);
+    this.connectors.delete(rt.name);
+    this.o.metrics.forget(rt.name);
+    this.loggers.forget(`connector.${rt.name}`);
   }
 
   async pause(name: string): Promise<void> {
-    return this.locked(name, async () => {
-      const rt = this.get(name);
-      if (rt.target === 'PAUSED') return;
-      const wasStopped = rt.target === 'STOPPED';
-      rt.target = 'PAUSED';
-      await this.o.configs.save(name, { config: rt.config, target: rt.target });
-      if (wasStopped) return this.startConnector(rt);
-      for (const t of rt.tasks) t.runner?.pause();
-      if (rt.state === 'RUNNING') rt.state = 'PAUSED';
-    });
+    return this.setTarget(name, 'PAUSED');
   }
 
   async resume(name: string): Promise<void> {
-    return this.locked(name, async () => {
-      const rt = this.get(name);
-      if (rt.target === 'STARTED') return;
-      const wasStopped = rt.target === 'STOPPED';
-      rt.target = 'STARTED';
-      await this.o.configs.save(name, { config: rt.config, target: rt.target });
-      if (wasStopped) return this.startConnector(rt);
-      for (const t of rt.tasks) t.runner?.resume();
-      if (rt.state === 'PAUSED') rt.state = 'RUNNING';
-    });
+    return this.setTarget(name, 'STARTED');
   }
 
   /** PUT /connectors/{c}/stop: tasks stop and release their resources; configs and offsets stay. */
   async stopConnector(name: string): Promise<void> {
+    return this.setTarget(name, 'STOPPED');
+  }
+
+  private setTarget(name: string, target: TargetState): Promise<void> {
     return this.locked(name, async () => {
       const rt = this.get(name);
-      rt.target = 'STOPPED';
-      await this.o.configs.save(name, { config: rt.config, target: rt.target });
+      if (rt.target === target && target !== 'STOPPED') return;
+      await this.o.configs.save(name, { config: rt.config, target });
+      await this.applyTarget(rt, target);
+    });
+  }
+
+  /** Brings a connector to a target state already stored; the caller holds the name's lock. */
+  private async applyTarget(rt: ConnectorRuntime, target: TargetState): Promise<void> {
+    const was = rt.target;
+    rt.target = target;
+    if (target === 'STOPPED') {
       await this.stopTasks(rt);
-      if (rt.plugin?.type === 'sink') await this.o.transport.releaseSink?.(name);
+      if (rt.plugin?.type === 'sink') await this.o.transport.releaseSink?.(rt.name);
       rt.tasks = [];
       rt.state = 'STOPPED';
       rt.trace = undefined;
+      return;
+    }
+    if (was === 'STOPPED') return this.startConnector(rt);
+    if (was === target) return;
+    for (const t of rt.tasks) {
+      if (target === 'PAUSED') t.runner?.pause();
+      else t.runner?.resume();
+    }
+    if (target === 'PAUSED' && rt.state === 'RUNNING') rt.state = 'PAUSED';
+    if (target === 'STARTED' && rt.state === 'PAUSED') rt.state = 'RUNNING';
+  }
+
+  // ---- distributed mode: the shared config view changed, or the placement did ----
+
+  /**
+   * Makes this worker's copy of a connector match the shared config view (`read` is called inside the name's
+   * lock, so it sees every change made before). Never writes: the change is already stored.
+   */
+  async syncConnector(
+    name: string,
+    read: () => { config: Record<string, string>; target: TargetState } | undefined,
+  ): Promise<void> {
+    return this.locked(name, async () => {
+      if (this.stopped) return;
+      const entry = read();
+      const rt = this.connectors.get(name);
+      if (!entry) {
+        if (rt) await this.remove(rt);
+        return;
+      }
+      if (!rt) {
+        const created = this.newRuntime(name, entry.config, entry.target);
+        this.connectors.set(name, created);
+        return this.startConnector(created);
+      }
+      const changed =
+        Object.keys(entry.config).length !== Object.keys(rt.config).length ||
+        Object.entries(entry.config).some(([k, v]) => rt.config[k] !== v);
+      if (changed) {
+        await this.stopTasks(rt);
+        rt.config = entry.config;
+        rt.plugin = undefined;
+        rt.target = entry.target;
+        return this.startConnector(rt);
+      }
+      if (entry.target !== rt.target) await this.applyTarget(rt, entry.target);
+    });
+  }
+
+  /** Starts the tasks now placed on this worker and stops the ones placed elsewhere. */
+  async reconcile(): Promise<void> {
+    const p = this.o.placement;
+    if (!p) return;
+    await Promise.all(
+      [...this.connectors.keys()].map((name) =>
+        this.locked(name, async () => {
+          const rt = this.connectors.get(name);
+          if (!rt || this.stopped) return;
+          for (const slot of rt.tasks) {
+            const wanted = p.runsTask(name, slot.id);
+            if (!wanted && slot.here) {
+              await this.stopTask(rt, slot);
+              slot.state = 'UNASSIGNED';
+              slot.trace = undefined;
+            } else if (wanted && !slot.here && rt.plugin && rt.target !== 'STOPPED' && rt.state !== 'FAILED') {
+              await this.startTask(rt, slot);
+            }
+          }
+        }),
+      ),
+    );
+  }
+
+  /** A restart request read from the shared config: restarts what of the connector runs here. */
+  async applyRestart(name: string, options: RestartOptions): Promise<void> {
+    return this.locked(name, async () => {
+      const rt = this.connectors.get(name);
+      if (rt && rt.target !== 'STOPPED') await this.restartLocal(rt, options);
     });
   }
 
@@ -420,53 +553,64 @@ export class Herder {
    * POST /connectors/{c}/restart. Returns the status as the restart begins, as Connect's 202 answer does: the
    * connector and the tasks being restarted show RESTARTING, the others their state.
    */
-  async restartConnector(
-    name: string,
-    options: { includeTasks?: boolean; onlyFailed?: boolean } = {},
-  ): Promise<ConnectorStatus> {
+  async restartConnector(name: string, options: RestartOptions = {}): Promise<ConnectorStatus> {
     return this.locked(name, async () => {
       const rt = this.get(name);
       const { includeTasks = false, onlyFailed = false } = options;
-      const connectorToo = !onlyFailed || rt.state === 'FAILED';
       if (rt.target === 'STOPPED') return this.status(name);
       const answer = this.status(name);
+      const connectorToo = !onlyFailed || answer.connector.state === 'FAILED';
       if (connectorToo) {
         answer.connector.state = 'RESTARTING';
         delete answer.connector.trace;
       }
       if (includeTasks) {
-        const which = rt.tasks.filter((t) => !onlyFailed || t.state === 'FAILED');
         for (const t of answer.tasks) {
-          if (!which.some((w) => w.id === t.id)) continue;
+          if (onlyFailed && t.state !== 'FAILED') continue;
           t.state = 'RESTARTING';
           delete t.trace;
         }
-        if (connectorToo && (which.length === rt.tasks.length || rt.state === 'FAILED')) {
-          await this.stopTasks(rt);
-          rt.state = 'RESTARTING';
-          await this.startConnector(rt);
-        } else {
-          for (const t of which) await this.restartTaskSlot(rt, t);
-        }
-      } else if (connectorToo) {
-        // Connect restarts only the connector object; ours has no running part beyond its task split, so
-        // a restart recomputes task configs and restarts tasks only when that failed.
-        if (rt.state === 'FAILED') {
-          await this.stopTasks(rt);
-          await this.startConnector(rt);
-        }
       }
+      // Distributed: every worker restarts its own share when it reads the request from the config topic.
+      if (this.o.placement) await this.o.placement.requestRestart(name, options);
+      else await this.restartLocal(rt, options);
       return answer;
     });
   }
 
+  /** The restart itself, for what runs on this worker; the caller holds the name's lock. */
+  private async restartLocal(rt: ConnectorRuntime, options: RestartOptions): Promise<void> {
+    const { includeTasks = false, onlyFailed = false } = options;
+    const connectorToo = !onlyFailed || rt.state === 'FAILED';
+    if (includeTasks) {
+      const which = rt.tasks.filter((t) => !onlyFailed || t.state === 'FAILED');
+      if (connectorToo && (which.length === rt.tasks.length || rt.state === 'FAILED')) {
+        await this.stopTasks(rt);
+        rt.state = 'RESTARTING';
+        await this.startConnector(rt);
+      } else {
+        for (const t of which) if (t.here || !this.o.placement) await this.restartTaskSlot(rt, t);
+      }
+    } else if (connectorToo && rt.state === 'FAILED') {
+      // Connect restarts only the connector object; ours has no running part beyond its task split, so
+      // a restart recomputes task configs and restarts tasks only when that failed.
+      await this.stopTasks(rt);
+      await this.startConnector(rt);
+    }
+  }
+
   async restartTask(name: string, id: number): Promise<void> {
-    return this.locked(name, async () => {
+    const remote = await this.locked(name, async () => {
       const rt = this.get(name);
       const slot = rt.tasks.find((t) => t.id === id);
       if (!slot) throw taskNotFound(name, id);
+      const p = this.o.placement;
+      if (p && !slot.here && !p.runsTask(name, id)) return true;
       await this.restartTaskSlot(rt, slot);
+      return false;
     });
+    // Outside the lock: the worker running the task restarts it (Connect forwards the request there too).
+    if (remote) await this.o.placement?.restartRemoteTask(name, id);
   }
 
   // ---- offsets ----
@@ -600,11 +744,19 @@ export class Herder {
     slot: TaskSlot,
     plan?: Awaited<ReturnType<Herder['plan']>>,
   ): Promise<void> {
+    const p = this.o.placement;
+    if (p && !p.runsTask(rt.name, slot.id)) {
+      slot.state = 'UNASSIGNED';
+      slot.trace = undefined;
+      return;
+    }
+    slot.here = true;
     try {
       plan ??= await this.plan(rt);
     } catch (err) {
       slot.state = 'FAILED';
       slot.trace = traceOf(err);
+      p?.taskState(rt.name, slot.id, slot.state, slot.trace);
       return;
     }
     const { plugin, config, resolved, steps, converters } = plan;
@@ -614,6 +766,7 @@ export class Herder {
     const onState = (state: State, trace?: string) => {
       slot.state = state;
       slot.trace = trace;
+      if (slot.here) p?.taskState(rt.name, slot.id, state, trace);
     };
     slot.state = 'UNASSIGNED';
     slot.trace = undefined;
@@ -656,22 +809,27 @@ export class Herder {
   }
 
   private async restartTaskSlot(rt: ConnectorRuntime, slot: TaskSlot): Promise<void> {
-    await this.stopTask(slot);
+    await this.stopTask(rt, slot);
     slot.state = 'RESTARTING';
     await this.startTask(rt, slot);
   }
 
-  private async stopTask(slot: TaskSlot): Promise<void> {
+  private async stopTask(rt: ConnectorRuntime, slot: TaskSlot): Promise<void> {
     const runner = slot.runner;
+    const wasHere = slot.here;
     slot.runner = undefined;
-    if (!runner) return;
-    await runner.stop(this.o.worker.int('task.shutdown.graceful.timeout.ms')).catch((err) => {
-      this.o.log.warn({ err: traceOf(err) }, 'Task stop failed');
-    });
+    slot.here = false;
+    if (runner) {
+      await runner.stop(this.o.worker.int('task.shutdown.graceful.timeout.ms')).catch((err) => {
+        this.o.log.warn({ err: traceOf(err) }, 'Task stop failed');
+      });
+    }
+    // After the stop: a source task's final offsets are committed by now, so another worker may take it over.
+    if (wasHere) this.o.placement?.taskStopped(rt.name, slot.id);
   }
 
   private async stopTasks(rt: ConnectorRuntime): Promise<void> {
-    await Promise.all(rt.tasks.map((t) => this.stopTask(t)));
+    await Promise.all(rt.tasks.map((t) => this.stopTask(rt, t)));
     for (const t of rt.tasks) if (t.state !== 'FAILED') t.state = 'UNASSIGNED';
   }
 }

@@ -35,11 +35,13 @@ export interface StartWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** wait until the REST endpoint answers (default true) */
   waitReady?: boolean;
+  /** `sluice standalone` (default) or `sluice distributed` (connectors are then created through REST) */
+  mode?: 'standalone' | 'distributed';
 }
 
 /**
- * Starts a real standalone worker process (`sluice standalone worker.json connector.json…`) from the sources,
- * so tests can SIGKILL it. Ready when its REST endpoint answers.
+ * Starts a real worker process (`sluice standalone worker.json connector.json…`, or `sluice distributed
+ * worker.json`) from the sources, so tests can SIGKILL it. Ready when its REST endpoint answers.
  */
 export async function startWorker(o: StartWorkerOptions): Promise<WorkerProcess> {
   mkdirSync(o.dir, { recursive: true });
@@ -54,7 +56,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<WorkerProcess>
   });
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'runtime/cli.ts'), 'standalone', workerPath, ...connectorPaths],
+    ['--import', 'tsx', join(repoRoot, 'runtime/cli.ts'), o.mode ?? 'standalone', workerPath, ...connectorPaths],
     {
       cwd: repoRoot,
       env: { ...process.env, ...o.env },

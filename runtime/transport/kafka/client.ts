@@ -10,6 +10,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from '../../api/index.js';
+import { createGroupMember, type GroupMemberOptions, type KafkaGroupMember } from './group-member.js';
 import type { JavaCompatiblePartitioner } from './partitioner.js';
 import { messageBytes } from './produce-queue.js';
 import type { ConnectionSettings, ConsumerSettings, ProducerSettings } from './settings.js';
@@ -98,6 +99,8 @@ export interface KafkaClient {
   producer(settings: ProducerSettings, partitioner: JavaCompatiblePartitioner): KafkaProducer;
   consumer(groupId: string, settings: ConsumerSettings): KafkaConsumer;
   admin(): KafkaAdmin;
+  /** a member of a group that consumes nothing: distributed workers' membership */
+  groupMember(options: GroupMemberOptions): KafkaGroupMember;
 }
 
 /** kafkajs' log levels onto ours; kafkajs is chatty at INFO about joins and reconnects, so INFO goes to debug. */
@@ -480,6 +483,9 @@ export function createKafkajsClient(conn: ConnectionSettings, log: Logger): Kafk
     },
     admin() {
       return new KafkajsAdmin(kafka.admin());
+    },
+    groupMember(options) {
+      return createGroupMember(kafka, options);
     },
   };
 }

@@ -1,0 +1,404 @@
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from '../../harness/kafka.js';
+import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+
+/**
+ * `sluice distributed`: real worker processes sharing one group.id on a real broker. FileStreamSource → Kafka →
+ * FileStreamSink pipelines, created through REST on one worker, spread over the group; a worker SIGKILLed or
+ * joining moves tasks; configs and statuses are on their topics in Kafka Connect's format.
+ */
+
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+let kafka: KafkaCluster;
+let workers: WorkerProcess[] = [];
+/** writers to stop when a test ends early */
+let onExit: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  requireKafka();
+  kafka = await startKafka();
+});
+
+afterEach(async (ctx) => {
+  await Promise.all(onExit.map((f) => f()));
+  onExit = [];
+  printKafkaLogOnFailure(kafka, ctx.task.result?.state);
+  if (ctx.task.result?.state === 'fail')
+    for (const w of workers) console.error(`----- worker ${w.port} log -----\n${w.logs().slice(-8000)}`);
+  for (const w of workers) w.proc.kill('SIGKILL');
+  workers = [];
+});
+
+afterAll(async () => {
+  if (!process.env.SLUICE_KEEP) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  await kafka?.stop();
+});
+
+/** One cluster per test: its own group and internal topics. */
+function clusterConfig(tag: string): Record<string, string> {
+  return {
+    'bootstrap.servers': kafka.bootstrap,
+    'group.id': `sluice-${tag}`,
+    'config.storage.topic': `${tag}-configs`,
+    'offset.storage.topic': `${tag}-offsets`,
+    'status.storage.topic': `${tag}-status`,
+    'config.storage.replication.factor': '1',
+    'offset.storage.replication.factor': '1',
+    'status.storage.replication.factor': '1',
+    'offset.storage.partitions': '3',
+    'status.storage.partitions': '2',
+    'offset.flush.interval.ms': '500',
+    // The broker's minimum session: a SIGKILLed worker leaves the group (and its sinks' groups) after 6 s.
+    'session.timeout.ms': '6000',
+    'heartbeat.interval.ms': '1000',
+    'rebalance.timeout.ms': '20000',
+    'rest.advertised.host.name': '127.0.0.1',
+    'log.level': 'info',
+  };
+}
+
+async function startMember(dir: string, tag: string): Promise<WorkerProcess> {
+  // A directory per worker for its worker.json; the pipelines' files are shared (one machine).
+  const w = await startWorker({
+    dir: join(dir, `worker-${workers.length}`),
+    worker: clusterConfig(tag),
+    mode: 'distributed',
+  });
+  workers.push(w);
+  return w;
+}
+
+const idOf = (w: WorkerProcess) => `127.0.0.1:${w.port}`;
+
+function pipeline(dir: string, name: string): Array<{ name: string; config: Record<string, string> }> {
+  return [
+    {
+      name: `${name}-in`,
+      config: {
+        'connector.class': 'FileStreamSource',
+        file: join(dir, `${name}-in.txt`),
+        topic: name,
+        'value.converter.schemas.enable': 'false',
+        'topic.creation.default.partitions': '1',
+        'topic.creation.default.replication.factor': '1',
+      },
+    },
+    {
+      name: `${name}-out`,
+      config: {
+        'connector.class': 'FileStreamSink',
+        file: join(dir, `${name}-out.txt`),
+        topics: name,
+        'value.converter.schemas.enable': 'false',
+      },
+    },
+  ];
+}
+
+async function create(w: WorkerProcess, c: { name: string; config: Record<string, string> }): Promise<void> {
+  const r = await w.rest('/connectors', { method: 'POST', body: c });
+  expect(r.status).toBe(201);
+}
+
+interface Status {
+  name: string;
+  connector: { state: string; worker_id: string };
+  tasks: Array<{ id: number; state: string; worker_id: string; trace?: string }>;
+}
+
+async function status(w: WorkerProcess, name: string): Promise<Status | undefined> {
+  const r = await w.rest<Status>(`/connectors/${name}/status`).catch(() => undefined);
+  return r?.status === 200 ? r.body : undefined;
+}
+
+/** The statuses when every named connector runs all its tasks (as `w` sees the cluster), else undefined. */
+async function running(w: WorkerProcess, names: string[]): Promise<Status[] | undefined> {
+  const all = await Promise.all(names.map((n) => status(w, n)));
+  const ok = all.every(
+    (s) => s && s.connector.state === 'RUNNING' && s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING'),
+  );
+  return ok ? (all as Status[]) : undefined;
+}
+
+async function allRunning(w: WorkerProcess, names: string[], timeoutMs: number, what: string): Promise<Status[]> {
+  return waitFor(() => running(w, names), timeoutMs, what);
+}
+
+const workersOf = (all: Status[]) => new Set(all.flatMap((s) => s.tasks.map((t) => t.worker_id)));
+
+/** Waits until the named connectors run all their tasks, spread over `workers` distinct workers. */
+async function spreadRunning(w: WorkerProcess, names: string[], workers: number, what: string): Promise<Status[]> {
+  // A worker may still be joining the group when the connectors arrive: the others run its share until it is in.
+  return waitFor(
+    async () => {
+      const all = await running(w, names);
+      return all && workersOf(all).size === workers ? all : undefined;
+    },
+    60_000,
+    `${what}, on ${workers} workers`,
+  );
+}
+
+function numbersIn(path: string): number[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  const out: number[] = [];
+  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    if (!l) continue;
+    const m = /^"line (\d+)"$/.exec(l);
+    if (!m) throw new Error(`unexpected output line: ${l.slice(0, 80)}`);
+    out.push(Number(m[1]));
+  }
+  return out;
+}
+
+function continuousWriter(path: string) {
+  let n = 0;
+  let running = true;
+  writeFileSync(path, '');
+  const done = (async () => {
+    while (running) {
+      let chunk = '';
+      for (let i = 0; i < 100; i++) chunk += `line ${++n}\n`;
+      appendFileSync(path, chunk);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return {
+    get written() {
+      return n;
+    },
+    async stop() {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
+/** Every number 1..n, first occurrences in increasing order (duplicates only as replays). */
+function expectCompleteAndOrdered(nums: number[], n: number): { duplicates: number } {
+  const seen = new Set<number>();
+  let last = 0;
+  for (const x of nums) {
+    if (seen.has(x)) continue;
+    if (x !== last + 1) throw new Error(`line ${x} arrived after ${last}: order broken or a line lost`);
+    seen.add(x);
+    last = x;
+  }
+  expect(last).toBe(n);
+  return { duplicates: nums.length - seen.size };
+}
+
+/** The latest value of every key of a topic, read from the beginning with kafkajs. */
+async function readTable(topic: string): Promise<Map<string, string | null>> {
+  const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((s, e) => s + Number(e.high), 0);
+  const latest = new Map<string, string | null>();
+  const consumer = client.consumer({ groupId: `reader-${Math.random()}` });
+  let count = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    if (total === 0) resolve();
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        latest.set(message.key?.toString() ?? '', message.value ? message.value.toString() : null);
+        if (++count >= total) resolve();
+      },
+    });
+  });
+  await Promise.race([done, new Promise((r) => setTimeout(r, 20_000))]);
+  await consumer.disconnect();
+  return latest;
+}
+
+describe('distributed mode', () => {
+  it('two workers, one group: connectors posted to A are visible on B, running, their tasks spread over both', async () => {
+    const dir = tempDir('sluice-dist-spread-');
+    const a = await startMember(dir, 'spread');
+    const b = await startMember(dir, 'spread');
+    const conns = pipeline(dir, 'spread');
+    writeFileSync(join(dir, 'spread-in.txt'), Array.from({ length: 200 }, (_, i) => `line ${i + 1}\n`).join(''));
+    for (const c of conns) await create(a, c);
+    const t0 = Date.now();
+    const seenByB = await spreadRunning(b, ['spread-in', 'spread-out'], 2, 'both connectors running, seen from B');
+    console.log(`both connectors running, on two workers, ${Date.now() - t0} ms after the POSTs`);
+    const listed = await b.rest<string[]>('/connectors');
+    expect(listed.body.sort()).toEqual(['spread-in', 'spread-out']);
+    const taskWorkers = seenByB.flatMap((s) => s.tasks.map((t) => t.worker_id));
+    expect(new Set(taskWorkers)).toEqual(new Set([idOf(a), idOf(b)]));
+    // A answers the same.
+    const seenByA = await allRunning(a, ['spread-in', 'spread-out'], 10_000, 'A sees the same');
+    expect(seenByA.flatMap((s) => s.tasks.map((t) => t.worker_id)).sort()).toEqual([...taskWorkers].sort());
+    // The config is the same on both, as posted.
+    const cfg = await b.rest<Record<string, string>>('/connectors/spread-in/config');
+    expect(cfg.body).toEqual({ ...conns[0].config, name: 'spread-in' });
+    // And the pipeline works across the two workers.
+    await waitFor(() => numbersIn(join(dir, 'spread-out.txt')).length >= 200, 60_000, '200 lines in the sink');
+    expectCompleteAndOrdered(numbersIn(join(dir, 'spread-out.txt')), 200);
+    // Control requests on either worker act on the whole cluster: pause through B, resume through A.
+    expect((await b.rest('/connectors/spread-in/pause', { method: 'PUT' })).status).toBe(202);
+    await waitFor(async () => (await status(a, 'spread-in'))?.tasks[0]?.state === 'PAUSED', 20_000, 'paused');
+    expect((await a.rest('/connectors/spread-in/resume', { method: 'PUT' })).status).toBe(202);
+    await allRunning(b, ['spread-in'], 20_000, 'resumed');
+    // A task restart sent to the worker that does not run the task is forwarded to the one that does.
+    const sourceOwner = (await status(a, 'spread-in'))?.tasks[0]?.worker_id;
+    const other = sourceOwner === idOf(a) ? b : a;
+    expect((await other.rest('/connectors/spread-in/tasks/0/restart', { method: 'POST' })).status).toBe(204);
+    await allRunning(other, ['spread-in'], 20_000, 'restarted');
+    expect((await status(a, 'spread-in'))?.tasks[0]?.worker_id).toBe(sourceOwner);
+    appendFileSync(join(dir, 'spread-in.txt'), 'line 201\n');
+    await waitFor(() => numbersIn(join(dir, 'spread-out.txt')).includes(201), 30_000, 'line 201 after the restart');
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+  });
+
+  it('SIGKILL of worker B under continuous writes: its tasks move to A, the sink ends with every line, in order', async () => {
+    const dir = tempDir('sluice-dist-kill-');
+    const a = await startMember(dir, 'kill');
+    const b = await startMember(dir, 'kill');
+    const writer = continuousWriter(join(dir, 'kill-in.txt'));
+    onExit.push(() => writer.stop());
+    for (const c of pipeline(dir, 'kill')) await create(a, c);
+    const before = await spreadRunning(a, ['kill-in', 'kill-out'], 2, 'the pipeline running');
+    const onB = before.flatMap((s) => s.tasks.filter((t) => t.worker_id === idOf(b)).map(() => s.name));
+    expect(onB.length).toBe(1);
+    const out = join(dir, 'kill-out.txt');
+    await waitFor(() => numbersIn(out).length >= 1000, 60_000, '1000 lines through both workers');
+    await b.kill();
+    const killedAt = Date.now();
+    // B's task comes back on A.
+    await waitFor(
+      async () => {
+        const s = await status(a, onB[0]);
+        return s?.tasks.every((t) => t.state === 'RUNNING' && t.worker_id === idOf(a));
+      },
+      45_000,
+      `${onB[0]}'s task running on A`,
+    );
+    const failoverMs = Date.now() - killedAt;
+    const written = writer.written;
+    await waitFor(() => numbersIn(out).includes(written), 60_000, `line ${written} after the failover`);
+    const n = await writer.stop();
+    await waitFor(() => numbersIn(out).includes(n), 60_000, `line ${n}`);
+    const { duplicates } = expectCompleteAndOrdered(numbersIn(out), n);
+    console.log(
+      `${onB[0]}'s task moved to A ${failoverMs} ms after SIGKILL (session.timeout.ms=6000); ${n} lines, ${duplicates} duplicates`,
+    );
+    expect(failoverMs).toBeLessThan(30_000);
+    expect(await a.stop()).toBe(0);
+  });
+
+  it("config and status records are on their topics in Kafka Connect's format", async () => {
+    const dir = tempDir('sluice-dist-format-');
+    const a = await startMember(dir, 'format');
+    const [source] = pipeline(dir, 'format');
+    writeFileSync(join(dir, 'format-in.txt'), 'line 1\n');
+    await create(a, source);
+    await allRunning(a, ['format-in'], 60_000, 'the source running');
+    expect((await a.rest('/connectors/format-in/pause', { method: 'PUT' })).status).toBe(202);
+    await waitFor(async () => (await status(a, 'format-in'))?.tasks[0]?.state === 'PAUSED', 20_000, 'paused');
+    const configs = await waitFor(
+      async () => {
+        const t = await readTable('format-configs');
+        return t.has('target-state-format-in') ? t : undefined;
+      },
+      20_000,
+      'the target state record',
+    );
+    const full = { ...source.config, name: 'format-in' };
+    expect(JSON.parse(configs.get('connector-format-in') ?? 'null')).toEqual({ properties: full });
+    // Task configs: the connector config overlaid with the connector's split, then the commit with the count.
+    expect(JSON.parse(configs.get('task-format-in-0') ?? 'null')).toEqual({
+      properties: { ...full, file: source.config.file, topic: 'format' },
+    });
+    expect(configs.get('commit-format-in')).toBe('{"tasks":1}');
+    expect(configs.get('target-state-format-in')).toBe('{"state":"PAUSED","state.v2":"PAUSED"}');
+
+    const statuses = await waitFor(
+      async () => {
+        const t = await readTable('format-status');
+        const task = JSON.parse(t.get('status-task-format-in-0') ?? 'null');
+        const conn = JSON.parse(t.get('status-connector-format-in') ?? 'null');
+        return task?.state === 'PAUSED' && conn?.state === 'PAUSED' ? { task, conn, raw: t } : undefined;
+      },
+      20_000,
+      'PAUSED statuses on the status topic',
+    );
+    for (const v of [statuses.task, statuses.conn]) {
+      expect(Object.keys(v)).toEqual(['state', 'trace', 'worker_id', 'generation']);
+      expect(v).toMatchObject({ state: 'PAUSED', trace: null, worker_id: idOf(a) });
+      expect(Number.isInteger(v.generation)).toBe(true);
+    }
+    // Deleting writes Connect's tombstones: connector and target state, then the statuses.
+    expect((await a.rest('/connectors/format-in', { method: 'DELETE' })).status).toBe(204);
+    await waitFor(
+      async () => {
+        const c = await readTable('format-configs');
+        const s = await readTable('format-status');
+        return (
+          c.get('connector-format-in') === null &&
+          c.get('target-state-format-in') === null &&
+          s.get('status-connector-format-in') === null &&
+          s.get('status-task-format-in-0') === null
+        );
+      },
+      20_000,
+      'tombstones for the deleted connector',
+    );
+    expect((await a.rest('/connectors')).body).toEqual([]);
+    // Offsets are on the offset topic in Connect's format (as in standalone Kafka mode).
+    const offsets = await readTable('format-offsets');
+    expect(offsets.get(`["format-in",{"filename":"${join(dir, 'format-in.txt')}"}]`)).toBe('{"position":7}');
+    expect(await a.stop()).toBe(0);
+  });
+
+  it('a worker joining a running group receives work; the moved tasks resume where they stopped', async () => {
+    const dir = tempDir('sluice-dist-join-');
+    const a = await startMember(dir, 'join');
+    const b = await startMember(dir, 'join');
+    const names = ['join1', 'join2'];
+    const writers = names.map((n) => continuousWriter(join(dir, `${n}-in.txt`)));
+    try {
+      for (const n of names) for (const c of pipeline(dir, n)) await create(a, c);
+      const connectors = names.flatMap((n) => [`${n}-in`, `${n}-out`]);
+      await spreadRunning(a, connectors, 2, 'two pipelines running');
+      await waitFor(
+        () => names.every((n) => numbersIn(join(dir, `${n}-out.txt`)).length >= 500),
+        60_000,
+        'data flowing',
+      );
+      const c = await startMember(dir, 'join');
+      const joinedAt = Date.now();
+      // Four tasks over three workers: every worker runs one or two.
+      const after = await spreadRunning(c, connectors, 3, 'all four tasks running, seen from the new worker C');
+      const rebalanceMs = Date.now() - joinedAt;
+      expect(workersOf(after)).toEqual(new Set([idOf(a), idOf(b), idOf(c)]));
+      const totals = await Promise.all(writers.map((w) => w.stop()));
+      for (const [i, n] of names.entries()) {
+        const out = join(dir, `${n}-out.txt`);
+        await waitFor(() => numbersIn(out).includes(totals[i]), 60_000, `${n}: line ${totals[i]}`);
+        expectCompleteAndOrdered(numbersIn(out), totals[i]);
+      }
+      console.log(`new worker C was running its share ${rebalanceMs} ms after its REST endpoint answered`);
+      for (const w of [a, b, c]) expect(await w.stop()).toBe(0);
+    } finally {
+      await Promise.all(writers.map((w) => w.stop()));
+    }
+  });
+});
