@@ -110,15 +110,23 @@ function pad(n: number | bigint, width: number): string {
   return n.toString().padStart(width, '0');
 }
 
+/** `.1` → `.100` for 3 digits; 0 digits: Java's ISO formatter, which drops trailing zeros. */
+function fixedFraction(dotted: string, digits: number): string {
+  if (digits <= 0) return trimFraction(dotted);
+  return `.${(dotted.slice(1) || '').padEnd(digits, '0').slice(0, digits)}`;
+}
+
 /**
- * timestamptz → Debezium's ZonedTimestamp: ISO-8601 in UTC, fraction without trailing zeros (Java's
- * ISO_OFFSET_DATE_TIME), `infinity` / `-infinity` kept as words.
+ * timestamptz(p) → Debezium's ZonedTimestamp: ISO-8601 in UTC with exactly `digits` fraction digits (the
+ * column's precision, 6 when unconstrained), as Debezium writes it since 2.2 (DBZ-6163: `…05.100000Z`, not
+ * `…05.1Z`); `digits` 0 drops trailing zeros, as Java's ISO_OFFSET_DATE_TIME. `infinity` / `-infinity` are
+ * kept as words.
  */
-export function zonedTimestamp(text: string): string {
+export function zonedTimestamp(text: string, digits = 6): string {
   if (text === 'infinity' || text === '-infinity') return text;
   // The connector's sessions run with TimeZone=UTC, so the common case is already UTC: reshape the text only.
   const utc = UTC_TIMESTAMP.exec(text);
-  if (utc) return `${utc[1]}T${utc[2]}${utc[3] ? trimFraction(utc[3]) : ''}Z`;
+  if (utc) return `${utc[1]}T${utc[2]}${fixedFraction(utc[3] ?? '.', digits)}Z`;
   const micros = parseTimestampMicros(text);
   let days = micros / MICROS_PER_DAY;
   let rest = micros % MICROS_PER_DAY;
@@ -129,7 +137,7 @@ export function zonedTimestamp(text: string): string {
   const [y, mo, d] = civilFromDays(Number(days));
   const secs = rest / 1_000_000n;
   const year = y >= 0 && y <= 9999 ? pad(y, 4) : y > 9999 ? `+${y}` : `-${pad(-y, 4)}`;
-  return `${year}-${pad(mo, 2)}-${pad(d, 2)}T${timeOfDay(secs)}${fraction(rest % 1_000_000n)}Z`;
+  return `${year}-${pad(mo, 2)}-${pad(d, 2)}T${timeOfDay(secs)}${fixedFraction(`.${pad(rest % 1_000_000n, 6)}`, digits)}Z`;
 }
 
 function timeOfDay(secs: bigint): string {

@@ -129,20 +129,47 @@ function textCodecWith(decode: (t: string) => string): ColumnCodec {
   return { schema: Schemas.string(), decode, placeholder: (p) => p };
 }
 
+const SPECIAL_NUMERIC: Readonly<Record<string, string>> = {
+  NaN: 'NAN',
+  Infinity: 'POSITIVE_INFINITY',
+  '-Infinity': 'NEGATIVE_INFINITY',
+};
+
+/**
+ * Java's BigDecimal.toString(), which Debezium's string mode writes: plain notation, but scientific when the
+ * value is below 1e-6 (`0.0000001` → `1E-7`, a zero with scale 10 → `0E-10`); special values by Debezium's
+ * names (`NAN`, `POSITIVE_INFINITY`, `NEGATIVE_INFINITY`).
+ */
+export function javaDecimalString(text: string): string {
+  const special = SPECIAL_NUMERIC[text];
+  if (special) return special;
+  const d = Decimal.parse(text);
+  const negative = d.unscaled < 0n;
+  const coeff = (negative ? -d.unscaled : d.unscaled).toString();
+  const adjusted = coeff.length - 1 - d.scale;
+  if (adjusted >= -6) return text;
+  return `${negative ? '-' : ''}${coeff[0]}${coeff.length > 1 ? `.${coeff.slice(1)}` : ''}E${adjusted}`;
+}
+
+function noPreciseForm(t: string): never {
+  throw new RangeError(
+    `${t} has no form in decimal.handling.mode=precise (Debezium fails here too). Fix: set decimal.handling.mode to string or double.`,
+  );
+}
+
 function numericCodec(typmod: number, mode: DecimalMode): ColumnCodec {
-  const special = (t: string) => t === 'NaN' || t === 'Infinity' || t === '-Infinity';
   if (mode === 'double') return scalar(Schemas.float64(), (t) => Number(t));
-  if (mode === 'string') return textCodec(Schemas.string());
+  if (mode === 'string') return textCodecWith(javaDecimalString);
   const ps = numericPrecisionScale(typmod);
   if (ps) {
-    // NaN and infinities have no Decimal form: Debezium's precise mode cannot carry them either.
     return scalar(LogicalSchemas.decimal(ps.scale, ps.precision), (t) =>
-      special(t) ? null : Decimal.parse(t).withScale(ps.scale),
+      SPECIAL_NUMERIC[t] ? noPreciseForm(t) : Decimal.parse(t).withScale(ps.scale),
     );
   }
   return scalar(LogicalSchemas.variableScaleDecimal(), (t) => {
-    if (special(t)) return null;
-    const d = Decimal.parse(t);
+    if (SPECIAL_NUMERIC[t]) noPreciseForm(t);
+    // Debezium strips trailing zeros of a variable-scale value (BigDecimal.stripTrailingZeros, never below scale 0).
+    const d = Decimal.parse(t.includes('.') ? t.replace(/\.?0+$/, '') : t);
     return { scale: d.scale, value: d.unscaledBytes() };
   });
 }
@@ -267,7 +294,11 @@ export function columnCodec(oid: number, typmod: number, modes: TypeModes, types
     case PG.timestamp:
       return timestampCodec(typmod, modes.time);
     case PG.timestamptz:
-      return { schema: LogicalSchemas.zonedTimestamp(), decode: zonedTimestamp, placeholder: () => null };
+      return {
+        schema: LogicalSchemas.zonedTimestamp(),
+        decode: (t) => zonedTimestamp(t, timePrecision(typmod)),
+        placeholder: () => null,
+      };
     case PG.interval:
       return modes.interval === 'string'
         ? { schema: LogicalSchemas.interval(), decode: intervalIso, placeholder: () => null }

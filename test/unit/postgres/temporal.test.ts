@@ -31,10 +31,14 @@ describe('PostgreSQL text dates and times', () => {
     expect(parseTimestampMicros('-infinity')).toBe(-9223372036854775808n);
   });
 
-  it('writes zoned values in UTC with trimmed fractions, as Java ISO formatters do', () => {
-    expect(zonedTimestamp('2024-01-02 03:04:05.123450+00')).toBe('2024-01-02T03:04:05.12345Z');
-    expect(zonedTimestamp('2024-01-02 03:04:05+05:30')).toBe('2024-01-01T21:34:05Z');
+  it('writes zoned timestamps in UTC with the column precision in fraction digits, zoned times trimmed', () => {
+    // PostgreSQL prints `.12345` for .123450; Debezium (since 2.2) pads to the column's precision, 6 by default.
+    expect(zonedTimestamp('2024-01-02 03:04:05.12345+00')).toBe('2024-01-02T03:04:05.123450Z');
+    expect(zonedTimestamp('2024-01-02 03:04:05+05:30')).toBe('2024-01-01T21:34:05.000000Z');
     expect(zonedTimestamp('1960-06-01 00:00:00.000001+00')).toBe('1960-06-01T00:00:00.000001Z');
+    expect(zonedTimestamp('2024-01-02 03:04:05.1+00', 3)).toBe('2024-01-02T03:04:05.100Z');
+    expect(zonedTimestamp('2024-01-02 03:04:05.1+01', 3)).toBe('2024-01-02T02:04:05.100Z');
+    expect(zonedTimestamp('2024-01-02 03:04:05+00', 0)).toBe('2024-01-02T03:04:05Z');
     expect(zonedTimestamp('infinity')).toBe('infinity');
     expect(zonedTime('13:45:07.5+02')).toBe('11:45:07.5Z');
     expect(zonedTime('01:00:00-03')).toBe('04:00:00Z');

@@ -20,14 +20,32 @@ describe('column codecs', () => {
     expect((precise.decode('1234567890123456789012345.12345') as Decimal).toString()).toBe(
       '1234567890123456789012345.12345',
     );
-    expect(precise.decode('NaN')).toBeNull();
+    // Debezium's precise mode has no form for NaN and infinities: it fails, naming the fix.
+    expect(() => precise.decode('NaN')).toThrow(/set decimal.handling.mode to string or double/);
     const variable = columnCodec(1700, -1, modes, none);
     expect(variable.schema.name).toBe('io.debezium.data.VariableScaleDecimal');
-    expect(variable.decode('-1.50')).toEqual({ scale: 2, value: Buffer.from([0xff, 0x6a]) });
+    expect(() => variable.decode('-Infinity')).toThrow(/decimal.handling.mode=precise/);
+    // Trailing zeros stripped (BigDecimal.stripTrailingZeros), never below scale 0.
+    expect(variable.decode('-1.50')).toEqual({ scale: 1, value: Buffer.from([0xf1]) });
+    expect(variable.decode('100')).toEqual({ scale: 0, value: Buffer.from([0x64]) });
+    expect(variable.decode('0.000')).toEqual({ scale: 0, value: Buffer.from([0]) });
     expect(columnCodec(1700, -1, { ...modes, decimal: 'double' }, none).decode('Infinity')).toBe(
       Number.POSITIVE_INFINITY,
     );
-    expect(columnCodec(1700, -1, { ...modes, decimal: 'string' }, none).decode('NaN')).toBe('NaN');
+    // String mode writes BigDecimal.toString(): special values by name, scientific notation below 1e-6.
+    const text = columnCodec(1700, -1, { ...modes, decimal: 'string' }, none);
+    expect(['NaN', 'Infinity', '-Infinity'].map((t) => text.decode(t))).toEqual([
+      'NAN',
+      'POSITIVE_INFINITY',
+      'NEGATIVE_INFINITY',
+    ]);
+    expect(['12.50', '-0.00000123', '0.000000123', '0.0000001', '0.0000000000'].map((t) => text.decode(t))).toEqual([
+      '12.50',
+      '-0.00000123',
+      '1.23E-7',
+      '1E-7',
+      '0E-10',
+    ]);
   });
 
   it('keeps int8 exact and maps time precision adaptively', () => {
