@@ -119,7 +119,8 @@ function binaryCodec(mode: BinaryMode): ColumnCodec {
     case 'base64':
       return textCodecWith((t) => bytesFromHex(t).toString('base64'));
     case 'base64-url-safe':
-      return textCodecWith((t) => bytesFromHex(t).toString('base64url'));
+      // Debezium uses Java's Base64.getUrlEncoder(), which keeps the '=' padding; Node's 'base64url' drops it.
+      return textCodecWith((t) => bytesFromHex(t).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'));
     case 'hex':
       return textCodecWith((t) => bytesFromHex(t).toString('hex'));
   }

@@ -186,6 +186,24 @@ describe('postgres source: streaming', () => {
     }
   });
 
+  it('tombstones.on.delete=false: a delete has no tombstone', async () => {
+    await pg.sql('CREATE TABLE nt1 (id int PRIMARY KEY)');
+    const d = driver('public\\.nt1', { 'snapshot.mode': 'no_data', 'tombstones.on.delete': 'false' });
+    await d.start();
+    try {
+      await pg.sql('INSERT INTO nt1 VALUES (1); DELETE FROM nt1 WHERE id = 1; INSERT INTO nt1 VALUES (2)');
+      await d.pollUntil((r) => r.length >= 3);
+      await d.drain(300);
+      expect(d.records.map((r) => [r.key, (r.value as { op: string } | null)?.op ?? null])).toEqual([
+        [{ id: 1 }, 'c'],
+        [{ id: 1 }, 'd'],
+        [{ id: 2 }, 'c'],
+      ]);
+    } finally {
+      await d.stop();
+    }
+  });
+
   it('confirms to the slot only what was committed, and resumes after the last committed record', async () => {
     await pg.sql('CREATE TABLE res1 (id int PRIMARY KEY, v int)');
     const raw = { 'snapshot.mode': 'no_data' };

@@ -57,12 +57,25 @@ describe('column codecs', () => {
     expect(columnCodec(1114, -1, { ...modes, time: 'connect' }, none).schema.name).toBe(
       'org.apache.kafka.connect.data.Timestamp',
     );
+    // adaptive_time_microseconds: TIME always in microseconds, TIMESTAMP as adaptive.
+    const micro = { ...modes, time: 'adaptive_time_microseconds' } as const;
+    expect(columnCodec(1083, 3, micro, none).schema.name).toBe('io.debezium.time.MicroTime');
+    expect(columnCodec(1083, 3, micro, none).decode('00:00:01.5')).toBe(1500000);
+    expect(columnCodec(1114, 3, micro, none).schema.name).toBe('io.debezium.time.Timestamp');
+    // connect: Kafka Connect's Date / Time / Timestamp, milliseconds.
+    const connect = { ...modes, time: 'connect' } as const;
+    expect(columnCodec(1083, -1, connect, none).schema.name).toBe('org.apache.kafka.connect.data.Time');
+    expect(columnCodec(1083, -1, connect, none).decode('00:00:01.999999')).toBe(1999);
+    expect(columnCodec(1082, -1, connect, none).schema.name).toBe('org.apache.kafka.connect.data.Date');
+    expect(columnCodec(1114, 6, connect, none).decode('1970-01-01 00:00:01.999999')).toBe(1999);
   });
 
   it('maps bytea per binary.handling.mode and TOAST placeholders per type', () => {
     expect(columnCodec(17, -1, modes, none).decode('\\x00ff')).toEqual(Buffer.from([0, 255]));
     expect(columnCodec(17, -1, { ...modes, binary: 'hex' }, none).decode('\\x00ff')).toBe('00ff');
     expect(columnCodec(17, -1, { ...modes, binary: 'base64' }, none).decode('\\x00ff')).toBe('AP8=');
+    // Java's URL-safe encoder keeps the padding.
+    expect(columnCodec(17, -1, { ...modes, binary: 'base64-url-safe' }, none).decode('\\xfbff')).toBe('-_8=');
     expect(columnCodec(17, -1, modes, none).placeholder('__x')).toEqual(Buffer.from('__x'));
     expect(columnCodec(25, -1, modes, none).placeholder('__x')).toBe('__x');
     expect(columnCodec(23, -1, modes, none).placeholder('__x')).toBeNull();
