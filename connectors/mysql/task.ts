@@ -20,14 +20,21 @@ import { SchemaModel } from './schema/model.js';
 import { runSnapshot, type SnapshotResult } from './snapshot.js';
 import { BinlogReader, type ResumePoint } from './streamer.js';
 
+/**
+ * TLS per database.ssl.mode, as Debezium's modes: preferred tries TLS without verifying the certificate and falls
+ * back to plain text when the server has no TLS; required encrypts without verifying; verify_ca checks the chain
+ * against `database.ssl.ca` (or the system CAs); verify_identity also checks the host name.
+ */
 function sslOptions(c: Config, mode: string): mysql.SslOptions | undefined {
-  if (mode === 'disabled' || mode === 'preferred') return undefined;
+  if (mode === 'disabled') return undefined;
   // Not in the spec (Debezium's TLS keys are Java keystores); a PEM CA file is what Node can use.
   const ca = c.raw['database.ssl.ca'];
+  const verify = mode === 'verify_ca' || mode === 'verify_identity';
   return {
-    ca: ca ? readFileSync(ca, 'utf8') : undefined,
-    rejectUnauthorized: mode === 'verify_ca' || mode === 'verify_identity',
-  };
+    ca: ca && verify ? readFileSync(ca, 'utf8') : undefined,
+    rejectUnauthorized: verify,
+    verifyIdentity: mode === 'verify_identity',
+  } as mysql.SslOptions;
 }
 
 /**
@@ -51,17 +58,29 @@ export class MySqlSourceTask implements SourceTask {
     this.log = ctx.log.child({ connector: ctx.connector, task: ctx.taskId });
     this.ssl = sslOptions(config, this.options.sslMode);
     ctx.signal.addEventListener('abort', () => this.stopController.abort(), { once: true });
-    const conn = openConnection({ ...this.connectOptions() });
     let flavor: Flavor;
     let checksum: boolean;
-    try {
-      const info = await preflight(conn, this.options.serverId).catch((err) => {
+    for (;;) {
+      const conn = openConnection({ ...this.connectOptions() });
+      try {
+        const info = await preflight(conn, this.options.serverId);
+        flavor = info.flavor;
+        checksum = info.checksum;
+        break;
+      } catch (err) {
+        if (
+          this.options.sslMode === 'preferred' &&
+          this.ssl &&
+          /does not support secure connection/i.test(String(err))
+        ) {
+          this.log.info({}, 'the server has no TLS; database.ssl.mode=preferred connects without it');
+          this.ssl = undefined;
+          continue;
+        }
         throw this.wrap(err);
-      });
-      flavor = info.flavor;
-      checksum = info.checksum;
-    } finally {
-      conn.destroy();
+      } finally {
+        conn.destroy();
+      }
     }
     const maker = new RecordMaker(this.options.prefix, flavor, this.options.tombstones);
     let store: HistoryStore;
