@@ -47,4 +47,31 @@ describe('mysql connector configuration', () => {
     expect(f.column('shop', 'users', 'password')).toBe(false);
     expect(f.column('shop', 'users', 'password_hint')).toBe(true);
   });
+
+  it('honours database.exclude.list, table.include.list, column.include.list and the GTID source lists', () => {
+    const { config } = parseConfig(mysqlConfigSpec, {
+      ...base,
+      'database.exclude.list': 'tmp_.*',
+      'table.include.list': 'shop\\.orders,crm\\..*',
+      'column.include.list': 'shop\\.orders\\.(id|total)',
+      'gtid.source.includes': '0-1,1-.*',
+      'gtid.source.excludes': '1-9',
+    });
+    const f = readOptions(config).filters;
+    expect(f.database('tmp_x')).toBe(false);
+    expect(f.database('shop')).toBe(true);
+    expect(f.table('shop', 'orders')).toBe(true);
+    expect(f.table('shop', 'users')).toBe(false);
+    expect(f.table('crm', 'leads')).toBe(true);
+    expect(f.table('tmp_x', 'orders')).toBe(false);
+    expect(f.column('shop', 'orders', 'total')).toBe(true);
+    expect(f.column('shop', 'orders', 'note')).toBe(false);
+    expect([f.gtidSource('0-1'), f.gtidSource('0-2'), f.gtidSource('1-5'), f.gtidSource('1-9')]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect(readOptions(config).gtidFilterDml).toBe(true);
+  });
 });
