@@ -532,7 +532,8 @@ export class PostgresSession implements SourceTask {
       valueSchema: model.envelopeSchema,
       value,
     });
-    if (op === 'd' && this.s.tombstones && key !== null) {
+    // Also for a table without a key: Debezium's dispatcher sends the tombstone whatever the key.
+    if (op === 'd' && this.s.tombstones) {
       this.release(lsn, {
         topic: model.topic,
         keySchema: model.keySchema,
