@@ -1,9 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import {
-  installLinearGrouping,
-  isLinearGroupingInstalled,
-} from '../../../runtime/transport/kafka/kafkajs-grouping.js';
+import { installLinearGrouping, isLinearGroupingInstalled } from '../../../runtime/transport/kafka/kafkajs-grouping.js';
 
 const require = createRequire(import.meta.url);
 
