@@ -5,6 +5,11 @@ import { type DeadLetterContext, deadLetterMessage, type ErrorStage } from './de
 
 export interface SinkConsumerOptions {
   readonly flushIntervalMs: number;
+  /**
+   * With topics.regex: how often the topic list is read again, so topics created later are consumed too (Java's
+   * consumer refreshes its metadata every metadata.max.age.ms, default 5 min, and re-subscribes to new matches).
+   */
+  readonly topicRefreshMs?: number;
   readonly tolerateAll: boolean;
   /** dead letter queue topic; empty: tolerated records are only skipped */
   readonly dlqTopic: string;
@@ -36,12 +41,22 @@ export class KafkaSinkConsumer {
   private connected = false;
   /** the messages being put, so a record the sink rejects is dead-lettered as it was consumed */
   private batch: readonly IncomingMessage[] | undefined;
+  private consumer: KafkaConsumer;
+  /** counts consumers: callbacks of a consumer being replaced are ignored */
+  private generation = 0;
+  /** topics.regex: the matching topics the current consumer subscribed to */
+  private subscribed = new Set<string>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
 
+  /** `newConsumer` makes a consumer of the sink's group; a regex sink makes another when new topics match. */
   constructor(
     private readonly handler: SinkHandler,
-    private readonly consumer: KafkaConsumer,
+    private readonly newConsumer: () => KafkaConsumer,
     private readonly o: SinkConsumerOptions,
-  ) {}
+  ) {
+    this.consumer = newConsumer();
+  }
 
   private starting: Promise<void> = Promise.resolve();
 
@@ -73,26 +88,86 @@ export class KafkaSinkConsumer {
       }
     }
     if (this.stopping) return;
-    await this.consumer.connect();
-    this.connected = true;
-    await this.consumer.subscribe(this.handler.topicsRegex ?? this.handler.topics);
-    await this.consumer.run({
-      onBatch: (messages) => this.onBatch(messages),
-      onRebalance: () =>
-        this.commit('rebalance').catch((err) =>
-          this.o.log.warn({ err: String(err) }, 'Commit before rebalance failed'),
-        ),
-      onAssigned: (parts) => this.onAssigned(parts),
-      onCrash: (err) =>
-        this.fail(
-          asConnectError(err, { connector: this.handler.connector, task: this.handler.taskId, stage: 'KAFKA_CONSUME' }),
-        ),
-    });
+    await this.consume();
     this.timer = setInterval(() => {
       this.commit('interval').catch((err) =>
         this.o.log.warn({ err: String(err) }, 'Periodic sink commit failed; will retry'),
       );
     }, this.o.flushIntervalMs);
+    const regex = this.handler.topicsRegex;
+    if (regex && this.o.topicRefreshMs && this.o.topicRefreshMs > 0) {
+      this.refreshTimer = setInterval(() => {
+        if (this.refreshing || this.stopping || this.failed) return;
+        this.refreshing = this.refreshTopics(regex)
+          .catch((err) => {
+            this.fail(
+              asConnectError(err, {
+                connector: this.handler.connector,
+                task: this.handler.taskId,
+                stage: 'KAFKA_CONSUME',
+              }),
+            );
+          })
+          .finally(() => {
+            this.refreshing = undefined;
+          });
+      }, this.o.topicRefreshMs);
+    }
+  }
+
+  /** Connects the current consumer, subscribes and runs it; its callbacks count only while it is current. */
+  private async consume(): Promise<void> {
+    const gen = this.generation;
+    const current = () => gen === this.generation && !this.stopping;
+    const regex = this.handler.topicsRegex;
+    if (regex) this.subscribed = new Set((await this.o.listTopics()).filter((t) => regex.test(t)));
+    await this.consumer.connect();
+    this.connected = true;
+    await this.consumer.subscribe(regex ?? this.handler.topics);
+    await this.consumer.run({
+      onBatch: async (messages) => {
+        if (current()) await this.onBatch(messages, current);
+      },
+      onRebalance: async () => {
+        if (!current()) return;
+        await this.commit('rebalance').catch((err) =>
+          this.o.log.warn({ err: String(err) }, 'Commit before rebalance failed'),
+        );
+      },
+      onAssigned: (parts) => {
+        if (current()) this.onAssigned(parts);
+      },
+      onCrash: (err) => {
+        if (current())
+          this.fail(
+            asConnectError(err, {
+              connector: this.handler.connector,
+              task: this.handler.taskId,
+              stage: 'KAFKA_CONSUME',
+            }),
+          );
+      },
+    });
+  }
+
+  /**
+   * kafkajs resolves a regex once, when it subscribes. When a topic created since then matches, what was put is
+   * flushed and committed, and a new consumer of the same group subscribes again: it resumes every partition from
+   * the committed offsets, so nothing is skipped (records fetched but not yet put are fetched again).
+   */
+  private async refreshTopics(regex: RegExp): Promise<void> {
+    const matching = (await this.o.listTopics()).filter((t) => regex.test(t));
+    const added = matching.filter((t) => !this.subscribed.has(t));
+    if (added.length === 0 || this.stopping || this.failed) return;
+    this.o.log.info({ added }, 'New topics match topics.regex; subscribing again');
+    const previous = this.consumer;
+    this.generation++;
+    await this.commit('resubscribe');
+    await previous.disconnect().catch(() => undefined);
+    if (this.stopping || this.failed) return;
+    this.uncommitted.clear();
+    this.consumer = this.newConsumer();
+    await this.consume();
   }
 
   /** One operation at a time: a put never overlaps a flush, so a flush covers exactly what was put before it. */
@@ -105,10 +180,11 @@ export class KafkaSinkConsumer {
     return p;
   }
 
-  private async onBatch(messages: readonly IncomingMessage[]): Promise<void> {
+  private async onBatch(messages: readonly IncomingMessage[], current: () => boolean): Promise<void> {
     if (this.stopping || this.failed) return;
     await this.serial(async () => {
-      if (this.stopping || this.failed) return;
+      // A batch of a consumer being replaced is left alone: its records come again from the committed offset.
+      if (this.stopping || this.failed || !current()) return;
       const records: ChangeRecord[] = [];
       for (const m of messages) {
         const r = await this.convert(m);
@@ -286,6 +362,8 @@ export class KafkaSinkConsumer {
     this.stopping = true;
     await this.starting;
     clearInterval(this.timer);
+    clearInterval(this.refreshTimer);
+    await this.refreshing;
     if (!this.connected) return;
     try {
       await this.commit('stop');

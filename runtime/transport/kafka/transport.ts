@@ -258,8 +258,9 @@ export class KafkaTransport implements Transport {
     // As in Connect, the group is connect-<name> unless the connector overrides it; the worker's own group.id (its
     // Connect cluster in distributed mode) never is a sink's group.
     const groupId = overrides['group.id']?.trim() || sinkGroupId(handler.connector);
-    const consumer = new KafkaSinkConsumer(handler, client.consumer(groupId, settings), {
+    const consumer = new KafkaSinkConsumer(handler, () => client.consumer(groupId, settings), {
       flushIntervalMs: this.o.flushIntervalMs ?? Number(this.o.worker['offset.flush.interval.ms'] ?? 60000),
+      topicRefreshMs: Number(consumerProps['metadata.max.age.ms'] ?? 300000),
       tolerateAll: raw['errors.tolerance']?.toLowerCase() === 'all',
       dlqTopic: raw['errors.deadletterqueue.topic.name'] ?? '',
       dlqContextHeaders: raw['errors.deadletterqueue.context.headers.enable']?.toLowerCase() === 'true',

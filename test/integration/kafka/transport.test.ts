@@ -368,6 +368,36 @@ describe('KafkaTransport sink with topics.regex', () => {
   });
 });
 
+describe('KafkaTransport sink with topics.regex, topics created later', () => {
+  it('picks up a matching topic created after it subscribed (metadata.max.age.ms), without re-delivering', async () => {
+    const producer = raw().producer();
+    await producer.connect();
+    await producer.send({ topic: 'late.first', messages: [{ value: JSON.stringify({ n: 1 }) }] });
+    const transport = new KafkaTransport({
+      worker: { 'bootstrap.servers': kafka.bootstrap, 'consumer.metadata.max.age.ms': '1000' },
+      log,
+      flushIntervalMs: 60_000,
+    });
+    await transport.start();
+    const sink = new MemorySink('late-regex', [], jsonConverters(false), /^late\..*$/);
+    await transport.addSink(sink);
+    await until(() => sink.put_.length >= 1, 30_000, 'the record of the existing topic');
+    await producer.send({ topic: 'late.second', messages: [{ value: JSON.stringify({ n: 2 }) }] });
+    await producer.send({ topic: 'late.first', messages: [{ value: JSON.stringify({ n: 3 }) }] });
+    await until(() => sink.put_.length >= 3, 30_000, 'the records of the new topic and the old one');
+    await new Promise((r) => setTimeout(r, 1500));
+    // Each record once: what was put before the new subscription was flushed and committed first.
+    expect(sink.put_.map((r) => `${r.topic}:${(r.value as { n: number }).n}`).sort()).toEqual([
+      'late.first:1',
+      'late.first:3',
+      'late.second:2',
+    ]);
+    expect(sink.flushes).toBeGreaterThan(0);
+    await producer.disconnect();
+    await transport.stop();
+  });
+});
+
 describe('KafkaTransport sink rebalance', () => {
   it('flushes and commits what it holds when its partitions are about to move to a new group member', async () => {
     const admin = raw().admin();
