@@ -198,6 +198,51 @@ describe('KafkaTransport source side', () => {
     expect(describeProducers(kafka.bootstrap, 'idem.off', 0)).toEqual([]);
   });
 
+  it('splits a batch into requests of at most max.request.size, under a topic whose max.message.bytes is small', async () => {
+    const admin = raw().admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: 'small.batches',
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: 'max.message.bytes', value: '20000' }],
+        },
+      ],
+    });
+    await admin.disconnect();
+    // 100 records of ~1 kB: one request of 100 kB is refused by the broker; requests of at most 15 kB are not.
+    const big = (seq: number): ChangeRecord => ({
+      ...record('small.batches', seq, seq),
+      value: { id: seq, seq: BigInt(seq) },
+      headers: [{ key: 'pad', value: 'x'.repeat(1000) }],
+    });
+    const sendAll = async (worker: Record<string, string>) => {
+      const transport = new KafkaTransport({ worker: { 'bootstrap.servers': kafka.bootstrap, ...worker }, log });
+      await transport.start();
+      const result = await new Promise<unknown>((resolve) => {
+        void transport.send(
+          {
+            connector: 'c',
+            taskId: 0,
+            records: Array.from({ length: 100 }, (_, i) => big(i)),
+            converters: jsonConverters(false),
+          },
+          (e) => resolve(e ?? 'ok'),
+        );
+      });
+      await transport.stop();
+      return result;
+    };
+    const refused = (await sendAll({})) as Error;
+    expect(refused.message).toMatch(/Kafka refused the records/);
+    expect(await sendAll({ 'producer.max.request.size': '15000' })).toBe('ok');
+    const got = await readTopic('small.batches', 100);
+    expect(got.map((m) => JSON.parse(m.value as string).seq)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
   it('fails a batch whose record the converter rejects, and only that batch', async () => {
     const transport = new KafkaTransport({ worker: { 'bootstrap.servers': kafka.bootstrap }, log });
     await transport.start();
