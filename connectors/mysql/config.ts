@@ -71,6 +71,12 @@ export const mysqlConfigSpec: ConfigSpec = [
       validValues: ['minimal', 'extended', 'none', 'minimal_percona'],
     },
   ),
+  key(
+    'snapshot.lock.timeout.ms',
+    'long',
+    'How long the snapshot waits for the global read lock (the session lock_wait_timeout) before it fails and retries',
+    { default: 10000, min: 1 },
+  ),
   key('snapshot.fetch.size', 'int', 'Rows buffered per table read during the snapshot', { default: 2000, min: 1 }),
   key('include.schema.changes', 'boolean', 'Emit schema-change events on the topic named by topic.prefix', {
     default: true,
@@ -180,6 +186,7 @@ export interface MySqlOptions {
   snapshotMode: SnapshotMode;
   lockingMode: 'minimal' | 'extended' | 'none';
   fetchSize: number;
+  lockTimeoutMs: number;
   includeSchemaChanges: boolean;
   historyFile?: string;
   /** KafkaSchemaHistory instead of the file */
@@ -243,6 +250,7 @@ export function readOptions(c: Config): MySqlOptions {
     snapshotMode: snapshotMode as SnapshotMode,
     lockingMode: locking as MySqlOptions['lockingMode'],
     fetchSize: c.int('snapshot.fetch.size'),
+    lockTimeoutMs: c.int('snapshot.lock.timeout.ms'),
     includeSchemaChanges: c.bool('include.schema.changes'),
     historyFile: c.optionalString('schema.history.internal.file.filename'),
     historyKafka: /KafkaSchemaHistory$/.test(c.string('schema.history.internal')),

@@ -66,10 +66,20 @@ export async function* runSnapshot(
     await query(conn, "SET SESSION time_zone = '+00:00'");
     await query(conn, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     if (o.lockingMode !== 'none') {
+      // The lock waits for every running statement that has tables open; bounded, as Debezium bounds it.
+      await query(conn, `SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(o.lockTimeoutMs / 1000))}`);
       try {
         await query(conn, 'FLUSH TABLES WITH READ LOCK');
         locked = true;
+        // The rows' reads keep the server's own patience (a DDL queued on a table makes them wait).
+        await query(conn, 'SET SESSION lock_wait_timeout = @@global.lock_wait_timeout');
       } catch (err) {
+        if ((err as { errno?: number }).errno === 1205) {
+          throw new ConnectError(
+            `The snapshot could not take the global read lock within snapshot.lock.timeout.ms=${o.lockTimeoutMs} (long-running statements hold tables open: see SHOW PROCESSLIST); retrying. Raise snapshot.lock.timeout.ms, or set snapshot.locking.mode=none.`,
+            { retriable: true, cause: err },
+          );
+        }
         throw new ConnectError(
           `The snapshot needs a brief global read lock (FLUSH TABLES WITH READ LOCK), which failed: ${(err as Error).message}. Grant RELOAD to the user, or set snapshot.locking.mode=none${ctx.flavor === 'mysql' ? ' (then DDL during the snapshot is not protected)' : ''}.`,
           { cause: err },

@@ -145,6 +145,29 @@ describe.runIf(!missing)('mysql source snapshot modes (MariaDB 10.11)', () => {
       expect(await writeDuringSnapshot('extended', '5507')).toMatch(/Lock wait timeout/);
     });
 
+    it('gives up waiting for the global read lock after snapshot.lock.timeout.ms with a retriable error', async () => {
+      const holder = await db.connect();
+      try {
+        await holder.query('LOCK TABLES m.t WRITE');
+        const d = new TaskDriver(db, {
+          'database.server.id': '5510',
+          'snapshot.lock.timeout.ms': '1000',
+          'include.schema.changes': 'false',
+        });
+        await d.start();
+        const started = Date.now();
+        const err = await d.pollUntil(() => false, 20_000).catch((e: unknown) => e as Error & { retriable?: boolean });
+        await d.stop();
+        expect(err).toBeInstanceOf(Error);
+        expect((err as Error).message).toMatch(/global read lock within snapshot\.lock\.timeout\.ms=1000/);
+        expect((err as { retriable?: boolean }).retriable).toBe(true);
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        await holder.query('UNLOCK TABLES');
+        await holder.end();
+      }
+    });
+
     it('none needs no RELOAD privilege; minimal names it and the way around it', async () => {
       const user = { 'database.user': 'noreload', 'database.password': 'pw', 'include.schema.changes': 'false' };
       const minimal = new TaskDriver(db, { ...user, 'database.server.id': '5508', 'table.include.list': 'm\\.t' });
