@@ -423,8 +423,10 @@ export class Herder {
   async deleteConnector(name: string): Promise<void> {
     return this.locked(name, async () => {
       const rt = this.get(name);
-      await this.remove(rt);
+      // Stored first: a failed write leaves the connector running rather than stopped but still configured, and in
+      // distributed mode the tasks then stop as deleted (their statuses go too) rather than as released.
       await this.o.configs.save(name, null);
+      await this.remove(rt);
     });
   }
 

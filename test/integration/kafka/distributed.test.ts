@@ -264,6 +264,18 @@ describe('distributed mode', () => {
     expect((await status(a, 'spread-in'))?.tasks[0]?.worker_id).toBe(sourceOwner);
     appendFileSync(join(dir, 'spread-in.txt'), 'line 201\n');
     await waitFor(() => numbersIn(join(dir, 'spread-out.txt')).includes(201), 30_000, 'line 201 after the restart');
+    // Deleted through B: gone on A too, tasks stopped wherever they ran, statuses deleted.
+    for (const n of ['spread-in', 'spread-out'])
+      expect((await b.rest(`/connectors/${n}`, { method: 'DELETE' })).status).toBe(204);
+    await waitFor(async () => (await a.rest<string[]>('/connectors')).body.length === 0, 20_000, 'A lists nothing');
+    await waitFor(
+      async () => {
+        const t = await readTable('spread-status');
+        return [...t.values()].every((v) => v === null);
+      },
+      20_000,
+      'every status of the deleted connectors tombstoned',
+    );
     expect(await a.stop()).toBe(0);
     expect(await b.stop()).toBe(0);
   });
