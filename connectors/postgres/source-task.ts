@@ -24,6 +24,7 @@ export class PostgresSourceTask implements SourceTask {
   private polled?: PgOffset;
   /** the last offset the runtime committed, once it committed one */
   private committed?: { partition: SourcePartition; offset: SourceOffset };
+  private stopped = false;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.config = config;
@@ -45,17 +46,23 @@ export class PostgresSourceTask implements SourceTask {
       await session.stop(false);
       throw err;
     }
+    // The runtime stops a task whose poll outlived the graceful timeout: a session opened after that must not live on.
+    if (this.stopped) {
+      await session.stop();
+      return;
+    }
     this.session = session;
   }
 
   async poll(): Promise<ChangeRecord[] | null> {
-    if (this.ctx.signal.aborted) return null;
+    if (this.ctx.signal.aborted || this.stopped) return null;
     if (!this.session) {
       this.ctx.log.info('reconnecting after a retriable failure');
       await this.open();
     }
+    if (!this.session) return null;
     try {
-      const batch = await this.session!.poll();
+      const batch = await this.session.poll();
       if (batch && batch.length > 0) this.polled = batch[batch.length - 1].sourceOffset as unknown as PgOffset;
       return batch;
     } catch (err) {
@@ -74,6 +81,7 @@ export class PostgresSourceTask implements SourceTask {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.session?.stop();
   }
 }
