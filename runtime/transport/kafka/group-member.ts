@@ -96,6 +96,9 @@ export function createGroupMember(kafka: Kafka, o: GroupMemberOptions): KafkaGro
     allowAutoTopicCreation: false,
     retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: Number.MAX_SAFE_INTEGER },
   });
+  // The consumer retries without end (it must stay in the group through broker restarts); a describe must not, so
+  // it goes through an admin client with the client's bounded retries.
+  const admin = kafka.admin();
   return {
     async start(hooks) {
       const { GROUP_JOIN, HEARTBEAT, REBALANCING, CRASH } = consumer.events;
@@ -105,12 +108,15 @@ export function createGroupMember(kafka: Kafka, o: GroupMemberOptions): KafkaGro
       consumer.on(CRASH, (e) => {
         if (!e.payload.restart) hooks.onCrash(e.payload.error);
       });
+      await admin.connect();
       await consumer.connect();
       await consumer.subscribe({ topics: [o.topic], fromBeginning: false });
       await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
     },
     async describe() {
-      const g = await consumer.describeGroup();
+      const { groups } = await admin.describeGroups([o.groupId]);
+      const g = groups.find((x) => x.groupId === o.groupId);
+      if (!g) return { state: 'Unknown', members: [] };
       return {
         state: g.state,
         members: g.members.map((m) => ({ memberId: m.memberId, metadata: announced(m.memberMetadata) })),
@@ -118,6 +124,7 @@ export function createGroupMember(kafka: Kafka, o: GroupMemberOptions): KafkaGro
     },
     async stop() {
       await consumer.disconnect();
+      await admin.disconnect().catch(() => undefined);
     },
   };
 }

@@ -120,7 +120,10 @@ export class Membership {
     this.lastDescribe = Date.now();
     let snapshot: Awaited<ReturnType<KafkaGroupMember['describe']>>;
     try {
-      snapshot = await this.o.member.describe();
+      snapshot = await Promise.race([
+        this.o.member.describe(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 15 s')), 15_000).unref()),
+      ]);
     } catch (err) {
       this.o.log.debug({ err: describe(err) }, 'Describing the worker group failed; will try again');
       return;
