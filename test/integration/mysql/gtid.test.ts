@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceOffset } from '../../../runtime/api/index.js';
 import { type MariaDb, mariaDbAvailable, startMariaDb } from '../../harness/mariadb.js';
-import { env, TaskDriver } from './task-driver.js';
+import { env, purgeOldBinlogs, TaskDriver } from './task-driver.js';
 
 const missing = mariaDbAvailable();
 if (missing) {
@@ -48,8 +48,8 @@ describe.runIf(!missing)('mysql source positioned by GTID (MariaDB 10.11)', () =
     await db.exec('FLUSH BINARY LOGS');
     await db.exec('INSERT INTO g.t VALUES (2, "while down"); UPDATE g.t SET v = "changed" WHERE id = 1');
     const current = await masterFile(db);
-    await db.exec(`PURGE BINARY LOGS TO '${current}'`);
-    const [files] = [(await db.exec('SHOW BINARY LOGS')) as { Log_name: string }[]];
+    await purgeOldBinlogs(db);
+    const files = (await db.exec('SHOW BINARY LOGS')) as { Log_name: string }[];
     expect(files.map((f) => f.Log_name)).not.toContain(stored.file);
 
     // Positioned by file and offset alone, the restart could not continue.
@@ -141,7 +141,7 @@ describe.runIf(!missing)('mysql source positioned by GTID (MariaDB 10.11)', () =
     await db.exec('INSERT INTO g.p VALUES (1)');
     await db.exec('FLUSH BINARY LOGS');
     await db.exec('INSERT INTO g.p VALUES (2)');
-    await db.exec(`PURGE BINARY LOGS TO '${await masterFile(db)}'`);
+    await purgeOldBinlogs(db);
     const again = new TaskDriver(db, cfg, d.historyFile);
     for (const [k, v] of d.offsets) again.offsets.set(k, v);
     await expect(again.start().then(() => again.pollUntil(() => false, 5000))).rejects.toThrow(

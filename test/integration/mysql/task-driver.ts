@@ -141,3 +141,20 @@ export function env(r: ChangeRecord): {
     source: Record<string, unknown>;
   };
 }
+
+/**
+ * Purges every binlog file before the current one. PURGE quietly keeps a file that is still in use (a dump thread
+ * of a connector stopped a moment ago that the server has not noticed yet, or transactions not yet checkpointed
+ * after FLUSH BINARY LOGS), so this retries until the files are gone.
+ */
+export async function purgeOldBinlogs(db: MariaDb): Promise<void> {
+  const [{ File: current }] = (await db.exec('SHOW MASTER STATUS')) as { File: string }[];
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    await db.exec(`PURGE BINARY LOGS TO '${current}'`);
+    const files = ((await db.exec('SHOW BINARY LOGS')) as { Log_name: string }[]).map((f) => f.Log_name);
+    if (files.length === 1 && files[0] === current) return;
+    if (Date.now() > deadline) throw new Error(`binlogs not purged: ${files.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
