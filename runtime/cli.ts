@@ -4,15 +4,12 @@ import './transport/kafka/kafkajs-grouping.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, ConnectError, type Logger, traceOf } from './api/index.js';
-import { parseWorkerConfig, readWorkerFile } from './config/worker.js';
+import { parseWorkerConfig, readWorkerFile, type WorkerConfig } from './config/worker.js';
 import type { Herder } from './worker/herder.js';
 import { createLogger, type LogFormat } from './worker/logging.js';
 import { createStandaloneHerder, readConnectorFile } from './worker/standalone.js';
-import { DistributedWorker } from './worker/distributed/worker.js';
-import { startRestServer } from './rest/server.js';
 import { builtinRegistry } from './worker/plugins.js';
 import { packageVersion } from './version.js';
-import { demoCommand } from './demo/command.js';
 
 const version = packageVersion();
 
@@ -51,15 +48,35 @@ function stopOnSignals(log: Logger, stop: () => Promise<void>, timeoutMs: number
   process.on('SIGINT', handler);
 }
 
-async function standalone(workerPath: string, connectorPaths: string[]): Promise<void> {
-  let worker: ReturnType<typeof parseWorkerConfig>;
+/** Reads and validates worker.json (exits with the problems when it is wrong) and makes the worker's logger. */
+function loadWorker(workerPath: string): { worker: WorkerConfig; log: Logger } {
+  let worker: WorkerConfig;
   try {
     worker = parseWorkerConfig(readWorkerFile(workerPath));
   } catch (err) {
     fail(err instanceof ConnectError ? err.message : String(err));
   }
   const cfg = worker.config;
-  const log = createLogger(cfg.string('log.level'), cfg.string('log.format') as LogFormat);
+  return { worker, log: createLogger(cfg.string('log.level'), cfg.string('log.format') as LogFormat) };
+}
+
+/**
+ * The REST server, loaded only when a listener is configured: its modules (fastify) cost ~17 MB of RSS, as
+ * kafkajs does for a worker without Kafka, so the CLI imports each part only when the worker uses it.
+ */
+async function startRest(
+  herder: Herder,
+  worker: WorkerConfig,
+  log: Logger,
+): Promise<{ close(): Promise<void> } | undefined> {
+  if (worker.config.list('listeners').length === 0) return undefined;
+  const { startRestServer } = await import('./rest/server.js');
+  return startRestServer(herder, worker, log);
+}
+
+async function standalone(workerPath: string, connectorPaths: string[]): Promise<void> {
+  const { worker, log } = loadWorker(workerPath);
+  const cfg = worker.config;
 
   // Every connector file is validated before anything starts, and all problems are reported together.
   const registry = builtinRegistry();
@@ -97,7 +114,7 @@ async function standalone(workerPath: string, connectorPaths: string[]): Promise
   );
   try {
     // REST first, as Connect does: the endpoint answers (and /health tells) while connectors start.
-    rest = await startRestServer(herder, worker, log);
+    rest = await startRest(herder, worker, log);
     await herder.start();
     // Sinks first: with the direct transport, a source's records reach only the sinks that exist.
     const isSink = (c: { config: Record<string, string> }) =>
@@ -114,15 +131,10 @@ async function standalone(workerPath: string, connectorPaths: string[]): Promise
 }
 
 async function distributed(workerPath: string): Promise<void> {
-  let worker: ReturnType<typeof parseWorkerConfig>;
-  try {
-    worker = parseWorkerConfig(readWorkerFile(workerPath));
-  } catch (err) {
-    fail(err instanceof ConnectError ? err.message : String(err));
-  }
+  const { worker, log } = loadWorker(workerPath);
   const cfg = worker.config;
-  const log = createLogger(cfg.string('log.level'), cfg.string('log.format') as LogFormat);
-  let node: DistributedWorker;
+  const { DistributedWorker } = await import('./worker/distributed/worker.js');
+  let node: InstanceType<typeof DistributedWorker>;
   try {
     node = new DistributedWorker({ worker, log });
   } catch (err) {
@@ -138,7 +150,7 @@ async function distributed(workerPath: string): Promise<void> {
     cfg.int('task.shutdown.graceful.timeout.ms') + 20_000,
   );
   try {
-    rest = await startRestServer(node.herder, worker, log);
+    rest = await startRest(node.herder, worker, log);
     await node.start();
   } catch (err) {
     log.error({ err: traceOf(err) }, 'Worker failed to start');
@@ -180,6 +192,6 @@ program
   .option('--format <format>', 'text (readable) or json (the JSON converter output, one record per line)', 'text')
   .option('--rows <n>', 'rows in the sample table', '1000')
   .option('--log-level <level>', 'worker log level (logs go to stderr)', 'warn')
-  .action(demoCommand);
+  .action(async (opts) => (await import('./demo/command.js')).demoCommand(opts));
 
 program.parseAsync(process.argv).catch((err) => fail(traceOf(err)));
