@@ -5,7 +5,11 @@ import { type Schema, Schemas } from '../../runtime/api/index.js';
  * (PostgreSQL: schema, table, txId, lsn…; MySQL: server_id, file, pos…; MongoDB: rs, collection, ord…).
  */
 
-/** `source.snapshot` values of the relational connectors (PostgreSQL). */
+/**
+ * `source.snapshot` values PostgreSQL declares: Debezium 2.7 and 3.0 still declare only these four, although their
+ * snapshots also write `first`, `first_in_data_collection` and `last_in_data_collection` (the list is a schema
+ * parameter, never enforced). Debezium 3.1 declares all seven, together with other changes to the struct.
+ */
 export const SNAPSHOT_VALUES = 'true,last,false,incremental';
 /** `source.snapshot` values of connectors with per-collection snapshot markers (MySQL, MariaDB, MongoDB). */
 export const SNAPSHOT_VALUES_WITH_COLLECTIONS =

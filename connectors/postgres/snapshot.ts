@@ -9,6 +9,7 @@ import {
 import { describeTable, quoteIdent, quoteLiteral, type TypeCatalog } from './catalog.js';
 import type { PostgresSettings } from './config.js';
 import { connectClient } from './connection.js';
+import { SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { explain } from './errors.js';
 import { processingTimes, sourceValue } from './source.js';
 import { TableModel } from './table.js';
@@ -52,12 +53,9 @@ export class Snapshotter {
     client.on('error', () => {});
     const started = Date.now();
     const tsUs = BigInt(started) * 1000n;
-    let held: { record: ChangeRecord; offset: PgOffset } | undefined;
+    // Records go out one behind, so that each can be marked first/last of its table and of the snapshot.
+    const marking = new SnapshotMarking<Record<string, unknown>>();
     let rows = 0;
-    const release = (next?: { record: ChangeRecord; offset: PgOffset }) => {
-      if (held) this.sink.push(held.record);
-      held = next;
-    };
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       if (exportedSnapshot) await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(exportedSnapshot)}`);
@@ -84,19 +82,21 @@ export class Snapshotter {
         await client.query(
           `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
         );
-        // Every row of a table shares its source block and offset (same snapshot, LSN and transaction): one object
-        // each instead of one per row, which keeps the in-flight records small.
-        const source = sourceValue({
-          name: this.s.prefix,
-          db: this.s.database,
-          schema: model.schema,
-          table: model.table,
-          tsUs,
-          snapshot: 'true',
-          txId,
-          lsn,
-          lastCommitLsn: null,
-        });
+        // Every row of a table shares its offset and one of its few source blocks (same snapshot, LSN and
+        // transaction; only the marker differs) instead of one object per row, which keeps in-flight records small.
+        const marks = new SnapshotTable(ti, tables.length, (snapshot) =>
+          sourceValue({
+            name: this.s.prefix,
+            db: this.s.database,
+            schema: model.schema,
+            table: model.table,
+            tsUs,
+            snapshot,
+            txId,
+            lsn,
+            lastCommitLsn: null,
+          }),
+        );
         const offset: PgOffset = {
           lsn,
           lsn_proc: lsn,
@@ -147,7 +147,7 @@ export class Snapshotter {
               value: {
                 before: null,
                 after: model.valueOf(values),
-                source,
+                source: null, // the marking sets it once the row's place in its table is known
                 transaction: null,
                 op: 'r',
                 ts_ms: now.ms,
@@ -159,7 +159,8 @@ export class Snapshotter {
               sourcePartition: this.partition,
               sourceOffset: offset as unknown as SourceOffset,
             };
-            release({ record, offset });
+            const released = marking.next(record, marks);
+            if (released) this.sink.push(released);
             rows++;
           }
           if (res.rows.length < this.s.fetchSize) break;
@@ -173,18 +174,12 @@ export class Snapshotter {
         });
       }
       await client.query('COMMIT');
-      if (held) {
-        // The last snapshot record says so, in its source block and its offset: a restart then knows the snapshot
-        // is complete once this offset is committed.
-        const offset: PgOffset = { ...held.offset, last_snapshot_record: true };
-        const value = held.record.value as Record<string, unknown>;
-        const source = { ...(value.source as Record<string, unknown>), snapshot: 'last' };
-        this.sink.push({
-          ...held.record,
-          value: { ...value, source },
-          sourceOffset: offset as unknown as SourceOffset,
-        });
-        held = undefined;
+      const last = marking.finish();
+      if (last) {
+        // The last snapshot record says so in its offset too (even when the last tables were empty and it comes
+        // from an earlier one): a restart then knows the snapshot is complete once this offset is committed.
+        const offset = { ...last.sourceOffset, last_snapshot_record: true };
+        this.sink.push({ ...last, sourceOffset: offset });
       }
       this.ctx.reportSnapshotProgress?.({
         tablesTotal: tables.length,

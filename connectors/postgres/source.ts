@@ -1,5 +1,6 @@
 import { Schemas } from '../../runtime/api/index.js';
 import { debeziumSourceSchema, SNAPSHOT_VALUES, transactionBlockSchema } from '../cdc/debezium.js';
+import type { SnapshotMarker } from '../cdc/snapshot-markers.js';
 
 /** The version written into `source.version`. */
 export const CONNECTOR_VERSION = '0.1.0-sluice';
@@ -53,7 +54,7 @@ export interface SourceFields {
   table: string;
   /** commit time of the transaction, epoch microseconds */
   tsUs: bigint;
-  snapshot: 'true' | 'last' | 'false';
+  snapshot: SnapshotMarker | 'false';
   txId: number | null;
   lsn: number | null;
   lastCommitLsn: number | null;

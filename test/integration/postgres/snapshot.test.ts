@@ -193,6 +193,68 @@ describe('postgres source: snapshot', () => {
     }, 120_000);
   }
 
+  it('marks first and last of the snapshot and of each table as Debezium does; the offset marks the final record', async () => {
+    await pg.sql(
+      'CREATE TABLE mk_a (id int PRIMARY KEY, v int NOT NULL); INSERT INTO mk_a SELECT g, g FROM generate_series(1, 3) g;' +
+        'CREATE TABLE mk_b (id int PRIMARY KEY, v int NOT NULL); INSERT INTO mk_b VALUES (1, 1);' +
+        'CREATE TABLE mk_c (id int PRIMARY KEY, v int NOT NULL); INSERT INTO mk_c SELECT g, g FROM generate_series(1, 4) g;' +
+        'CREATE TABLE mk_d (id int PRIMARY KEY, v int NOT NULL); INSERT INTO mk_d SELECT g, g FROM generate_series(1, 2) g;' +
+        'CREATE TABLE mk_e (id int PRIMARY KEY, v int NOT NULL)',
+    );
+    const marks = (records: readonly ChangeRecord[]) =>
+      records
+        .filter((r) => r.value !== null)
+        .map((r) => `${r.topic.split('.')[2]}:${(r.value as Env).after!.id} ${(r.value as Env).source.snapshot}`);
+    const lastFlags = (records: readonly ChangeRecord[]) =>
+      records.map((r) => (r.sourceOffset as { last_snapshot_record?: boolean }).last_snapshot_record);
+
+    // Tables are read in name order: mk_a (3 rows), mk_b (1 row), mk_c (4 rows).
+    const d = new TaskDriver(config('mk_(a|b|c)', 'mk_abc'));
+    await d.start();
+    try {
+      await d.pollUntil((r) => r.length >= 8);
+      expect(marks(d.records)).toEqual([
+        'mk_a:1 first',
+        'mk_a:2 true',
+        'mk_a:3 last_in_data_collection',
+        'mk_b:1 last_in_data_collection',
+        'mk_c:1 first_in_data_collection',
+        'mk_c:2 true',
+        'mk_c:3 true',
+        'mk_c:4 last',
+      ]);
+      expect(lastFlags(d.records)).toEqual([false, false, false, false, false, false, false, true]);
+      // Rows of a table share their source blocks: one per marker, not one per row.
+      const sources = d.records.map((r) => (r.value as Env).source);
+      expect(sources[5]).toBe(sources[6]);
+      expect(new Set(sources).size).toBe(7);
+    } finally {
+      await d.stop();
+    }
+
+    // The last table is empty: the final record comes from mk_d and is the snapshot's last, in source and offset.
+    const e = new TaskDriver(config('mk_(d|e)', 'mk_de'));
+    await e.start();
+    try {
+      await e.pollUntil((r) => r.length >= 2);
+      expect(marks(e.records)).toEqual(['mk_d:1 first', 'mk_d:2 last']);
+      expect(lastFlags(e.records)).toEqual([false, true]);
+    } finally {
+      await e.stop();
+    }
+
+    // One table of one row: that row is the snapshot's last.
+    const f = new TaskDriver(config('mk_b', 'mk_b'));
+    await f.start();
+    try {
+      await f.pollUntil((r) => r.length >= 1);
+      expect(marks(f.records)).toEqual(['mk_b:1 last']);
+      expect(lastFlags(f.records)).toEqual([true]);
+    } finally {
+      await f.stop();
+    }
+  });
+
   it('snapshot.mode=when_needed takes a snapshot when the slot is gone', async () => {
     await pg.sql('CREATE TABLE wn (id int PRIMARY KEY, v int NOT NULL); INSERT INTO wn VALUES (1, 1), (2, 2)');
     const raw = config('wn', 'wn', { 'snapshot.mode': 'when_needed' });

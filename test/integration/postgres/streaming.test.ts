@@ -47,7 +47,7 @@ describe('postgres source: streaming', () => {
       const values = changes(d.records, 'srv.public.s1');
       expect(values.map((v) => v.op)).toEqual(['r', 'r', 'r', 'r', 'r', 'c', 'u', 'd']);
       expect(values.slice(0, 5).map((v) => (v.source as { snapshot: string }).snapshot)).toEqual([
-        'true',
+        'first',
         'true',
         'true',
         'true',
