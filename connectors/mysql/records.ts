@@ -1,11 +1,12 @@
 import type { ChangeRecord, Schema, SourceOffset, SourcePartition } from '../../runtime/api/index.js';
 import type { Cell } from './binlog/cells.js';
+import type { SnapshotMarker } from '../cdc/snapshot-markers.js';
 import type { Flavor } from './binlog/client.js';
 import { CONNECTOR_VERSION, schemaChangeSchemas, sourceSchema, type TableShape } from './envelope.js';
 
 export interface SourceFields {
   tsMs: number;
-  snapshot: 'true' | 'last' | 'false';
+  snapshot: SnapshotMarker | 'false';
   db: string;
   table: string | null;
   serverId: number;

@@ -10,6 +10,7 @@ import {
 } from '../../runtime/api/index.js';
 import { type Flavor, openConnection, query } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
+import { type SnapshotMarker, SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { buildShape, tableChange } from './envelope.js';
 import type { RecordMaker } from './records.js';
 import { applyDdl } from './schema/ddl.js';
@@ -132,10 +133,10 @@ export async function* runSnapshot(
       snapshot: true,
     };
     const tsMs = Date.now();
-    const sourceFor = (db: string, table: string | null, last: boolean) =>
+    const sourceFor = (db: string, table: string | null, snapshot: SnapshotMarker) =>
       ctx.maker.source({
         tsMs,
-        snapshot: last ? 'last' : 'true',
+        snapshot,
         db,
         table,
         serverId: 0,
@@ -160,7 +161,7 @@ export async function* runSnapshot(
             db,
             create['Create Table'],
             [tableChange('CREATE', def)],
-            sourceFor(db, table, false),
+            sourceFor(db, table, 'true'),
             baseOffset,
           ),
         );
@@ -168,8 +169,9 @@ export async function* runSnapshot(
       if (changes.length) yield changes;
     }
 
-    // The last record of the snapshot carries the completed offset; holding one record back lets us mark it.
-    let held: ChangeRecord | undefined;
+    // Records go out one behind, so that each can be marked first/last of its table and of the snapshot, and the
+    // last one can carry the completed offset.
+    const marking = new SnapshotMarking<Record<string, unknown>>();
     let batch: ChangeRecord[] = [];
     let rowsScanned = 0;
     if (ctx.data) {
@@ -187,16 +189,16 @@ export async function* runSnapshot(
             typeCast: (field: { buffer(): Buffer | null }) => field.buffer(),
           } as mysql.QueryOptions)
           .stream({ highWaterMark: o.fetchSize }) as Readable;
-        const source = sourceFor(db, table, false);
+        const marks = new SnapshotTable(index, captured.length, (m) => sourceFor(db, table, m));
         for await (const row of stream) {
           if (ctx.signal.aborted) {
             stream.destroy();
             return;
           }
           const after = ctx.maker.valueFromText(shape, row as (Buffer | null)[]);
-          const [rec] = ctx.maker.rowChange(shape, 'r', null, after, source, baseOffset, baseOffset);
-          if (held) batch.push(held);
-          held = rec;
+          const [rec] = ctx.maker.rowChange(shape, 'r', null, after, EMPTY_SOURCE, baseOffset, baseOffset);
+          const released = marking.next(rec, marks);
+          if (released) batch.push(released);
           rowsScanned++;
           if (batch.length >= o.maxBatch) {
             yield batch;
@@ -223,22 +225,22 @@ export async function* runSnapshot(
       server_id: 0,
       ts_sec: Math.floor(Date.now() / 1000),
     };
-    if (held) {
-      const v = held.value as Record<string, unknown>;
-      const src = { ...(v.source as Record<string, unknown>), snapshot: 'last' };
-      batch.push({ ...held, value: { ...v, source: src }, sourceOffset: completed });
-    }
+    const last = marking.finish();
+    if (last) batch.push({ ...last, sourceOffset: completed });
     result.value = { position, model };
     ctx.progress?.({ tablesTotal: captured.length, tablesRemaining: 0, rowsScanned, running: false });
     ctx.log.info({ rows: rowsScanned, tables: captured.length }, 'snapshot completed');
     // Even a snapshot without rows must leave a completed offset behind, or a restart would snapshot again.
-    if (!held) batch.push(heartbeatRecord(ctx.maker, completed));
+    if (!last) batch.push(heartbeatRecord(ctx.maker, completed));
     yield batch;
   } finally {
     if (locked) await query(conn, 'UNLOCK TABLES').catch(() => undefined);
     conn.destroy();
   }
 }
+
+/** Stands in for a snapshot row's source block until its marker is known. */
+const EMPTY_SOURCE: Record<string, unknown> = {};
 
 /** A record on Debezium's heartbeat topic; it carries an offset when no change record does. */
 export function heartbeatRecord(maker: RecordMaker, offset: SourceOffset): ChangeRecord {

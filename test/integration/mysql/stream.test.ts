@@ -31,7 +31,7 @@ describe.runIf(!missing)('mysql source against MariaDB 10.11: snapshot then binl
         ['r', 2, 'pear'],
       ]);
       expect(String(snap[0].after?.price)).toBe('1.50');
-      expect(snap[1].source.snapshot).toBe('last');
+      expect(snap.map((e) => e.source.snapshot)).toEqual(['first', 'last']);
 
       await db.exec('INSERT INTO shop.items VALUES (3, "plum", 9.99, 4294967295)');
       await db.exec(
@@ -74,5 +74,56 @@ describe.runIf(!missing)('mysql source against MariaDB 10.11: snapshot then binl
     } finally {
       await d.stop();
     }
+  });
+
+  it('marks first and last of the snapshot and of each table as Debezium does; the final record completes the offset', async () => {
+    await db.exec(
+      'CREATE DATABASE mk; CREATE TABLE mk.a (id INT PRIMARY KEY); CREATE TABLE mk.b (id INT PRIMARY KEY); CREATE TABLE mk.c (id INT PRIMARY KEY);' +
+        'INSERT INTO mk.a VALUES (1), (2), (3); INSERT INTO mk.b VALUES (1); INSERT INTO mk.c VALUES (1), (2), (3), (4);' +
+        'CREATE DATABASE mk2; CREATE TABLE mk2.d (id INT PRIMARY KEY); CREATE TABLE mk2.e (id INT PRIMARY KEY); INSERT INTO mk2.d VALUES (1), (2)',
+    );
+    const run = async (extra: Record<string, string>, count: number) => {
+      const d = new TaskDriver(db, extra);
+      await d.start();
+      try {
+        await d.pollUntil(() => d.changes().length >= count);
+        const records = d.changes();
+        return {
+          marks: records.map((r) => `${r.topic.split('.')[2]}:${env(r).after?.id} ${env(r).source.snapshot}`),
+          // The snapshot's offsets say snapshot: true until the last record, whose offset says it is complete.
+          completed: records.map((r) => !('snapshot' in r.sourceOffset)),
+          sources: records.map((r) => env(r).source),
+        };
+      } finally {
+        await d.stop();
+      }
+    };
+
+    // Tables in name order: a (3 rows), b (1 row), c (4 rows).
+    const abc = await run({ 'database.include.list': 'mk' }, 8);
+    expect(abc.marks).toEqual([
+      'a:1 first',
+      'a:2 true',
+      'a:3 last_in_data_collection',
+      'b:1 last_in_data_collection',
+      'c:1 first_in_data_collection',
+      'c:2 true',
+      'c:3 true',
+      'c:4 last',
+    ]);
+    expect(abc.completed).toEqual([false, false, false, false, false, false, false, true]);
+    // Rows of a table share their source blocks: one per marker, not one per row.
+    expect(abc.sources[5]).toBe(abc.sources[6]);
+    expect(new Set(abc.sources).size).toBe(7);
+
+    // The last table is empty: the final record comes from d and is the snapshot's last.
+    const de = await run({ 'database.include.list': 'mk2' }, 2);
+    expect(de.marks).toEqual(['d:1 first', 'd:2 last']);
+    expect(de.completed).toEqual([false, true]);
+
+    // One table of one row: that row is the snapshot's last.
+    const b = await run({ 'table.include.list': 'mk\\.b' }, 1);
+    expect(b.marks).toEqual(['b:1 last']);
+    expect(b.completed).toEqual([true]);
   });
 });
