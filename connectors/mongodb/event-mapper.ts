@@ -136,7 +136,10 @@ export interface SnapshotRecordInput {
   readonly doc: ChangeDoc;
   readonly db: string;
   readonly coll: string;
-  /** `true`, or `last` for the snapshot's final record */
+  /**
+   * `true`, or `last` for the snapshot's final record. Debezium's MongoDB snapshot writes no `first` or
+   * per-collection markers, unlike its relational ones: its source info reports `true` throughout a snapshot.
+   */
   readonly snapshot: 'true' | 'last';
   readonly position?: StreamPosition;
   /** true until the snapshot's last record: a restart from such an offset snapshots again */

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectError } from '../../../runtime/api/index.js';
 import { freePort } from '../../harness/ports.js';
 import { type MongoTestServer, mongoAvailable, startMongo } from '../../harness/mongo.js';
-import { envelopes, MongoTaskDriver } from './task-driver.js';
+import { envelopes, type MongoEnvelope, MongoTaskDriver } from './task-driver.js';
 
 /**
  * The MongoDB source against a real wire peer: mongo-java-server by default, the replica set in MONGODB_URL when
@@ -180,6 +180,54 @@ describe.runIf(!missing)('MongoDB source (integration)', () => {
       expect(state.get(id), `document ${id}`).toBeDefined();
       expect(JSON.parse(state.get(id)!).v).toBe((doc.v as Int32).value);
     }
+  });
+
+  it("marks snapshot records true and the final one last, across collections, as Debezium's MongoDB connector does", async () => {
+    // Debezium's MongoDbSnapshotChangeEventSource sets only LAST (unlike its relational snapshots, no first or
+    // per-collection markers). Collections are read in name order: a (3 documents), b (1), c (4), then the empty d.
+    const db = newDb();
+    const docs = { a: 3, b: 1, c: 4, d: 0 };
+    for (const [name, n] of Object.entries(docs)) {
+      if (n)
+        await client
+          .db(db)
+          .collection<Doc>(name)
+          .insertMany(Array.from({ length: n }, (_, i) => ({ _id: new Int32(i + 1) })));
+      else await client.db(db).createCollection(name);
+    }
+    const marks = (d: MongoTaskDriver) =>
+      d.records
+        .filter((r) => r.value !== null)
+        .map((r) => {
+          const e = r.value as MongoEnvelope;
+          return `${e.source.collection}:${JSON.parse(e.after!)._id} ${e.source.snapshot}`;
+        });
+    const cfg = (extra: Record<string, string>) =>
+      connectorConfig(db, 'a', {
+        'capture.scope': 'database',
+        'capture.target': db,
+        'snapshot.mode': 'initial_only',
+        ...extra,
+      });
+
+    const all = driver(cfg({}));
+    await all.start();
+    await all.pollUntil((rs) => rs.length >= 8);
+    expect(marks(all)).toEqual([
+      'a:1 true',
+      'a:2 true',
+      'a:3 true',
+      'b:1 true',
+      'c:1 true',
+      'c:2 true',
+      'c:3 true',
+      'c:4 last',
+    ]);
+
+    const one = driver(cfg({ 'collection.include.list': `${db}\\.b` }));
+    await one.start();
+    await one.pollUntil((rs) => rs.length >= 1);
+    expect(marks(one)).toEqual(['b:1 last']);
   });
 
   it('resumes from the committed offset after a restart without snapshotting again or losing writes', async () => {
