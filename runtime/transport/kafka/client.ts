@@ -1,15 +1,6 @@
-import {
-  type Admin,
-  type Consumer,
-  CompressionTypes,
-  type IHeaders,
-  Kafka,
-  type KafkaConfig,
-  type LogEntry,
-  logLevel,
-  type Producer,
-} from 'kafkajs';
+import type { Admin, Consumer, CompressionTypes, IHeaders, KafkaConfig, LogEntry, Producer } from 'kafkajs';
 import type { Logger } from '../../api/index.js';
+import { kafkajs } from './kafkajs.js';
 import { createGroupMember, type GroupMemberOptions, type KafkaGroupMember } from './group-member.js';
 import type { JavaCompatiblePartitioner } from './partitioner.js';
 import { messageBytes } from './produce-queue.js';
@@ -113,8 +104,8 @@ function logCreator(log: Logger) {
       // kafkajs logs every error response at ERROR before retrying it (coordinator loading, leader moved, …);
       // the callers report what retries could not fix.
       if (message.startsWith('Response ')) return log.debug(obj, `kafka client: ${message}`);
-      if (level === logLevel.ERROR) log.warn(obj, `kafka client: ${message}`);
-      else if (level === logLevel.WARN) log.warn(obj, `kafka client: ${message}`);
+      if (level === kafkajs().logLevel.ERROR) log.warn(obj, `kafka client: ${message}`);
+      else if (level === kafkajs().logLevel.WARN) log.warn(obj, `kafka client: ${message}`);
       else log.debug(obj, `kafka client: ${message}`);
     };
 }
@@ -125,7 +116,7 @@ function kafkaConfig(conn: ConnectionSettings, log: Logger): KafkaConfig {
     brokers: conn.brokers,
     requestTimeout: conn.requestTimeoutMs,
     connectionTimeout: conn.connectionTimeoutMs,
-    logLevel: logLevel.WARN,
+    logLevel: kafkajs().logLevel.WARN,
     logCreator: logCreator(log),
     // Retries with growing backoff up to 30 s per attempt chain; the callers add their own deadline on top.
     retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 8 },
@@ -260,7 +251,7 @@ class KafkajsProducer implements KafkaProducer {
     await this.producer.sendBatch({
       acks: this.settings.acks,
       timeout: 30000,
-      compression: COMPRESSION_TYPES[this.settings.compression],
+      compression: compressionType(this.settings.compression),
       topicMessages: [
         {
           topic,
@@ -282,12 +273,10 @@ class KafkajsProducer implements KafkaProducer {
   }
 }
 
-const COMPRESSION_TYPES: Readonly<Record<ProducerSettings['compression'], CompressionTypes>> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-  snappy: CompressionTypes.Snappy,
-  lz4: CompressionTypes.LZ4,
-};
+function compressionType(codec: ProducerSettings['compression']): CompressionTypes {
+  const { CompressionTypes: types } = kafkajs();
+  return { none: types.None, gzip: types.GZIP, snappy: types.Snappy, lz4: types.LZ4 }[codec];
+}
 
 function splitBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
   const pieces: OutgoingMessage[][] = [];
@@ -434,7 +423,7 @@ class KafkajsAdmin implements KafkaAdmin {
 
 /** The kafkajs implementation of our client surface. */
 export function createKafkajsClient(conn: ConnectionSettings, log: Logger): KafkaClient {
-  const kafka = new Kafka(kafkaConfig(conn, log));
+  const kafka = new (kafkajs().Kafka)(kafkaConfig(conn, log));
   return {
     producer(settings, partitioner) {
       const producer = kafka.producer({

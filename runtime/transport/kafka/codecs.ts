@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import kafkajs from 'kafkajs';
+import { kafkajs } from './kafkajs.js';
 
 /**
  * Kafka's snappy, lz4 and zstd record-batch compression for kafkajs, which ships gzip only. Pure JavaScript, so
@@ -129,9 +129,9 @@ let registered = false;
 export function registerCodecs(): void {
   if (registered) return;
   registered = true;
-  // Node's ESM loader does not see CompressionCodecs among kafkajs' named exports (a CommonJS module): read it
-  // from the default export.
-  const { CompressionCodecs, CompressionTypes } = kafkajs;
+  // Node's ESM loader does not see CompressionCodecs among kafkajs' named exports (a CommonJS module): kafkajs()
+  // reads the package through require.
+  const { CompressionCodecs, CompressionTypes } = kafkajs();
   const table = CompressionCodecs as Record<number, () => unknown>;
   table[CompressionTypes.Snappy] = () => ({
     compress: async (encoder: { buffer: Buffer }) => snappyCompress(encoder.buffer),

@@ -1,4 +1,5 @@
-import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
+import type { Kafka, PartitionAssigner } from 'kafkajs';
+import { kafkajs } from './kafkajs.js';
 
 /**
  * Membership in a Kafka consumer group without consuming anything: how distributed workers find each other
@@ -58,7 +59,7 @@ function assigner(metadata: Buffer, topic: string): PartitionAssigner {
     async assign({ members }) {
       return members.map((m) => ({
         memberId: m.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+        memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({
           version: 0,
           assignment: {},
           userData: Buffer.alloc(0),
@@ -68,7 +69,7 @@ function assigner(metadata: Buffer, topic: string): PartitionAssigner {
     protocol() {
       return {
         name: PROTOCOL,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [topic], userData: metadata }),
+        metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [topic], userData: metadata }),
       };
     },
   });
@@ -78,7 +79,7 @@ function assigner(metadata: Buffer, topic: string): PartitionAssigner {
 export function announced(memberMetadata: Buffer | null | undefined): Buffer | null {
   if (!memberMetadata || memberMetadata.length === 0) return null;
   try {
-    return AssignerProtocol.MemberMetadata.decode(memberMetadata)?.userData ?? null;
+    return kafkajs().AssignerProtocol.MemberMetadata.decode(memberMetadata)?.userData ?? null;
   } catch {
     return null;
   }
