@@ -9,16 +9,31 @@ import { kafkajs } from './kafkajs.js';
  */
 
 const require = createRequire(import.meta.url);
-const snappy = require('snappyjs') as {
-  compress(input: Uint8Array): Uint8Array;
-  uncompress(input: Uint8Array): Uint8Array;
-};
-const lz4 = require('lz4js') as {
-  compressBound(n: number): number;
-  compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
-  decompress(src: Uint8Array): Uint8Array;
-};
-const zstd = require('fzstd') as { decompress(input: Uint8Array): Uint8Array };
+
+/** Loaded on first use, like kafkajs itself: a worker that never meets such a batch never loads them. */
+function lazy<T>(load: () => T): () => T {
+  let loaded: T | undefined;
+  return () => {
+    loaded ??= load();
+    return loaded;
+  };
+}
+const snappyjs = lazy(
+  () =>
+    require('snappyjs') as {
+      compress(input: Uint8Array): Uint8Array;
+      uncompress(input: Uint8Array): Uint8Array;
+    },
+);
+const lz4js = lazy(
+  () =>
+    require('lz4js') as {
+      compressBound(n: number): number;
+      compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, table: Uint32Array): number;
+      decompress(src: Uint8Array): Uint8Array;
+    },
+);
+const fzstd = lazy(() => require('fzstd') as { decompress(input: Uint8Array): Uint8Array });
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
@@ -30,20 +45,20 @@ const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00
  * snappy block without the header is accepted by Java readers too, and is what we write.
  */
 export function snappyDecompress(input: Buffer): Buffer {
-  if (input.length < 16 || !input.subarray(0, 8).equals(XERIAL_MAGIC)) return asBuffer(snappy.uncompress(input));
+  if (input.length < 16 || !input.subarray(0, 8).equals(XERIAL_MAGIC)) return asBuffer(snappyjs().uncompress(input));
   const parts: Buffer[] = [];
   let at = 16;
   while (at + 4 <= input.length) {
     const size = input.readUInt32BE(at);
     at += 4;
-    parts.push(asBuffer(snappy.uncompress(input.subarray(at, at + size))));
+    parts.push(asBuffer(snappyjs().uncompress(input.subarray(at, at + size))));
     at += size;
   }
   return Buffer.concat(parts);
 }
 
 export function snappyCompress(input: Buffer): Buffer {
-  return asBuffer(snappy.compress(input));
+  return asBuffer(snappyjs().compress(input));
 }
 
 const LZ4_MAGIC = 0x184d2204;
@@ -61,11 +76,11 @@ export function lz4Compress(input: Buffer): Buffer {
   const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0]);
   header[6] = (xxh32(header.subarray(4, 6)) >>> 8) & 0xff;
   out.push(header);
-  const block = new Uint8Array(lz4.compressBound(LZ4_BLOCK));
+  const block = new Uint8Array(lz4js().compressBound(LZ4_BLOCK));
   for (let at = 0; at < input.length; at += LZ4_BLOCK) {
     const chunk = input.subarray(at, Math.min(at + LZ4_BLOCK, input.length));
     lz4Table.fill(0);
-    const size = lz4.compressBlock(chunk, block, 0, chunk.length, lz4Table);
+    const size = lz4js().compressBlock(chunk, block, 0, chunk.length, lz4Table);
     const len = Buffer.alloc(4);
     if (size > 0 && size < chunk.length) {
       len.writeUInt32LE(size);
@@ -81,11 +96,11 @@ export function lz4Compress(input: Buffer): Buffer {
 
 export function lz4Decompress(input: Buffer): Buffer {
   if (input.length < 4 || input.readUInt32LE(0) !== LZ4_MAGIC) throw new Error('not an LZ4 frame');
-  return asBuffer(lz4.decompress(input));
+  return asBuffer(lz4js().decompress(input));
 }
 
 export function zstdDecompress(input: Buffer): Buffer {
-  return asBuffer(zstd.decompress(input));
+  return asBuffer(fzstd().decompress(input));
 }
 
 /** xxHash32 with seed 0, for the LZ4 frame descriptor's checksum byte. */
