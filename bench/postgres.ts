@@ -175,6 +175,8 @@ function phaseTable(p: Phase): string {
   return p.top.map((t) => `| \`${t.fn}\` | ${t.selfPct} |`).join('\n');
 }
 
+const profiled = process.env.BENCH_PROFILE !== '0';
+
 async function main() {
   const pg = await startPostgres({ settings: { max_wal_size: '4GB', checkpoint_timeout: '30min' } });
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-pg-'));
@@ -215,20 +217,22 @@ Connector settings beyond the workload's: ${
     }.
 Worker Node options: ${process.env.NODE_OPTIONS ? `\`${process.env.NODE_OPTIONS}\`` : 'none'}.
 
-Peak RSS is the worker process's VmHWM. One run per phase (each with a V8 CPU profile, which costs a few percent).
+Peak RSS is the worker process's VmHWM; worker CPU is its user + system time until drained. One run per phase
+(${profiled ? 'each with a V8 CPU profile, which costs a few percent' : 'without the CPU profiler (`BENCH_PROFILE=0`)'}).
 
-Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 10)} with \`node dist/bench/postgres.js\`.
-**Other engineers' builds and tests were running on the same 2 cores during the measurement** (load average at
-the end of each phase below); PostgreSQL itself shares the cores too. The figures are lower bounds of what the
-code does on an idle machine.
+Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${profiled ? '' : 'BENCH_PROFILE=0 '}node dist/bench/postgres.js\`.
+PostgreSQL and this benchmark's driver share the two cores with the worker; the load average at the end of each
+phase is below (above ~2.5 means other work was running too, and the rates are lower bounds).
 
 | measure | result | target |
 |---|---|---|
 | (a) backlog drain, events/s | ${drain.perSecond.toLocaleString('en')} (${drain.seconds} s) | ≥ 40,000 |
 | (a) peak RSS | ${drain.peakRssMiB} MiB | ≤ 250 MiB |
+| (a) worker CPU | ${drain.cpuSeconds} s | |
 | (a) load average 1/5/15 min | ${drain.load} | |
 | (b) snapshot, rows/s | ${snap.perSecond.toLocaleString('en')} (${snap.seconds} s) | ≥ 60,000 |
 | (b) peak RSS | ${snap.peakRssMiB} MiB | ≤ 250 MiB |
+| (b) worker CPU | ${snap.cpuSeconds} s | |
 | (b) load average 1/5/15 min | ${snap.load} | |
 
 ## Where the time goes
