@@ -161,8 +161,8 @@ committed while the worker was stopped, half inserts and half updates, ${CHUNK} 
 from the worker's start to the last line in the sink file (so it includes start-up and the sink's writes).
 
 Machine: ${machine()}. Load average when the runs started: ${load1.toFixed(1)} (snapshot), ${load2.toFixed(1)} (drain).
-**Other engineers' builds and test suites were running on the same 2 cores** (MariaDB itself shares them too), so
-the figures are lower bounds of what the code does on an idle machine.
+MariaDB and this benchmark's driver share the two cores with the worker (a load average above ~2.5 means other work
+was running too, and the rates are lower bounds).
 
 | measure | result | target |
 |---|---|---|
