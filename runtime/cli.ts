@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import './memory-mode.js';
-import './transport/kafka/kafkajs-grouping.js';
+import './transport/kafka/kafkajs-patches.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, ConnectError, type Logger, traceOf } from './api/index.js';
