@@ -13,11 +13,16 @@ const NEWLINE = Buffer.from('\n');
 const NULL = Buffer.from('null');
 const VALUE_PART = Buffer.from(',"value":');
 const CLOSE = Buffer.from('}');
+/** put() writes its buffer out once it holds this much, so that memory does not grow with the flush interval */
+const WRITE_AT_BYTES = 1 << 20;
 
 /**
  * Kafka's FileStreamSink: one line per record, the value as its converter writes it. `format=record` writes
  * `{"topic","key","value"}` per line instead, for consumers that need keys (tombstones, replay by key).
- * Lines are copied into one buffer by put() and written and fsynced by flush(): after flush, everything put is on disk.
+ * Lines are copied into one buffer by put(), written whenever it holds a megabyte, and written and fsynced by
+ * flush(): after flush, everything put is on disk. Writing as it fills keeps memory bounded when flushes are far
+ * apart (a Kafka-fed sink flushes at offset.flush.interval.ms, as Connect's does); lines written but not yet
+ * flushed are redelivered after a crash, like any record whose offset was not committed.
  */
 class FileSinkTask implements SinkTask {
   private fd = -1;
@@ -26,6 +31,8 @@ class FileSinkTask implements SinkTask {
   /** bytes put since the last flush, copied in at once so converter buffers die young */
   private arena = Buffer.allocUnsafe(1 << 20);
   private used = 0;
+  /** bytes written since the last fsync */
+  private unsynced = false;
   private ctx!: SinkTaskContext;
 
   async start(config: Config, ctx: SinkTaskContext): Promise<void> {
@@ -87,6 +94,14 @@ class FileSinkTask implements SinkTask {
       }
       this.append(NEWLINE);
     }
+    if (this.used >= WRITE_AT_BYTES) this.writeOut();
+  }
+
+  private writeOut(): void {
+    let written = 0;
+    while (written < this.used) written += writeSync(this.fd, this.arena, written, this.used - written);
+    this.used = 0;
+    this.unsynced = true;
   }
 
   private append(bytes: Buffer): void {
@@ -100,11 +115,10 @@ class FileSinkTask implements SinkTask {
   }
 
   async flush(): Promise<void> {
-    if (this.used === 0) return;
-    let written = 0;
-    while (written < this.used) written += writeSync(this.fd, this.arena, written, this.used - written);
+    if (this.used > 0) this.writeOut();
+    if (!this.unsynced) return;
     fsyncSync(this.fd);
-    this.used = 0;
+    this.unsynced = false;
     // A burst may have grown the arena; do not keep a large one around.
     if (this.arena.length > 1 << 24) this.arena = Buffer.allocUnsafe(1 << 20);
   }
