@@ -8,6 +8,7 @@ import {
 } from '../transport/kafka/client.js';
 import { registerCodecs } from '../transport/kafka/codecs.js';
 import { JavaCompatiblePartitioner } from '../transport/kafka/partitioner.js';
+import { ensureCompactedTopic } from '../transport/kafka/topic-creation.js';
 import { describe, ProduceQueue } from '../transport/kafka/produce-queue.js';
 import { connectionSettings, consumerSettings, producerSettings, roleProperties } from '../transport/kafka/settings.js';
 import { decodeOffsetRecord, encodeOffsetKey, encodeOffsetValue, storedKey } from './kafka-format.js';
@@ -65,20 +66,16 @@ export class KafkaOffsetStore implements OffsetStore {
     const { topic } = this.o;
     try {
       await this.admin.connect();
-      if (!(await this.admin.listTopics()).includes(topic)) {
-        // Compaction is what keeps the topic as small as the set of partitions: Connect requires it, so do we.
-        const created = await this.admin.createTopic({
+      await ensureCompactedTopic(
+        this.admin,
+        {
           topic,
-          numPartitions: this.o.partitions,
+          partitions: this.o.partitions,
           replicationFactor: this.o.replicationFactor,
-          configs: { 'cleanup.policy': 'compact' },
-        });
-        if (created)
-          this.o.log.info(
-            { topic, partitions: this.o.partitions, replicationFactor: this.o.replicationFactor },
-            'Created offset storage topic',
-          );
-      }
+          purpose: 'offset storage',
+        },
+        this.o.log,
+      );
       await this.producer.connect();
       const consumerProps = { ...roleProperties(this.o.worker, 'consumer'), 'auto.offset.reset': 'earliest' };
       const consumerClient =

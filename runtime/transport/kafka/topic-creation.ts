@@ -1,4 +1,5 @@
-import { ConnectError } from '../../api/index.js';
+import { ConnectError, type Logger } from '../../api/index.js';
+import type { KafkaAdmin } from './client.js';
 
 /**
  * Kafka Connect's topic creation for source connectors (KIP-158): the connector's `topic.creation.groups` are
@@ -76,4 +77,27 @@ export function topicCreationRules(
 
 export function ruleFor(rules: readonly TopicCreationRule[], topic: string): TopicCreationRule | undefined {
   return rules.find((r) => r.include.some((re) => re.test(topic)) && !r.exclude.some((re) => re.test(topic)));
+}
+
+/**
+ * Creates one of the worker's own compacted topics (offsets, configs, statuses) unless it exists. Compaction keeps
+ * only the latest record per key, so such a topic stays as small as the state it holds; Connect requires it.
+ */
+export async function ensureCompactedTopic(
+  admin: KafkaAdmin,
+  spec: { topic: string; partitions: number; replicationFactor: number; purpose: string },
+  log: Logger,
+): Promise<void> {
+  if ((await admin.listTopics()).includes(spec.topic)) return;
+  const created = await admin.createTopic({
+    topic: spec.topic,
+    numPartitions: spec.partitions,
+    replicationFactor: spec.replicationFactor,
+    configs: { 'cleanup.policy': 'compact' },
+  });
+  if (created)
+    log.info(
+      { topic: spec.topic, partitions: spec.partitions, replicationFactor: spec.replicationFactor },
+      `Created the ${spec.purpose} topic`,
+    );
 }

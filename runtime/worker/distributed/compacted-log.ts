@@ -4,6 +4,7 @@ import type { KafkaAdmin, KafkaClient, KafkaConsumer, KafkaProducer } from '../.
 import { JavaCompatiblePartitioner } from '../../transport/kafka/partitioner.js';
 import { describe, ProduceQueue } from '../../transport/kafka/produce-queue.js';
 import type { ConsumerSettings, ProducerSettings } from '../../transport/kafka/settings.js';
+import { ensureCompactedTopic } from '../../transport/kafka/topic-creation.js';
 
 export interface CompactedLogOptions {
   readonly topic: string;
@@ -54,20 +55,11 @@ export class CompactedLog {
     const { topic } = this.o;
     try {
       await this.admin.connect();
-      if (!(await this.admin.listTopics()).includes(topic)) {
-        const created = await this.admin.createTopic({
-          topic,
-          numPartitions: this.o.partitions,
-          replicationFactor: this.o.replicationFactor,
-          // Only the latest record of each key matters; compaction keeps the topic as small as the table.
-          configs: { 'cleanup.policy': 'compact' },
-        });
-        if (created)
-          this.o.log.info(
-            { topic, partitions: this.o.partitions, replicationFactor: this.o.replicationFactor },
-            `Created the ${this.o.purpose} topic`,
-          );
-      }
+      await ensureCompactedTopic(
+        this.admin,
+        { topic, partitions: this.o.partitions, replicationFactor: this.o.replicationFactor, purpose: this.o.purpose },
+        this.o.log,
+      );
       if (this.o.requireSinglePartition) {
         const parts = await this.admin.endOffsets(topic);
         if (parts.length > 1)
