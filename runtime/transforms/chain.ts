@@ -37,6 +37,35 @@ function listOf(v: string | undefined): string[] {
 }
 
 /**
+ * The aliases listed in `transforms` or `predicates`, each with its prefix and `type`. A repeated alias (Connect
+ * rejects it: both entries would share one set of keys) and a missing type are reported and skipped.
+ */
+function* typedAliases(
+  raw: Readonly<Record<string, string>>,
+  list: 'transforms' | 'predicates',
+  issues: ConfigIssue[],
+): Generator<{ alias: string; prefix: string; type: string }> {
+  const seen = new Set<string>();
+  for (const alias of listOf(raw[list])) {
+    const prefix = `${list}.${alias}.`;
+    if (seen.has(alias)) {
+      issues.push({ key: list, message: `Duplicate alias provided: ${alias}` });
+      continue;
+    }
+    seen.add(alias);
+    const type = raw[`${prefix}type`];
+    if (!type) {
+      issues.push({
+        key: `${prefix}type`,
+        message: `Missing required configuration "${prefix}type" which has no default value.`,
+      });
+      continue;
+    }
+    yield { alias, prefix, type };
+  }
+}
+
+/**
  * Builds Connect's chain from `transforms`, `transforms.<alias>.*`, `predicates`, `predicates.<alias>.*`.
  * Returns every problem, each naming its full key, instead of the first.
  */
@@ -46,22 +75,7 @@ export function buildChain(
 ): { steps: ChainStep[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const predicates = new Map<string, Predicate>();
-  const seenPredicates = new Set<string>();
-  for (const alias of listOf(raw.predicates)) {
-    const prefix = `predicates.${alias}.`;
-    if (seenPredicates.has(alias)) {
-      issues.push({ key: 'predicates', message: `Duplicate alias provided: ${alias}` });
-      continue;
-    }
-    seenPredicates.add(alias);
-    const type = raw[`${prefix}type`];
-    if (!type) {
-      issues.push({
-        key: `${prefix}type`,
-        message: `Missing required configuration "${prefix}type" which has no default value.`,
-      });
-      continue;
-    }
+  for (const { alias, prefix, type } of typedAliases(raw, 'predicates', issues)) {
     const plugin = registry.find('predicate', type);
     if (!plugin) {
       issues.push({ key: `${prefix}type`, message: `Unknown predicate class ${type}` });
@@ -79,23 +93,7 @@ export function buildChain(
   }
 
   const steps: ChainStep[] = [];
-  const seen = new Set<string>();
-  for (const alias of listOf(raw.transforms)) {
-    const prefix = `transforms.${alias}.`;
-    // Connect rejects a repeated alias: both entries would share one set of keys.
-    if (seen.has(alias)) {
-      issues.push({ key: 'transforms', message: `Duplicate alias provided: ${alias}` });
-      continue;
-    }
-    seen.add(alias);
-    const type = raw[`${prefix}type`];
-    if (!type) {
-      issues.push({
-        key: `${prefix}type`,
-        message: `Missing required configuration "${prefix}type" which has no default value.`,
-      });
-      continue;
-    }
+  for (const { alias, prefix, type } of typedAliases(raw, 'transforms', issues)) {
     const plugin = registry.find('transform', type);
     if (!plugin) {
       issues.push({ key: `${prefix}type`, message: `Unknown transformation class ${type}` });
