@@ -129,7 +129,6 @@ interface Certificates {
 /** A CA, and broker and client key stores signed by it, with keytool (Java is there wherever the broker runs). */
 function makeCertificates(dir: string): Certificates {
   const ca = join(dir, 'ca.p12');
-  const broker = join(dir, 'broker.p12');
   const caPem = join(dir, 'ca.pem');
   const keytool = (...args: string[]) => {
     const r = spawnSync('keytool', args, { encoding: 'utf8', timeout: 60_000 });
@@ -154,73 +153,36 @@ function makeCertificates(dir: string): Certificates {
     ...store(ca),
   );
   keytool('-exportcert', '-rfc', '-alias', 'ca', '-file', caPem, ...store(ca));
-  keytool(
-    '-genkeypair',
-    '-alias',
-    'broker',
-    '-keyalg',
-    'RSA',
-    '-keysize',
-    '2048',
-    '-dname',
-    'CN=localhost',
-    '-ext',
-    san,
-    '-validity',
-    '2',
-    ...store(broker),
-  );
-  keytool('-certreq', '-alias', 'broker', '-file', join(dir, 'broker.csr'), ...store(broker));
-  keytool(
-    '-gencert',
-    '-rfc',
-    '-alias',
-    'ca',
-    '-infile',
-    join(dir, 'broker.csr'),
-    '-outfile',
-    join(dir, 'broker.crt'),
-    '-ext',
-    san,
-    '-validity',
-    '2',
-    ...store(ca),
-  );
-  keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(broker));
-  keytool('-importcert', '-noprompt', '-alias', 'broker', '-file', join(dir, 'broker.crt'), ...store(broker));
+  /** A key pair in its own store, signed by the CA, with the CA's certificate beside it. */
+  const issue = (alias: string, dname: string, ext: string[]): string => {
+    const path = join(dir, `${alias}.p12`);
+    const csr = join(dir, `${alias}.csr`);
+    const crt = join(dir, `${alias}.crt`);
+    const keyArgs = ['-keyalg', 'RSA', '-keysize', '2048', '-dname', dname, ...ext, '-validity', '2'];
+    keytool('-genkeypair', '-alias', alias, ...keyArgs, ...store(path));
+    keytool('-certreq', '-alias', alias, '-file', csr, ...store(path));
+    keytool(
+      '-gencert',
+      '-rfc',
+      '-alias',
+      'ca',
+      '-infile',
+      csr,
+      '-outfile',
+      crt,
+      ...ext,
+      '-validity',
+      '2',
+      ...store(ca),
+    );
+    keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(path));
+    keytool('-importcert', '-noprompt', '-alias', alias, '-file', crt, ...store(path));
+    return path;
+  };
+  const broker = issue('broker', 'CN=localhost', ['-ext', san]);
   const truststore = join(dir, 'ca-trust.p12');
   keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(truststore));
-  const client = join(dir, 'client.p12');
-  keytool(
-    '-genkeypair',
-    '-alias',
-    'client',
-    '-keyalg',
-    'RSA',
-    '-keysize',
-    '2048',
-    '-dname',
-    'CN=sluice-client',
-    '-validity',
-    '2',
-    ...store(client),
-  );
-  keytool('-certreq', '-alias', 'client', '-file', join(dir, 'client.csr'), ...store(client));
-  keytool(
-    '-gencert',
-    '-rfc',
-    '-alias',
-    'ca',
-    '-infile',
-    join(dir, 'client.csr'),
-    '-outfile',
-    join(dir, 'client.crt'),
-    '-validity',
-    '2',
-    ...store(ca),
-  );
-  keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(client));
-  keytool('-importcert', '-noprompt', '-alias', 'client', '-file', join(dir, 'client.crt'), ...store(client));
+  const client = issue('client', 'CN=sluice-client', []);
   const pem = spawnSync(
     'java',
     [join(repoRoot, 'test', 'harness', 'java', 'PemExport.java'), client, STORE_PASSWORD, 'client'],
