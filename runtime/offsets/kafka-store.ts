@@ -1,15 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { type Config, ConnectError, type Logger, type SourceOffset, type SourcePartition } from '../api/index.js';
-import {
-  createKafkajsClient,
-  type KafkaAdmin,
-  type KafkaClient,
-  type KafkaConsumer,
-} from '../transport/kafka/client.js';
+import { createKafkajsClient, type KafkaClient } from '../transport/kafka/client.js';
 import { registerCodecs } from '../transport/kafka/codecs.js';
-import { JavaCompatiblePartitioner } from '../transport/kafka/partitioner.js';
-import { ensureCompactedTopic } from '../transport/kafka/topic-creation.js';
-import { describe, ProduceQueue } from '../transport/kafka/produce-queue.js';
+import { CompactedLog } from '../transport/kafka/compacted-log.js';
 import { connectionSettings, consumerSettings, producerSettings, roleProperties } from '../transport/kafka/settings.js';
 import { decodeOffsetRecord, encodeOffsetKey, encodeOffsetValue, storedKey } from './kafka-format.js';
 import type { OffsetEntry, OffsetStore } from './store.js';
@@ -39,107 +31,43 @@ interface Stored {
  */
 export class KafkaOffsetStore implements OffsetStore {
   private readonly entries = new Map<string, Stored>();
-  /** next offset to read per topic partition */
-  private readonly positions = new Map<number, bigint>();
-  private readonly client: KafkaClient;
-  private readonly admin: KafkaAdmin;
-  private readonly queue: ProduceQueue;
-  private readonly producer;
-  private consumer: KafkaConsumer | undefined;
-  private progressWaiters: Array<() => void> = [];
-  private failure: Error | undefined;
+  private readonly log: CompactedLog;
 
   constructor(private readonly o: KafkaOffsetStoreOptions) {
     // A topic-level compression.type makes the broker recompress the offset records; they must stay readable.
     registerCodecs();
+    const client = (role: 'producer' | 'consumer' | 'admin', props: Record<string, string>) =>
+      o.client ?? createKafkajsClient(connectionSettings(props, role), o.log);
     const producerProps = roleProperties(o.worker, 'producer');
-    this.client = o.client ?? createKafkajsClient(connectionSettings(producerProps, 'producer'), o.log);
-    const settings = producerSettings(producerProps);
-    this.producer = this.client.producer(settings, new JavaCompatiblePartitioner());
-    this.queue = new ProduceQueue(this.producer, settings, o.log);
-    this.admin = (
-      o.client ?? createKafkajsClient(connectionSettings(roleProperties(o.worker, 'admin'), 'admin'), o.log)
-    ).admin();
+    const consumerProps = { ...roleProperties(o.worker, 'consumer'), 'auto.offset.reset': 'earliest' };
+    this.log = new CompactedLog({
+      topic: o.topic,
+      purpose: 'offset storage',
+      partitions: o.partitions,
+      replicationFactor: o.replicationFactor,
+      producerClient: client('producer', producerProps),
+      producerSettings: producerSettings(producerProps),
+      consumerClient: client('consumer', consumerProps),
+      consumerSettings: consumerSettings(consumerProps),
+      adminClient: client('admin', roleProperties(o.worker, 'admin')),
+      log: o.log,
+      groupPrefix: 'sluice-offsets',
+      onRecord: (key, value) => {
+        const e = decodeOffsetRecord(key, value);
+        if (e) this.apply(e);
+        else o.log.warn({ topic: o.topic }, 'Skipped a record of the offset topic that is not a Connect offset');
+      },
+    });
   }
 
   async start(): Promise<void> {
-    const { topic } = this.o;
     try {
-      await this.admin.connect();
-      await ensureCompactedTopic(
-        this.admin,
-        {
-          topic,
-          partitions: this.o.partitions,
-          replicationFactor: this.o.replicationFactor,
-          purpose: 'offset storage',
-        },
-        this.o.log,
-      );
-      await this.producer.connect();
-      const consumerProps = { ...roleProperties(this.o.worker, 'consumer'), 'auto.offset.reset': 'earliest' };
-      const consumerClient =
-        this.o.client ?? createKafkajsClient(connectionSettings(consumerProps, 'consumer'), this.o.log);
-      // A group of its own that never commits: every worker reads the whole topic from the start.
-      this.consumer = consumerClient.consumer(`sluice-offsets-${randomUUID()}`, consumerSettings(consumerProps));
-      await this.consumer.connect();
-      await this.consumer.subscribe([topic]);
-      await this.consumer.run({
-        onBatch: async (messages) => {
-          for (const m of messages) {
-            const e = decodeOffsetRecord(m.key, m.value);
-            if (e) this.apply(e);
-            else
-              this.o.log.warn(
-                { topic, partition: m.partition, offset: m.offset },
-                'Skipped a record of the offset topic that is not a Connect offset',
-              );
-          }
-          const last = messages[messages.length - 1];
-          this.positions.set(last.partition, BigInt(last.offset) + 1n);
-          for (const w of this.progressWaiters.splice(0)) w();
-        },
-        onRebalance: async () => undefined,
-        onAssigned: () => undefined,
-        onCrash: (err) => {
-          this.failure = err;
-          for (const w of this.progressWaiters.splice(0)) w();
-        },
-      });
+      await this.log.start();
     } catch (err) {
-      throw new ConnectError(`Cannot start the Kafka offset store on topic ${topic}: ${describe(err)}`, {
+      if (err instanceof ConnectError) throw err;
+      throw new ConnectError(`Cannot start the Kafka offset store on topic ${this.o.topic}: ${String(err)}`, {
         retriable: true,
         cause: err,
-      });
-    }
-    await this.catchUp(120_000);
-  }
-
-  /** Waits until everything in the topic at this moment has been read. */
-  private async catchUp(timeoutMs: number): Promise<void> {
-    const ends = await this.admin.endOffsets(this.o.topic);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.failure)
-        throw new ConnectError(`Reading offset topic ${this.o.topic} failed: ${this.failure.message}`, {
-          retriable: true,
-          cause: this.failure,
-        });
-      const behind = ends.filter((e) => (this.positions.get(e.partition) ?? 0n) < BigInt(e.offset));
-      if (behind.length === 0) return;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new ConnectError(
-          `Timed out reading offset topic ${this.o.topic} to its end (${behind.length} partitions behind)`,
-          { retriable: true },
-        );
-      }
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 500));
-        this.progressWaiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
       });
     }
   }
@@ -151,7 +79,7 @@ export class KafkaOffsetStore implements OffsetStore {
   }
 
   async read(connector: string): Promise<Array<{ partition: SourcePartition; offset: SourceOffset }>> {
-    await this.catchUp(60_000);
+    await this.log.readToEnd(60_000);
     const out: Array<{ partition: SourcePartition; offset: SourceOffset }> = [];
     for (const e of this.entries.values())
       if (e.connector === connector) out.push({ partition: e.partition, offset: e.offset });
@@ -160,21 +88,13 @@ export class KafkaOffsetStore implements OffsetStore {
 
   async write(entries: readonly OffsetEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const items = entries.map((e) => ({
-      topic: this.o.topic,
-      message: { key: encodeOffsetKey(e.connector, e.partition), value: encodeOffsetValue(e.offset), headers: [] },
-    }));
-    await new Promise<void>((resolve, reject) => {
-      void this.queue.enqueue(items, (err) => (err === undefined ? resolve() : reject(err)));
-    });
+    await this.log.write(
+      entries.map((e) => ({ key: encodeOffsetKey(e.connector, e.partition), value: encodeOffsetValue(e.offset) })),
+    );
   }
 
   async stop(): Promise<void> {
-    await this.queue.idle();
-    this.queue.stop();
-    await this.consumer?.disconnect().catch(() => undefined);
-    await this.producer.disconnect().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await this.log.stop();
   }
 }
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectError, type Logger } from '../../api/index.js';
-import type { KafkaAdmin, KafkaClient, KafkaConsumer, KafkaProducer } from '../../transport/kafka/client.js';
-import { JavaCompatiblePartitioner } from '../../transport/kafka/partitioner.js';
-import { describe, ProduceQueue } from '../../transport/kafka/produce-queue.js';
-import type { ConsumerSettings, ProducerSettings } from '../../transport/kafka/settings.js';
-import { ensureCompactedTopic } from '../../transport/kafka/topic-creation.js';
+import type { KafkaAdmin, KafkaClient, KafkaConsumer, KafkaProducer } from './client.js';
+import { JavaCompatiblePartitioner } from './partitioner.js';
+import { describe, ProduceQueue } from './produce-queue.js';
+import type { ConsumerSettings, ProducerSettings } from './settings.js';
+import { ensureCompactedTopic } from './topic-creation.js';
 
 export interface CompactedLogOptions {
   readonly topic: string;
@@ -21,12 +21,15 @@ export interface CompactedLogOptions {
   readonly consumerSettings: ConsumerSettings;
   readonly adminClient: KafkaClient;
   readonly log: Logger;
-  /** every record, in offset order per partition */
-  readonly onRecord: (key: string, value: Buffer | null) => void;
+  /** every record with a key, in offset order per partition */
+  readonly onRecord: (key: Buffer, value: Buffer | null) => void;
+  /** the consumer group's name prefix (a random suffix makes each reader's group its own) */
+  readonly groupPrefix?: string;
 }
 
 /**
- * A compacted topic read as a table, as Connect's KafkaBasedLog: every worker reads it whole from the start and
+ * A compacted topic read as a table, as Connect's KafkaBasedLog (the offset store, and distributed mode's config and
+ * status topics): every worker reads it whole from the start and
  * then follows it; a write resolves when the broker acknowledged it (acks=all); `readToEnd()` waits until every
  * record that existed when it was called has been read, so after `write` + `readToEnd` this worker's view holds
  * the write and everything before it. Keys are partitioned by murmur2 of their UTF-8 bytes, as Connect's producer.
@@ -69,7 +72,7 @@ export class CompactedLog {
       }
       await this.producer.connect();
       // A group of its own that never commits: every worker reads the whole topic from the start.
-      this.consumer = this.o.consumerClient.consumer(`sluice-log-${randomUUID()}`, {
+      this.consumer = this.o.consumerClient.consumer(`${this.o.groupPrefix ?? 'sluice-log'}-${randomUUID()}`, {
         ...this.o.consumerSettings,
         fromBeginning: true,
       });
@@ -80,7 +83,7 @@ export class CompactedLog {
           for (const m of messages) {
             if (m.key === null) continue;
             try {
-              this.o.onRecord(m.key.toString('utf8'), m.value);
+              this.o.onRecord(m.key, m.value);
             } catch (err) {
               this.o.log.error(
                 { topic, partition: m.partition, offset: m.offset, err: describe(err) },
@@ -138,10 +141,10 @@ export class CompactedLog {
   }
 
   /** Resolves when the broker acknowledged every record (in this order within a partition). */
-  write(records: ReadonlyArray<{ key: string; value: Buffer | null }>): Promise<void> {
+  write(records: ReadonlyArray<{ key: string | Buffer; value: Buffer | null }>): Promise<void> {
     const items = records.map((r) => ({
       topic: this.o.topic,
-      message: { key: Buffer.from(r.key, 'utf8'), value: r.value, headers: [] },
+      message: { key: typeof r.key === 'string' ? Buffer.from(r.key, 'utf8') : r.key, value: r.value, headers: [] },
     }));
     return new Promise<void>((resolve, reject) => {
       void this.queue.enqueue(items, (err) => (err === undefined ? resolve() : reject(err)));

@@ -2,7 +2,7 @@ import type { Logger } from '../../api/index.js';
 import type { TargetState } from '../../tasks/state.js';
 import type { ConfigStore, StoredConnector } from '../config-store.js';
 import { HerderError } from '../errors.js';
-import type { CompactedLog } from './compacted-log.js';
+import type { CompactedLog } from '../../transport/kafka/compacted-log.js';
 import {
   commitKey,
   connectorKey,

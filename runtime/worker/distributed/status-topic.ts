@@ -1,6 +1,6 @@
 import type { Logger } from '../../api/index.js';
 import { describe } from '../../transport/kafka/produce-queue.js';
-import type { CompactedLog } from './compacted-log.js';
+import type { CompactedLog } from '../../transport/kafka/compacted-log.js';
 import { connectorStatusKey, decodeStatusRecord, encodeStatus, type StatusValue, taskStatusKey } from './records.js';
 
 /**

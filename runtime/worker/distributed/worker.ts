@@ -19,7 +19,7 @@ import { Herder, type RestartOptions, type StateInfo, type TaskPlacement } from 
 import { builtinRegistry } from '../plugins.js';
 import type { PluginRegistry } from '../registry.js';
 import { type Assignment, assign, taskId } from './assignment.js';
-import { CompactedLog } from './compacted-log.js';
+import { CompactedLog } from '../../transport/kafka/compacted-log.js';
 import { type ConfigChange, KafkaConfigStore, sameConfig } from './config-topic.js';
 import { holderOf } from './handoff.js';
 import { encodeAnnouncement, Membership, type MembershipView } from './membership.js';
@@ -125,7 +125,7 @@ export class DistributedWorker implements TaskPlacement {
         replicationFactor: cfg.int('config.storage.replication.factor'),
         requireSinglePartition: true,
         log: log.child({ component: 'config-topic' }),
-        onRecord: (k, v) => this.configs.apply(k, v),
+        onRecord: (k, v) => this.configs.apply(k.toString('utf8'), v),
       }),
     );
     this.statuses = new KafkaStatusStore(log.child({ component: 'status-topic' }));
@@ -137,7 +137,7 @@ export class DistributedWorker implements TaskPlacement {
         partitions: cfg.int('status.storage.partitions'),
         replicationFactor: cfg.int('status.storage.replication.factor'),
         log: log.child({ component: 'status-topic' }),
-        onRecord: (k, v) => this.statuses.apply(k, v),
+        onRecord: (k, v) => this.statuses.apply(k.toString('utf8'), v),
       }),
     );
 
