@@ -2,11 +2,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MariaDb, mariaDbAvailable, startMariaDb } from '../../harness/mariadb.js';
 import { startWorker, waitFor, type WorkerProcess } from '../../harness/worker.js';
-import { type Event, EventTail, fileSink, mariaConnector, replay } from './e2e.js';
+import {
+  expectNoChangeMissing,
+  expectPerKeyOrder,
+  randomPause,
+  replay,
+  rowKey,
+  startLoad,
+  tableState,
+  waitForReplay,
+} from '../../harness/cdc.js';
+import { EventTail, fileSink } from '../../harness/file-sink.js';
+import { binlogReplay, type Event, mariaConnector } from './e2e.js';
 
 const TABLES = ['ka', 'kb', 'kc'];
 /** rows per table before the load starts: enough that the snapshot takes a few seconds and a kill can land in it */
@@ -17,78 +27,11 @@ if (missing) {
   if (process.env.CI) throw new Error(missing);
 }
 
-interface Committed {
-  table: string;
-  id: number;
-  op: 'c' | 'u' | 'd';
-  v: number;
-}
-
-/** Small random multi-statement transactions on three tables until stopped; logs every committed change. */
-function startLoad(conn: mysql.Connection, firstId: number): { stop: () => Promise<Committed[]>; count: () => number } {
-  const log: Committed[] = [];
-  const live = new Map<string, number[]>(TABLES.map((t) => [t, Array.from({ length: ROWS }, (_, i) => i + 1)]));
-  let stopped = false;
-  let nextId = firstId;
-  let version = 1_000_000;
-  const run = (async () => {
-    while (!stopped) {
-      const ops: Committed[] = [];
-      const sql: string[] = [];
-      const n = 1 + Math.floor(Math.random() * 4);
-      for (let i = 0; i < n; i++) {
-        const table = TABLES[Math.floor(Math.random() * TABLES.length)];
-        const ids = live.get(table) as number[];
-        const r = Math.random();
-        const v = version++;
-        if (r < 0.45) {
-          const id = nextId++;
-          ids.push(id);
-          sql.push(`INSERT INTO kdb.${table} VALUES (${id}, ${v})`);
-          ops.push({ table, id, op: 'c', v });
-        } else if (r < 0.85) {
-          const id = ids[Math.floor(Math.random() * ids.length)];
-          sql.push(`UPDATE kdb.${table} SET v = ${v} WHERE id = ${id}`);
-          ops.push({ table, id, op: 'u', v });
-        } else {
-          const id = ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
-          sql.push(`DELETE FROM kdb.${table} WHERE id = ${id}`);
-          ops.push({ table, id, op: 'd', v });
-        }
-      }
-      // Now and then a multi-row statement, so kills land inside rows events of several rows.
-      if (Math.random() < 0.2) {
-        const table = TABLES[Math.floor(Math.random() * TABLES.length)];
-        const v = version++;
-        sql.push(`UPDATE kdb.${table} SET v = ${v} WHERE id BETWEEN 100 AND 140`);
-        for (const id of (live.get(table) as number[]).filter((x) => x >= 100 && x <= 140))
-          ops.push({ table, id, op: 'u', v });
-      }
-      await conn.query(`BEGIN; ${sql.join('; ')}; COMMIT`);
-      log.push(...ops);
-      await new Promise((r) => setTimeout(r, 3));
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await run;
-      return log;
-    },
-    count: () => log.length,
-  };
-}
-
 function snapshotCommitted(file: string): boolean {
   if (!existsSync(file)) return false;
   const text = readFileSync(file, 'utf8');
   return text.includes('"file"') && !text.includes('"snapshot":true');
 }
-
-const key = (e: Event) => {
-  const row = (e.after ?? e.before) as { id: number; v: number };
-  return e.op === 'd' ? `${e.source.table}:${row.id}:d` : `${e.source.table}:${row.id}:${row.v}`;
-};
 
 describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker process)', () => {
   let db: MariaDb;
@@ -109,7 +52,7 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
       await db.exec(`INSERT INTO kdb.${t} SELECT seq, 0 FROM kdb.seq_1_to_${ROWS}`);
     }
     const out = join(dir, 'out.jsonl');
-    const tail = new EventTail(out);
+    const tail = new EventTail<Event>(out);
     const connectors = [
       mariaConnector(db, 'mykill', dir, { 'table.include.list': 'kdb\\.k[abc]', 'snapshot.fetch.size': '500' }),
       fileSink(
@@ -120,7 +63,17 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
     ];
     const worker = { 'offset.storage.file.filename': join(dir, 'offsets.json'), 'offset.flush.interval.ms': '700' };
     const conn = await db.connect();
-    const load = startLoad(conn, 100_000);
+    const load = startLoad({
+      tables: TABLES,
+      exec: (sql) => conn.query(sql),
+      qualify: (t) => `kdb.${t}`,
+      existingRows: ROWS,
+      firstId: 100_000,
+      insertBelow: 0.45,
+      updateBelow: 0.85,
+      // Now and then a multi-row statement, so kills land inside rows events of several rows.
+      rangeUpdate: { share: 0.2, from: 100, to: 140 },
+    });
     let w: WorkerProcess | undefined;
     try {
       const offsetsFile = join(dir, 'offsets.json');
@@ -145,7 +98,7 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
           noteSnapshot();
           continue;
         }
-        await new Promise((r) => setTimeout(r, 800 + Math.random() * 2500));
+        await randomPause(800, 2500);
         await w.kill();
         noteSnapshot();
       }
@@ -157,75 +110,42 @@ describe.runIf(!missing)('mysql source under SIGKILL (MariaDB 10.11, real worker
         throw err;
       });
       afterSnapshot ??= log.length;
-      const finalRows = new Map<string, Record<string, unknown>>();
-      for (const t of TABLES) {
+      const finalRows = await tableState(TABLES, async (t) => {
         const [rows] = await conn.query(`SELECT id, v FROM kdb.${t}`);
-        for (const r of rows as { id: number; v: number }[]) finalRows.set(`${t}:${r.id}`, { id: r.id, v: r.v });
-      }
-      const same = () => {
-        const state = replay(tail.read());
-        if (state.size !== finalRows.size) return false;
-        for (const [k, v] of finalRows) if (state.get(k)?.v !== v.v) return false;
-        return true;
-      };
-      try {
-        await waitFor(same, 180_000, `replay of ${out} to equal the database (${finalRows.size} rows)`);
-      } catch (err) {
-        const state = replay(tail.read());
-        const wrong = [...finalRows].filter(([k, v]) => state.get(k)?.v !== v.v).slice(0, 5);
-        const [firstKey] = wrong[0] ?? [];
-        const history = tail.events
-          .filter((e) => firstKey && `${e.source.table}:${String((e.after ?? e.before)?.id)}` === firstKey)
-          .map((e) => ({
-            op: e.op,
-            v: e.after?.v,
-            file: e.source.file,
-            pos: e.source.pos,
-            row: e.source.row,
-            snapshot: e.source.snapshot,
-          }));
-        console.log(
-          `replayed ${state.size} rows, database ${finalRows.size}; first differences`,
-          wrong,
+        return rows as { id: number; v: number }[];
+      });
+      const running = w;
+      await waitForReplay({
+        read: () => tail.read(),
+        expected: finalRows,
+        timeoutMs: 180_000,
+        replay: binlogReplay,
+        diagnose: ([firstKey]) => [
           'events of',
           firstKey,
-          history,
-          w.logs().slice(-6000),
-        );
-        throw err;
-      }
+          tail.events
+            .filter((e) => rowKey(e) === firstKey)
+            .map((e) => ({
+              op: e.op,
+              v: e.after?.v,
+              file: e.source.file,
+              pos: e.source.pos,
+              row: e.source.row,
+              snapshot: e.source.snapshot,
+            })),
+          running.logs().slice(-6000),
+        ],
+      });
       const events = tail.read();
-      expect(replay(events)).toEqual(finalRows);
+      expect(replay(events, binlogReplay)).toEqual(finalRows);
       // More than one snapshot was taken (the first was cut short), so the replay had to start afresh.
       expect(
         new Set(events.filter((e) => e.op === 'r').map((e) => `${e.source.file}:${e.source.pos}`)).size,
       ).toBeGreaterThan(1);
 
-      const seen = new Set(events.map(key));
       // Changes committed before the snapshot position are in the snapshot image, not events of their own.
-      const lost = log
-        .slice(afterSnapshot)
-        .filter((c) => !seen.has(c.op === 'd' ? `${c.table}:${c.id}:d` : `${c.table}:${c.id}:${c.v}`));
-      expect(lost).toEqual([]);
-
-      // Per-key order, replays dropped: versions only grow and nothing follows a delete.
-      const first = new Set<string>();
-      const lastV = new Map<string, number>();
-      const deleted = new Set<string>();
-      for (const e of events) {
-        const id = key(e);
-        if (first.has(id)) continue;
-        first.add(id);
-        const row = (e.after ?? e.before) as { id: number };
-        const k = `${e.source.table}:${row.id}`;
-        expect(deleted.has(k), `event after delete for ${k}`).toBe(false);
-        if (e.op === 'd') deleted.add(k);
-        else {
-          const v = (e.after as { v: number }).v;
-          expect(v, `version order for ${k}`).toBeGreaterThanOrEqual(lastV.get(k) ?? -1);
-          lastV.set(k, v);
-        }
-      }
+      expectNoChangeMissing(events, log.slice(afterSnapshot));
+      expectPerKeyOrder(events, 'non-decreasing');
       expect(log.length).toBeGreaterThan(100);
     } finally {
       await load.stop().catch(() => undefined);

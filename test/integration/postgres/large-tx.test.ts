@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { startWorker, waitFor } from '../../harness/worker.js';
-import { fileSink, pgConnector } from './pg-e2e.js';
+import { fileSink } from '../../harness/file-sink.js';
+import { pgConnector } from './pg-e2e.js';
 
 let pg: PostgresServer;
 let dir: string;

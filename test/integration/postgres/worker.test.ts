@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { startWorker, waitFor, type WorkerProcess } from '../../harness/worker.js';
-import { fileSink, pgConnector, readEvents } from './pg-e2e.js';
+import { fileSink, readEvents } from '../../harness/file-sink.js';
+import { type Event, pgConnector } from './pg-e2e.js';
 import { TaskDriver } from './task-driver.js';
 
 let pg: PostgresServer;
@@ -69,10 +70,10 @@ describe('postgres source in the worker', () => {
       );
       expect(atKill).toBe(before);
       await w.kill();
-      expect(readEvents(out)).toHaveLength(0);
+      expect(readEvents<Event>(out)).toHaveLength(0);
       w = await startWorker({ dir: sub, worker: { ...lazy, 'offset.flush.interval.ms': '300' }, connectors });
-      await waitFor(() => readEvents(out).length >= 20, 30_000, 'the 20 events after the restart');
-      expect(readEvents(out).map((e) => e.after?.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      await waitFor(() => readEvents<Event>(out).length >= 20, 30_000, 'the 20 events after the restart');
+      expect(readEvents<Event>(out).map((e) => e.after?.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       await waitFor(
         async () =>
           (
@@ -204,8 +205,8 @@ describe('postgres source in the worker', () => {
         'the waiting task to take the slot',
       );
       await pg.sql('INSERT INTO bad_ok VALUES (1)');
-      await waitFor(() => readEvents(out).length >= 1, 30_000, 'the event of the waiting task');
-      expect(readEvents(out).map((e) => e.after?.id)).toEqual([1]);
+      await waitFor(() => readEvents<Event>(out).length >= 1, 30_000, 'the event of the waiting task');
+      expect(readEvents<Event>(out).map((e) => e.after?.id)).toEqual([1]);
       expect(await state()).toBe('RUNNING');
     } finally {
       await w.stop();
