@@ -1,9 +1,15 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from '../../harness/kafka.js';
+import {
+  type KafkaCluster,
+  printKafkaLogOnFailure,
+  readTopicLatest,
+  requireKafka,
+  startKafka,
+} from '../../harness/kafka.js';
+import { continuousWriter, expectCompleteAndOrdered, numbersIn } from '../../harness/numbered-lines.js';
 import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
 
 /**
@@ -149,84 +155,6 @@ async function spreadRunning(w: WorkerProcess, names: string[], workers: number,
   );
 }
 
-function numbersIn(path: string): number[] {
-  if (!existsSync(path)) return [];
-  const text = readFileSync(path, 'utf8');
-  const out: number[] = [];
-  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
-    if (!l) continue;
-    const m = /^"line (\d+)"$/.exec(l);
-    if (!m) throw new Error(`unexpected output line: ${l.slice(0, 80)}`);
-    out.push(Number(m[1]));
-  }
-  return out;
-}
-
-function continuousWriter(path: string) {
-  let n = 0;
-  let running = true;
-  writeFileSync(path, '');
-  const done = (async () => {
-    while (running) {
-      let chunk = '';
-      for (let i = 0; i < 100; i++) chunk += `line ${++n}\n`;
-      appendFileSync(path, chunk);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
-  return {
-    get written() {
-      return n;
-    },
-    async stop() {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
-
-/** Every number 1..n, first occurrences in increasing order (duplicates only as replays). */
-function expectCompleteAndOrdered(nums: number[], n: number): { duplicates: number } {
-  const seen = new Set<number>();
-  let last = 0;
-  for (const x of nums) {
-    if (seen.has(x)) continue;
-    if (x !== last + 1) throw new Error(`line ${x} arrived after ${last}: order broken or a line lost`);
-    seen.add(x);
-    last = x;
-  }
-  expect(last).toBe(n);
-  return { duplicates: nums.length - seen.size };
-}
-
-/** The latest value of every key of a topic, read from the beginning with kafkajs. */
-async function readTable(topic: string): Promise<Map<string, string | null>> {
-  const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
-  const admin = client.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = ends.reduce((s, e) => s + Number(e.high), 0);
-  const latest = new Map<string, string | null>();
-  const consumer = client.consumer({ groupId: `reader-${Math.random()}` });
-  let count = 0;
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const done = new Promise<void>((resolve) => {
-    if (total === 0) resolve();
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        latest.set(message.key?.toString() ?? '', message.value ? message.value.toString() : null);
-        if (++count >= total) resolve();
-      },
-    });
-  });
-  await Promise.race([done, new Promise((r) => setTimeout(r, 20_000))]);
-  await consumer.disconnect();
-  return latest;
-}
-
 describe('distributed mode', () => {
   it('two workers, one group: connectors posted to A are visible on B, running, their tasks spread over both', async () => {
     const dir = tempDir('sluice-dist-spread-');
@@ -270,7 +198,7 @@ describe('distributed mode', () => {
     await waitFor(async () => (await a.rest<string[]>('/connectors')).body.length === 0, 20_000, 'A lists nothing');
     await waitFor(
       async () => {
-        const t = await readTable('spread-status');
+        const t = await readTopicLatest(kafka, 'spread-status');
         return [...t.values()].every((v) => v === null);
       },
       20_000,
@@ -284,7 +212,7 @@ describe('distributed mode', () => {
     const dir = tempDir('sluice-dist-kill-');
     const a = await startMember(dir, 'kill');
     const b = await startMember(dir, 'kill');
-    const writer = continuousWriter(join(dir, 'kill-in.txt'));
+    const writer = continuousWriter(join(dir, 'kill-in.txt'), 100, 25);
     onExit.push(() => writer.stop());
     for (const c of pipeline(dir, 'kill')) await create(a, c);
     const before = await spreadRunning(a, ['kill-in', 'kill-out'], 2, 'the pipeline running');
@@ -327,7 +255,7 @@ describe('distributed mode', () => {
     await waitFor(async () => (await status(a, 'format-in'))?.tasks[0]?.state === 'PAUSED', 20_000, 'paused');
     const configs = await waitFor(
       async () => {
-        const t = await readTable('format-configs');
+        const t = await readTopicLatest(kafka, 'format-configs');
         return t.has('target-state-format-in') ? t : undefined;
       },
       20_000,
@@ -344,7 +272,7 @@ describe('distributed mode', () => {
 
     const statuses = await waitFor(
       async () => {
-        const t = await readTable('format-status');
+        const t = await readTopicLatest(kafka, 'format-status');
         const task = JSON.parse(t.get('status-task-format-in-0') ?? 'null');
         const conn = JSON.parse(t.get('status-connector-format-in') ?? 'null');
         return task?.state === 'PAUSED' && conn?.state === 'PAUSED' ? { task, conn, raw: t } : undefined;
@@ -361,8 +289,8 @@ describe('distributed mode', () => {
     expect((await a.rest('/connectors/format-in', { method: 'DELETE' })).status).toBe(204);
     await waitFor(
       async () => {
-        const c = await readTable('format-configs');
-        const s = await readTable('format-status');
+        const c = await readTopicLatest(kafka, 'format-configs');
+        const s = await readTopicLatest(kafka, 'format-status');
         return (
           c.get('connector-format-in') === null &&
           c.get('target-state-format-in') === null &&
@@ -375,7 +303,7 @@ describe('distributed mode', () => {
     );
     expect((await a.rest('/connectors')).body).toEqual([]);
     // Offsets are on the offset topic in Connect's format (as in standalone Kafka mode).
-    const offsets = await readTable('format-offsets');
+    const offsets = await readTopicLatest(kafka, 'format-offsets');
     expect(offsets.get(`["format-in",{"filename":"${join(dir, 'format-in.txt')}"}]`)).toBe('{"position":7}');
     expect(await a.stop()).toBe(0);
   });
@@ -385,7 +313,7 @@ describe('distributed mode', () => {
     const a = await startMember(dir, 'join');
     const b = await startMember(dir, 'join');
     const names = ['join1', 'join2'];
-    const writers = names.map((n) => continuousWriter(join(dir, `${n}-in.txt`)));
+    const writers = names.map((n) => continuousWriter(join(dir, `${n}-in.txt`), 100, 25));
     try {
       for (const n of names) for (const c of pipeline(dir, n)) await create(a, c);
       const connectors = names.flatMap((n) => [`${n}-in`, `${n}-out`]);

@@ -1,9 +1,16 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from '../../harness/kafka.js';
+import {
+  type KafkaCluster,
+  printKafkaLogOnFailure,
+  readTopicLatest,
+  requireKafka,
+  startKafka,
+} from '../../harness/kafka.js';
+import { continuousWriter, expectCompleteAndOrdered, numbersIn } from '../../harness/numbered-lines.js';
 import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
 
 /**
@@ -88,91 +95,11 @@ async function start(dir: string, worker: Record<string, string>, conns: Connect
   return w;
 }
 
-/** Output lines (JSON strings) back to their numbers. */
-function numbersIn(path: string): number[] {
-  if (!existsSync(path)) return [];
-  const out: number[] = [];
-  const text = readFileSync(path, 'utf8');
-  // The sink may be writing right now: only complete lines count.
-  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
-    if (!l) continue;
-    const m = /^"line (\d+)"$/.exec(l);
-    if (!m) throw new Error(`unexpected output line: ${l.slice(0, 80)}`);
-    out.push(Number(m[1]));
-  }
-  return out;
-}
-
-/** Appends numbered lines in small bursts until stopped: the "continuous writes" of the scenario. */
-function continuousWriter(path: string) {
-  let n = 0;
-  let running = true;
-  writeFileSync(path, '');
-  const done = (async () => {
-    while (running) {
-      let chunk = '';
-      for (let i = 0; i < 200; i++) chunk += `line ${++n}\n`;
-      appendFileSync(path, chunk);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    get written() {
-      return n;
-    },
-    async stop() {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
-
-/** Every number 1..n present, and the first occurrences in increasing order (duplicates only as replays). */
-function expectCompleteAndOrdered(nums: number[], n: number): { duplicates: number } {
-  const seen = new Set<number>();
-  let last = 0;
-  for (const x of nums) {
-    if (seen.has(x)) continue;
-    if (x !== last + 1) throw new Error(`line ${x} arrived after ${last}: order broken or a line lost`);
-    seen.add(x);
-    last = x;
-  }
-  expect(last).toBe(n);
-  return { duplicates: nums.length - seen.size };
-}
-
-async function offsetsTopic(): Promise<Map<string, string | null>> {
-  const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
-  const admin = client.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets('sluice-offsets');
-  await admin.disconnect();
-  const total = ends.reduce((s, e) => s + Number(e.high), 0);
-  const consumer = client.consumer({ groupId: `reader-${Math.random()}` });
-  const latest = new Map<string, string | null>();
-  let count = 0;
-  await consumer.connect();
-  await consumer.subscribe({ topics: ['sluice-offsets'], fromBeginning: true });
-  const done = new Promise<void>((resolve) => {
-    if (total === 0) resolve();
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        latest.set(message.key?.toString() ?? '', message.value?.toString() ?? null);
-        if (++count >= total) resolve();
-      },
-    });
-  });
-  await Promise.race([done, new Promise((r) => setTimeout(r, 20_000))]);
-  await consumer.disconnect();
-  return latest;
-}
-
 describe('Kafka mode through the standalone worker', () => {
   it('FileStreamSource → Kafka → FileStreamSink under continuous writes, worker SIGKILLed three times: every line, in order', async () => {
     const dir = tempDir('sluice-kafka-kill-');
     const out = join(dir, 'out.txt');
-    const writer = continuousWriter(join(dir, 'in.txt'));
+    const writer = continuousWriter(join(dir, 'in.txt'), 200, 20);
     const conns = connectors(dir, 'killed');
     for (let round = 1; round <= 3; round++) {
       const w = await start(dir, workerConfig(), conns);
@@ -188,7 +115,7 @@ describe('Kafka mode through the standalone worker', () => {
     expect(await last.stop()).toBe(0);
     const { duplicates } = expectCompleteAndOrdered(numbersIn(out), n);
     console.log(`${n} lines through Kafka with 3 SIGKILLs; ${duplicates} duplicates (replays after the last commit)`);
-    const stored = await offsetsTopic();
+    const stored = await readTopicLatest(kafka, 'sluice-offsets');
     expect(stored.get(`["killed-in",{"filename":"${join(dir, 'in.txt')}"}]`)).toBe(
       `{"position":${statSync(join(dir, 'in.txt')).size}}`,
     );
@@ -197,7 +124,7 @@ describe('Kafka mode through the standalone worker', () => {
   it('recovers by itself when the broker is stopped for 20 s mid-stream; nothing lost', async () => {
     const dir = tempDir('sluice-kafka-outage-');
     const out = join(dir, 'out.txt');
-    const writer = continuousWriter(join(dir, 'in.txt'));
+    const writer = continuousWriter(join(dir, 'in.txt'), 200, 20);
     await start(dir, workerConfig(), connectors(dir, 'outage'));
     await waitFor(() => numbersIn(out).length >= 1000, 90_000, 'the first 1000 lines');
     await kafka.nodes[0].stop();
