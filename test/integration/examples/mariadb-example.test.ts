@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MariaDb, mariaDbAvailable, startMariaDb } from '../../harness/mariadb.js';
-import { repoRoot, startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+import { example, startExampleWorker } from '../../harness/examples.js';
+import { type ConnectorFile, repoRoot, type WorkerProcess, waitFor } from '../../harness/worker.js';
 
 /**
  * The compose pipeline's MariaDB half without Docker: the compose init SQL on a real MariaDB 10.11 (started with
@@ -17,18 +18,11 @@ if (missing) {
   if (process.env.CI) throw new Error(missing);
 }
 
-interface ConnectorFile {
-  name: string;
-  config: Record<string, string>;
-}
-
 interface Event {
   topic: string;
   key: { id: number } | null;
   value: { op: string; after: { id: number; name: string; stock: number } | null } | null;
 }
-
-const example = <T>(name: string): T => JSON.parse(readFileSync(join(repoRoot, 'examples', name), 'utf8')) as T;
 
 describe.runIf(!missing)('examples: mariadb-source.json on a real MariaDB', () => {
   let db: MariaDb;
@@ -48,49 +42,23 @@ describe.runIf(!missing)('examples: mariadb-source.json on a real MariaDB', () =
   });
 
   it('snapshots the sample products and streams an update', async () => {
-    const worker = example<Record<string, string>>('worker-direct.json');
     const source = example<ConnectorFile>('mariadb-source.json');
-    const sink = example<ConnectorFile>('file-sink.json');
-    const out = join(dir, 'changes.jsonl');
-    w = await startWorker({
+    const started = await startExampleWorker<Event>({
       dir,
-      worker: {
-        ...worker,
-        'offset.storage.file.filename': join(dir, 'offsets.json'),
-        'config.storage.file.filename': join(dir, 'connectors.json'),
-        listeners: '',
-      },
-      connectors: [
-        { ...sink, config: { ...sink.config, file: out, 'topics.regex': 'maria\\.inventory\\..*' } },
-        {
-          ...source,
-          config: {
-            ...source.config,
-            'database.hostname': db.host,
-            'database.port': String(db.port),
-            'schema.history.internal.file.filename': join(dir, 'history.dat'),
-          },
+      source: {
+        ...source,
+        config: {
+          ...source.config,
+          'database.hostname': db.host,
+          'database.port': String(db.port),
+          'schema.history.internal.file.filename': join(dir, 'history.dat'),
         },
-      ],
+      },
+      sink: { 'topics.regex': 'maria\\.inventory\\..*' },
       env: { MARIADB_ROOT_PASSWORD: db.password },
-      waitReady: false,
     });
-    const exited = () => {
-      if (w && w.proc.exitCode !== null) throw new Error(`the worker exited:\n${w?.logs().slice(-3000)}`);
-    };
-    const events = (): Event[] => {
-      exited();
-      let text = '';
-      try {
-        text = readFileSync(out, 'utf8');
-      } catch {
-        return [];
-      }
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Event);
-    };
+    w = started.worker;
+    const { events } = started;
     const rows = () => events().filter((e) => e.value?.after);
     const running = w;
     const snapshot = await waitFor(() => (rows().length >= 3 ? rows() : undefined), 90_000, 'the snapshot').catch(

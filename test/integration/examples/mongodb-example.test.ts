@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Decimal128 } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MongoTestServer, mongoAvailable, startMongo } from '../../harness/mongo.js';
-import { repoRoot, startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+import { example, startExampleWorker } from '../../harness/examples.js';
+import { type ConnectorFile, type WorkerProcess, waitFor } from '../../harness/worker.js';
 
 /**
  * examples/mongodb-source.json in a worker from examples/worker-direct.json, with the connection string from
@@ -19,17 +20,10 @@ if (missing) {
   if (process.env.CI) throw new Error(missing);
 }
 
-interface ConnectorFile {
-  name: string;
-  config: Record<string, string>;
-}
-
 interface Event {
   topic: string;
   value: { op: string; after: string | null } | null;
 }
-
-const example = <T>(name: string): T => JSON.parse(readFileSync(join(repoRoot, 'examples', name), 'utf8')) as T;
 
 describe.runIf(!missing)('examples: mongodb-source.json', () => {
   let mongo: MongoTestServer;
@@ -69,45 +63,23 @@ describe.runIf(!missing)('examples: mongodb-source.json', () => {
   });
 
   it('snapshots the sample orders and streams an update', async () => {
-    const worker = example<Record<string, string>>('worker-direct.json');
     const source = example<ConnectorFile>('mongodb-source.json');
-    const sink = example<ConnectorFile>('file-sink.json');
-    const out = join(dir, 'changes.jsonl');
-    w = await startWorker({
+    const started = await startExampleWorker<Event>({
       dir,
-      worker: {
-        ...worker,
-        'offset.storage.file.filename': join(dir, 'offsets.json'),
-        'config.storage.file.filename': join(dir, 'connectors.json'),
-        listeners: '',
-      },
-      connectors: [
-        { ...sink, config: { ...sink.config, file: out, 'topics.regex': 'mongo\\..*' } },
-        // mongo-java-server serves change streams on a collection only (docs/mongodb.md); a real mongod takes the
-        // example as it is (deployment scope).
+      // mongo-java-server serves change streams on a collection only (docs/mongodb.md); a real mongod takes the
+      // example as it is (deployment scope).
+      source:
         mongo.kind === 'mongodb'
           ? source
           : {
               ...source,
               config: { ...source.config, 'capture.scope': 'collection', 'capture.target': 'inventory.orders' },
             },
-      ],
+      sink: { 'topics.regex': 'mongo\\..*' },
       env: { MONGODB_CONNECTION_STRING: mongo.url },
-      waitReady: false,
     });
-    const events = (): Event[] => {
-      if (w && w.proc.exitCode !== null) throw new Error(`the worker exited:\n${w.logs().slice(-3000)}`);
-      let text = '';
-      try {
-        text = readFileSync(out, 'utf8');
-      } catch {
-        return [];
-      }
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Event);
-    };
+    w = started.worker;
+    const { events } = started;
     const snapshot = await waitFor(() => (events().length >= 2 ? events() : undefined), 90_000, 'the snapshot');
     expect(snapshot.map((e) => [e.topic, e.value?.op])).toEqual([
       ['mongo.inventory.orders', 'r'],

@@ -3,20 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
-import { repoRoot, startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+import { example, startExampleWorker } from '../../harness/examples.js';
+import { type ConnectorFile, repoRoot, type WorkerProcess, waitFor } from '../../harness/worker.js';
 
 /**
  * The compose pipeline's PostgreSQL half, run for real without Docker: the compose init SQL on a real server,
  * examples/postgres-source.json (only its host, port and file paths pointed here; the password still comes from
  * ${env:POSTGRES_PASSWORD}) and examples/file-sink.json in a worker started from examples/worker-direct.json.
  */
-
-interface ConnectorFile {
-  name: string;
-  config: Record<string, string>;
-}
-
-const example = <T>(name: string): T => JSON.parse(readFileSync(join(repoRoot, 'examples', name), 'utf8')) as T;
 
 interface Event {
   topic: string;
@@ -42,45 +36,18 @@ describe('examples: postgres-source.json and file-sink.json on a real PostgreSQL
   });
 
   it('snapshots the sample rows and streams an update, with the password from the environment', async () => {
-    const worker = example<Record<string, string>>('worker-direct.json');
     const source = example<ConnectorFile>('postgres-source.json');
-    const sink = example<ConnectorFile>('file-sink.json');
     expect(source.config['database.password']).toBe('${env:POSTGRES_PASSWORD}');
-    const out = join(dir, 'changes.jsonl');
-    w = await startWorker({
+    const started = await startExampleWorker<Event>({
       dir,
-      worker: {
-        ...worker,
-        'offset.storage.file.filename': join(dir, 'offsets.json'),
-        'config.storage.file.filename': join(dir, 'connectors.json'),
-        listeners: '',
+      source: {
+        ...source,
+        config: { ...source.config, 'database.hostname': pg.host, 'database.port': String(pg.port) },
       },
-      connectors: [
-        { ...sink, config: { ...sink.config, file: out } },
-        {
-          ...source,
-          config: { ...source.config, 'database.hostname': pg.host, 'database.port': String(pg.port) },
-        },
-      ],
       env: { POSTGRES_PASSWORD: pg.password },
-      waitReady: false,
     });
-    const exited = () => {
-      if (w && w.proc.exitCode !== null) throw new Error(`the worker exited:\n${w?.logs().slice(-3000)}`);
-    };
-    const events = () => {
-      exited();
-      let text = '';
-      try {
-        text = readFileSync(out, 'utf8');
-      } catch {
-        return [];
-      }
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Event);
-    };
+    w = started.worker;
+    const { events } = started;
     const snapshot = await waitFor(() => (events().length >= 3 ? events() : undefined), 90_000, 'the snapshot');
     expect(snapshot.map((e) => [e.topic, e.value.op, e.value.after.email])).toEqual([
       ['pg.inventory.customers', 'r', 'ada@example.com'],
