@@ -1,14 +1,8 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type KafkaCluster,
-  printKafkaLogOnFailure,
-  readTopicLatest,
-  requireKafka,
-  startKafka,
-} from '../../harness/kafka.js';
+import { describe, expect, it } from 'vitest';
+import { readTopicLatest } from '../../harness/kafka.js';
+import { kafkaSuite } from '../../harness/kafka-suite.js';
 import { continuousWriter, expectCompleteAndOrdered, numbersIn } from '../../harness/numbered-lines.js';
 import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
 
@@ -18,42 +12,13 @@ import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.j
  * joining moves tasks; configs and statuses are on their topics in Kafka Connect's format.
  */
 
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
-let kafka: KafkaCluster;
-let workers: WorkerProcess[] = [];
-/** writers to stop when a test ends early */
-let onExit: Array<() => Promise<unknown>> = [];
-
-beforeAll(async () => {
-  requireKafka();
-  kafka = await startKafka();
-});
-
-afterEach(async (ctx) => {
-  await Promise.all(onExit.map((f) => f()));
-  onExit = [];
-  printKafkaLogOnFailure(kafka, ctx.task.result?.state);
-  if (ctx.task.result?.state === 'fail')
-    for (const w of workers) console.error(`----- worker ${w.port} log -----\n${w.logs().slice(-8000)}`);
-  for (const w of workers) w.proc.kill('SIGKILL');
-  workers = [];
-});
-
-afterAll(async () => {
-  if (!process.env.SLUICE_KEEP) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  await kafka?.stop();
-});
+const suite = kafkaSuite({ logTail: 8000 });
+const { workers, tempDir } = suite;
 
 /** One cluster per test: its own group and internal topics. */
 function clusterConfig(tag: string): Record<string, string> {
   return {
-    'bootstrap.servers': kafka.bootstrap,
+    'bootstrap.servers': suite.kafka.bootstrap,
     'group.id': `sluice-${tag}`,
     'config.storage.topic': `${tag}-configs`,
     'offset.storage.topic': `${tag}-offsets`,
@@ -198,7 +163,7 @@ describe('distributed mode', () => {
     await waitFor(async () => (await a.rest<string[]>('/connectors')).body.length === 0, 20_000, 'A lists nothing');
     await waitFor(
       async () => {
-        const t = await readTopicLatest(kafka, 'spread-status');
+        const t = await readTopicLatest(suite.kafka, 'spread-status');
         return [...t.values()].every((v) => v === null);
       },
       20_000,
@@ -213,7 +178,7 @@ describe('distributed mode', () => {
     const a = await startMember(dir, 'kill');
     const b = await startMember(dir, 'kill');
     const writer = continuousWriter(join(dir, 'kill-in.txt'), 100, 25);
-    onExit.push(() => writer.stop());
+    suite.onEnd(() => writer.stop());
     for (const c of pipeline(dir, 'kill')) await create(a, c);
     const before = await spreadRunning(a, ['kill-in', 'kill-out'], 2, 'the pipeline running');
     const onB = before.flatMap((s) => s.tasks.filter((t) => t.worker_id === idOf(b)).map(() => s.name));
@@ -255,7 +220,7 @@ describe('distributed mode', () => {
     await waitFor(async () => (await status(a, 'format-in'))?.tasks[0]?.state === 'PAUSED', 20_000, 'paused');
     const configs = await waitFor(
       async () => {
-        const t = await readTopicLatest(kafka, 'format-configs');
+        const t = await readTopicLatest(suite.kafka, 'format-configs');
         return t.has('target-state-format-in') ? t : undefined;
       },
       20_000,
@@ -272,7 +237,7 @@ describe('distributed mode', () => {
 
     const statuses = await waitFor(
       async () => {
-        const t = await readTopicLatest(kafka, 'format-status');
+        const t = await readTopicLatest(suite.kafka, 'format-status');
         const task = JSON.parse(t.get('status-task-format-in-0') ?? 'null');
         const conn = JSON.parse(t.get('status-connector-format-in') ?? 'null');
         return task?.state === 'PAUSED' && conn?.state === 'PAUSED' ? { task, conn, raw: t } : undefined;
@@ -289,8 +254,8 @@ describe('distributed mode', () => {
     expect((await a.rest('/connectors/format-in', { method: 'DELETE' })).status).toBe(204);
     await waitFor(
       async () => {
-        const c = await readTopicLatest(kafka, 'format-configs');
-        const s = await readTopicLatest(kafka, 'format-status');
+        const c = await readTopicLatest(suite.kafka, 'format-configs');
+        const s = await readTopicLatest(suite.kafka, 'format-status');
         return (
           c.get('connector-format-in') === null &&
           c.get('target-state-format-in') === null &&
@@ -303,7 +268,7 @@ describe('distributed mode', () => {
     );
     expect((await a.rest('/connectors')).body).toEqual([]);
     // Offsets are on the offset topic in Connect's format (as in standalone Kafka mode).
-    const offsets = await readTopicLatest(kafka, 'format-offsets');
+    const offsets = await readTopicLatest(suite.kafka, 'format-offsets');
     expect(offsets.get(`["format-in",{"filename":"${join(dir, 'format-in.txt')}"}]`)).toBe('{"position":7}');
     expect(await a.stop()).toBe(0);
   });

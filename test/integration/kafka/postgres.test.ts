@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CdcEvent,
   expectNoChangeMissing,
@@ -12,10 +10,10 @@ import {
   tableState,
   waitForReplay,
 } from '../../harness/cdc.js';
+import { kafkaSuite } from '../../harness/kafka-suite.js';
 import { readEvents } from '../../harness/file-sink.js';
-import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from '../../harness/kafka.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
-import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+import { type ConnectorFile, startWorker, waitFor } from '../../harness/worker.js';
 
 /**
  * PostgreSQL source → Kafka (3 partitions per table, keyed) → FileStreamSink consuming from Kafka, under
@@ -23,34 +21,16 @@ import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '..
  */
 
 const TABLES = ['ka', 'kb', 'kc'];
-/** Temp dirs of this file, removed after the suite (kept with SLUICE_KEEP=1 to look at). */
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
-let kafka: KafkaCluster;
+const suite = kafkaSuite({ logTail: 3000 });
+const { workers, tempDir } = suite;
 let pgs: PostgresServer;
-let workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  requireKafka();
-  [kafka, pgs] = await Promise.all([startKafka(), startPostgres()]);
-});
-
-afterEach((ctx) => {
-  printKafkaLogOnFailure(kafka, ctx.task.result?.state);
-  if (ctx.task.result?.state === 'fail')
-    for (const w of workers) console.error(`----- worker log -----\n${w.logs().slice(-3000)}`);
-  for (const w of workers) w.proc.kill('SIGKILL');
-  workers = [];
+  pgs = await startPostgres();
 });
 
 afterAll(async () => {
-  if (!process.env.SLUICE_KEEP) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  await Promise.all([kafka?.stop(), pgs?.stop()]);
+  await pgs?.stop();
 });
 
 describe('PostgreSQL → Kafka → FileStreamSink', () => {
@@ -88,7 +68,7 @@ describe('PostgreSQL → Kafka → FileStreamSink', () => {
       },
     ];
     const worker = {
-      'bootstrap.servers': kafka.bootstrap,
+      'bootstrap.servers': suite.kafka.bootstrap,
       'offset.storage.topic': 'pg-offsets',
       'offset.storage.replication.factor': '1',
       'offset.flush.interval.ms': '700',
@@ -134,7 +114,7 @@ describe('PostgreSQL → Kafka → FileStreamSink', () => {
       console.log(`${log.length} committed changes, ${events.length} events in the sink after 3 SIGKILLs`);
 
       // Keyed records sit in the partition Java's partitioner picks; all three partitions are used.
-      const admin = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+      const admin = new Kafka({ clientId: 'test', brokers: [...suite.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       const offsets = await admin.fetchTopicOffsets('srv.public.ka');
       await admin.disconnect();

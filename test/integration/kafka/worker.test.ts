@@ -1,15 +1,9 @@
-import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type KafkaCluster,
-  printKafkaLogOnFailure,
-  readTopicLatest,
-  requireKafka,
-  startKafka,
-} from '../../harness/kafka.js';
+import { describe, expect, it } from 'vitest';
+import { readTopicLatest } from '../../harness/kafka.js';
+import { kafkaSuite } from '../../harness/kafka-suite.js';
 import { continuousWriter, expectCompleteAndOrdered, numbersIn } from '../../harness/numbered-lines.js';
 import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
 
@@ -18,38 +12,12 @@ import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '..
  * (consuming from Kafka) with offsets on offset.storage.topic.
  */
 
-/** Temp dirs of this file, removed after the suite (kept with SLUICE_KEEP=1 to look at). */
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
-
-let kafka: KafkaCluster;
-let workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  requireKafka();
-  kafka = await startKafka();
-});
-
-afterEach((ctx) => {
-  printKafkaLogOnFailure(kafka, ctx.task.result?.state);
-  if (ctx.task.result?.state === 'fail')
-    for (const w of workers) console.error(`----- worker log -----\n${w.logs().slice(-6000)}`);
-  for (const w of workers) w.proc.kill('SIGKILL');
-  workers = [];
-});
-
-afterAll(async () => {
-  if (!process.env.SLUICE_KEEP) for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  await kafka?.stop();
-});
+const suite = kafkaSuite({ logTail: 6000 });
+const { workers, tempDir } = suite;
 
 function workerConfig(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    'bootstrap.servers': kafka.bootstrap,
+    'bootstrap.servers': suite.kafka.bootstrap,
     'offset.storage.topic': 'sluice-offsets',
     'offset.storage.replication.factor': '1',
     'offset.storage.partitions': '3',
@@ -115,7 +83,7 @@ describe('Kafka mode through the standalone worker', () => {
     expect(await last.stop()).toBe(0);
     const { duplicates } = expectCompleteAndOrdered(numbersIn(out), n);
     console.log(`${n} lines through Kafka with 3 SIGKILLs; ${duplicates} duplicates (replays after the last commit)`);
-    const stored = await readTopicLatest(kafka, 'sluice-offsets');
+    const stored = await readTopicLatest(suite.kafka, 'sluice-offsets');
     expect(stored.get(`["killed-in",{"filename":"${join(dir, 'in.txt')}"}]`)).toBe(
       `{"position":${statSync(join(dir, 'in.txt')).size}}`,
     );
@@ -127,10 +95,10 @@ describe('Kafka mode through the standalone worker', () => {
     const writer = continuousWriter(join(dir, 'in.txt'), 200, 20);
     await start(dir, workerConfig(), connectors(dir, 'outage'));
     await waitFor(() => numbersIn(out).length >= 1000, 90_000, 'the first 1000 lines');
-    await kafka.nodes[0].stop();
+    await suite.kafka.nodes[0].stop();
     await new Promise((r) => setTimeout(r, 20_000));
     const writtenDuringOutage = writer.written;
-    await kafka.nodes[0].start();
+    await suite.kafka.nodes[0].start();
     await waitFor(
       () => numbersIn(out).includes(writtenDuringOutage),
       120_000,
@@ -167,7 +135,7 @@ describe('Kafka mode through the standalone worker', () => {
 
   it('a topic holding one undecodable message among valid ones: it goes to the DLQ with error headers, the rest to the sink', async () => {
     const dir = tempDir('sluice-kafka-dlq-');
-    const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
+    const client = new Kafka({ clientId: 'test', brokers: [...suite.kafka.brokers], logLevel: logLevel.NOTHING });
     const producer = client.producer();
     await producer.connect();
     await producer.send({
@@ -214,7 +182,7 @@ describe('Kafka mode through the standalone worker', () => {
   });
   it('without errors.tolerance an undecodable message fails the sink task (FAILED, with the converter error) and is not skipped', async () => {
     const dir = tempDir('sluice-kafka-strict-');
-    const client = new Kafka({ clientId: 'test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
+    const client = new Kafka({ clientId: 'test', brokers: [...suite.kafka.brokers], logLevel: logLevel.NOTHING });
     const producer = client.producer();
     await producer.connect();
     await producer.send({
