@@ -114,7 +114,11 @@ describe('PostgreSQL → Kafka → FileStreamSink', () => {
       console.log(`${log.length} committed changes, ${events.length} events in the sink after 3 SIGKILLs`);
 
       // Keyed records sit in the partition Java's partitioner picks; all three partitions are used.
-      const admin = new Kafka({ clientId: 'test', brokers: [...suite.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+      const admin = new Kafka({
+        clientId: 'test',
+        brokers: [...suite.kafka.brokers],
+        logLevel: logLevel.NOTHING,
+      }).admin();
       await admin.connect();
       const offsets = await admin.fetchTopicOffsets('srv.public.ka');
       await admin.disconnect();
