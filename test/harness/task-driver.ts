@@ -6,7 +6,7 @@ import type {
   SourcePartition,
   SourceTask,
 } from '../../runtime/api/index.js';
-import { partitionKey } from '../../runtime/api/index.js';
+import { ConnectError, partitionKey } from '../../runtime/api/index.js';
 import { sourceCommonSpec } from '../../runtime/config/common.js';
 import { parseConfig } from '../../runtime/config/parse.js';
 
@@ -102,6 +102,23 @@ export class SourceTaskDriver<T extends SourceTask> {
       if (batch.length) last = Date.now();
     }
     return this.records;
+  }
+
+  /**
+   * The error the task ends with: from start(), or (for what fails while streaming) from a poll within
+   * `withinMs`. Throws when the task runs that long without failing. The task is stopped either way.
+   */
+  async failure(withinMs: number): Promise<ConnectError> {
+    try {
+      await this.start();
+      await this.pollUntil(() => false, withinMs);
+    } catch (err) {
+      if (!(err instanceof ConnectError)) throw err;
+      return err;
+    } finally {
+      await this.stop();
+    }
+    throw new Error('expected the task to fail');
   }
 
   async stop(): Promise<void> {

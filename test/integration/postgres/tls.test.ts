@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectError } from '../../../runtime/api/index.js';
+import type { ConnectError } from '../../../runtime/api/index.js';
 import { type Certificates, makeCertificates } from '../../harness/certs.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { TaskDriver } from './task-driver.js';
@@ -68,18 +68,8 @@ async function capture(pg: PostgresServer, extra: Record<string, string>): Promi
   }
 }
 
-async function failure(pg: PostgresServer, extra: Record<string, string>): Promise<ConnectError> {
-  const d = new TaskDriver(config(pg, extra));
-  try {
-    await d.start();
-    await d.pollUntil(() => false, 10_000);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConnectError);
-    return err as ConnectError;
-  } finally {
-    await d.stop();
-  }
-  throw new Error('expected a failure');
+function failure(pg: PostgresServer, extra: Record<string, string>): Promise<ConnectError> {
+  return new TaskDriver(config(pg, extra)).failure(10_000);
 }
 
 const BOTH_TLS = { 'sluice-pg': true, 'sluice-pg-meta': true };
