@@ -1,4 +1,4 @@
-import { type ChangeRecord, ConnectError, key } from '../../api/index.js';
+import { type ChangeRecord, type Config, ConnectError, key } from '../../api/index.js';
 import { DEBEZIUM_PACKAGE, debeziumTransform } from '../support/define.js';
 import { compileExpression } from '../support/expression.js';
 import { compileJavaRegex } from '../support/java-regex.js';
@@ -37,19 +37,33 @@ function topicGuard(pattern: string | undefined): (topic: string) => boolean {
   return (topic) => re.test(topic);
 }
 
+/**
+ * What both transforms do before evaluating their expression: records outside `topic.regex` pass unchanged, and
+ * records with a null value follow `null.handling.mode`. Returns the record itself or null when that decides,
+ * undefined when the expression must run.
+ */
+function preCheck(config: Config): (record: ChangeRecord) => ChangeRecord | null | undefined {
+  const applies = topicGuard(config.optionalString('topic.regex'));
+  const nulls = config.string('null.handling.mode');
+  return (record) => {
+    if (!applies(record.topic)) return record;
+    if (record.value === null || record.value === undefined) {
+      if (nulls === 'keep') return record;
+      if (nulls === 'drop') return null;
+    }
+    return undefined;
+  };
+}
+
 export const contentFilter = debeziumTransform(`${DEBEZIUM_PACKAGE}Filter`, 'content-filter', ['ContentFilter'], {
   doc: 'Keeps the records for which the condition evaluates to true and drops the others.',
   configSpec: [key('condition', 'string', 'Boolean expression; records for which it is true are kept.'), ...common],
   create(config) {
     const condition = compileExpression(config.string('condition'), 'condition');
-    const applies = topicGuard(config.optionalString('topic.regex'));
-    const nulls = config.string('null.handling.mode');
+    const decided = preCheck(config);
     return (record: ChangeRecord) => {
-      if (!applies(record.topic)) return record;
-      if (record.value === null || record.value === undefined) {
-        if (nulls === 'keep') return record;
-        if (nulls === 'drop') return null;
-      }
+      const early = decided(record);
+      if (early !== undefined) return early;
       const result = condition(record);
       if (typeof result !== 'boolean')
         throw new ConnectError(`Filter condition must return a boolean, got ${typeof result}`);
@@ -70,14 +84,10 @@ export const contentBasedRouter = debeziumTransform(
     ],
     create(config) {
       const expression = compileExpression(config.string('topic.expression'), 'topic.expression');
-      const applies = topicGuard(config.optionalString('topic.regex'));
-      const nulls = config.string('null.handling.mode');
+      const decided = preCheck(config);
       return (record: ChangeRecord) => {
-        if (!applies(record.topic)) return record;
-        if (record.value === null || record.value === undefined) {
-          if (nulls === 'keep') return record;
-          if (nulls === 'drop') return null;
-        }
+        const early = decided(record);
+        if (early !== undefined) return early;
         const topic = expression(record);
         if (topic === null || topic === undefined || topic === '') return record;
         if (typeof topic !== 'string')
