@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -49,11 +49,19 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
   const socket = join(root, 'mysqld.sock');
   const asRoot = process.getuid?.() === 0;
   chmodSync(root, 0o777);
+  // A temp dir of its own and no my.cnf: with Debian's defaults (tmpdir=/tmp) parallel bootstraps on a busy
+  // machine failed now and then removing their temporary tables ("Could not remove temporary table
+  // '/tmp/#sql-temptable-…', error: 2", then "Unknown table 'mysql.tmp_proxies_priv'").
+  const tmp = join(root, 'tmp');
+  mkdirSync(tmp);
+  chmodSync(tmp, 0o777);
   const install = spawnSync(
     findBinary('mariadb-install-db') as string,
     [
+      '--no-defaults',
       ...(asRoot ? ['--user=mysql'] : []),
       `--datadir=${datadir}`,
+      `--tmpdir=${tmp}`,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
     ],
@@ -80,6 +88,7 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
   const daemonArgs = [
     '--no-defaults',
     `--datadir=${datadir}`,
+    `--tmpdir=${tmp}`,
     `--port=${port}`,
     '--bind-address=127.0.0.1',
     `--socket=${socket}`,
