@@ -413,6 +413,10 @@ export class DistributedWorker implements TaskPlacement {
   }
 
   private async write(connector: string, task: number | undefined, state: State, trace?: string): Promise<void> {
+    // A deleted connector's statuses are tombstones only (forget, taskStopped): a state taken from the herder
+    // while the deletion was being applied (publish, a task's last report) must not follow them. The config goes
+    // before those tombstones are queued, and a write queued before it precedes them on the topic.
+    if (!this.configs.get(connector)) return;
     const key = task === undefined ? connector : `${connector}\u0000${task}`;
     const before = this.published.get(key);
     const next: Published = { state, trace: trace ?? null };
