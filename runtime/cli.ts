@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 import './memory-mode.js';
 import './transport/kafka/kafkajs-patches.js';
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConfigError, ConnectError, type Logger, traceOf } from './api/index.js';
+import { ConnectError, type Logger, traceOf } from './api/index.js';
 import { parseWorkerConfig, readWorkerFile, type WorkerConfig } from './config/worker.js';
 import type { Herder } from './worker/herder.js';
 import { createLogger, type LogFormat } from './worker/logging.js';
-import { createStandaloneHerder, readConnectorFile } from './worker/standalone.js';
+import { createStandaloneHerder, loadStandalone } from './worker/standalone.js';
 import { builtinRegistry } from './worker/plugins.js';
 import { packageVersion } from './version.js';
 
@@ -75,32 +74,21 @@ async function startRest(
 }
 
 async function standalone(workerPath: string, connectorPaths: string[]): Promise<void> {
-  const { worker, log } = loadWorker(workerPath);
-  const cfg = worker.config;
-
-  // Every connector file is validated before anything starts, and all problems are reported together.
+  // The worker file and every connector file are checked before anything starts; all problems are reported together.
   const registry = builtinRegistry();
-  const connectors: Array<{ name: string; config: Record<string, string> }> = [];
-  const problems: string[] = [];
-  for (const path of connectorPaths) {
-    try {
-      connectors.push(readConnectorFile(path, readFileSync(path, 'utf8')));
-    } catch (err) {
-      problems.push(`${path}: ${(err as Error).message}`);
-    }
-  }
+  const setup = await loadStandalone(workerPath, connectorPaths, registry);
+  if (!setup.worker || setup.problems.length) fail(`invalid configuration:\n  ${setup.problems.join('\n  ')}`);
+  const worker = setup.worker;
+  const cfg = worker.config;
+  const log = createLogger(cfg.string('log.level'), cfg.string('log.format') as LogFormat);
 
   let herder: Herder;
   try {
-    herder = createStandaloneHerder({ worker, log, registry });
+    // Command-line connectors update the stored ones of their names: each connector starts once (herder.start).
+    herder = createStandaloneHerder({ worker, log, registry, connectors: setup.connectors });
   } catch (err) {
     fail((err as Error).message);
   }
-  for (const c of connectors) {
-    const { issues } = await herder.validate(c.config);
-    if (issues.length) problems.push(`connector ${c.name}: ${new ConfigError(issues).message}`);
-  }
-  if (problems.length) fail(`invalid configuration:\n  ${problems.join('\n  ')}`);
 
   const graceful = cfg.int('task.shutdown.graceful.timeout.ms');
   let rest: { close(): Promise<void> } | undefined;
@@ -115,13 +103,9 @@ async function standalone(workerPath: string, connectorPaths: string[]): Promise
   try {
     // REST first, as Connect does: the endpoint answers (and /health tells) while connectors start.
     rest = await startRest(herder, worker, log);
+    // Sinks start first (the herder orders them): with the direct transport a source's records reach only the sinks
+    // that exist.
     await herder.start();
-    // Sinks first: with the direct transport, a source's records reach only the sinks that exist.
-    const isSink = (c: { config: Record<string, string> }) =>
-      registry.connector(c.config['connector.class'] ?? '')?.type === 'sink';
-    for (const c of [...connectors.filter(isSink), ...connectors.filter((c) => !isSink(c))]) {
-      await herder.putConnectorConfig(c.name, c.config);
-    }
   } catch (err) {
     log.error({ err: traceOf(err) }, 'Worker failed to start');
     process.stderr.write(`sluice: ${err instanceof ConnectError ? err.describe() : String(err)}\n`);

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import {
   type ChangeRecord,
   type Config,
@@ -40,9 +40,18 @@ class FileSinkTask implements SinkTask {
     this.path = config.string('file');
     this.format = config.string('format') as 'value' | 'record';
     try {
-      this.fd = openSync(this.path, 'a');
+      // Non-blocking: opening a FIFO with no reader must fail, not stop the worker's event loop.
+      const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+      this.fd = openSync(this.path, flags | constants.O_NOCTTY, 0o666);
     } catch (err) {
       throw new ConnectError(`Cannot open ${this.path} for appending: ${(err as Error).message}`, { cause: err });
+    }
+    if (!fstatSync(this.fd).isFile()) {
+      closeSync(this.fd);
+      this.fd = -1;
+      throw new ConnectError(
+        `${this.path} is not a regular file; FileStreamSink appends to files (the console sink writes to stdout)`,
+      );
     }
     this.dropTornTail();
   }

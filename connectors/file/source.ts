@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import {
   type ChangeRecord,
   type Config,
@@ -29,6 +29,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 const VALUE_SCHEMA = Schemas.string(true);
 const CHUNK = 1 << 20;
+/** The longest line read; a longer one (a binary file, a file without newlines) fails the task, not the worker. */
+export const MAX_LINE_BYTES = 16 << 20;
 
 /**
  * Kafka's FileStreamSource: each line of a file becomes a record with a string value on `topic`. The offset is
@@ -69,12 +71,19 @@ class FileSourceTask implements SourceTask {
 
   private open(): void {
     try {
-      this.fd = openSync(this.path, 'r');
+      // Non-blocking: opening a FIFO must not stop the worker's event loop until a writer comes.
+      this.fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     } catch (err) {
       throw new ConnectError(`Cannot open ${this.path}: ${(err as Error).message}`, {
         retriable: (err as NodeJS.ErrnoException).code === 'ENOENT',
         cause: err,
       });
+    }
+    if (!fstatSync(this.fd).isFile()) {
+      closeSync(this.fd);
+      this.fd = -1;
+      // A device (/dev/zero) or a pipe has no byte positions to resume from, and may never end.
+      throw new ConnectError(`${this.path} is not a regular file; FileStreamSource reads regular files only`);
     }
   }
 
@@ -105,6 +114,11 @@ class FileSourceTask implements SourceTask {
         this.head = 0;
       }
       if (this.tail === this.buf.length) {
+        if (this.buf.length >= MAX_LINE_BYTES)
+          throw new ConnectError(
+            `${this.path} has a line longer than ${MAX_LINE_BYTES} bytes; FileStreamSource reads text files of lines`,
+            { context: { position: String(this.position) } },
+          );
         const grown = Buffer.allocUnsafe(this.buf.length * 2);
         this.buf.copy(grown, 0, 0, this.tail);
         this.buf = grown;

@@ -3,13 +3,34 @@ import { buildChain } from '../transforms/chain.js';
 import type { PluginRegistry } from '../worker/registry.js';
 import { connectorCommonSpec, openConnectorPrefixes, sinkCommonSpec, sourceCommonSpec } from './common.js';
 import { nearest, parseConfig } from './parse.js';
-import { resolveProviders } from './providers.js';
+import { ConfigProviders, type Resolved, scrubSecrets, workerProviders } from './providers/index.js';
+import { clientOverrideIssues, overridePolicy } from './client-overrides.js';
 
 export interface ValidatedConnector {
   plugin: ConnectorPlugin;
   /** parsed against common + connector spec, providers resolved: never show its values */
   config: Config;
   spec: ConfigSpec;
+  /** the raw config with its provider references resolved */
+  resolved: Resolved;
+}
+
+/**
+ * The longest connector name accepted. Connect's own rule is only "non-empty, no ISO control characters", but its
+ * REST endpoint (Jetty, 8 KiB request headers) cannot address a name much longer than a few kilobytes; sluice caps
+ * names where every place a name goes (URLs, metric labels, Kafka client ids and group ids, log lines) still works.
+ */
+export const MAX_CONNECTOR_NAME_LENGTH = 255;
+
+/** Why a connector name is refused, or undefined. Connect's rules, plus the length cap. */
+export function connectorNameProblem(name: string): string | undefined {
+  if (name === '') return 'Connector name is required';
+  if (name.length > MAX_CONNECTOR_NAME_LENGTH)
+    return `Connector name is ${name.length} characters long; a name may have at most ${MAX_CONNECTOR_NAME_LENGTH}`;
+  if (name.includes('/')) return "Connector name should not contain '/'";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'Connector name should not contain ISO control characters';
+  return undefined;
 }
 
 export interface ConnectorValidation {
@@ -35,16 +56,13 @@ export function specFor(plugin: ConnectorPlugin): ConfigSpec {
 export async function validateConnectorConfig(
   registry: PluginRegistry,
   raw: Readonly<Record<string, string>>,
-  options: { deep?: boolean } = {},
+  options: { deep?: boolean; providers?: ConfigProviders } = {},
 ): Promise<ConnectorValidation> {
-  const issues: ConfigIssue[] = [];
-  let resolved: ReturnType<typeof resolveProviders>;
-  try {
-    resolved = resolveProviders(raw);
-  } catch (err) {
-    const m = /Config key (\S+)/.exec((err as Error).message);
-    return { issues: [{ key: m?.[1] ?? 'config', message: (err as Error).message }] };
-  }
+  // A reference that cannot be resolved is one problem among the others: its key is left out of the checks that
+  // would only repeat it, every other key is still checked.
+  const resolved = (options.providers ?? ConfigProviders.NONE).resolve(raw);
+  const issues: ConfigIssue[] = [...resolved.issues];
+  const own = (i: ConfigIssue) => !resolved.unresolved.has(i.key);
 
   const className = raw['connector.class'];
   const plugin = className ? registry.connector(className) : undefined;
@@ -66,10 +84,10 @@ export async function validateConnectorConfig(
     openPrefixes: openConnectorPrefixes,
     secretKeys: resolved.secretKeys,
   });
-  issues.push(...parsed.issues.filter((i) => i.key !== 'connector.class'));
-  issues.push(...buildChain(registry, resolved.values).issues);
+  issues.push(...parsed.issues.filter((i) => i.key !== 'connector.class' && own(i)));
+  issues.push(...buildChain(registry, resolved.values).issues.filter(own));
 
-  if (plugin?.type === 'sink') {
+  if (plugin?.type === 'sink' && !resolved.unresolved.has('topics') && !resolved.unresolved.has('topics.regex')) {
     const topics = parsed.config.list('topics');
     const regex = parsed.config.optionalString('topics.regex');
     if (topics.length === 0 && !regex) {
@@ -86,7 +104,31 @@ export async function validateConnectorConfig(
       issues.push({ key: 'connector.class', message: err instanceof ConnectError ? err.describe() : String(err) });
     }
   }
-  if (!plugin) return { issues };
-  if (issues.length) return { issues, plugin, spec };
-  return { issues, plugin, spec, result: { plugin, config: parsed.config, spec } };
+  // A message may quote a value (a host name the connector could not reach): none that came from a provider.
+  const shown = issues.map((i) => ({ key: i.key, message: scrubSecrets(i.message, resolved.secrets) }));
+  if (!plugin) return { issues: shown };
+  if (shown.length) return { issues: shown, plugin, spec };
+  return { issues: shown, plugin, spec, result: { plugin, config: parsed.config, spec, resolved } };
+}
+
+/**
+ * A connector config checked as a worker runs it: everything validateConnectorConfig checks, with the worker's
+ * config providers, plus converter classes and the worker's client override policy (KIP-458).
+ */
+export async function validateForWorker(
+  registry: PluginRegistry,
+  worker: Config,
+  raw: Readonly<Record<string, string>>,
+  options: { deep?: boolean } = {},
+): Promise<ConnectorValidation> {
+  const v = await validateConnectorConfig(registry, raw, { ...options, providers: workerProviders(worker) });
+  const more: ConfigIssue[] = [];
+  for (const kind of ['key', 'value', 'header'] as const) {
+    const cls = raw[`${kind}.converter`];
+    if (cls && !registry.find('converter', cls))
+      more.push({ key: `${kind}.converter`, message: `Class ${cls} could not be found.` });
+  }
+  if (v.plugin) more.push(...clientOverrideIssues(overridePolicy(worker.raw), v.plugin.type, raw));
+  if (more.length === 0) return v;
+  return { issues: [...v.issues, ...more], plugin: v.plugin, spec: v.spec };
 }

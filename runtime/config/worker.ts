@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { type Config, ConfigError, type ConfigSpec, ConnectError, key } from '../api/index.js';
+import { type Config, ConfigError, type ConfigIssue, type ConfigSpec, ConnectError, key } from '../api/index.js';
 import { validatePolicyValue } from './client-overrides.js';
 import { parseConfig } from './parse.js';
-import { resolveProviders } from './providers.js';
+import { attachProviders, ConfigProviders, parseProperties } from './providers/index.js';
+import { ProviderError, ReadBudget, readRegularFile, realPath } from './providers/read-file.js';
+import { readUsersFile } from './users-file.js';
 
 export const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
@@ -223,10 +224,12 @@ export const workerSpec: ConfigSpec = [
     importance: 'LOW',
   }),
   key('plugin.path', 'list', 'Accepted for compatibility; plugins are built in.', { default: [], importance: 'LOW' }),
-  key('config.providers', 'list', 'Accepted for compatibility; env and file providers are always on.', {
-    default: [],
-    importance: 'LOW',
-  }),
+  key(
+    'config.providers',
+    'list',
+    "Names of the config providers worker and connector configs may refer to as `${name:path:key}`; each needs `config.providers.<name>.class` (FileConfigProvider, DirectoryConfigProvider or EnvVarConfigProvider, Kafka's class names) and takes `config.providers.<name>.param.*` (`allowed.paths`, `allowlist.pattern`). Empty: none, and every reference is refused. See docs/security.md.",
+    { default: [], importance: 'LOW' },
+  ),
   key('log.level', 'string', 'Log level.', {
     default: 'info',
     validValues: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
@@ -262,26 +265,59 @@ export interface WorkerConfig {
   raw: Record<string, string>;
 }
 
+/**
+ * Parses a worker config: the providers it declares (`config.providers*`, taken as written), then every other key
+ * with their references resolved. Every problem is reported in one ConfigError: a declaration, a reference that
+ * cannot be resolved, and each other key.
+ */
 export function parseWorkerConfig(raw: Record<string, string>): WorkerConfig {
-  const resolved = resolveProviders(raw);
+  const declared = ConfigProviders.declare(raw);
+  const resolved = declared.providers.resolve(raw, (k) => k === PROVIDERS || k.startsWith(`${PROVIDERS}.`));
   const { config, issues } = parseConfig(workerSpec, resolved.values, {
     reportTypos: true,
     openPrefixes: openWorkerPrefixes,
     secretKeys: resolved.secretKeys,
   });
-  if (issues.length) throw new ConfigError(issues, 'Invalid worker configuration');
+  const all = [
+    ...declared.issues,
+    ...resolved.issues,
+    ...issues.filter((i) => !resolved.unresolved.has(i.key)),
+    ...usersFileIssues(config),
+  ];
+  if (all.length) throw new ConfigError(all, 'Invalid worker configuration');
+  attachProviders(config, declared.providers);
   return { config, raw };
+}
+
+const PROVIDERS = 'config.providers';
+
+/** An unreadable, empty or malformed users file is a config problem, found before anything starts. */
+function usersFileIssues(config: Config): ConfigIssue[] {
+  const path = config.optionalString('rest.auth.users.file');
+  if (!path) return [];
+  try {
+    readUsersFile(path);
+    return [];
+  } catch (err) {
+    return [{ key: 'rest.auth.users.file', message: (err as Error).message.replace(/^rest\.auth\.users\.file: /, '') }];
+  }
 }
 
 /** Reads a worker file: JSON (`{…}`) or Java properties, as Connect's `connect-standalone.properties`. */
 export function readWorkerFile(path: string): Record<string, string> {
-  let text: string;
+  return parseConfigText(path, readConfigFile(path, 'worker config'), false);
+}
+
+/**
+ * A worker or connector config file, read as providers read files: a regular file of at most a megabyte, so
+ * `sluice standalone /dev/zero` is one clear line rather than a worker reading without end.
+ */
+export function readConfigFile(path: string, what: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readRegularFile(realPath(path), new ReadBudget());
   } catch (err) {
-    throw new ConnectError(`Cannot read worker config ${path}: ${(err as Error).message}`);
+    throw new ConnectError(`Cannot read ${what} ${err instanceof ProviderError ? err.message : String(err)}`);
   }
-  return parseConfigText(path, text, false);
 }
 
 export function parseConfigText(path: string, text: string, connector: boolean): Record<string, string> {
@@ -301,15 +337,8 @@ export function parseConfigText(path: string, text: string, connector: boolean):
     if (!isRecord(obj)) throw new ConnectError(`${path} must hold a JSON object`);
     return stringifyValues(path, obj);
   }
-  // Java properties, as Connect's own connector .properties files.
-  const props = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const l = line.trim();
-    if (!l || l.startsWith('#') || l.startsWith('!')) continue;
-    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(l);
-    if (m) props.set(m[1], m[2]);
-  }
-  return Object.fromEntries(props);
+  // Java properties, as Connect's own connector and worker .properties files.
+  return Object.fromEntries(parseProperties(text));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { type Config, ConnectError } from '../api/index.js';
+import { fsReason } from '../config/providers/read-file.js';
+import { readUsersFile } from '../config/users-file.js';
 
 /** Checks the Authorization header of every request when the worker config asks for credentials. */
 export interface RestAuth {
@@ -17,19 +19,6 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(da, db);
 }
 
-/** `user=password` lines, as the properties file of Connect's JAAS PropertyFileLoginModule; `#` comments. */
-export function parseUsersFile(text: string): Map<string, string> {
-  const users = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const l = line.trim();
-    if (!l || l.startsWith('#') || l.startsWith('!')) continue;
-    const eq = l.search(/[=:]/);
-    if (eq <= 0) continue;
-    users.set(l.slice(0, eq).trim(), l.slice(eq + 1).trim());
-  }
-  return users;
-}
-
 /** Re-reads the users file when it changes, so users can be added without a restart. */
 class UsersFile {
   private users = new Map<string, string>();
@@ -37,7 +26,6 @@ class UsersFile {
 
   constructor(private readonly path: string) {
     this.load();
-    if (this.users.size === 0) throw new ConnectError(`rest.auth.users.file ${path} holds no user=password line`);
   }
 
   private load(): void {
@@ -45,19 +33,24 @@ class UsersFile {
     try {
       st = statSync(this.path);
     } catch (err) {
-      throw new ConnectError(`Cannot read rest.auth.users.file ${this.path}: ${(err as Error).message}`);
+      throw new ConnectError(`rest.auth.users.file: ${this.path} ${fsReason(err)}`);
     }
     const stamp = `${st.mtimeMs}:${st.size}`;
     if (stamp === this.stamp) return;
-    this.users = parseUsersFile(readFileSync(this.path, 'utf8'));
+    // Stamped before reading: a broken file is read once, not on every request.
     this.stamp = stamp;
+    try {
+      this.users = readUsersFile(this.path);
+    } catch (err) {
+      throw new ConnectError((err as Error).message);
+    }
   }
 
   check(user: string, password: string): boolean {
     try {
       this.load();
     } catch {
-      // A file that vanished keeps the last users it had rather than locking everyone out.
+      // A file that vanished or went wrong keeps the last users it had rather than locking everyone out.
     }
     const expected = this.users.get(user);
     // Compare even for an unknown user, so the time taken does not tell which users exist.

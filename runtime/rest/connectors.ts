@@ -3,7 +3,9 @@ import type { TargetState } from '../tasks/state.js';
 import type { ConnectorStatus, Herder, OffsetsBody } from '../worker/herder.js';
 import { configMap, type JsonObject, isObject, queryFlag, queryList, requireObject } from './body.js';
 import { RestError } from './errors.js';
-import { HIDDEN, isSecretKey, scrub, secretValues } from './secrets.js';
+import { connectorNameProblem } from '../config/connector.js';
+import { hasProviderReference, scrubJson, scrubValue } from '../config/providers/index.js';
+import { connectorSecrets, HIDDEN, isSecretKey, scrub } from './secrets.js';
 
 type C = { Params: { c: string } };
 type CT = { Params: { c: string; t: string } };
@@ -29,11 +31,8 @@ function checkName(name: string, config: Record<string, string | null>): void {
 }
 
 function validName(name: string): void {
-  if (name === '') throw new RestError(400, 'Connector name is required');
-  if (name.includes('/')) throw new RestError(400, "Connector name should not contain '/'");
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters
-  if (/[\u0000-\u001f\u007f]/.test(name))
-    throw new RestError(400, 'Connector name should not contain ISO control characters');
+  const problem = connectorNameProblem(name);
+  if (problem) throw new RestError(400, problem);
 }
 
 function taskId(c: string, t: string): number {
@@ -47,9 +46,7 @@ function safeStatus(herder: Herder, name: string): ConnectorStatus {
 }
 
 function scrubStatus(herder: Herder, name: string, status: ConnectorStatus): ConnectorStatus {
-  const config = herder.connectorConfig(name);
-  const plugin = herder.registry.connector(config['connector.class'] ?? '');
-  const secrets = secretValues(config, plugin?.configSpec);
+  const secrets = connectorSecrets(herder, name);
   if (secrets.length === 0) return status;
   const clean = <T extends { trace?: string }>(s: T): T => (s.trace ? { ...s, trace: scrub(s.trace, secrets) } : s);
   return { ...status, connector: clean(status.connector), tasks: status.tasks.map(clean) };
@@ -162,14 +159,15 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
   app.get<C>('/connectors/:c/tasks', async (req) => {
     const name = req.params.c;
     const tasks = herder.taskConfigs(name);
-    // Unlike Connect, secrets are masked: a connector may copy its resolved config (config providers
-    // applied) into its task configs, and showing that would undo what a provider is for.
+    // Task configs hold provider references, not their values (Connect's reverse transformation). Unlike Connect,
+    // secret keys are masked too, and any value a reference resolved to is cut out of values the connector derived.
     const spec = herder.registry.connector(herder.connectorConfig(name)['connector.class'] ?? '')?.configSpec;
+    const secrets = connectorSecrets(herder, name);
+    const shown = (k: string, v: string) =>
+      isSecretKey(k, spec) && v !== '' ? HIDDEN : hasProviderReference(v) ? v : scrubValue(v, secrets);
     return tasks.map((t) => ({
       id: t.id,
-      config: Object.fromEntries(
-        Object.entries(t.config).map(([k, v]) => [k, isSecretKey(k, spec) && v !== '' ? HIDDEN : v]),
-      ),
+      config: Object.fromEntries(Object.entries(t.config).map(([k, v]) => [k, shown(k, v)])),
     }));
   });
 
@@ -190,14 +188,21 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
     return reply.code(204).send();
   });
 
-  app.get<C>('/connectors/:c/topics', async (req) => ({ [req.params.c]: { topics: herder.topics(req.params.c) } }));
+  app.get<C>('/connectors/:c/topics', async (req) => {
+    const name = req.params.c;
+    const topics = herder.topics(name);
+    const secrets = connectorSecrets(herder, name);
+    return { [name]: { topics: topics.map((t) => scrubValue(t, secrets)) } };
+  });
 
   app.put<C>('/connectors/:c/topics/reset', async (req, reply) => {
     herder.resetTopics(req.params.c);
     return reply.code(202).send();
   });
 
-  app.get<C>('/connectors/:c/offsets', async (req) => herder.offsets(req.params.c));
+  app.get<C>('/connectors/:c/offsets', async (req) =>
+    scrubJson(await herder.offsets(req.params.c), connectorSecrets(herder, req.params.c)),
+  );
 
   app.patch<C>('/connectors/:c/offsets', async (req) => {
     const body = offsetsBody(req.body);

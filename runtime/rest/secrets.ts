@@ -1,6 +1,8 @@
 import type { ConfigSpec } from '../api/index.js';
+import { HIDDEN, scrubSecrets } from '../config/providers/index.js';
+import type { Herder } from '../worker/herder.js';
 
-export const HIDDEN = '[hidden]';
+export { HIDDEN };
 
 /** Names that hold a secret even when a spec does not say so (typos, a transform's or a client's own keys). */
 const SECRET_NAME = /(^|[._-])(password|passwd|pwd|secret|token|credentials?|jaas\.config|api\.key)($|[._-])/i;
@@ -20,8 +22,19 @@ export function secretValues(config: Readonly<Record<string, string>>, spec?: Co
   return out.sort((a, b) => b.length - a.length);
 }
 
+/**
+ * Everything REST must not show of a connector: the values of its secret keys as written, and every value one of
+ * its config provider references resolved to, whatever the key (a `topic` read from a file is as hidden as a
+ * password).
+ */
+export function connectorSecrets(herder: Herder, name: string): string[] {
+  if (!herder.has(name)) return [];
+  const config = herder.connectorConfig(name);
+  const plugin = herder.registry.connector(config['connector.class'] ?? '');
+  const all = new Set([...secretValues(config, plugin?.configSpec), ...herder.secretsOf(name)]);
+  return [...all].sort((a, b) => b.length - a.length);
+}
+
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join(HIDDEN);
-  return out;
+  return scrubSecrets(text, secrets);
 }

@@ -8,6 +8,7 @@ import { parseJsonBody } from './body.js';
 import { connectorRoutes } from './connectors.js';
 import { errorBody } from './errors.js';
 import { pluginRoutes } from './plugins.js';
+import { connectorSecrets, scrub } from './secrets.js';
 import { workerRoutes } from './worker.js';
 
 /**
@@ -70,6 +71,9 @@ export async function startRestServer(
 
   app.setErrorHandler(async (err, req, reply) => {
     const body = errorBody(err, maxBody);
+    // A connector's failure may quote a value its config provider references resolved to.
+    const name = (req.params as { c?: unknown } | undefined)?.c;
+    if (typeof name === 'string') body.message = scrub(body.message, connectorSecrets(herder, name));
     if (body.error_code >= 500)
       restLog.error({ method: req.method, url: req.url, err: traceOf(err) }, 'REST request failed');
     return reply.code(body.error_code).send(body);

@@ -65,3 +65,39 @@ export class FileConfigStore extends MemoryConfigStore {
     this.state = next;
   }
 }
+
+/**
+ * Standalone with connector files on the command line: each is the same connector as the one of that name in the
+ * store, its config updated (as Kafka Connect's standalone worker treats a connector given again), never a second
+ * copy. The merge happens when the herder loads the store, so every connector starts once, with the command line's
+ * config and the stored target state (a connector paused or stopped through REST stays so across a restart).
+ */
+export class CommandLineConnectors implements ConfigStore {
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly connectors: ReadonlyArray<{ name: string; config: Record<string, string> }>,
+  ) {}
+
+  async load(): Promise<Map<string, StoredConnector>> {
+    const stored = await this.store.load();
+    for (const c of this.connectors) {
+      const config = { ...c.config, name: c.name };
+      const existing = stored.get(c.name);
+      if (existing && sameConfig(existing.config, config)) continue;
+      const entry: StoredConnector = { config, target: existing?.target ?? 'STARTED' };
+      await this.store.save(c.name, entry);
+      stored.set(c.name, entry);
+    }
+    return stored;
+  }
+
+  save(name: string, entry: StoredConnector | null): Promise<void> {
+    return this.store.save(name, entry);
+  }
+}
+
+export function sameConfig(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}

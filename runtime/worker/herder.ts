@@ -11,10 +11,9 @@ import {
   type SourcePartition,
   traceOf,
 } from '../api/index.js';
-import { clientOverrideIssues, overridePolicy } from '../config/client-overrides.js';
-import { specFor, validateConnectorConfig } from '../config/connector.js';
+import { specFor, validateForWorker } from '../config/connector.js';
 import { parseConfig } from '../config/parse.js';
-import { resolveProviders } from '../config/providers.js';
+import { reverseTransform, resolveOrThrow, workerProviders } from '../config/providers/index.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
 import type { OffsetStore } from '../offsets/store.js';
 import { errorPolicy } from '../tasks/error-policy.js';
@@ -24,7 +23,16 @@ import type { State, TargetState } from '../tasks/state.js';
 import { buildChain } from '../transforms/chain.js';
 import type { RecordConverters, Transport } from '../transport/transport.js';
 import type { ConfigStore } from './config-store.js';
-import { badRequest, conflict, HerderError, notFound, taskNotFound } from './errors.js';
+import {
+  badRequest,
+  conflict,
+  connectorAdvice,
+  HerderError,
+  notFound,
+  taskAdvice,
+  taskNotFound,
+  withAdvice,
+} from './errors.js';
 import { type LoggerLevel, LoggerTree } from './loggers.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -97,6 +105,8 @@ interface ConnectorRuntime {
   state: State;
   trace?: string;
   tasks: TaskSlot[];
+  /** values its config provider references resolved to when it last started: never shown over REST */
+  secrets?: readonly string[];
   topics: Set<string>;
 }
 
@@ -273,6 +283,11 @@ export class Herder {
   }
 
   /** Connect's `GET /connectors/{c}/tasks`: task ids with their configs (provider references unresolved). */
+  /** The values a connector's provider references resolved to: REST cuts them out of whatever it shows. */
+  secretsOf(name: string): readonly string[] {
+    return this.connectors.get(name)?.secrets ?? [];
+  }
+
   taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }> {
     const rt = this.get(name);
     // A task runs with the connector config overlaid by what taskConfigs() gave it; show that, as Connect shows
@@ -324,25 +339,8 @@ export class Herder {
   async validate(
     config: Record<string, string>,
   ): Promise<{ issues: ConfigIssue[]; plugin?: ConnectorPlugin; spec?: ConfigSpec }> {
-    const v = await validateConnectorConfig(this.o.registry, config);
-    const issues = [...v.issues, ...this.converterIssues(config), ...this.overrideIssues(v.plugin, config)];
-    return { issues, plugin: v.plugin, spec: v.spec };
-  }
-
-  /** Client overrides the worker's connector.client.config.override.policy forbids (KIP-458). */
-  private overrideIssues(plugin: ConnectorPlugin | undefined, config: Record<string, string>): ConfigIssue[] {
-    if (!plugin) return [];
-    return clientOverrideIssues(overridePolicy(this.o.worker.raw), plugin.type, config);
-  }
-
-  private converterIssues(config: Record<string, string>): ConfigIssue[] {
-    const out: ConfigIssue[] = [];
-    for (const kind of ['key', 'value', 'header'] as const) {
-      const cls = config[`${kind}.converter`];
-      if (cls && !this.o.registry.find('converter', cls))
-        out.push({ key: `${kind}.converter`, message: `Class ${cls} could not be found.` });
-    }
-    return out;
+    const v = await validateForWorker(this.o.registry, this.o.worker, config);
+    return { issues: v.issues, plugin: v.plugin, spec: v.spec };
   }
 
   /** POST /connectors: fails with 409 when the name exists, 400 with every problem when the config is wrong. */
@@ -671,7 +669,7 @@ export class Herder {
 
   private failConnector(rt: ConnectorRuntime, err: unknown): void {
     rt.state = 'FAILED';
-    rt.trace = traceOf(asConnectError(err, { connector: rt.name }));
+    rt.trace = withAdvice(traceOf(asConnectError(err, { connector: rt.name })), connectorAdvice(rt.name));
     this.connectorLog(rt.name).error({ err: rt.trace }, 'Connector failed');
   }
 
@@ -699,19 +697,21 @@ export class Herder {
   }
 
   private async plan(rt: ConnectorRuntime) {
-    const v = await validateConnectorConfig(this.o.registry, rt.config, { deep: false });
-    const issues = [...v.issues, ...this.converterIssues(rt.config), ...this.overrideIssues(v.plugin, rt.config)];
+    const v = await validateForWorker(this.o.registry, this.o.worker, rt.config, { deep: false });
+    const issues = v.issues;
     if (issues.length || !v.result) {
       throw badRequest(
         `Connector configuration is invalid: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`,
         issues,
       );
     }
-    const { plugin, config } = v.result;
-    const resolved = resolveProviders(rt.config);
+    const { plugin, config, resolved } = v.result;
+    rt.secrets = resolved.secrets;
     const maxTasks = config.int('tasks.max');
     const raw = await plugin.taskConfigs(config, maxTasks);
-    const taskConfigs = raw.slice(0, maxTasks);
+    // Task configs keep provider references rather than their values (Connect's reverse transformation): what
+    // REST shows and distributed mode stores holds no secret; startTask resolves them again.
+    const taskConfigs = raw.slice(0, maxTasks).map((t) => reverseTransform(t, rt.config, resolved.values));
     const { steps } = buildChain(this.o.registry, resolved.values);
     const converters = this.converters(rt.config, resolved.values);
     return { plugin, config, resolved, taskConfigs, steps, converters };
@@ -753,22 +753,23 @@ export class Herder {
       return;
     }
     slot.here = true;
+    let taskRaw: Record<string, string>;
     try {
       plan ??= await this.plan(rt);
+      taskRaw = { ...plan.resolved.values, ...resolveOrThrow(workerProviders(this.o.worker), slot.config).values };
     } catch (err) {
       slot.state = 'FAILED';
-      slot.trace = traceOf(err);
+      slot.trace = withAdvice(traceOf(err), taskAdvice(rt.name, slot.id));
       p?.taskState(rt.name, slot.id, slot.state, slot.trace);
       return;
     }
     const { plugin, config, resolved, steps, converters } = plan;
-    const taskRaw = { ...resolved.values, ...resolveProviders(slot.config).values };
     const parsed = parseConfig(specFor(plugin), taskRaw, { secretKeys: resolved.secretKeys });
     const log = this.loggers.get(`connector.${rt.name}.task.${slot.id}`, { connector: rt.name, task: slot.id });
     const onState = (state: State, trace?: string) => {
       slot.state = state;
-      slot.trace = trace;
-      if (slot.here) p?.taskState(rt.name, slot.id, state, trace);
+      slot.trace = state === 'FAILED' && trace ? withAdvice(trace, taskAdvice(rt.name, slot.id)) : trace;
+      if (slot.here) p?.taskState(rt.name, slot.id, state, slot.trace);
     };
     slot.state = 'UNASSIGNED';
     slot.trace = undefined;

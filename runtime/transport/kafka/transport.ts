@@ -1,6 +1,6 @@
 import { asConnectError, type ChangeRecord, type Config, ConnectError, type Logger } from '../../api/index.js';
 import { clientOverrides } from '../../config/client-overrides.js';
-import { resolveProviders } from '../../config/providers.js';
+import { ConfigProviders, resolveOrThrow, workerProviders } from '../../config/providers/index.js';
 import type { DeadLetterFailure, SinkHandler, SourceBatch, Transport } from '../transport.js';
 import { registerCodecs } from './codecs.js';
 import {
@@ -33,6 +33,8 @@ export interface KafkaTransportOptions {
   readonly client?: KafkaClient;
   /** the sink commit interval (worker `offset.flush.interval.ms`) */
   readonly flushIntervalMs?: number;
+  /** the worker's config providers, for connector configs' `${…}` references (default: none) */
+  readonly providers?: ConfigProviders;
 }
 
 /**
@@ -84,7 +86,7 @@ export class KafkaTransport implements Transport {
   private connectorProps(connector: string): Readonly<Record<string, string>> {
     const raw = this.o.connectorConfig?.(connector) ?? {};
     try {
-      return resolveProviders(raw).values;
+      return resolveOrThrow(this.o.providers ?? ConfigProviders.NONE, raw).values;
     } catch (err) {
       throw new ConnectError(`Cannot resolve the config of connector ${connector}: ${describe(err)}`, {
         cause: err,
@@ -406,5 +408,6 @@ export function createKafkaTransport(
     log: log.child({ component: 'kafka-transport' }),
     connectorConfig,
     flushIntervalMs: worker.int('offset.flush.interval.ms'),
+    providers: workerProviders(worker),
   });
 }

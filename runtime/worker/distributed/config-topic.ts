@@ -1,6 +1,6 @@
 import type { Logger } from '../../api/index.js';
 import type { TargetState } from '../../tasks/state.js';
-import type { ConfigStore, StoredConnector } from '../config-store.js';
+import { type ConfigStore, type StoredConnector, sameConfig } from '../config-store.js';
 import { HerderError } from '../errors.js';
 import type { CompactedLog } from '../../transport/kafka/compacted-log.js';
 import {
@@ -30,11 +30,7 @@ export type ConfigChange =
       readonly onlyFailed: boolean;
     };
 
-export function sameConfig(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
-}
+export { sameConfig } from '../config-store.js';
 
 /**
  * Connector configs, target states and task configs on `config.storage.topic`, as Connect's

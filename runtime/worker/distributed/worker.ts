@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { ConfigError, type Logger, traceOf } from '../../api/index.js';
-import { resolveProviders } from '../../config/providers.js';
 import type { WorkerConfig } from '../../config/worker.js';
 import { WorkerMetrics } from '../../metrics/metrics.js';
 import { createKafkaOffsetStore } from '../../offsets/kafka-store.js';
@@ -374,7 +373,8 @@ export class DistributedWorker implements TaskPlacement {
         this.herder.localStates().some((s) => s.connector === name && s.task === undefined && s.info.state === 'FAILED')
       )
         return;
-      wanted = this.herder.taskConfigs(name).map((t) => unresolved(t.config, entry.config));
+      // The herder's task configs keep provider references, not their values (reverseTransform).
+      wanted = this.herder.taskConfigs(name).map((t) => t.config);
     }
     const stored = this.configs.taskConfigs(name);
     if (
@@ -514,23 +514,4 @@ const label = (id: string) => id.replace('\u0000', '-');
 function splitTaskId(id: string): [string, number] {
   const i = id.lastIndexOf('\u0000');
   return [id.slice(0, i), Number(id.slice(i + 1))];
-}
-
-/**
- * A task config as stored: where the connector config refers to a config provider (`${env:…}`, `${file:…}`) and
- * the task holds that reference's resolved value, the reference is stored instead (as Connect's reverse
- * transformation), so no secret reaches the config topic through a task config.
- */
-function unresolved(task: Record<string, string>, connector: Record<string, string>): Record<string, string> {
-  let resolved: Record<string, string>;
-  try {
-    resolved = resolveProviders(connector).values;
-  } catch {
-    return task;
-  }
-  const out = { ...task };
-  for (const [k, v] of Object.entries(connector)) {
-    if (v.includes('${') && out[k] === resolved[k]) out[k] = v;
-  }
-  return out;
 }

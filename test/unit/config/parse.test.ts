@@ -1,11 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { key } from '../../../runtime/api/index.js';
 import { validateConnectorConfig } from '../../../runtime/config/connector.js';
 import { parseConfig } from '../../../runtime/config/parse.js';
-import { resolveProviders } from '../../../runtime/config/providers.js';
 import { builtinRegistry } from '../../../runtime/worker/plugins.js';
 
 describe('connector config validation', () => {
@@ -73,30 +69,7 @@ describe('connector config validation', () => {
   });
 });
 
-describe('config providers', () => {
-  it('resolves ${env:VAR} and ${file:path:key} and marks those keys secret', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-cfg-'));
-    const file = join(dir, 'secrets.properties');
-    writeFileSync(file, '# db\ndb.password=s3cr=t\nother: x\n');
-    const r = resolveProviders(
-      {
-        a: '${env:SLUICE_TEST_VAR}',
-        b: `\${file:${file}:db.password}`,
-        c: 'plain',
-        d: 'pre-${env:SLUICE_TEST_VAR}-post',
-      },
-      { SLUICE_TEST_VAR: 'v1' },
-    );
-    expect(r.values).toEqual({ a: 'v1', b: 's3cr=t', c: 'plain', d: 'pre-v1-post' });
-    expect([...r.secretKeys].sort()).toEqual(['a', 'b', 'd']);
-  });
-
-  it('names the key and the variable, never a value, when a reference cannot be resolved', () => {
-    expect(() => resolveProviders({ 'database.password': '${env:NOPE_NOT_SET}' }, {})).toThrow(
-      /database.password.*NOPE_NOT_SET/,
-    );
-  });
-
+describe('secret values in messages', () => {
   it('never shows a resolved value in a validation message', () => {
     const spec = [key('port', 'int', 'p'), key('mode', 'string', 'm', { validValues: ['a', 'b'] })];
     const { issues } = parseConfig(

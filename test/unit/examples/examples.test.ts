@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plugin } from '../../../runtime/api/index.js';
 import { validateConnectorConfig } from '../../../runtime/config/connector.js';
+import { workerProviders } from '../../../runtime/config/providers/index.js';
 import { parseWorkerConfig, readWorkerFile } from '../../../runtime/config/worker.js';
 import { builtinRegistry } from '../../../runtime/worker/plugins.js';
 import { readConnectorFile } from '../../../runtime/worker/standalone.js';
@@ -58,11 +59,15 @@ describe('examples/', () => {
     expect(() => parseWorkerConfig(readWorkerFile(file))).not.toThrow();
   });
 
+  // Every standalone worker example declares the config providers the connector examples use.
   it.each(connectors.map((f) => [relative(repoRoot, f), f]))('connector %s is valid', async (_name, file) => {
     const { name, config } = readConnectorFile(file, readFileSync(file, 'utf8'));
     expect(name).toBeTruthy();
-    const { issues } = await validateConnectorConfig(builtinRegistry(), config, { deep: false });
-    expect(issues).toEqual([]);
+    for (const w of workers) {
+      const providers = workerProviders(parseWorkerConfig(readWorkerFile(w)).config);
+      const { issues } = await validateConnectorConfig(builtinRegistry(), config, { deep: false, providers });
+      expect(issues, relative(repoRoot, w)).toEqual([]);
+    }
   });
 
   it('keeps passwords out of the files: every password key is a config provider reference', async () => {

@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseWorkerConfig } from '../../../runtime/config/worker.js';
-import { parseUsersFile, restAuth } from '../../../runtime/rest/auth.js';
+import { parseUsersFile } from '../../../runtime/config/users-file.js';
+import { restAuth } from '../../../runtime/rest/auth.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('REST auth', () => {
   it('reads user=password lines, skipping comments, keeping colons and spaces inside passwords', () => {
-    const users = parseUsersFile('# admins\nalice=pa:ss word\n\n bob = x=y \n!old\nnobody\n');
+    const { users, malformed } = parseUsersFile('# admins\nalice=pa:ss word\n\n bob = x=y \n!old\nnobody\ncarol=\n');
     expect([...users]).toEqual([
       ['alice', 'pa:ss word'],
       ['bob', 'x=y'],
     ]);
+    expect(malformed).toEqual([6, 7]);
   });
 
   it('is off without a users file or token', () => {
@@ -44,14 +46,26 @@ describe('REST auth', () => {
     expect(auth?.check(basic('x', 't0ken'))).toBe(false);
   });
 
-  it('refuses to start with a users file that is missing or empty', () => {
+  it('refuses a worker config whose users file is missing, empty, malformed or not a file: one line each', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-auth-'));
-    expect(() => restAuth(parseWorkerConfig({ 'rest.auth.users.file': join(dir, 'none') }).config)).toThrow(
-      /Cannot read rest.auth.users.file/,
-    );
     writeFileSync(join(dir, 'empty'), '# nobody\n');
-    expect(() => restAuth(parseWorkerConfig({ 'rest.auth.users.file': join(dir, 'empty') }).config)).toThrow(
-      /holds no user=password line/,
-    );
+    writeFileSync(join(dir, 'blank'), '');
+    writeFileSync(join(dir, 'malformed'), 'alice=s3cret-pw\njust some words\n');
+    const problem = (file: string) => {
+      try {
+        parseWorkerConfig({ 'rest.auth.users.file': file });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(problem(join(dir, 'none'))).toMatch(/rest\.auth\.users\.file: .*none does not exist$/);
+    expect(problem(join(dir, 'empty'))).toMatch(/holds no user=password line$/);
+    expect(problem(join(dir, 'blank'))).toMatch(/holds no user=password line$/);
+    expect(problem(join(dir, 'malformed'))).toMatch(/line 2 is not user=password$/);
+    expect(problem('/dev/zero')).toMatch(/is not a regular file/);
+    expect(problem(dir)).toMatch(/not a regular file|is a directory/);
+    for (const f of ['none', 'empty', 'blank', 'malformed'])
+      expect(problem(join(dir, f))).not.toMatch(/\n|s3cret|words/);
   });
 });
