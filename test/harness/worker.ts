@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from './ports.js';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface ConnectorFile {
   name: string;
@@ -37,6 +39,8 @@ export interface StartWorkerOptions {
   waitReady?: boolean;
   /** `sluice standalone` (default) or `sluice distributed` (connectors are then created through REST) */
   mode?: 'standalone' | 'distributed';
+  /** the worker's working directory (default: the repository), where relative paths in configs land */
+  cwd?: string;
 }
 
 /**
@@ -56,9 +60,10 @@ export async function startWorker(o: StartWorkerOptions): Promise<WorkerProcess>
   });
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'runtime/cli.ts'), o.mode ?? 'standalone', workerPath, ...connectorPaths],
+    // tsx by its URL: a worker run from another directory resolves nothing from the repository by name.
+    ['--import', tsxLoader, join(repoRoot, 'runtime/cli.ts'), o.mode ?? 'standalone', workerPath, ...connectorPaths],
     {
-      cwd: repoRoot,
+      cwd: o.cwd ?? repoRoot,
       env: { ...process.env, ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
