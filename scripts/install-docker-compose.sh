@@ -6,7 +6,6 @@ set -euo pipefail
 if command -v docker-compose >/dev/null 2>&1; then
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends docker-compose
+. "$(dirname "$0")/lib/apt.sh"
+apt_install docker-compose
 command -v docker-compose >/dev/null

@@ -6,6 +6,5 @@ set -euo pipefail
 if command -v openssl >/dev/null 2>&1; then
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends openssl
+. "$(dirname "$0")/lib/apt.sh"
+apt_install openssl

@@ -13,6 +13,5 @@ ldconfig -p 2>/dev/null | grep -q 'libgcc_s.so.1' || missing+=(libgcc-s1)
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends "${missing[@]}"
+. "$(dirname "$0")/lib/apt.sh"
+apt_install "${missing[@]}"

@@ -6,7 +6,6 @@ set -euo pipefail
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import prometheus_client.parser' >/dev/null 2>&1; then
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends python3 python3-prometheus-client
+. "$(dirname "$0")/lib/apt.sh"
+apt_install python3 python3-prometheus-client
 /usr/bin/python3 -c 'import prometheus_client.parser'
