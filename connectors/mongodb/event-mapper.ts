@@ -128,7 +128,8 @@ export function mapChangeEvent(ev: ChangeDoc, ctx: MapperContext): MappedEvent {
     sourceOffset: offset,
   };
   const records: ChangeRecord[] = [{ ...base, valueSchema: schemas.value, value }];
-  if (op === 'd' && ctx.tombstonesOnDelete) records.push({ ...base, valueSchema: schemas.value, value: null });
+  // No value schema: Kafka's JsonConverter writes (null schema, null value) as a null message.
+  if (op === 'd' && ctx.tombstonesOnDelete) records.push({ ...base, valueSchema: undefined, value: null });
   return { kind: 'data', records, position, db: ns.db, coll: ns.coll };
 }
 

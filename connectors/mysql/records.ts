@@ -133,7 +133,8 @@ export class RecordMaker {
         topic: shape.topic,
         keySchema: shape.keySchema,
         key: this.key(shape, keyOf),
-        valueSchema: shape.envelopeSchema,
+        // No value schema: Kafka's JsonConverter writes (null schema, null value) as a null message.
+        valueSchema: undefined,
         value: null,
         headers: [],
         timestamp: now,

@@ -532,13 +532,14 @@ export class PostgresSession implements SourceTask {
       valueSchema: model.envelopeSchema,
       value,
     });
-    // Also for a table without a key: Debezium's dispatcher sends the tombstone whatever the key.
+    // Also for a table without a key: Debezium's dispatcher sends the tombstone whatever the key. No value
+    // schema: Kafka's JsonConverter turns (null schema, null value) into a null message, which compaction needs.
     if (op === 'd' && this.s.tombstones) {
       this.release(lsn, {
         topic: model.topic,
         keySchema: model.keySchema,
         key,
-        valueSchema: model.envelopeSchema,
+        valueSchema: undefined,
         value: null,
       });
     }

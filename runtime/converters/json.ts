@@ -11,6 +11,7 @@ import {
   type SchemaType,
   Schemas,
 } from '../api/index.js';
+import { javaDoubleString, javaFloatString } from '../data/java-float.js';
 
 /**
  * Kafka's JsonConverter: `schemas.enable=true` writes `{"schema": …, "payload": …}` with Connect's schema JSON,
@@ -30,8 +31,14 @@ export class JsonConverter implements Converter {
 
   fromRecord(_topic: string, schema: Schema | undefined, value: unknown): Buffer | null {
     if (value === null || value === undefined) {
-      // Connect writes an envelope with a null payload only when schemas are on and a schema exists.
-      if (!this.options.schemasEnable || !schema) return null;
+      // As Kafka's JsonConverter: only no schema and no value is a null message (a tombstone); a null value with
+      // a schema is written (`{"schema":…,"payload":null}`, or `null`), and refused when the schema requires one.
+      if (!schema) return null;
+      if (!schema.optional && (schema.defaultValue === undefined || schema.defaultValue === null)) {
+        throw new ConnectError(
+          'Conversion error: null value for field that is required and has no default value (a tombstone must have no value schema)',
+        );
+      }
     }
     if (!this.options.schemasEnable && typeof value === 'string' && JSON_SAFE.test(value)) {
       // A plain string value (FileStreamSource's lines, StringConverter-like data): write it straight into a
@@ -108,6 +115,7 @@ export class JsonConverter implements Converter {
       case 'int64':
         return (v) => (typeof v === 'bigint' ? v.toString() : String(v));
       case 'float32':
+        return (v) => float32Json(v as number);
       case 'float64':
         return (v) => floatJson(v as number);
       case 'boolean':
@@ -168,19 +176,15 @@ function toBuffer(v: unknown): Buffer {
   throw new ConnectError(`expected bytes, got ${typeof v}`);
 }
 
-/** Java's Double.toString spelling, as Jackson writes doubles. */
+/** Java's Double.toString spelling (Java 17's, see java-float.ts), as Jackson writes doubles; NaN and infinities quoted. */
 export function floatJson(n: number): string {
-  if (Number.isNaN(n)) return '"NaN"';
-  if (n === Number.POSITIVE_INFINITY) return '"Infinity"';
-  if (n === Number.NEGATIVE_INFINITY) return '"-Infinity"';
-  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(n);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(n);
-    return s.includes('.') ? s : `${s}.0`;
-  }
-  const [mant, exp] = n.toExponential().split('e');
-  return `${mant.includes('.') ? mant : `${mant}.0`}E${exp.startsWith('+') ? exp.slice(1) : exp}`;
+  return Number.isFinite(n) ? javaDoubleString(n) : `"${javaDoubleString(n)}"`;
+}
+
+/** Java's Float.toString spelling of a float32 value, as Jackson writes floats. */
+export function float32Json(n: number): string {
+  const f = Math.fround(n);
+  return Number.isFinite(f) ? javaFloatString(f) : `"${javaFloatString(f)}"`;
 }
 
 function schemalessJson(value: unknown): string {

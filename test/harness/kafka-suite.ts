@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { type KafkaCluster, printKafkaLogOnFailure, requireKafka, startKafka } from './kafka.js';
+import { type KafkaCluster, type KafkaOptions, printKafkaLogOnFailure, requireKafka, startKafka } from './kafka.js';
 import type { WorkerProcess } from './worker.js';
 
 export interface KafkaSuite {
@@ -21,7 +21,7 @@ export interface KafkaSuite {
  * and after each test its workers killed, their last `logTail` characters of log and the broker's printed when it
  * failed. Call at the top level of the file.
  */
-export function kafkaSuite(o: { logTail: number }): KafkaSuite {
+export function kafkaSuite(o: { logTail: number; kafka?: KafkaOptions }): KafkaSuite {
   let kafka: KafkaCluster | undefined;
   const workers: WorkerProcess[] = [];
   const dirs: string[] = [];
@@ -29,7 +29,7 @@ export function kafkaSuite(o: { logTail: number }): KafkaSuite {
 
   beforeAll(async () => {
     requireKafka();
-    kafka = await startKafka();
+    kafka = await startKafka(o.kafka);
   });
 
   afterEach(async (ctx) => {

@@ -521,27 +521,48 @@ export function connectOffsets(args: readonly string[]): string[] {
 
 /** The latest value of every key of a compacted-style topic, read from the beginning with kafkajs (20 s at most). */
 export async function readTopicLatest(cluster: KafkaCluster, topic: string): Promise<Map<string, string | null>> {
+  const latest = new Map<string, string | null>();
+  for (const m of await readTopic(cluster, topic)) latest.set(m.key ?? '', m.value);
+  return latest;
+}
+
+/** Every record of a topic, in order per partition, read from the beginning with kafkajs (20 s at most). */
+export async function readTopic(
+  cluster: KafkaCluster,
+  topic: string,
+): Promise<Array<{ partition: number; offset: string; key: string | null; value: string | null }>> {
   const client = new Kafka({ clientId: 'test', brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
   const admin = client.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
-  const total = ends.reduce((s, e) => s + Number(e.high), 0);
-  const latest = new Map<string, string | null>();
+  // After compaction a partition's first offsets may be gone: count what is left up to the high watermark.
+  const remaining = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
+  const out: Array<{ partition: number; offset: string; key: string | null; value: string | null }> = [];
   const consumer = client.consumer({ groupId: `reader-${Math.random()}` });
-  let count = 0;
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const done = new Promise<void>((resolve) => {
-    if (total === 0) resolve();
+    const check = () => {
+      if ([...remaining.values()].every((high) => high <= 0n)) resolve();
+    };
+    check();
     void consumer.run({
-      eachMessage: async ({ message }) => {
-        latest.set(message.key?.toString() ?? '', message.value ? message.value.toString() : null);
-        if (++count >= total) resolve();
+      eachMessage: async ({ partition, message }) => {
+        out.push({
+          partition,
+          offset: message.offset,
+          key: message.key ? message.key.toString() : null,
+          value: message.value ? message.value.toString() : null,
+        });
+        const high = ends.find((e) => e.partition === partition)?.high ?? '0';
+        // Done with a partition once the record before its high watermark is read.
+        remaining.set(partition, BigInt(high) - BigInt(message.offset) - 1n);
+        check();
       },
     });
   });
   await Promise.race([done, new Promise((r) => setTimeout(r, 20_000))]);
   await consumer.disconnect();
-  return latest;
+  return out;
 }

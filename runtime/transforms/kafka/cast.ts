@@ -10,6 +10,7 @@ import {
   type SchemaType,
 } from '../../api/index.js';
 import { floatJson } from '../../converters/json.js';
+import { javaFloatString } from '../../data/java-float.js';
 import { keyValueTransforms, replaceNullKey } from '../support/define.js';
 import { partOf, withPart } from '../support/records.js';
 import { requireMap, requireStruct, SchemaCache, structLike } from '../support/structs.js';
@@ -21,16 +22,6 @@ const DAY_MS = 86_400_000;
 
 function targetSchema(t: Target, optional: boolean): Schema {
   return Schemas[t](optional);
-}
-
-/** Java's Float.toString: the shortest decimal that reads back as the same float32. */
-function javaFloat(n: number): string {
-  if (!Number.isFinite(n)) return floatJson(n).replace(/"/g, '');
-  for (let p = 1; p <= 9; p++) {
-    const candidate = Number(n.toPrecision(p));
-    if (Math.fround(candidate) === n) return floatJson(candidate);
-  }
-  return floatJson(n);
 }
 
 function pad(n: number, w: number): string {
@@ -101,7 +92,7 @@ export function castValue(v: unknown, to: Target, from?: Schema): unknown {
       const text = logicalToString(from.name, v);
       if (text !== undefined) return text;
     }
-    if (from?.type === 'float32') return javaFloat(v);
+    if (from?.type === 'float32') return javaFloatString(Math.fround(v));
     if (from?.type === 'float64' || !Number.isInteger(v)) return floatJson(v).replace(/"/g, '');
     return String(v);
   }

@@ -121,7 +121,7 @@ describe('console sink task', () => {
 
   it('json: one {"topic","key","value"} line per record, as the converters write them', async () => {
     const { task, out } = await started('json');
-    await task.put([rec('c', null, ada), { ...rec('d', null, null), value: null }]);
+    await task.put([rec('c', null, ada), { ...rec('d', null, null), valueSchema: undefined, value: null }]);
     await task.flush();
     const lines = out().trimEnd().split('\n');
     expect(lines).toHaveLength(2);

@@ -78,9 +78,25 @@ describe('JsonConverter', () => {
     expect(floatJson(Number.NEGATIVE_INFINITY)).toBe('"-Infinity"');
   });
 
-  it('handles tombstones: null stays null without schemas', () => {
-    expect(plain.fromRecord('t', rowSchema, null)).toBeNull();
+  it("treats null values as Kafka's JsonConverter does: a null message only for no schema and no value", () => {
+    // Checked with Kafka 4.3's JsonConverter.fromConnectData: (null, null) → null in both modes; an optional
+    // schema with a null value → the envelope with a null payload, or the text `null`; a required one → error.
+    expect(plain.fromRecord('t', undefined, null)).toBeNull();
     expect(withSchemas.fromRecord('t', undefined, null)).toBeNull();
+    expect(plain.fromRecord('t', rowSchema, null)?.toString()).toBe('null');
+    expect(withSchemas.fromRecord('t', rowSchema, null)?.toString()).toMatch(/"payload":null}$/);
+    const required = Schemas.struct([['a', Schemas.int32()]], false, { name: 'x' });
+    for (const c of [plain, withSchemas]) {
+      expect(() => c.fromRecord('t', required, null)).toThrow(/null value for field that is required/);
+    }
+  });
+
+  it('spells float32 values as Java writes a float, not as the widened double', () => {
+    const s = Schemas.float32();
+    expect(plain.fromRecord('t', s, 1.17549435e-38)?.toString()).toBe('1.17549435E-38');
+    expect(plain.fromRecord('t', s, -3.40282e38)?.toString()).toBe('-3.40282E38');
+    expect(plain.fromRecord('t', s, 1.5)?.toString()).toBe('1.5');
+    expect(plain.fromRecord('t', s, Number.NaN)?.toString()).toBe('"NaN"');
   });
 
   it("rejects plain JSON when schemas are enabled, with Kafka's hint", () => {
