@@ -3,6 +3,7 @@ import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
 import { consoleSinkPlugin } from '../../connectors/console/index.js';
+import { jdbcSinkPlugin } from '../../connectors/jdbc/index.js';
 import { postgresSourcePlugin } from '../../connectors/postgres/index.js';
 import { mongoSourceConnector } from '../../connectors/mongodb/index.js';
 import { mariadbSourcePlugin, mysqlSourcePlugin } from '../../connectors/mysql/index.js';
@@ -24,6 +25,7 @@ const connectors: Plugin[] = [
   mongoSourceConnector,
   mysqlSourcePlugin,
   mariadbSourcePlugin,
+  jdbcSinkPlugin,
 ];
 const transforms: Plugin[] = [...transformPlugins];
 

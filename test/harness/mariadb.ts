@@ -19,6 +19,8 @@ export interface MariaDb {
   connect(database?: string): Promise<mysql.Connection>;
   /** Runs statements on a shared root connection. */
   exec(sql: string, values?: unknown[]): Promise<unknown>;
+  /** Stops the server (SIGTERM) and starts it again on the same datadir and port. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,16 +98,6 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
     '--skip-name-resolve=0',
     ...flags,
   ];
-  const child: ChildProcess = asRoot
-    ? spawn('runuser', ['-u', 'mysql', '--', findBinary('mariadbd') as string, ...daemonArgs], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      })
-    : spawn(findBinary('mariadbd') as string, daemonArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const host = '127.0.0.1';
   const connect = (database?: string) =>
     mysql.createConnection({
@@ -120,21 +112,49 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
       bigNumberStrings: true,
       dateStrings: true,
     });
-  const deadline = Date.now() + 60_000;
-  let shared: mysql.Connection | undefined;
-  while (!shared) {
-    if (child.exitCode !== null) throw new Error(`mariadbd exited with ${child.exitCode}: ${stderr}`);
-    try {
-      shared = await connect();
-    } catch (err) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`mariadbd did not accept connections in 60 s: ${(err as Error).message}\n${stderr}`);
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  let conn: mysql.Connection;
+  /** Starts mariadbd on the datadir and port, and waits until it takes a connection (the shared one). */
+  const launch = async () => {
+    const c: ChildProcess = asRoot
+      ? spawn('runuser', ['-u', 'mysql', '--', findBinary('mariadbd') as string, ...daemonArgs], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(findBinary('mariadbd') as string, daemonArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    let stderr = '';
+    c.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`mariadbd exited with ${c.exitCode}: ${stderr}`);
+      try {
+        conn = await connect();
+        // The server going away (stop, restart) must not crash the test process.
+        conn.on('error', () => undefined);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          c.kill('SIGKILL');
+          throw new Error(`mariadbd did not accept connections in 60 s: ${(err as Error).message}\n${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 150));
       }
-      await new Promise((r) => setTimeout(r, 150));
     }
-  }
-  const conn = shared;
+  };
+  const halt = async () => {
+    await conn.end().catch(() => undefined);
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  await launch();
   return {
     host,
     port,
@@ -143,14 +163,12 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
     datadir,
     connect,
     exec: async (sql, values) => (await conn.query(sql, values))[0],
+    async restart() {
+      await halt();
+      await launch();
+    },
     async stop() {
-      await conn.end().catch(() => undefined);
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await halt();
       rmSync(root, { recursive: true, force: true });
     },
   };

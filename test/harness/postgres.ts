@@ -21,6 +21,8 @@ export interface PostgresServer {
   client(database?: string): Promise<pg.Client>;
   /** runs SQL on a short-lived connection; returns the rows of the last statement */
   sql<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Stops the server (fast shutdown: sessions are ended) and starts it again on the same data and port. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -119,6 +121,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       } finally {
         await c.end();
       }
+    },
+    async restart() {
+      await server.stop();
+      await server.start();
     },
     async stop() {
       if (stopped) return;
