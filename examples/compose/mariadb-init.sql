@@ -11,3 +11,6 @@ INSERT INTO inventory.products (name, price, stock) VALUES
   ('difference engine', 1822.00, 1),
   ('analytical engine', 1837.50, 0),
   ('harvard mark i', 1944.99, 3);
+
+-- The JDBC sink example (examples/jdbc-sink.json) copies PostgreSQL's inventory tables into this database.
+CREATE DATABASE IF NOT EXISTS replica CHARACTER SET utf8mb4;

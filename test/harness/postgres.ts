@@ -74,7 +74,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     user: USER,
     password: PASSWORD,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    // stop() then keeps the data (restart() needs it); the harness removes the whole temp dir itself.
+    persistent: true,
     postgresFlags: flags,
     createPostgresUser: process.getuid?.() === 0,
     onLog: (m) => log(String(m)),
