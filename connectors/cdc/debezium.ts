@@ -6,21 +6,13 @@ import { type Schema, Schemas } from '../../runtime/api/index.js';
  */
 
 /**
- * `source.snapshot` values PostgreSQL declares: Debezium 2.7 and 3.0 still declare only these four, although their
- * snapshots also write `first`, `first_in_data_collection` and `last_in_data_collection` (the list is a schema
- * parameter, never enforced). Debezium 3.1 declares all seven, together with other changes to the struct.
+ * `source.snapshot` values every Debezium 3.6 connector declares (PostgreSQL, MySQL, MariaDB 3.5, MongoDB alike;
+ * printed from their SourceInfoStructMakers). The list is a schema parameter, never enforced.
  */
-export const SNAPSHOT_VALUES = 'true,last,false,incremental';
-/** `source.snapshot` values of connectors with per-collection snapshot markers (MySQL, MariaDB, MongoDB). */
-export const SNAPSHOT_VALUES_WITH_COLLECTIONS =
-  'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental';
+export const SNAPSHOT_VALUES = 'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental';
 
-/** Builds a `source` struct: Debezium's common leading fields, then the connector's own. */
-export function debeziumSourceSchema(
-  name: string,
-  snapshotValues: string,
-  own: ReadonlyArray<readonly [string, Schema]>,
-): Schema {
+/** Builds a `source` struct: Debezium's common leading fields, then the connector's own; `"version":1` as in 3.6. */
+export function debeziumSourceSchema(name: string, own: ReadonlyArray<readonly [string, Schema]>): Schema {
   return Schemas.struct(
     [
       ['version', Schemas.string()],
@@ -32,7 +24,7 @@ export function debeziumSourceSchema(
         Schemas.string(true, {
           name: 'io.debezium.data.Enum',
           version: 1,
-          parameters: { allowed: snapshotValues },
+          parameters: { allowed: SNAPSHOT_VALUES },
           defaultValue: 'false',
         }),
       ],
@@ -43,7 +35,7 @@ export function debeziumSourceSchema(
       ...own,
     ],
     false,
-    { name },
+    { name, version: 1 },
   );
 }
 

@@ -1,5 +1,5 @@
 import { type Schema, Schemas } from '../../runtime/api/index.js';
-import { debeziumSourceSchema, SNAPSHOT_VALUES_WITH_COLLECTIONS, transactionBlockSchema } from '../cdc/debezium.js';
+import { debeziumSourceSchema, transactionBlockSchema } from '../cdc/debezium.js';
 
 /**
  * Debezium's MongoDB record schemas. Documents have no fixed shape, so `after`/`before` are Extended JSON strings
@@ -27,18 +27,14 @@ export const updateDescriptionSchema = Schemas.struct(
   { name: 'io.debezium.connector.mongodb.changestream.updatedescription', version: 1 },
 );
 
-export const sourceSchema = debeziumSourceSchema(
-  'io.debezium.connector.mongo.Source',
-  SNAPSHOT_VALUES_WITH_COLLECTIONS,
-  [
-    ['rs', Schemas.string()],
-    ['collection', Schemas.string()],
-    ['ord', Schemas.int32()],
-    ['lsid', Schemas.string(true)],
-    ['txnNumber', Schemas.int64(true)],
-    ['wallTime', Schemas.int64(true)],
-  ],
-);
+export const sourceSchema = debeziumSourceSchema('io.debezium.connector.mongo.Source', [
+  ['rs', Schemas.string()],
+  ['collection', Schemas.string()],
+  ['ord', Schemas.int32()],
+  ['lsid', Schemas.string(true)],
+  ['txnNumber', Schemas.int64(true)],
+  ['wallTime', Schemas.int64(true)],
+]);
 
 export const transactionSchema = transactionBlockSchema;
 

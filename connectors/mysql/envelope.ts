@@ -1,5 +1,5 @@
 import { type Schema, Schemas } from '../../runtime/api/index.js';
-import { debeziumSourceSchema, SNAPSHOT_VALUES_WITH_COLLECTIONS, transactionBlockSchema } from '../cdc/debezium.js';
+import { debeziumSourceSchema, transactionBlockSchema } from '../cdc/debezium.js';
 import type { Flavor } from './binlog/client.js';
 import type { TableDef } from './schema/model.js';
 import { type ColumnMapping, type MappingOptions, mapColumn } from './values.js';
@@ -10,7 +10,6 @@ export const CONNECTOR_VERSION = '0.1.0';
 export function sourceSchema(flavor: Flavor): Schema {
   return debeziumSourceSchema(
     flavor === 'mariadb' ? 'io.debezium.connector.mariadb.Source' : 'io.debezium.connector.mysql.Source',
-    SNAPSHOT_VALUES_WITH_COLLECTIONS,
     [
       ['table', Schemas.string(true)],
       ['server_id', Schemas.int64()],

@@ -1,17 +1,23 @@
 import { Schemas } from '../../runtime/api/index.js';
-import { debeziumSourceSchema, SNAPSHOT_VALUES, transactionBlockSchema } from '../cdc/debezium.js';
+import { debeziumSourceSchema, transactionBlockSchema } from '../cdc/debezium.js';
 import type { SnapshotMarker } from '../cdc/snapshot-markers.js';
 
 /** The version written into `source.version`. */
 export const CONNECTOR_VERSION = '0.1.0-sluice';
 
-/** Debezium 2.7's `io.debezium.connector.postgresql.Source`, field for field. */
-export const sourceSchema = debeziumSourceSchema('io.debezium.connector.postgresql.Source', SNAPSHOT_VALUES, [
+/**
+ * Debezium 3.6's `io.debezium.connector.postgresql.Source`, field for field. `origin` / `origin_lsn` name the
+ * replication origin of a change replayed by logical replication (pgoutput's Origin message); sluice does not ask
+ * for origins (protocol option `origin`), so they are null, as in Debezium's events of local changes.
+ */
+export const sourceSchema = debeziumSourceSchema('io.debezium.connector.postgresql.Source', [
   ['schema', Schemas.string()],
   ['table', Schemas.string()],
   ['txId', Schemas.int64(true)],
   ['lsn', Schemas.int64(true)],
   ['xmin', Schemas.int64(true)],
+  ['origin', Schemas.string(true)],
+  ['origin_lsn', Schemas.int64(true)],
 ]);
 
 export { transactionBlockSchema };
@@ -104,5 +110,7 @@ export function sourceValue(f: SourceFields): Record<string, unknown> {
     txId: f.txId,
     lsn: f.lsn,
     xmin: null,
+    origin: null,
+    origin_lsn: null,
   };
 }

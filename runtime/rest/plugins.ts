@@ -19,8 +19,9 @@ function typeName(p: Plugin): string {
   }
 }
 
+/** By class name, short name or any alias Connect derives from a class name (see PluginRegistry). */
 function findPlugin(herder: Herder, name: string): Plugin | undefined {
-  return herder.plugins().find((p) => p.className === name || p.name === name || (p.aliases ?? []).includes(name));
+  return herder.registry.get(name);
 }
 
 /** `/connector-plugins…`: Connect's ConnectorPluginsResource. */

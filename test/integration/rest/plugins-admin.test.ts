@@ -155,6 +155,28 @@ describe('REST /connector-plugins and /admin/loggers', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it("every plugin lookup accepts Connect's aliases: simple class name, and without its type suffix", async () => {
+    for (const name of ['FileStreamSinkConnector', 'FileStreamSink']) {
+      const r = await call<ConfigInfosBody>(w, 'PUT', `/connector-plugins/${name}/config/validate`, {
+        body: { 'connector.class': name, name: 'v', file: 'f', topics: 't' },
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.name).toBe('io.sluice.connectors.file.FileStreamSink');
+      expect(r.body.error_count).toBe(0);
+    }
+    for (const name of ['PostgresConnector', 'Postgres']) {
+      const r = await call<ConfigInfosBody>(w, 'PUT', `/connector-plugins/${name}/config/validate`, {
+        body: { 'connector.class': 'io.debezium.connector.postgresql.PostgresConnector' },
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.name).toBe('io.sluice.connectors.postgres.PostgresSource');
+      const config = await call<unknown[]>(w, 'GET', `/connector-plugins/${name}/config`);
+      expect(config.status).toBe(200);
+      expect(config.body.length).toBeGreaterThan(10);
+    }
+    expect((await call(w, 'GET', '/connector-plugins/Json/config')).status).toBe(200);
+  });
+
   it('passwords never appear: validation shows [hidden], status traces and task configs mask them, logs lack them', async () => {
     const port = await freePort();
     const config = {
