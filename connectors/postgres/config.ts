@@ -117,6 +117,12 @@ export const postgresConfigSpec: ConfigSpec = [
     'Drop the slot when the task stops gracefully (connector stopped or deleted). The next start then cannot resume from the slot: use it only for tests and throw-away pipelines.',
     { default: false, group: stream },
   ),
+  key(
+    'slot.failover',
+    'boolean',
+    'Create the slot as a failover slot (PostgreSQL 17+): a standby with sync_replication_slots=on keeps a copy, so after its promotion the connector, pointed at it, resumes where it was. Applies when the connector creates the slot.',
+    { default: false, group: stream },
+  ),
   key('publication.name', 'string', 'Name of the PostgreSQL publication the slot streams.', {
     default: 'dbz_publication',
     group: stream,
@@ -273,6 +279,7 @@ export interface PostgresSettings {
   connectTimeoutMs: number;
   slot: string;
   dropSlotOnStop: boolean;
+  failover: boolean;
   publication: string;
   autocreate: AutocreateMode;
   tableInclude: RegExp[];
@@ -351,6 +358,7 @@ export function readSettings(config: Config): PostgresSettings {
     connectTimeoutMs: config.int('database.connect.timeout.ms'),
     slot: config.string('slot.name'),
     dropSlotOnStop: config.bool('slot.drop.on.stop'),
+    failover: config.bool('slot.failover'),
     publication: config.string('publication.name'),
     autocreate: config.string('publication.autocreate.mode') as AutocreateMode,
     tableInclude: regexes(config.list('table.include.list')),

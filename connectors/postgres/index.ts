@@ -1,5 +1,6 @@
 import { defineSourceConnector, lazySourceTask } from '../../runtime/api/index.js';
-import { postgresConfigSpec } from './config.js';
+import { postgresConfigSpec, readSettings } from './config.js';
+import { operatorOffsets } from './offsets.js';
 import { CONNECTOR_VERSION } from './source.js';
 
 /**
@@ -17,6 +18,14 @@ export const postgresSourcePlugin = defineSourceConnector({
   // Its config is the connector's (the runtime overlays it): nothing copied, no resolved secret in task configs.
   async taskConfigs(): Promise<Record<string, string>[]> {
     return [{}];
+  },
+  // An operator's start point: `{"lsn": N}` (or a whole offset), checked for form here and against the server when
+  // it answers (a position it has not written, or one the slot has already released, is refused).
+  async alterOffsets(config, offsets) {
+    const s = readSettings(config);
+    const checked = operatorOffsets(offsets, s.prefix);
+    await (await import('./offset-check.js')).checkOffsetsOnServer(s, String(config.get('name') ?? ''), checked);
+    return checked;
   },
   // pg loads with the first task, not with the worker.
   createTask: () => lazySourceTask(async () => new (await import('./source-task.js')).PostgresSourceTask()),

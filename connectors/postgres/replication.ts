@@ -78,9 +78,14 @@ export class ReplicationConnection {
    * CREATE_REPLICATION_SLOT with an exported snapshot. The snapshot stays importable only while this connection
    * stays open and runs nothing else, so the caller reads the snapshot before calling `start`.
    */
-  async createSlot(slot: string, exportSnapshot: boolean, temporary = false): Promise<SlotCreated> {
+  async createSlot(slot: string, exportSnapshot: boolean, temporary = false, failover = false): Promise<SlotCreated> {
+    // FAILOVER exists only in the option-list syntax (PostgreSQL 15+ has the list, 17+ the option); the old
+    // keywords keep working on 10–14.
+    const kind = `${temporary ? 'TEMPORARY ' : ''}LOGICAL pgoutput`;
     const rows = await this.query(
-      `CREATE_REPLICATION_SLOT "${slot}" ${temporary ? 'TEMPORARY ' : ''}LOGICAL pgoutput ${exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'}`,
+      failover
+        ? `CREATE_REPLICATION_SLOT "${slot}" ${kind} (SNAPSHOT '${exportSnapshot ? 'export' : 'nothing'}', FAILOVER)`
+        : `CREATE_REPLICATION_SLOT "${slot}" ${kind} ${exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'}`,
     );
     const row = rows[0];
     return {

@@ -13,7 +13,7 @@ import { SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { explain } from './errors.js';
 import { processingTimes, sourceValue } from './source.js';
 import { TableModel } from './table.js';
-import type { PgOffset } from './task.js';
+import type { PgOffset } from './offsets.js';
 
 export interface SnapshotSink {
   push(record: ChangeRecord): void;

@@ -7,7 +7,8 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import { type PgOffset, PostgresSession } from './task.js';
+import type { PgOffset } from './offsets.js';
+import { PostgresSession } from './task.js';
 
 type Committed = ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>;
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import {
   type ChangeRecord,
@@ -14,8 +15,18 @@ import { type PostgresSettings, readSettings, tableCaptured } from './config.js'
 import { clientConfig, connectNegotiated } from './connection.js';
 import { explain } from './errors.js';
 import { formatLsn } from './lsn.js';
+import { highestLsn, type PgOffset, readStoredOffset } from './offsets.js';
 import { PG_EPOCH_MICROS, type PgOutputMessage, parsePgOutput, type TupleValue, UNCHANGED_TOAST } from './pgoutput.js';
 import { ReplicationConnection } from './replication.js';
+import {
+  currentWalLsn,
+  lostPositionMessage,
+  readSlot,
+  type SlotState,
+  slotHolder,
+  slotInUse,
+  slotLost,
+} from './slot.js';
 import { Snapshotter } from './snapshot.js';
 import {
   heartbeatKeySchema,
@@ -27,25 +38,7 @@ import {
 } from './source.js';
 import { TableModel } from './table.js';
 
-/** What the task stores per record; Debezium's names where the meaning is Debezium's. */
-export interface PgOffset {
-  /** LSN of the event's change (heartbeat: the server position it confirms) */
-  lsn: number;
-  /** everything up to here is delivered once this offset is committed: the flush LSN sent to the slot */
-  lsn_proc: number;
-  /** commit LSN of the event's transaction */
-  lsn_commit: number;
-  txId: number | null;
-  ts_usec: number;
-  snapshot?: boolean;
-  last_snapshot_record?: boolean;
-  /**
-   * Position among the records of one change (they share its `lsn`): a delete and its tombstone, the delete,
-   * tombstone and create of a key change, the truncates of one TRUNCATE. -1 for a BEGIN marker, which shares
-   * its LSN with the transaction's first change. A resume skips the records at `lsn` up to this one only.
-   */
-  event?: number;
-}
+export type { PgOffset } from './offsets.js';
 
 interface OpenTx {
   xid: number;
@@ -77,6 +70,9 @@ export class PostgresSession implements SourceTask {
   private errorContext: ErrorContext = {};
   private meta?: pg.Client;
   private repl?: ReplicationConnection;
+  /** the snapshot's temporary slot connection (an existing slot re-snapshotted), until the snapshot is read */
+  private tempRepl?: ReplicationConnection;
+  private serverVersion = 0;
   private readonly types = new TypeCatalog();
   private readonly relations = new Map<number, TableModel | null>();
 
@@ -99,6 +95,14 @@ export class PostgresSession implements SourceTask {
   private committedLsn = 0;
   private lastHeartbeat = 0;
   private heartbeatDue = false;
+  /** highest lsn_proc of a record handed to the queue: once committed, everything handed out is */
+  private pushedProc = 0;
+  /**
+   * The server's position from a keepalive that came while nothing was open (no transaction, no snapshot): WAL up
+   * to it holds nothing more for us. Confirmed once every record handed out is committed; forgotten when data
+   * arrives.
+   */
+  private idleEnd?: number;
   /** true until the snapshot's last record is queued: offsets then say the snapshot is not complete */
   private snapshotPhase = false;
   /** a snapshot to read once the stream reaches `lsn` (the catch-up handover with an existing slot) */
@@ -141,17 +145,74 @@ export class PostgresSession implements SourceTask {
     const captured = await this.capturedTables();
     await this.ensurePublication(captured);
 
-    const committed = (await ctx.offsets.offset(this.partition)) as PgOffset | null;
+    const committed = readStoredOffset(await ctx.offsets.offset(this.partition), s.prefix, this.errorContext);
     const stored = resume ?? committed;
-    const slot = await this.slotInfo();
+    const current = await currentWalLsn(this.meta);
+    if (stored && highestLsn(stored) > current) {
+      // Confirming such a position would tell the slot to drop WAL the server has not even written yet: every
+      // change until the server got there would be lost for good, even after the right offsets came back.
+      throw new ConnectError(
+        `the stored offset is at LSN ${formatLsn(highestLsn(stored))}, beyond the server's current WAL position ${formatLsn(current)} (pg_current_wal_lsn()): it was not written against this server's WAL (a restored backup, another server, or a hand-set offset). Refusing to start rather than confirm it to the slot. Fix: set a start point this server has reached (PATCH /connectors/${ctx.connector}/offsets with {"lsn": …} while the connector is stopped), or delete the offsets and snapshot again.`,
+        { context: { ...this.errorContext, position: formatLsn(highestLsn(stored)) } },
+      );
+    }
+    let slot = await this.slotInfo();
     const complete = (o: PgOffset | null) => o !== null && !(o.snapshot === true && o.last_snapshot_record !== true);
     const snapshotDone = complete(stored);
     const mode = s.snapshotMode;
+    // An operator's start point (PATCH …/offsets) accepts that what came before it is not delivered.
+    const operator = resume === undefined && committed?.operator === true;
+    if (slot?.active) {
+      // Another connector fails this one now, before a snapshot or a temporary slot; a holder that may let go
+      // (our own earlier connection, a client that is not sluice) is met again at START_REPLICATION, retried there.
+      const busy = slotInUse(
+        s.slot,
+        await slotHolder(this.meta, slot.activePid),
+        slot.activePid,
+        ctx.connector,
+        this.errorContext,
+      );
+      if (!busy.retriable) throw busy;
+    }
+    if (slot && slotLost(slot)) {
+      const at = formatLsn(stored ? stored.lsn_proc : (slot.restartLsn ?? slot.confirmedFlush ?? 0));
+      if (mode === 'when_needed' || mode === 'always' || operator) {
+        ctx.log.warn(
+          { slot: s.slot, walStatus: slot.walStatus, reason: slot.invalidation, from: at },
+          `replication slot was invalidated by the server; dropping it and ${operator ? 'streaming from the start point set by hand' : `taking a new snapshot (snapshot.mode=${mode})`}`,
+        );
+        await this.dropSlot(false);
+        slot = undefined;
+      } else {
+        throw new ConnectError(
+          lostPositionMessage(
+            `replication slot "${s.slot}" was invalidated by the server (wal_status ${slot.walStatus ?? '?'}${slot.invalidation ? `, ${slot.invalidation}` : ''}): the WAL it kept from ${formatLsn(slot.restartLsn ?? 0)} was removed, as max_slot_wal_keep_size allows (or a standby conflict).`,
+            at,
+            ctx.connector,
+          ),
+          { context: { ...this.errorContext, position: at } },
+        );
+      }
+    }
+    if (!slot && snapshotDone && !operator && !s.dropSlotOnStop && mode !== 'when_needed' && mode !== 'always') {
+      const at = formatLsn(stored!.lsn_proc);
+      throw new ConnectError(
+        lostPositionMessage(
+          `replication slot "${s.slot}" does not exist, although this connector has offsets (up to ${at}): it was dropped, or this is a server the slot was never on (a failover to a standby without failover slots: see slot.failover).`,
+          at,
+          ctx.connector,
+        ),
+        { context: { ...this.errorContext, position: at } },
+      );
+    }
     const needSnapshot =
       mode === 'always' ||
       ((mode === 'initial' || mode === 'initial_only') && !snapshotDone) ||
       (mode === 'when_needed' && (!snapshotDone || !slot));
-    ctx.log.info({ snapshotMode: mode, needSnapshot, slotExists: !!slot, offset: stored }, 'postgres source starting');
+    ctx.log.info(
+      { snapshotMode: mode, needSnapshot, slotExists: !!slot, offset: stored, serverLsn: formatLsn(current) },
+      'postgres source starting',
+    );
 
     this.repl = new ReplicationConnection(clientConfig(s, `sluice-${ctx.connector}`));
     try {
@@ -171,7 +232,10 @@ export class PostgresSession implements SourceTask {
     let snapshot: { exported: string | null; lsn: number; temp?: ReplicationConnection } | undefined;
     if (needSnapshot && !slot) {
       // First start: the slot's own exported snapshot is the exact handover point.
-      const created = await this.replCall(() => this.repl!.createSlot(s.slot, true), 'cannot create replication slot');
+      const created = await this.replCall(
+        () => this.repl!.createSlot(s.slot, true, false, s.failover),
+        'cannot create replication slot',
+      );
       snapshot = { exported: created.snapshotName, lsn: created.consistentPoint };
       startLsn = created.consistentPoint;
     } else if (needSnapshot) {
@@ -180,23 +244,31 @@ export class PostgresSession implements SourceTask {
       // goes on. Rows a consumer saw from an unfinished earlier snapshot thus get their deletes and updates, and
       // every key's events stay in order.
       const temp = new ReplicationConnection(clientConfig(s, `sluice-${ctx.connector}-snapshot`));
+      // Kept on the session at once: whatever fails from here on, stop() closes it and the temporary slot with it.
+      this.tempRepl = temp;
       await this.replCall(() => temp.connect(), 'cannot open a replication connection for the snapshot');
       temp.onError(() => {});
-      const name = `${s.slot.slice(0, 40)}_snap_${process.pid}`;
+      // Unique per session: two connectors (or two sessions) in one process must not collide on the name.
+      const name = `${s.slot.slice(0, 36)}_snap_${process.pid}_${randomBytes(3).toString('hex')}`;
       const created = await this.replCall(
         () => temp.createSlot(name, true, true),
         'cannot create a temporary replication slot',
       );
       snapshot = { exported: created.snapshotName, lsn: created.consistentPoint, temp };
     } else if (!slot) {
-      if (snapshotDone && mode !== 'never' && mode !== 'no_data') {
+      if (snapshotDone) {
         ctx.log.warn(
-          { slot: s.slot },
-          'replication slot is gone although offsets exist: changes made while it was missing are lost; snapshot.mode=when_needed would take a new snapshot',
+          { slot: s.slot, from: formatLsn(stored!.lsn_proc) },
+          operator
+            ? 'replication slot is missing: creating it and streaming from the start point set by hand; changes before the new slot are not delivered'
+            : 'replication slot is gone although offsets exist (slot.drop.on.stop): changes made while it was missing are lost',
         );
       }
-      const created = await this.replCall(() => this.repl!.createSlot(s.slot, false), 'cannot create replication slot');
-      if (!stored || !snapshotDone) startLsn = created.consistentPoint;
+      const created = await this.replCall(
+        () => this.repl!.createSlot(s.slot, false, false, s.failover),
+        'cannot create replication slot',
+      );
+      if (!stored || !snapshotDone || created.consistentPoint > startLsn) startLsn = created.consistentPoint;
     }
     if (stored && snapshotDone && stored.lsn_proc < stored.lsn_commit) {
       this.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn, event: stored.event ?? 0 };
@@ -230,6 +302,7 @@ export class PostgresSession implements SourceTask {
     const read = async () => {
       await this.snapshotter().run(tables, snapshot.exported, snapshot.lsn);
       await snapshot.temp?.close();
+      this.tempRepl = undefined;
       this.snapshotPhase = false;
       this.safeLsn = Math.max(this.safeLsn, snapshot.lsn);
       if (initialOnly && !this.stopped) {
@@ -304,7 +377,9 @@ export class PostgresSession implements SourceTask {
     }, 500);
     this.timers.push(catchUp);
     this.timers.push(
-      setInterval(() => this.streaming && this.sendStatusQuietly(this.committedLsn), this.s.statusIntervalMs),
+      // Asking for a reply makes an idle server say where it is, which lets releaseIdle() move the slot even when
+      // the walsender has no reason of its own to send a keepalive.
+      setInterval(() => this.streaming && this.sendStatusQuietly(this.committedLsn, true), this.s.statusIntervalMs),
     );
     if (this.s.heartbeatMs > 0) this.timers.push(setInterval(() => void this.heartbeatTick(), this.s.heartbeatMs));
     try {
@@ -312,9 +387,51 @@ export class PostgresSession implements SourceTask {
       if (!this.stopped && !this.ended)
         throw new ConnectError('replication stream ended unexpectedly', { retriable: true });
     } catch (err) {
-      if (!this.stopped && !this.ended)
-        throw explain(err, `streaming from slot "${this.s.slot}" failed`, this.errorContext, this.s.user);
+      if (this.stopped || this.ended) return;
+      throw (
+        (await this.slotFailure(err)) ??
+        explain(err, `streaming from slot "${this.s.slot}" failed`, this.errorContext, this.s.user)
+      );
     }
+  }
+
+  /**
+   * What the server said about the slot, when that is why streaming failed: held by another client (55006), or
+   * invalidated while streaming (the server ends the walsender and refuses the slot from then on).
+   */
+  private async slotFailure(err: unknown): Promise<ConnectError | undefined> {
+    const e = err as { code?: string; message?: string };
+    const held = e.code === '55006';
+    const lost = /can no longer get changes from replication slot|has been invalidated|invalidated because/i.test(
+      e.message ?? '',
+    );
+    if (!held && !lost) return undefined;
+    try {
+      const slot = await this.slotInfo();
+      if (held && slot?.active) {
+        return slotInUse(
+          this.s.slot,
+          await slotHolder(this.meta!, slot.activePid),
+          slot.activePid,
+          this.ctx.connector,
+          this.errorContext,
+        );
+      }
+      if (slot && slotLost(slot)) {
+        const at = formatLsn(this.committedLsn);
+        return new ConnectError(
+          lostPositionMessage(
+            `replication slot "${this.s.slot}" was invalidated by the server while streaming (wal_status ${slot.walStatus ?? '?'}${slot.invalidation ? `, ${slot.invalidation}` : ''}): ${e.message}.`,
+            at,
+            this.ctx.connector,
+          ),
+          { context: { ...this.errorContext, position: at }, cause: err },
+        );
+      }
+    } catch {
+      // the metadata connection is gone too: the plain explanation (retriable) will do
+    }
+    return undefined;
   }
 
   /** Heartbeat: ask the server where it is (it answers with a keepalive), run the action query. */
@@ -368,6 +485,7 @@ export class PostgresSession implements SourceTask {
       }
       if (item.kind === 'keepalive') this.onKeepalive(item.walEnd);
       else {
+        if (item.message.tag === 'begin') this.idleEnd = undefined;
         const pending = this.handle(item.lsn, item.message);
         if (pending) await pending;
       }
@@ -381,7 +499,12 @@ export class PostgresSession implements SourceTask {
   }
 
   private onKeepalive(walEnd: number): void {
-    if (!this.heartbeatDue || this.tx || this.held || this.snapshotPhase) return;
+    if (this.tx || this.held || this.snapshotPhase || this.barrier) return;
+    // Everything the server sent before this keepalive is queued and no transaction is open: a transaction not
+    // sent yet commits after walEnd, so confirming walEnd loses nothing — once what was handed out is committed.
+    if (walEnd > (this.idleEnd ?? 0)) this.idleEnd = walEnd;
+    this.releaseIdle();
+    if (!this.heartbeatDue) return;
     this.heartbeatDue = false;
     // All data before this keepalive is already queued and no transaction is open: confirming walEnd loses
     // nothing, and lets the slot move over WAL of tables we do not capture.
@@ -688,7 +811,23 @@ export class PostgresSession implements SourceTask {
     });
   }
 
+  /**
+   * Bounded retention without heartbeats: with every record handed out committed, the slot may move to the
+   * server's idle position, so a quiet captured table never pins the WAL that other tables write. Nothing is
+   * emitted; the offset stays at the last record, and a restart from it streams from the slot's confirmed position
+   * (the server skips to it), which holds nothing for us in between.
+   */
+  private releaseIdle(): void {
+    const end = this.idleEnd;
+    if (end === undefined || !this.streaming || this.stopped || this.snapshotPhase) return;
+    if (this.pushedProc > this.committedLsn || end <= this.committedLsn) return;
+    this.committedLsn = end;
+    this.sendStatusQuietly(end);
+  }
+
   private push(record: ChangeRecord): void {
+    const proc = (record.sourceOffset as unknown as PgOffset).lsn_proc;
+    if (proc > this.pushedProc) this.pushedProc = proc;
     this.queue.push(record);
     const w = this.wake;
     this.wake = undefined;
@@ -746,6 +885,7 @@ export class PostgresSession implements SourceTask {
         if (this.streaming && !this.stopped) this.sendStatusQuietly(lsn);
       }
     }
+    this.releaseIdle();
   }
 
   /** A status update on a connection that may be closing: a lost update only delays the slot, a throw would fail the task. */
@@ -766,6 +906,10 @@ export class PostgresSession implements SourceTask {
     if (this.streaming && this.committedLsn > 0) this.sendStatusQuietly(this.committedLsn);
     this.streaming = false;
     await this.repl?.close();
+    // The temporary slot of a snapshot goes with its connection, and so does the exported snapshot that connection
+    // holds open ("idle in transaction"): a failed, deleted or restarted task must leave neither behind.
+    await this.tempRepl?.close();
+    this.tempRepl = undefined;
     if (dropSlot && this.s?.dropSlotOnStop && this.meta) {
       try {
         await this.dropSlot(false);
@@ -790,8 +934,15 @@ export class PostgresSession implements SourceTask {
         { context: this.errorContext },
       );
     }
-    if (Number(rows[0].v) < 100000)
+    this.serverVersion = Number(rows[0].v);
+    if (this.serverVersion < 100000)
       throw new ConnectError('PostgreSQL 10 or newer is needed for pgoutput', { context: this.errorContext });
+    if (this.s.failover && this.serverVersion < 170000) {
+      throw new ConnectError(
+        `slot.failover=true needs PostgreSQL 17 or newer (failover slots); this server is ${rows[0].v}. Fix: set slot.failover=false, or upgrade.`,
+        { context: this.errorContext },
+      );
+    }
   }
 
   private async capturedTables(): Promise<Array<{ schema: string; table: string }>> {
@@ -863,21 +1014,16 @@ export class PostgresSession implements SourceTask {
     }
   }
 
-  private async slotInfo(): Promise<{ plugin: string; active: boolean; database: string } | undefined> {
-    const rows = (
-      await this.meta!.query('SELECT plugin, active, database FROM pg_replication_slots WHERE slot_name = $1', [
-        this.s.slot,
-      ])
-    ).rows;
-    if (!rows.length) return undefined;
-    const r = rows[0];
-    if (r.plugin !== 'pgoutput' || r.database !== this.s.database) {
+  private async slotInfo(): Promise<SlotState | undefined> {
+    const slot = await readSlot(this.meta!, this.s.slot, this.serverVersion);
+    if (!slot) return undefined;
+    if (slot.plugin !== 'pgoutput' || slot.database !== this.s.database) {
       throw new ConnectError(
-        `replication slot "${this.s.slot}" exists for plugin ${r.plugin} on database ${r.database}, not pgoutput on ${this.s.database}. Fix: choose another slot.name, or drop that slot if it is unused.`,
+        `replication slot "${this.s.slot}" exists for plugin ${slot.plugin} on database ${slot.database}, not pgoutput on ${this.s.database}. Fix: choose another slot.name, or drop that slot if it is unused.`,
         { context: this.errorContext },
       );
     }
-    return { plugin: r.plugin, active: r.active, database: r.database };
+    return slot;
   }
 
   private async dropSlot(failIfActive: boolean): Promise<void> {

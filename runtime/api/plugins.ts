@@ -25,6 +25,25 @@ export interface SnapshotProgress {
   running?: boolean;
 }
 
+/**
+ * How much of its database's log a source task holds back, and how close it is to losing its place (all fields
+ * optional: each source reports what its log has). The runtime turns it into metrics, the task's status and the
+ * `log.retention.warn.bytes` warning.
+ */
+export interface LogStatus {
+  /** bytes of log the server keeps because of this task (PostgreSQL: current WAL − the slot's restart_lsn) */
+  retainedBytes?: number;
+  /**
+   * bytes from the committed position to the end of the log (PostgreSQL: current WAL − confirmed_flush_lsn;
+   * MySQL/MariaDB: binlog bytes after the committed file and position)
+   */
+  behindBytes?: number;
+  /** seconds left before the committed position falls out of the log (MongoDB: the oplog window left) */
+  windowSeconds?: number;
+  /** the committed position in the database's own terms (an LSN, file:pos, a cluster time) */
+  position?: string;
+}
+
 export interface TaskContext {
   readonly connector: string;
   readonly taskId: number;
@@ -39,6 +58,8 @@ export interface SourceTaskContext extends TaskContext {
   reportSnapshotProgress?(progress: SnapshotProgress): void;
   /** How far behind the source the last record is (ms), for the lag metric. */
   reportLag?(millis: number): void;
+  /** What the task holds of the database's log (sampled by the task, every few seconds). */
+  reportLog?(status: LogStatus): void;
 }
 
 export interface Converter {
@@ -109,9 +130,24 @@ interface ConnectorBase extends PluginBase {
   taskConfigs(config: Config, maxTasks: number): Promise<Record<string, string>[]>;
 }
 
+/** One entry of `PATCH /connectors/{c}/offsets`: a source partition and the offset to store (null: forget it). */
+export interface OffsetEntry {
+  readonly partition: SourcePartition;
+  readonly offset: SourceOffset | null;
+}
+
 export interface SourceConnectorPlugin extends ConnectorBase {
   readonly type: 'source';
   createTask(): SourceTask;
+  /**
+   * Checks offsets an operator is about to write (`PATCH /connectors/{c}/offsets`, Connect's
+   * `SourceConnector.alterOffsets` of KIP-875) and returns them as they are to be stored: completed (a PostgreSQL
+   * `{"lsn": N}` becomes a whole offset) or normalized. Throws a ConfigError whose issue keys name the wrong field
+   * (`offset.lsn`, `partition.server`); the REST answer is then 400 with that message. May ask the database
+   * (a position beyond its end, a binlog file it no longer has); when it cannot reach it, it checks what it can
+   * and the task checks the rest at start.
+   */
+  alterOffsets?(config: Config, offsets: readonly OffsetEntry[]): Promise<readonly OffsetEntry[]>;
 }
 
 export interface SinkConnectorPlugin extends ConnectorBase {

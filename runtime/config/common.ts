@@ -97,6 +97,12 @@ export const sourceCommonSpec: ConfigSpec = [
     importance: 'LOW',
     group: 'Queue',
   }),
+  key(
+    'log.retention.warn.bytes',
+    'long',
+    'Warn (log line, and the gauge sluice_source_log_retention_exceeded = 1) when the database keeps more than this many bytes of its log for this connector (PostgreSQL: WAL the slot retains; MySQL/MariaDB: binlog after the committed position). 0 turns the warning off.',
+    { default: 1073741824, min: 0, importance: 'LOW', group: 'Queue' },
+  ),
   key('offset.flush.interval.ms', 'long', "Overrides the worker's offset commit interval for this connector.", {
     default: null,
     min: 1,

@@ -29,6 +29,11 @@ export class WorkerMetrics {
   readonly queueCapacityBytes: Gauge<'connector' | 'task'>;
   readonly lagMillis: Gauge<'connector' | 'task'>;
   readonly snapshot: Gauge<'connector' | 'task' | 'measure'>;
+  // ---- the source's log (issue 15): what the database keeps for each task ----
+  readonly logRetainedBytes: Gauge<'connector' | 'task'>;
+  readonly logBehindBytes: Gauge<'connector' | 'task'>;
+  readonly logWindowSeconds: Gauge<'connector' | 'task'>;
+  readonly logRetentionExceeded: Gauge<'connector' | 'task'>;
   readonly connectorState: Gauge<'connector' | 'state'>;
   readonly taskState: Gauge<'connector' | 'task' | 'state'>;
   private statuses: () => readonly StatusSnapshot[] = () => [];
@@ -121,6 +126,30 @@ export class WorkerMetrics {
       name: 'sluice_snapshot_progress',
       help: 'Snapshot progress (measure: tables_total, tables_remaining, rows_scanned, rows_estimated, running).',
       labelNames: ['connector', 'task', 'measure'],
+      registers: r,
+    });
+    this.logRetainedBytes = new Gauge({
+      name: 'sluice_source_log_retained_bytes',
+      help: "Bytes of the database's log kept because of this task (PostgreSQL: current WAL minus the slot's restart_lsn; MySQL/MariaDB: binlog after the committed position).",
+      labelNames,
+      registers: r,
+    });
+    this.logBehindBytes = new Gauge({
+      name: 'sluice_source_log_behind_bytes',
+      help: "Bytes of the database's log after the committed position (PostgreSQL: current WAL minus confirmed_flush_lsn).",
+      labelNames,
+      registers: r,
+    });
+    this.logWindowSeconds = new Gauge({
+      name: 'sluice_source_log_window_seconds',
+      help: 'Seconds left before the committed position falls out of the log (MongoDB: oplog window left).',
+      labelNames,
+      registers: r,
+    });
+    this.logRetentionExceeded = new Gauge({
+      name: 'sluice_source_log_retention_exceeded',
+      help: '1 while the log kept for this task is above log.retention.warn.bytes, else 0.',
+      labelNames,
       registers: r,
     });
     // One series per state with value 1 for the current one, so alerts can say `sluice_task_state{state="FAILED"} == 1`.

@@ -18,6 +18,7 @@ import { applyChain, type ChainStep } from '../transforms/chain.js';
 import type { RecordConverters, Transport } from '../transport/transport.js';
 import { type ErrorPolicy, logTolerated } from './error-policy.js';
 import { withRetry } from './retry.js';
+import { type LogReport, LogWatch } from './log-watch.js';
 import { Gate, type StateListener, within } from './state.js';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -65,12 +66,20 @@ export class SourceTaskRunner {
   private started = false;
   private stopping = false;
   private earlyFlush = false;
+  private readonly logWatch: LogWatch;
 
   constructor(private readonly o: SourceRunnerOptions) {
     this.task = o.plugin.createTask();
     this.labels = { connector: o.connector, task: String(o.taskId) };
     this.maxQueue = o.connectorConfig.int('max.queue.size');
     this.maxBytes = o.connectorConfig.int('max.queue.size.in.bytes');
+    const warn = o.connectorConfig.get('log.retention.warn.bytes');
+    this.logWatch = new LogWatch(this.labels, o.metrics, o.log, typeof warn === 'number' ? warn : 0);
+  }
+
+  /** What the task holds of its database's log, for the task's status (undefined until the task reports). */
+  get logReport(): LogReport | undefined {
+    return this.logWatch.current;
   }
 
   start(): void {
@@ -115,7 +124,8 @@ export class SourceTaskRunner {
         if (p.rowsEstimated !== undefined) metrics.snapshot.set({ ...l, measure: 'rows_estimated' }, p.rowsEstimated);
         if (p.running !== undefined) metrics.snapshot.set({ ...l, measure: 'running' }, p.running ? 1 : 0);
       },
-      reportLag: (ms) => metrics.lagMillis.set(this.labels, ms),
+      reportLag: (ms) => this.logWatch.lag(ms),
+      reportLog: (status) => this.logWatch.update(status),
     };
   }
 

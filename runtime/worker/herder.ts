@@ -1,6 +1,7 @@
 import {
   asConnectError,
   type Config,
+  ConfigError,
   type ConfigIssue,
   type ConfigSpec,
   type ConnectorPlugin,
@@ -18,6 +19,7 @@ import type { WorkerMetrics } from '../metrics/metrics.js';
 import type { OffsetStore } from '../offsets/store.js';
 import { errorPolicy } from '../tasks/error-policy.js';
 import { SinkTaskRunner } from '../tasks/sink-runner.js';
+import type { LogReport } from '../tasks/log-watch.js';
 import { SourceTaskRunner } from '../tasks/source-runner.js';
 import type { State, TargetState } from '../tasks/state.js';
 import { buildChain } from '../transforms/chain.js';
@@ -40,6 +42,8 @@ export interface StateInfo {
   state: State;
   worker_id: string;
   trace?: string;
+  /** source tasks: what they hold of the database's log (docs/rest.md) */
+  log?: LogReport;
 }
 
 export interface ConnectorStatus {
@@ -249,7 +253,7 @@ export class Herder {
       connector: p && !p.runsConnector(name) ? (p.remoteStatus(name) ?? local) : local,
       tasks: rt.tasks.map((t) =>
         !p || t.here
-          ? { id: t.id, state: t.state, worker_id: w, ...(t.trace ? { trace: t.trace } : {}) }
+          ? { id: t.id, state: t.state, worker_id: w, ...(t.trace ? { trace: t.trace } : {}), ...this.logField(t) }
           : { id: t.id, ...(p.remoteStatus(name, t.id) ?? { state: 'UNASSIGNED' as State, worker_id: '' }) },
       ),
       type: this.typeOf(rt),
@@ -642,10 +646,33 @@ export class Herder {
       }
       if (this.typeOf(rt) === 'sink')
         throw badRequest('Sink connector offsets live in Kafka consumer groups; this worker has none to alter');
-      await this.o.offsets.write(
-        body.offsets.map((o) => ({ connector: name, partition: o.partition, offset: o.offset })),
-      );
+      const checked = await this.checkOffsets(rt, body.offsets);
+      await this.o.offsets.write(checked.map((o) => ({ connector: name, partition: o.partition, offset: o.offset })));
     });
+  }
+
+  /** A source task's `log` status field (sluice's extra: what it holds of the database's log, its lag). */
+  private logField(t: TaskSlot): { log?: LogReport } {
+    const report = t.runner instanceof SourceTaskRunner ? t.runner.logReport : undefined;
+    return report ? { log: report } : {};
+  }
+
+  /**
+   * The connector's own check of an operator's offsets (SourceConnectorPlugin.alterOffsets): a position that does
+   * not parse, or that the database cannot have, is refused here (400 naming the field), not when the task starts.
+   */
+  private async checkOffsets(rt: ConnectorRuntime, offsets: OffsetsBody['offsets']): Promise<OffsetsBody['offsets']> {
+    const v = await validateConnectorConfig(this.o.registry, rt.config, { deep: false });
+    const plugin = v.result?.plugin;
+    if (plugin?.type !== 'source' || !plugin.alterOffsets) return offsets;
+    try {
+      const resolved = resolveProviders(rt.config);
+      const parsed = parseConfig(specFor(plugin), resolved.values, { secretKeys: resolved.secretKeys });
+      return [...(await plugin.alterOffsets(parsed.config, offsets))];
+    } catch (err) {
+      const e = asConnectError(err, { connector: rt.name });
+      throw badRequest(e.message, err instanceof ConfigError ? err.issues : []);
+    }
   }
 
   /** DELETE /connectors/{c}/offsets: the next start behaves as a first start. */

@@ -99,10 +99,15 @@ describe('postgres source: clear errors', () => {
     await first.start();
     try {
       await first.pollOnce();
-      const err = await failure(new TaskDriver(config(base)));
-      expect(err.message).toMatch(/replication slot "e_busy" is active/);
-      expect(err.message).toMatch(/another client is streaming this slot/);
-      expect(err.retriable).toBe(true);
+      // Another connector: a slot has one reader, so it fails at once, naming the holder and the fix.
+      const other = await failure(new TaskDriver(config(base), new Map(), 'second'));
+      expect(other.message).toMatch(/replication slot "e_busy" is in use by connector "pg"/);
+      expect(other.message).toMatch(/set slot\.name/);
+      expect(other.retriable).toBe(false);
+      // The same connector (a previous run still shutting down): retried.
+      const same = await failure(new TaskDriver(config(base)));
+      expect(same.message).toMatch(/still held by an earlier connection of this connector/);
+      expect(same.retriable).toBe(true);
     } finally {
       await first.stop();
     }

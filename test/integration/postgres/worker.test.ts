@@ -6,7 +6,7 @@ import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { startWorker, waitFor, type WorkerProcess } from '../../harness/worker.js';
 import { fileSink, readEvents } from '../../harness/file-sink.js';
 import { type Event, pgConnector } from './pg-e2e.js';
-import { TaskDriver } from './task-driver.js';
+import { foreignSlotHolder, TaskDriver } from './task-driver.js';
 
 let pg: PostgresServer;
 let dir: string;
@@ -130,22 +130,25 @@ describe('postgres source in the worker', () => {
       CREATE ROLE bad_norep LOGIN PASSWORD 'pw'; GRANT SELECT ON bad_ok TO bad_norep;
       CREATE PUBLICATION bad_norep_pub FOR TABLE bad_ok`);
     const ok = { 'table.include.list': 'public\\.bad_ok' };
-    // Two slots held by another client: one connector gives up after 2 s, the other retries until it is free.
-    const holders = ['bad_busy', 'bad_wait'].map(
-      (slot) =>
-        new TaskDriver({
-          ...pg.connectorConfig(),
-          ...ok,
-          'topic.prefix': 'other',
-          'slot.name': `${slot}_slot`,
-          'publication.name': `${slot}_pub`,
-          'snapshot.mode': 'never',
-        }),
+    // A slot streamed by another sluice connector fails this one at once (a slot has one reader); a slot held by a
+    // client that is not sluice is retried until it is free.
+    const busy = new TaskDriver(
+      {
+        ...pg.connectorConfig(),
+        ...ok,
+        'topic.prefix': 'other',
+        'slot.name': 'bad_busy_slot',
+        'publication.name': 'bad_busy_pub',
+        'snapshot.mode': 'never',
+      },
+      new Map(),
+      'other_connector',
     );
-    for (const h of holders) {
-      await h.start();
-      await h.pollOnce();
-    }
+    await busy.start();
+    await busy.pollOnce();
+    await pg.sql('CREATE PUBLICATION bad_wait_pub FOR TABLE bad_ok');
+    const foreign = await foreignSlotHolder(pg, 'bad_wait_slot', 'bad_wait_pub');
+    const holders = [busy, foreign];
     const sub = join(dir, 'fail');
     const out = join(sub, 'out.jsonl');
     const w = await startWorker({
@@ -180,7 +183,7 @@ describe('postgres source in the worker', () => {
         bad_pub: [/publication "absent" does not exist/, /CREATE PUBLICATION "absent"/],
         bad_ident: [/public\.bad_nopk has no replica identity/, /REPLICA IDENTITY FULL/],
         bad_norep: [/user "bad_norep" may not open a replication connection/, /ALTER ROLE bad_norep REPLICATION/],
-        bad_busy: [/replication slot "bad_busy_slot" is active/, /another client is streaming this slot/],
+        bad_busy: [/replication slot "bad_busy_slot" is in use by connector "other_connector"/, /set slot\.name/],
       };
       for (const [name, patterns] of Object.entries(expected)) {
         const task = await waitFor(

@@ -135,6 +135,68 @@ describe('REST pause/stop of the PostgreSQL source, seen from PostgreSQL', () =>
     expect(ids()).not.toContain(5);
   });
 
+  it('PATCH offsets: the connector checks them — 400 naming the field for a bad LSN, one from the future, a foreign partition; {"lsn": N} alone is a start point', async () => {
+    expect((await call(w, 'PUT', `/connectors/${NAME}/stop`)).status).toBe(204);
+    await waitState(w, NAME, 'STOPPED');
+    const patch = (offset: unknown, partition: unknown = { server: 'srv' }) =>
+      call<{ error_code: number; message: string }>(w, 'PATCH', `/connectors/${NAME}/offsets`, {
+        body: { offsets: [{ partition, offset }] },
+      });
+    const bad = await patch({ lsn: 'NAN/NAN' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/offset\.lsn: "NAN\/NAN" is not an LSN/);
+    const missing = await patch({ lsn_proc: 5 });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/offset\.lsn: missing/);
+    const typo = await patch({ lsn: 5, lsn_prc: 5 });
+    expect(typo.status).toBe(400);
+    expect(typo.body.message).toMatch(/offset\.lsn_prc: unknown field/);
+    const foreign = await patch({ lsn: 5 }, { server: 'other' });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.message).toMatch(/partition\.server: this connector's only partition is \{"server":"srv"\}/);
+    const [{ now }] = await pgs.sql<{ now: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS now`);
+    const future = await patch({ lsn: Number(now) + 2 ** 36 });
+    expect(future.status).toBe(400);
+    expect(future.body.message).toMatch(
+      /offset\.lsn: 10\/[0-9A-F]+ is beyond the server's current WAL position 0\/[0-9A-F]+/,
+    );
+    const [{ flushed }] = await pgs.sql<{ flushed: string }>(
+      `SELECT (confirmed_flush_lsn - '0/0')::text AS flushed FROM pg_replication_slots WHERE slot_name = '${SLOT}'`,
+    );
+    const behind = await patch({ lsn: Number(flushed) - 1 });
+    expect(behind.status).toBe(400);
+    expect(behind.body.message).toMatch(/is before the confirmed position .* of replication slot/);
+    // Nothing was written by the refused requests.
+    const kept = await call<{ offsets: Array<{ offset: Record<string, unknown> }> }>(
+      w,
+      'GET',
+      `/connectors/${NAME}/offsets`,
+    );
+    expect(kept.body.offsets[0].offset.lsn).not.toBe('NAN/NAN');
+
+    // Row 7 commits before the start point, row 8 after it: {"lsn": N} alone (Debezium's minimal offset) is enough.
+    await pgs.sql(`INSERT INTO items VALUES (7, 'skipped')`);
+    const [{ lsn }] = await pgs.sql<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`);
+    await pgs.sql(`INSERT INTO items VALUES (8, 'kept')`);
+    const ok = await patch({ lsn: Number(lsn) });
+    expect(ok.status).toBe(200);
+    const stored = await call<{ offsets: Array<{ offset: Record<string, unknown> }> }>(
+      w,
+      'GET',
+      `/connectors/${NAME}/offsets`,
+    );
+    expect(stored.body.offsets[0].offset).toMatchObject({
+      lsn: Number(lsn),
+      lsn_proc: Number(lsn),
+      lsn_commit: Number(lsn),
+      operator: true,
+    });
+    expect((await call(w, 'PUT', `/connectors/${NAME}/resume`)).status).toBe(202);
+    await waitFor(() => ids().includes(8), 60_000, 'row 8 after resume');
+    await sleep(1000);
+    expect(ids()).not.toContain(7);
+  });
+
   it('DELETE offsets while STOPPED: the next start snapshots again (snapshot.mode=initial), with its progress in /metrics', async () => {
     expect((await call(w, 'PUT', `/connectors/${NAME}/stop`)).status).toBe(204);
     await waitState(w, NAME, 'STOPPED');
@@ -142,15 +204,15 @@ describe('REST pause/stop of the PostgreSQL source, seen from PostgreSQL', () =>
     expect((await call(w, 'GET', `/connectors/${NAME}/offsets`)).body).toEqual({ offsets: [] });
     const readsBefore = reads().length;
     expect((await call(w, 'PUT', `/connectors/${NAME}/resume`)).status).toBe(202);
-    // rows now in the table: 1, 2, 3, 4, 5, 6
-    await waitFor(() => reads().length - readsBefore >= 6, 60_000, 'a second snapshot');
-    expect(new Set(reads().slice(readsBefore))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+    // rows now in the table: 1 to 8
+    await waitFor(() => reads().length - readsBefore >= 8, 60_000, 'a second snapshot');
+    expect(new Set(reads().slice(readsBefore))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
     const families = parsePrometheus((await call(w, 'GET', '/metrics')).text);
     const progress = (measure: string) =>
       metricValue(families, 'sluice_snapshot_progress', { connector: NAME, measure });
     expect(progress('tables_total')).toBe(1);
     expect(progress('tables_remaining')).toBe(0);
-    expect(progress('rows_scanned')).toBe(6);
+    expect(progress('rows_scanned')).toBe(8);
     expect(progress('running')).toBe(0);
   });
 });
