@@ -1,6 +1,13 @@
-import { defineSourceConnector, lazySourceTask, type SourceConnectorPlugin } from '../../runtime/api/index.js';
+import {
+  type Config,
+  defineSourceConnector,
+  lazySourceTask,
+  type OffsetEntry,
+  type SourceConnectorPlugin,
+} from '../../runtime/api/index.js';
 import { CONNECTOR_VERSION } from './envelope.js';
-import { mysqlConfigSpec } from './config.js';
+import { mysqlConfigSpec, readOptions } from './config.js';
+import { operatorOffsets } from './offsets.js';
 
 const doc =
   'Captures row changes of MySQL and MariaDB from the binlog (ROW format): a consistent snapshot, then streaming. Debezium-compatible configuration, topics, events and offsets.';
@@ -11,6 +18,17 @@ const doc =
  */
 async function taskConfigs(): Promise<Record<string, string>[]> {
   return [{}];
+}
+
+/**
+ * An operator's start point (PATCH …/offsets): a binlog file and position, or a GTID set; checked for form here
+ * and against the server when it answers.
+ */
+async function alterOffsets(config: Config, offsets: readonly OffsetEntry[]): Promise<readonly OffsetEntry[]> {
+  const o = readOptions(config);
+  const checked = operatorOffsets(offsets, o.prefix);
+  await (await import('./offset-check.js')).checkOffsetsOnServer(o, checked);
+  return checked;
 }
 
 /** mysql2 loads with the first task, not with the worker. */
@@ -25,6 +43,7 @@ export const mysqlSourcePlugin: SourceConnectorPlugin = defineSourceConnector({
   doc,
   taskConfigs,
   createTask,
+  alterOffsets,
 });
 
 export const mariadbSourcePlugin: SourceConnectorPlugin = defineSourceConnector({
@@ -36,4 +55,5 @@ export const mariadbSourcePlugin: SourceConnectorPlugin = defineSourceConnector(
   doc,
   taskConfigs,
   createTask,
+  alterOffsets,
 });

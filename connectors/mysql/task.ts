@@ -182,7 +182,7 @@ export class MySqlSourceTask implements SourceTask {
           needSnapshot = 'data';
         } else {
           throw new ConnectError(
-            `The stored offset cannot be resumed: ${start.why}. Changes since then are lost to the binlog. Set snapshot.mode=when_needed to snapshot again automatically, or delete the connector's offsets and use snapshot.mode=initial.`,
+            `The stored offset cannot be resumed: ${start.why}. Changes since then are lost to the binlog. Two ways out: set snapshot.mode=when_needed to snapshot again automatically (or delete the connector's offsets and use snapshot.mode=initial), or set a start point by hand — PATCH /connectors/${this.ctx.connector}/offsets with {"offsets":[{"partition":{"server":"${o.prefix}"},"offset":{"file":"<binlog file>","pos":4}}]} (or {"gtids":"…"}) while the connector is stopped — to stream from there, accepting the gap.`,
             {
               context: {
                 connector: this.ctx.connector,

@@ -50,11 +50,16 @@ interface OpenTx {
   id: string;
   total: number;
   perTable: Map<string, number>;
+  /** a record of this transaction was handed out */
+  emitted?: boolean;
 }
 
 type InboxItem = { kind: 'data'; lsn: number; message: PgOutputMessage } | { kind: 'keepalive'; walEnd: number };
 
 const NO_HEADERS: ChangeRecord['headers'] = Object.freeze([]);
+
+/** How often the slot's retained WAL is sampled for metrics and status. */
+const LOG_REPORT_MS = 5000;
 
 /** Inbox items held before the socket is paused; each is one WAL message, usually small. */
 const INBOX_LIMIT = 4096;
@@ -333,7 +338,7 @@ export class PostgresSession implements SourceTask {
   private async stream(startLsn: number): Promise<void> {
     const repl = this.repl!;
     this.ctx.log.info({ slot: this.s.slot, from: formatLsn(startLsn) }, 'streaming changes');
-    const { done } = await repl.start(this.s.slot, startLsn, this.s.publication, {
+    const { done } = await this.startReplication(repl, startLsn, {
       onData: (lsn, payload) => {
         // Parsed now: `pg` hands out views into its read buffer, which it overwrites as more data arrives.
         try {
@@ -382,6 +387,8 @@ export class PostgresSession implements SourceTask {
       setInterval(() => this.streaming && this.sendStatusQuietly(this.committedLsn, true), this.s.statusIntervalMs),
     );
     if (this.s.heartbeatMs > 0) this.timers.push(setInterval(() => void this.heartbeatTick(), this.s.heartbeatMs));
+    this.timers.push(setInterval(() => void this.reportLog(), LOG_REPORT_MS));
+    void this.reportLog();
     try {
       await done;
       if (!this.stopped && !this.ended)
@@ -391,6 +398,22 @@ export class PostgresSession implements SourceTask {
       throw (
         (await this.slotFailure(err)) ??
         explain(err, `streaming from slot "${this.s.slot}" failed`, this.errorContext, this.s.user)
+      );
+    }
+  }
+
+  /** START_REPLICATION; a refusal (slot held, invalidated) is explained as a failure of the stream would be. */
+  private async startReplication(
+    repl: ReplicationConnection,
+    startLsn: number,
+    handlers: Parameters<ReplicationConnection['start']>[3],
+  ): Promise<{ done: Promise<void> }> {
+    try {
+      return await repl.start(this.s.slot, startLsn, this.s.publication, handlers);
+    } catch (err) {
+      throw (
+        (await this.slotFailure(err)) ??
+        explain(err, `cannot stream from slot "${this.s.slot}"`, this.errorContext, this.s.user)
       );
     }
   }
@@ -432,6 +455,23 @@ export class PostgresSession implements SourceTask {
       // the metadata connection is gone too: the plain explanation (retriable) will do
     }
     return undefined;
+  }
+
+  /** What the slot makes the server keep, for metrics, status and log.retention.warn.bytes. */
+  private async reportLog(): Promise<void> {
+    if (this.stopped || !this.meta || !this.ctx.reportLog) return;
+    try {
+      const slot = await readSlot(this.meta, this.s.slot, this.serverVersion);
+      if (!slot || this.stopped) return;
+      const current = await currentWalLsn(this.meta);
+      this.ctx.reportLog({
+        retainedBytes: slot.restartLsn === null ? undefined : Math.max(0, current - slot.restartLsn),
+        behindBytes: slot.confirmedFlush === null ? undefined : Math.max(0, current - slot.confirmedFlush),
+        position: slot.confirmedFlush === null ? undefined : formatLsn(slot.confirmedFlush),
+      });
+    } catch (err) {
+      this.ctx.log.debug({ err: (err as Error).message }, 'slot state not read');
+    }
   }
 
   /** Heartbeat: ask the server where it is (it answers with a keepalive), run the action query. */
@@ -733,6 +773,7 @@ export class PostgresSession implements SourceTask {
     // Skipped here, record by record, not per change: the records of one change share its LSN, and the counts of
     // the transaction metadata must come out as in the first run.
     if (this.skip !== undefined && this.skipping(lsn, event)) return;
+    tx.emitted = true;
     // Built without spreads: this runs once per change.
     const offset: PgOffset = this.snapshotPhase
       ? {
@@ -771,6 +812,8 @@ export class PostgresSession implements SourceTask {
       this.held = undefined;
     }
     this.safeLsn = endLsn;
+    // Debezium's MilliSecondsBehindSource: how old the transaction's changes are as they are handed out.
+    if (tx?.emitted) this.ctx.reportLag?.(Math.max(0, Date.now() - tx.tsMs));
     if (tx && this.s.transactionMetadata) this.pushTxMarker('END', endLsn);
     if (this.skip && tx && tx.finalLsn >= this.skip.commitLsn) this.skip = undefined;
     this.lastCommitLsn = commitLsn;

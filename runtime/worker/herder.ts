@@ -662,13 +662,12 @@ export class Herder {
    * not parse, or that the database cannot have, is refused here (400 naming the field), not when the task starts.
    */
   private async checkOffsets(rt: ConnectorRuntime, offsets: OffsetsBody['offsets']): Promise<OffsetsBody['offsets']> {
-    const v = await validateConnectorConfig(this.o.registry, rt.config, { deep: false });
+    const v = await validateForWorker(this.o.registry, this.o.worker, rt.config, { deep: false });
     const plugin = v.result?.plugin;
-    if (plugin?.type !== 'source' || !plugin.alterOffsets) return offsets;
+    // A config that does not validate cannot start a task either; the offsets are then only checked at start.
+    if (!v.result || plugin?.type !== 'source' || !plugin.alterOffsets) return offsets;
     try {
-      const resolved = resolveProviders(rt.config);
-      const parsed = parseConfig(specFor(plugin), resolved.values, { secretKeys: resolved.secretKeys });
-      return [...(await plugin.alterOffsets(parsed.config, offsets))];
+      return [...(await plugin.alterOffsets(v.result.config, offsets))];
     } catch (err) {
       const e = asConnectError(err, { connector: rt.name });
       throw badRequest(e.message, err instanceof ConfigError ? err.issues : []);
