@@ -1,11 +1,12 @@
 import { traceOf } from '../api/index.js';
-import { createLogger } from '../worker/logging.js';
-import { type RunningDemo, startDemo } from './demo.js';
+import { type RunningDemo, type SnapshotProgress, startDemo } from './demo.js';
+import { progressBar, utf8Locale } from './progress.js';
 
 export interface DemoCommandOptions {
   format: string;
   rows: string;
   logLevel: string;
+  verbose?: boolean;
 }
 
 /** The `sluice demo` command: runs until SIGINT/SIGTERM, then cleans up and exits 0 (1 when cleanup failed). */
@@ -14,9 +15,11 @@ export async function demoCommand(opts: DemoCommandOptions): Promise<void> {
   const rows = Number(opts.rows);
   if (format !== 'text' && format !== 'json') fail(`--format must be text or json, not ${format}`);
   if (!Number.isInteger(rows) || rows < 0 || rows > 10_000_000) fail(`--rows must be a whole number, not ${opts.rows}`);
-  const log = createLogger(opts.logLevel, 'auto');
+  const log = import('../worker/logging.js').then((m) => m.createLogger(opts.logLevel, 'auto'));
+  log.catch(() => undefined);
   const err = process.stderr;
   const tty = err.isTTY === true;
+  const unicode = utf8Locale();
   let lastProgress = 0;
   let progressShown = false;
   const status = (line: string) => {
@@ -24,14 +27,16 @@ export async function demoCommand(opts: DemoCommandOptions): Promise<void> {
     progressShown = false;
     err.write(`${line}\n`);
   };
-  const progress = (line: string) => {
+  const progress = (p: SnapshotProgress | undefined) => {
     if (tty) {
-      err.write(`\r\x1b[K${line}`);
-      progressShown = line !== '';
-    } else if (line && Date.now() - lastProgress >= 1000) {
-      // Not a terminal: one line a second is enough for a log.
+      // One line redrawn in place; cleared when the snapshot is complete.
+      if (p) err.write(`\r\x1b[K${progressBar(p, err.columns || 80, unicode)}`);
+      else if (progressShown) err.write('\r\x1b[K');
+      progressShown = p !== undefined;
+    } else if (p && Date.now() - lastProgress >= 1000) {
+      // Not a terminal (a log, a pipe): one line a second is enough.
       lastProgress = Date.now();
-      err.write(`${line}\n`);
+      err.write(`snapshot: ${p.rows}/${p.total} rows, ${(p.elapsedMs / 1000).toFixed(1)} s\n`);
     }
   };
 
@@ -40,6 +45,11 @@ export async function demoCommand(opts: DemoCommandOptions): Promise<void> {
   const shutdown = (code: number) => {
     if (stopping) return;
     stopping = true;
+    // Ctrl-C reaches the throwaway server too, and the connectors would log its going away as errors.
+    if (code === 0)
+      void log.then((l) => {
+        l.level = 'silent';
+      });
     status('Stopping the worker and removing what the demo created…');
     const force = setTimeout(() => {
       err.write('sluice demo: cleanup took too long; exiting\n');
@@ -77,6 +87,7 @@ export async function demoCommand(opts: DemoCommandOptions): Promise<void> {
     demo = await startDemo({
       format,
       rows,
+      verbose: opts.verbose === true,
       databaseUrl: process.env.DATABASE_URL || undefined,
       log,
       status,

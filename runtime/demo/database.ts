@@ -9,13 +9,15 @@ export interface DemoDatabase {
   readonly display: string;
   /** the embedded server's temp dir, when there is one */
   readonly dir?: string;
+  /** the embedded server started from the cached initdb (see embedded-postgres.ts) */
+  readonly fromTemplate?: boolean;
   client(): Promise<pg.Client>;
   /** stops and removes what the demo created */
   close(): Promise<void>;
 }
 
 export async function embeddedDatabase(onLog?: (line: string) => void): Promise<DemoDatabase> {
-  const server: EmbeddedPostgresServer = await startEmbeddedPostgres({ database: 'sluice', onLog });
+  const server: EmbeddedPostgresServer = await startEmbeddedPostgres({ onLog });
   const { host, port, user, password, database } = server;
   return {
     connector: {
@@ -27,6 +29,7 @@ export async function embeddedDatabase(onLog?: (line: string) => void): Promise<
     },
     display: `postgresql://${user}:${password}@${host}:${port}/${database}`,
     dir: server.dir,
+    fromTemplate: server.fromTemplate,
     async client() {
       return connected(new pg.Client({ host, port, user, password, database }));
     },

