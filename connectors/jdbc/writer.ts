@@ -6,7 +6,7 @@ import {
   RetriableError,
 } from '../../runtime/api/index.js';
 import type { JdbcSettings } from './config.js';
-import type { Dialect, RowValues, SqlConnection } from './dialect.js';
+import type { Dialect, RowValues, SqlConnection, Statement } from './dialect.js';
 import { ValueError } from './fit.js';
 import { jsonValue } from './kinds.js';
 import type { TableId } from './naming.js';
@@ -14,6 +14,13 @@ import { type FieldSet, RecordError, RecordReader, type SinkOp } from './record.
 import type { PreparedTable, Tables } from './tables.js';
 
 type WriteOp = Extract<SinkOp, { kind: 'upsert' | 'delete' }>;
+
+/** A truncate in the plan (truncate.enabled). */
+interface TruncateUnit {
+  readonly kind: 'truncate';
+  readonly table: string;
+  readonly record: ChangeRecord;
+}
 
 interface Item {
   readonly record: ChangeRecord;
@@ -58,6 +65,8 @@ class Group {
   }
 }
 
+type Unit = Group | TruncateUnit;
+
 const keyString = (values: readonly unknown[]) => values.map(jsonValue).join('\u0001');
 
 /** Where a record came from, as Connect names it: `topic-partition@offset`, or the source offset in direct mode. */
@@ -69,18 +78,22 @@ export function positionOf(r: ChangeRecord): string {
 
 /**
  * Writes what a put() delivers. Per table, consecutive upserts (or deletes) gather into a group of up to
- * batch.size records, written in one transaction with multi-row statements; an upsert after a pending delete of
- * the same table writes the deletes first, and the other way round, so each key's changes apply in order
- * (Debezium's JdbcChangeEventSink buffers the same way). Everything is committed before write() resolves.
+ * batch.size records, one multi-row statement; an upsert after a pending delete of the same table puts the
+ * deletes first, and the other way round, so each key's changes apply in order (Debezium's JdbcChangeEventSink
+ * buffers the same way). The put's groups then run in one transaction, committed before write() resolves (table
+ * changes first, outside it: MySQL commits on DDL).
  *
- * A retriable error (connection, deadlock, serialization) retries the group flush.max.retries times, then goes up
- * as a RetriableError for the task runner's backoff. Any other error is isolated: the group's records are written
- * one by one, and each that still fails goes to the errant record reporter (errors.tolerance / the DLQ) or, with
- * none, fails the put with an error naming the record's position, the table and, where known, the column.
+ * A retriable error (connection, deadlock, serialization) retries the transaction flush.max.retries times, then
+ * goes up as a RetriableError for the task runner's backoff. Any other error rolls it back and the groups run one
+ * transaction each; a group that fails is written record by record, and each record that still fails goes to the
+ * errant record reporter (errors.tolerance / the DLQ) or, with none, fails the put with an error naming the
+ * record's position, the table and, where known, the column.
  */
 export class Writer {
   private readonly reader: RecordReader;
   private readonly buffers = new Map<string, { upsert?: Group; delete?: Group }>();
+  /** what write() will do, in order: groups of records and truncates */
+  private plan: Unit[] = [];
 
   constructor(
     private readonly dialect: Dialect,
@@ -95,6 +108,7 @@ export class Writer {
 
   async write(records: readonly ChangeRecord[]): Promise<void> {
     this.buffers.clear();
+    this.plan = [];
     let skipped = 0;
     for (const record of records) {
       let op: SinkOp;
@@ -110,19 +124,71 @@ export class Writer {
           this.log.debug({ topic: record.topic, reason: op.reason }, 'Record not written');
           break;
         case 'truncate':
-          await this.flushAll();
-          await this.truncate(record, op.table);
+          this.flushAll();
+          this.plan.push({ kind: 'truncate', table: op.table, record });
           break;
         case 'delete':
-          await this.addDelete(record, op);
+          this.addDelete(record, op);
           break;
         case 'upsert':
-          await this.addUpsert(record, op);
+          this.addUpsert(record, op);
           break;
       }
     }
-    await this.flushAll();
+    this.flushAll();
     if (skipped) this.log.debug({ skipped }, 'Records skipped');
+    await this.execute(this.plan);
+    this.plan = [];
+  }
+
+  /**
+   * The whole plan in one transaction (table changes first: MySQL commits on DDL). A retriable error retries it;
+   * any other error rolls it back and the plan runs again unit by unit, failing groups record by record.
+   */
+  private async execute(plan: readonly Unit[]): Promise<void> {
+    if (plan.length === 0) return;
+    const first = plan[0];
+    const label = plan.length === 1 ? first.table : `${new Set(plan.map((u) => u.table)).size} tables`;
+    try {
+      await this.retrying(label, first.kind === 'truncate' ? first.record : first.items[0].record, (conn) =>
+        this.writePlan(conn, plan),
+      );
+      return;
+    } catch (err) {
+      if (err instanceof RetriableError) throw err;
+      if (plan.length > 1) this.log.debug({ err: String(err) }, 'Transaction failed; writing its parts one by one');
+    }
+    for (const u of plan) {
+      if (u.kind === 'truncate') await this.truncate(u.record, u.table);
+      else await this.flush(u);
+    }
+  }
+
+  private async writePlan(conn: SqlConnection, plan: readonly Unit[]): Promise<void> {
+    const prepared = new Map<Group, PreparedTable>();
+    for (const u of plan) {
+      if (u.kind !== 'truncate') prepared.set(u, await this.tables.prepare(conn, this.tables.id(u.table), u.fields));
+    }
+    await conn.query('BEGIN');
+    for (const u of plan) {
+      if (u.kind === 'truncate') {
+        await conn.query(this.dialect.truncate(this.tables.id(u.table)));
+        continue;
+      }
+      for (const st of this.statements(prepared.get(u) as PreparedTable, u.kind, u.items))
+        await conn.query(st.sql, st.params.length ? st.params : undefined);
+    }
+    await conn.query('COMMIT');
+  }
+
+  private statements(t: PreparedTable, kind: 'upsert' | 'delete', items: readonly Item[]): Statement[] {
+    const rows: RowValues[] = items.map((i) => ({
+      key: i.op.keyValues,
+      values: i.op.kind === 'upsert' ? i.op.values : [],
+    }));
+    if (kind === 'delete') return this.dialect.deleteRows(t.id, t.key, rows);
+    if (this.s.insertMode === 'update') return rows.map((r) => this.dialect.updateRow(t.id, t.key, t.value, r));
+    return this.dialect.writeRows(this.s.insertMode, t.id, t.key, t.value, rows);
   }
 
   private buffer(table: string): { upsert?: Group; delete?: Group } {
@@ -134,13 +200,13 @@ export class Writer {
     return b;
   }
 
-  private async addUpsert(record: ChangeRecord, op: Extract<SinkOp, { kind: 'upsert' }>): Promise<void> {
+  private addUpsert(record: ChangeRecord, op: Extract<SinkOp, { kind: 'upsert' }>): void {
     const b = this.buffer(op.table);
     const key = op.fields.key.length ? keyString(op.keyValues) : undefined;
     if (b.delete?.items.length) {
       if (this.s.reduce && key !== undefined) b.delete.remove(key);
       else {
-        await this.flush(b.delete);
+        this.plan.push(b.delete);
         b.delete = undefined;
       }
     }
@@ -148,46 +214,47 @@ export class Writer {
       b.upsert &&
       (b.upsert.fields.signature !== op.fields.signature || (!this.s.dedupe && key !== undefined && b.upsert.has(key)))
     ) {
-      await this.flush(b.upsert);
+      this.plan.push(b.upsert);
       b.upsert = undefined;
     }
     if (!b.upsert) b.upsert = new Group(op.table, 'upsert', op.fields);
     b.upsert.add({ record, op }, this.s.insertMode === 'insert' && !this.s.dedupe ? undefined : key);
     if (b.upsert.items.length >= this.s.batchSize) {
-      await this.flush(b.upsert);
+      this.plan.push(b.upsert);
       b.upsert = undefined;
     }
   }
 
-  private async addDelete(record: ChangeRecord, op: Extract<SinkOp, { kind: 'delete' }>): Promise<void> {
+  private addDelete(record: ChangeRecord, op: Extract<SinkOp, { kind: 'delete' }>): void {
     const b = this.buffer(op.table);
     const key = keyString(op.keyValues);
     if (b.upsert?.items.length) {
       if (this.s.reduce) b.upsert.remove(key);
       else {
-        await this.flush(b.upsert);
+        this.plan.push(b.upsert);
         b.upsert = undefined;
       }
     }
     if (b.delete && b.delete.fields.signature !== op.fields.signature) {
-      await this.flush(b.delete);
+      this.plan.push(b.delete);
       b.delete = undefined;
     }
     if (!b.delete) b.delete = new Group(op.table, 'delete', op.fields);
     b.delete.add({ record, op }, key);
     if (b.delete.items.length >= this.s.batchSize) {
-      await this.flush(b.delete);
+      this.plan.push(b.delete);
       b.delete = undefined;
     }
   }
 
-  private async flushAll(): Promise<void> {
+  /** Puts every pending group on the plan: upserts first, then deletes (their keys never overlap). */
+  private flushAll(): void {
     for (const b of this.buffers.values()) {
-      if (b.upsert) await this.flush(b.upsert);
+      if (b.upsert?.items.length) this.plan.push(b.upsert);
       b.upsert = undefined;
     }
     for (const b of this.buffers.values()) {
-      if (b.delete) await this.flush(b.delete);
+      if (b.delete?.items.length) this.plan.push(b.delete);
       b.delete = undefined;
     }
   }
@@ -202,7 +269,7 @@ export class Writer {
       return;
     }
     try {
-      await this.retrying(id, group.items[0].record, (conn) =>
+      await this.retrying(id.text, group.items[0].record, (conn) =>
         this.writeGroup(conn, id, group.kind, group.fields, group.items),
       );
     } catch (err) {
@@ -221,7 +288,9 @@ export class Writer {
   private async isolate(id: TableId, group: Group): Promise<void> {
     for (const item of group.items) {
       try {
-        await this.retrying(id, item.record, (conn) => this.writeGroup(conn, id, group.kind, group.fields, [item]));
+        await this.retrying(id.text, item.record, (conn) =>
+          this.writeGroup(conn, id, group.kind, group.fields, [item]),
+        );
       } catch (err) {
         if (err instanceof RetriableError) throw err;
         this.tables.forget(id);
@@ -237,17 +306,7 @@ export class Writer {
     fields: FieldSet,
     items: readonly Item[],
   ): Promise<void> {
-    const t: PreparedTable = await this.tables.prepare(conn, id, fields);
-    const rows: RowValues[] = items.map((i) => ({
-      key: i.op.keyValues,
-      values: i.op.kind === 'upsert' ? i.op.values : [],
-    }));
-    const statements =
-      kind === 'delete'
-        ? this.dialect.deleteRows(id, t.key, rows)
-        : this.s.insertMode === 'update'
-          ? rows.map((r) => this.dialect.updateRow(id, t.key, t.value, r))
-          : this.dialect.writeRows(this.s.insertMode, id, t.key, t.value, rows);
+    const statements = this.statements(await this.tables.prepare(conn, id, fields), kind, items);
     await conn.query('BEGIN');
     for (const st of statements) await conn.query(st.sql, st.params.length ? st.params : undefined);
     await conn.query('COMMIT');
@@ -262,7 +321,7 @@ export class Writer {
       return;
     }
     try {
-      await this.retrying(id, record, (conn) => conn.query(this.dialect.truncate(id)));
+      await this.retrying(id.text, record, (conn) => conn.query(this.dialect.truncate(id)));
     } catch (err) {
       if (err instanceof RetriableError) throw err;
       await this.failed(record, err, id);
@@ -274,7 +333,7 @@ export class Writer {
    * tries again, flush.max.retries times, then becomes a RetriableError.
    */
   private async retrying(
-    id: TableId,
+    table: string,
     first: ChangeRecord,
     work: (conn: SqlConnection) => Promise<void>,
   ): Promise<void> {
@@ -293,13 +352,13 @@ export class Writer {
         }
         if (!retriable) throw err;
         if (attempt >= this.s.flushMaxRetries || this.signal.aborted) {
-          throw new RetriableError(`Cannot write to table ${id.text}: ${(err as Error).message}`, {
+          throw new RetriableError(`Cannot write to ${table}: ${(err as Error).message}`, {
             cause: err,
-            context: { table: id.text, position: positionOf(first), stage: 'TASK_PUT' },
+            context: { table, position: positionOf(first), stage: 'TASK_PUT' },
           });
         }
         this.log.warn(
-          { table: id.text, attempt: attempt + 1, of: this.s.flushMaxRetries, err: (err as Error).message },
+          { table, attempt: attempt + 1, of: this.s.flushMaxRetries, err: (err as Error).message },
           'Write failed with a retriable error; trying again',
         );
         await new Promise((r) => setTimeout(r, this.s.flushRetryDelayMs));

@@ -526,11 +526,17 @@ export async function readTopicLatest(cluster: KafkaCluster, topic: string): Pro
   return latest;
 }
 
+export interface TopicRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  /** header values as text (the last of a repeated key) */
+  headers: Record<string, string>;
+}
+
 /** Every record of a topic, in order per partition, read from the beginning with kafkajs (20 s at most). */
-export async function readTopic(
-  cluster: KafkaCluster,
-  topic: string,
-): Promise<Array<{ partition: number; offset: string; key: string | null; value: string | null }>> {
+export async function readTopic(cluster: KafkaCluster, topic: string): Promise<TopicRecord[]> {
   const client = new Kafka({ clientId: 'test', brokers: [...cluster.brokers], logLevel: logLevel.NOTHING });
   const admin = client.admin();
   await admin.connect();
@@ -538,7 +544,7 @@ export async function readTopic(
   await admin.disconnect();
   // After compaction a partition's first offsets may be gone: count what is left up to the high watermark.
   const remaining = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
-  const out: Array<{ partition: number; offset: string; key: string | null; value: string | null }> = [];
+  const out: TopicRecord[] = [];
   const consumer = client.consumer({ groupId: `reader-${Math.random()}` });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -554,6 +560,9 @@ export async function readTopic(
           offset: message.offset,
           key: message.key ? message.key.toString() : null,
           value: message.value ? message.value.toString() : null,
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : String(v)]),
+          ),
         });
         const high = ends.find((e) => e.partition === partition)?.high ?? '0';
         // Done with a partition once the record before its high watermark is read.
