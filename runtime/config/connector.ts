@@ -30,6 +30,9 @@ export function connectorNameProblem(name: string): string | undefined {
   if (name.includes('/')) return "Connector name should not contain '/'";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'Connector name should not contain ISO control characters';
+  // A lone UTF-16 surrogate has no UTF-8 form: such a name could be neither put in a URL nor written to a file.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name))
+    return 'Connector name is not valid Unicode (it holds a lone surrogate)';
   return undefined;
 }
 
@@ -104,8 +107,12 @@ export async function validateConnectorConfig(
       issues.push({ key: 'connector.class', message: err instanceof ConnectError ? err.describe() : String(err) });
     }
   }
-  // A message may quote a value (a host name the connector could not reach): none that came from a provider.
-  const shown = issues.map((i) => ({ key: i.key, message: scrubSecrets(i.message, resolved.secrets) }));
+  // A message may quote a value (a host name the connector could not reach), and a key may be made of one (a
+  // transform alias): none that came from a provider is shown.
+  const shown = issues.map((i) => ({
+    key: scrubSecrets(i.key, resolved.secrets),
+    message: scrubSecrets(i.message, resolved.secrets),
+  }));
   if (!plugin) return { issues: shown };
   if (shown.length) return { issues: shown, plugin, spec };
   return { issues: shown, plugin, spec, result: { plugin, config: parsed.config, spec, resolved } };

@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { ConnectError, type Logger, traceOf } from '../api/index.js';
+import { MAX_CONNECTOR_NAME_LENGTH } from '../config/connector.js';
 import type { WorkerConfig } from '../config/worker.js';
 import type { Herder } from '../worker/herder.js';
 import { adminRoutes } from './admin.js';
@@ -35,7 +36,12 @@ export async function startRestServer(
   const maxBody = cfg.int('rest.max.body.bytes');
   const restLog = herder.logger('rest', { component: 'rest' });
 
-  const app = Fastify({ logger: false, bodyLimit: maxBody, routerOptions: { ignoreTrailingSlash: true } });
+  // A connector name may have 255 characters (MAX_CONNECTOR_NAME_LENGTH); percent-encoded, each may take up to 12.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxBody,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_CONNECTOR_NAME_LENGTH * 12 },
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     try {
