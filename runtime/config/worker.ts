@@ -316,7 +316,7 @@ export function readConfigFile(path: string, what: string): string {
   try {
     return readRegularFile(realPath(path), new ReadBudget());
   } catch (err) {
-    throw new ConnectError(`Cannot read ${what} ${err instanceof ProviderError ? err.message : String(err)}`);
+    throw new ConnectError(`Cannot read ${what}: ${err instanceof ProviderError ? err.message : String(err)}`);
   }
 }
 

@@ -72,8 +72,9 @@ describe('sluice standalone with broken configs', () => {
   it('a worker file that is a device is one line, at once', async () => {
     const r = await runCli(['standalone', '/dev/zero']);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/\/dev\/zero is not a regular file/);
+    // `sluice: invalid configuration:`, then one line per problem
+    expect(r.stderr.trim().split('\n')).toHaveLength(2);
+    expect(r.stderr).toMatch(/Cannot read worker config: \/dev\/zero is not a regular file/);
   });
 
   it('an empty, malformed or missing rest.auth.users.file is one line and exit code 1, no stack trace', async () => {
