@@ -91,7 +91,8 @@ async function run(label, targetS) {
     // pgrep exits 1 when nothing matches
   }
   if (postgres.trim()) throw new Error(`${label}: PostgreSQL still runs after the demo stopped`);
-  if (installed === undefined) throw new Error(`${label}: npm install printed no summary line\n${log.slice(0, 20).join('\n')}`);
+  if (installed === undefined)
+    throw new Error(`${label}: npm install printed no summary line\n${log.slice(0, 20).join('\n')}`);
   const after = ((firstEvent - installed) / 1000).toFixed(1);
   console.log(
     `check-demo: ${label}: first live event ${after} s after npm install finished (target ${targetS} s; load ${loadavg()[0].toFixed(1)}); Ctrl-C: exit 0, nothing left behind`,
