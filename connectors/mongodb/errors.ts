@@ -1,3 +1,4 @@
+import { historyLostMessage } from './oplog.js';
 import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
 
 /** MongoDB server error codes the connector treats specially (from the server's error_codes.yml). */
@@ -30,10 +31,12 @@ export function classifyMongoError(err: unknown, context: ErrorContext = {}, hos
   const code = typeof e.code === 'number' ? e.code : undefined;
   if (code === Codes.ChangeStreamHistoryLost || (code === Codes.ChangeStreamFatalError && /oplog|history/i.test(msg))) {
     return new ConnectError(
-      'The stored resume token is no longer in the oplog (ChangeStreamHistoryLost): changes were lost between the ' +
-        "last committed offset and the oplog's oldest entry. Set snapshot.mode=when_needed to take a new snapshot " +
-        'automatically, or delete the connector offsets and restart with snapshot.mode=initial.',
-      { retriable: false, context, cause: err },
+      historyLostMessage(context.position ?? 'of the offset', undefined, context.connector ?? '<name>', '{…}'),
+      {
+        retriable: false,
+        context,
+        cause: err,
+      },
     );
   }
   if (code === Codes.ChangeStreamNotOnReplicaSet || /only supported on replica sets/i.test(msg)) {

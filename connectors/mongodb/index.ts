@@ -1,5 +1,6 @@
 import { type Config, type ConfigIssue, defineSourceConnector, lazySourceTask } from '../../runtime/api/index.js';
-import { crossCheck, mongoConfigSpec } from './config.js';
+import { crossCheck, mongoConfigSpec, readConfig } from './config.js';
+import { operatorOffsets } from './oplog.js';
 import { classifyMongoError, hostsOf } from './errors.js';
 import { CONNECTOR_VERSION } from './event-mapper.js';
 
@@ -38,6 +39,15 @@ export const mongoSourceConnector = defineSourceConnector({
   // Its config is the connector's (the runtime overlays it): nothing copied, no resolved secret in task configs.
   async taskConfigs(): Promise<Record<string, string>[]> {
     return [{}];
+  },
+
+  // An operator's start point: a cluster time or a resume token, checked for form here and against the oplog
+  // (older than its oldest entry, or later than the cluster's time) when the server answers.
+  async alterOffsets(config, offsets) {
+    const cfg = readConfig(config);
+    const checked = operatorOffsets(offsets, cfg.topicPrefix);
+    await (await import('./oplog-check.js')).checkOffsetsOnServer(cfg, checked);
+    return checked;
   },
 
   // The driver loads with the first task, not with the worker.

@@ -3,7 +3,9 @@ import {
   type ChangeRecord,
   type Config,
   ConfigError,
+  ConnectError,
   type ErrorContext,
+  type SourceOffset,
   type SourcePartition,
   type SourceTask,
   type SourceTaskContext,
@@ -16,6 +18,8 @@ import { decodeOffset, encodeOffset, sourcePartition, type StreamPosition, token
 import { heartbeatKeySchema, heartbeatValueSchema } from './schemas.js';
 import { type CollectionRef, SnapshotReader, snapshotPlan } from './snapshot.js';
 import { openChangeStream, type StartFrom } from './stream.js';
+import { oplogBounds } from './oplog-check.js';
+import { type ClusterTime, clusterTimeText, earlier, historyLostMessage, positionTime } from './oplog.js';
 
 type Phase = 'snapshot' | 'stream' | 'idle';
 
@@ -92,6 +96,31 @@ export class MongoSourceTask implements SourceTask {
       return;
     }
 
+    if (!needSnapshot && stored?.position) {
+      // Read the oplog's bounds first: a server that does not raise ChangeStreamHistoryLost (mongo-java-server
+      // restarts at its oldest entry) must not resume silently past a gap.
+      const bounds = await oplogBounds(client);
+      const at = positionTime(stored.position);
+      if (bounds && at && earlier(at, bounds.oldest)) {
+        if (mode === 'when_needed') {
+          ctx.log.warn(
+            { offset: stored, oldest: clusterTimeText(bounds.oldest) },
+            'resume point older than the oplog; snapshot.mode=when_needed: new snapshot',
+          );
+          needSnapshot = true;
+        } else {
+          throw new ConnectError(
+            historyLostMessage(
+              clusterTimeText(at),
+              clusterTimeText(bounds.oldest),
+              ctx.connector,
+              JSON.stringify(this.partition),
+            ),
+            { context: this.errorContext(stored.position) },
+          );
+        }
+      }
+    }
     if (!needSnapshot && stored?.position) {
       this.stream = openChangeStream(client, cfg, { kind: 'resumeAfter', position: stored.position });
       try {
@@ -231,7 +260,33 @@ export class MongoSourceTask implements SourceTask {
     );
   }
 
+  /** The cluster time of the last committed offset (commit()), for the oplog window left. */
+  private committedTime?: ClusterTime;
+  private lastLogReport = 0;
+
+  async commit(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void> {
+    for (const { offset } of committed.values()) {
+      const pos = decodeOffset(offset)?.position;
+      const t = pos && positionTime(pos);
+      if (t) this.committedTime = t;
+    }
+  }
+
+  /**
+   * The oplog window left: seconds between the oplog's oldest entry and the committed position. When it reaches
+   * 0 the position falls out of the oplog and the connector cannot resume from it. Sampled every few seconds.
+   */
+  private async reportLog(): Promise<void> {
+    if (!this.ctx.reportLog || Date.now() - this.lastLogReport < LOG_REPORT_MS || !this.client) return;
+    this.lastLogReport = Date.now();
+    const bounds = await oplogBounds(this.client);
+    const at = this.committedTime ?? (this.lastPosition && positionTime(this.lastPosition));
+    if (!bounds || !at) return;
+    this.ctx.reportLog({ windowSeconds: Math.max(0, at.sec - bounds.oldest.sec), position: clusterTimeText(at) });
+  }
+
   private async pollStream(): Promise<ChangeRecord[] | null> {
+    await this.reportLog();
     const stream = this.stream!;
     const out: ChangeRecord[] = [];
     const started = Date.now();
@@ -384,6 +439,9 @@ export class MongoSourceTask implements SourceTask {
     });
   }
 }
+
+/** How often the oplog window is sampled for metrics and status. */
+const LOG_REPORT_MS = 5000;
 
 function defaultNs(cfg: MongoSourceConfig): { db: string; coll: string } | undefined {
   if (cfg.scope !== 'collection' || !cfg.target) return undefined;

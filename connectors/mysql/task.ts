@@ -7,6 +7,7 @@ import {
   ConnectError,
   type Logger,
   type SourceOffset,
+  type SourcePartition,
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
@@ -193,7 +194,8 @@ export class MySqlSourceTask implements SourceTask {
           );
         }
       } else if (o.snapshotMode === 'recovery' || !(await history.exists())) {
-        if (o.snapshotMode === 'recovery' || o.snapshotMode === 'when_needed') {
+        // A start point set by hand (PATCH …/offsets) has no history of its own: rebuilt as recovery would.
+        if (o.snapshotMode === 'recovery' || o.snapshotMode === 'when_needed' || stored.operator === true) {
           // Rebuild the history from the current schemas, stamped at the resume position (valid if no DDL since).
           const snap: { value?: SnapshotResult } = {};
           for await (const _ of runSnapshot(
@@ -298,14 +300,66 @@ export class MySqlSourceTask implements SourceTask {
     };
   }
 
+  /** The committed binlog position (commit()), for the binlog distance. */
+  private committedAt?: { file: string; pos: number };
+  private lastLogReport = 0;
+  private reportingLog = false;
+
+  async commit(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void> {
+    for (const { offset } of committed.values()) {
+      if (
+        typeof offset.file === 'string' &&
+        offset.file !== '' &&
+        typeof offset.pos === 'number' &&
+        offset.snapshot !== true
+      ) {
+        this.committedAt = { file: offset.file, pos: offset.pos };
+      }
+    }
+  }
+
+  /**
+   * The binlog distance: bytes of binlog after the committed position (SHOW BINARY LOGS), sampled every few
+   * seconds. The server does not keep them for us (binlog_expire_logs_seconds does not wait): the larger this
+   * gets, the closer the position is to being purged.
+   */
+  private reportLog(): void {
+    if (!this.ctx.reportLog || !this.committedAt || this.reportingLog || Date.now() - this.lastLogReport < 5000) return;
+    this.lastLogReport = Date.now();
+    this.reportingLog = true;
+    const at = this.committedAt;
+    const conn = openConnection(this.connectOptions());
+    query<{ Log_name: string; File_size: string | number }>(conn, 'SHOW BINARY LOGS')
+      .then((files) => {
+        const i = files.findIndex((f) => f.Log_name === at.file);
+        if (i < 0) return;
+        let behind = Math.max(0, Number(files[i].File_size) - at.pos);
+        for (const f of files.slice(i + 1)) behind += Number(f.File_size);
+        this.ctx.reportLog?.({ behindBytes: behind, retainedBytes: behind, position: `${at.file}:${at.pos}` });
+      })
+      .catch((err) => this.log.debug({ err: (err as Error).message }, 'binlog sizes not read'))
+      .finally(() => {
+        this.reportingLog = false;
+        conn.destroy();
+      });
+  }
+
   async poll(): Promise<ChangeRecord[] | null> {
     if (!this.phases || this.stopController.signal.aborted) return null;
+    this.reportLog();
     // A poll abandoned by a timeout leaves its promise here; the next poll picks it up instead of racing it.
     this.pending ??= this.phases.next();
     const result = await this.pending;
     this.pending = undefined;
     if (result.done) return null;
-    return result.value.length ? result.value : null;
+    if (!result.value.length) return null;
+    // Debezium's MilliSecondsBehindSource: the binlog event's time (seconds) against now, for streamed changes.
+    const source = (result.value[result.value.length - 1].value as { source?: { ts_ms?: unknown; snapshot?: unknown } })
+      ?.source;
+    if (typeof source?.ts_ms === 'number' && (source.snapshot === 'false' || source.snapshot === false)) {
+      this.ctx.reportLag?.(Math.max(0, Date.now() - source.ts_ms));
+    }
+    return result.value;
   }
 
   async stop(): Promise<void> {

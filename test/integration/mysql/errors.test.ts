@@ -108,6 +108,7 @@ describe.runIf(!missing)('mysql source: clear errors for bad server setups (Mari
       const msg = await startError(again);
       expect(msg).toMatch(/purged/);
       expect(msg).toMatch(/snapshot\.mode=when_needed/);
+      expect(msg).toMatch(/PATCH \/connectors\/mysql-test\/offsets/);
 
       const recover = new TaskDriver(
         db,
