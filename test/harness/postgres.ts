@@ -15,6 +15,10 @@ export interface PostgresServer {
   readonly user: string;
   readonly password: string;
   readonly database: string;
+  /** the server's data directory */
+  readonly dataDir: string;
+  /** the postmaster's pid (from postmaster.pid), e.g. to SIGKILL it */
+  pid(): Promise<number>;
   /** the connector keys that reach this server (`database.*`) */
   connectorConfig(): Record<string, string>;
   /** a connected client; the caller ends it */
@@ -106,6 +110,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     user: USER,
     password: PASSWORD,
     database,
+    dataDir,
+    pid: async () => Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]),
     connectorConfig: () => ({
       'database.hostname': '127.0.0.1',
       'database.port': String(port),

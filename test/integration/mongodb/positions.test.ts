@@ -60,7 +60,7 @@ describe.runIf(!missing)('MongoDB source: lost resume points and hand-set start 
   it('a resume point older than the oplog fails naming it and the two ways out; when_needed snapshots instead', async () => {
     await client
       .db('mpos')
-      .collection('lost')
+      .collection<{ _id: Int32; [k: string]: unknown }>('lost')
       .insertOne({ _id: new Int32(1), v: 1 });
     const oldest = await oldestOplog();
     const partition = { server_id: 'mpos', rs };
@@ -87,7 +87,7 @@ describe.runIf(!missing)('MongoDB source: lost resume points and hand-set start 
   it('PATCH checks a start point (form, partition, the oplog) and the task streams from it', {
     timeout: 60_000,
   }, async () => {
-    const coll = client.db('mpos').collection('hand');
+    const coll = client.db('mpos').collection<{ _id: Int32; [k: string]: unknown }>('hand');
     const watch = coll.watch();
     await watch.tryNext(); // opens the cursor now (the driver opens it lazily)
     await coll.insertOne({ _id: new Int32(1), v: 'before' });
@@ -100,7 +100,9 @@ describe.runIf(!missing)('MongoDB source: lost resume points and hand-set start 
     const cfg = connectorConfig(raw('hand'));
     const partition = { server_id: 'mpos', rs };
     const reject = async (offset: Record<string, unknown>, p: Record<string, unknown> = partition) => {
-      const e = await mongoSourceConnector.alterOffsets!(cfg, [{ partition: p, offset }]).catch((x: unknown) => x);
+      const e = await mongoSourceConnector.alterOffsets!(cfg, [
+        { partition: p as Record<string, string>, offset: offset as Record<string, never> },
+      ]).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(ConfigError);
       return (e as ConfigError).message;
     };

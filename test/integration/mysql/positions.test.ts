@@ -29,7 +29,9 @@ describe.runIf(!missing)('mysql source: start points set by hand (MariaDB 10.11)
     const cfg: Config = config;
     const partition = { server: 'srv' };
     const alter = (offset: Record<string, unknown>, p: Record<string, unknown> = partition) =>
-      mariadbSourcePlugin.alterOffsets!(cfg, [{ partition: p, offset }]);
+      mariadbSourcePlugin.alterOffsets!(cfg, [
+        { partition: p as Record<string, string>, offset: offset as Record<string, never> },
+      ]);
     const reject = async (offset: Record<string, unknown>, p?: Record<string, unknown>) => {
       const e = await alter(offset, p).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(ConfigError);

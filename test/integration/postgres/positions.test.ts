@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionKey } from '../../../runtime/api/index.js';
+import { type Json, partitionKey } from '../../../runtime/api/index.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import type { CommittedOffsets } from '../../harness/task-driver.js';
 import { changes, TaskDriver } from './task-driver.js';
@@ -52,7 +52,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   }
 }
 
-const committed = (offset: Record<string, unknown>, server = 'pos'): CommittedOffsets => {
+const committed = (offset: Record<string, Json>, server = 'pos'): CommittedOffsets => {
   const partition = { server };
   return new Map([[partitionKey(partition), { partition, offset }]]);
 };
