@@ -1,5 +1,6 @@
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, readSync, write } from 'node:fs';
 import {
+  ByteBuilder,
   type ChangeRecord,
   type Config,
   ConnectError,
@@ -9,28 +10,32 @@ import {
   type SinkTaskContext,
 } from '../../runtime/api/index.js';
 
-const NEWLINE = Buffer.from('\n');
 const NULL = Buffer.from('null');
 const VALUE_PART = Buffer.from(',"value":');
-const CLOSE = Buffer.from('}');
-/** put() writes its buffer out once it holds this much, so that memory does not grow with the flush interval */
-const WRITE_AT_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
+const CLOSE = 0x7d;
 
 /**
  * Kafka's FileStreamSink: one line per record, the value as its converter writes it. `format=record` writes
  * `{"topic","key","value"}` per line instead, for consumers that need keys (tombstones, replay by key).
- * Lines are copied into one buffer by put(), written whenever it holds a megabyte, and written and fsynced by
- * flush(): after flush, everything put is on disk. Writing as it fills keeps memory bounded when flushes are far
- * apart (a Kafka-fed sink flushes at offset.flush.interval.ms, as Connect's does); lines written but not yet
- * flushed are redelivered after a crash, like any record whose offset was not committed.
+ * Every put() writes its lines (Connect's FileStreamSink prints each record as put() gets it): a reader of the file
+ * sees a change within milliseconds whatever offset.flush.interval.ms is; flush() waits for the writes and fsyncs,
+ * so after flush everything put is on disk. Lines are converted straight into one of two buffers; the write of one
+ * runs on libuv's thread pool while the next put fills the other, so the copy into the page cache overlaps with
+ * conversion. Lines written but not yet flushed are redelivered after a crash, like any record whose offset was
+ * not committed.
  */
 class FileSinkTask implements SinkTask {
   private fd = -1;
   private path = '';
   private format: 'value' | 'record' = 'value';
-  /** bytes put since the last flush, copied in at once so converter buffers die young */
-  private arena = Buffer.allocUnsafe(1 << 20);
-  private used = 0;
+  /** where put() converts records to; swapped with `spare` when its bytes go to the file */
+  private lines = new ByteBuilder(1 << 20);
+  private spare = new ByteBuilder(1 << 20);
+  /** the write in progress, if any; writes run one at a time, in put() order */
+  private writing: Promise<void> | undefined;
+  /** a failed write: reported by every later put() and flush(), as nothing after it reached the file */
+  private writeError: unknown;
   /** bytes written since the last fsync */
   private unsynced = false;
   private ctx!: SinkTaskContext;
@@ -88,54 +93,93 @@ class FileSinkTask implements SinkTask {
   }
 
   async put(records: readonly ChangeRecord[]): Promise<void> {
+    if (this.writeError !== undefined) throw this.failure();
     const { valueConverter, keyConverter } = this.ctx;
+    const out = this.lines;
     for (const r of records) {
-      const value = valueConverter.fromRecord(r.topic, r.valueSchema, r.value) ?? NULL;
       if (this.format === 'value') {
-        this.append(value);
+        if (valueConverter.appendRecord) {
+          if (!valueConverter.appendRecord(out, r.topic, r.valueSchema, r.value)) out.pushBytes(NULL);
+        } else {
+          out.pushBytes(valueConverter.fromRecord(r.topic, r.valueSchema, r.value) ?? NULL);
+        }
       } else {
+        const value = valueConverter.fromRecord(r.topic, r.valueSchema, r.value) ?? NULL;
         const k = keyConverter.fromRecord(r.topic, r.keySchema, r.key) ?? NULL;
-        this.append(Buffer.from(`{"topic":${JSON.stringify(r.topic)},"key":`));
-        this.append(embed(k));
-        this.append(VALUE_PART);
-        this.append(embed(value));
-        this.append(CLOSE);
+        out.pushUtf8(`{"topic":${JSON.stringify(r.topic)},"key":`);
+        out.pushBytes(embed(k));
+        out.pushBytes(VALUE_PART);
+        out.pushBytes(embed(value));
+        out.pushByte(CLOSE);
       }
-      this.append(NEWLINE);
+      out.pushByte(NEWLINE);
     }
-    if (this.used >= WRITE_AT_BYTES) this.writeOut();
+    await this.writeOut();
   }
 
-  private writeOut(): void {
-    let written = 0;
-    while (written < this.used) written += writeSync(this.fd, this.arena, written, this.used - written);
-    this.used = 0;
+  /** Waits for the write in progress, then starts writing what put() converted (without waiting for it). */
+  private async writeOut(): Promise<void> {
+    if (this.writing) await this.writing;
+    if (this.writeError !== undefined) throw this.failure();
+    const full = this.lines;
+    if (full.length === 0) return;
+    this.lines = this.spare;
+    this.spare = full;
     this.unsynced = true;
+    this.writing = writeAll(this.fd, full.buf, full.length).then(
+      () => {
+        full.reset();
+        // A burst may have grown the buffer; do not keep a large one around.
+        if (full.buf.length > 1 << 24) full.buf = Buffer.allocUnsafe(1 << 20);
+        this.writing = undefined;
+      },
+      (err) => {
+        this.writeError = err;
+        this.writing = undefined;
+      },
+    );
   }
 
-  private append(bytes: Buffer): void {
-    if (this.used + bytes.length > this.arena.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + bytes.length));
-      this.arena.copy(grown, 0, 0, this.used);
-      this.arena = grown;
-    }
-    bytes.copy(this.arena, this.used);
-    this.used += bytes.length;
+  private failure(): ConnectError {
+    return new ConnectError(`Cannot write to ${this.path}: ${(this.writeError as Error).message}`, {
+      cause: this.writeError,
+    });
   }
 
   async flush(): Promise<void> {
-    if (this.used > 0) this.writeOut();
+    await this.writeOut();
+    if (this.writing) await this.writing;
+    if (this.writeError !== undefined) throw this.failure();
     if (!this.unsynced) return;
-    fsyncSync(this.fd);
     this.unsynced = false;
-    // A burst may have grown the arena; do not keep a large one around.
-    if (this.arena.length > 1 << 24) this.arena = Buffer.allocUnsafe(1 << 20);
+    await new Promise<void>((resolve, reject) =>
+      fsync(this.fd, (err) => {
+        if (err) {
+          this.unsynced = true;
+          reject(err);
+        } else resolve();
+      }),
+    );
   }
 
   async stop(): Promise<void> {
+    if (this.writing) await this.writing;
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** Writes `buf[0, length)` at the end of the file (opened for appending) on libuv's thread pool. */
+function writeAll(fd: number, buf: Buffer, length: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const next = (from: number) =>
+      write(fd, buf, from, length - from, null, (err, n) => {
+        if (err) reject(err);
+        else if (from + n < length) next(from + n);
+        else resolve();
+      });
+    next(0);
+  });
 }
 
 /** Converter output that is JSON goes in as is; anything else as a JSON string. */

@@ -1,4 +1,4 @@
-import type { ChangeRecord, Schema, SourceOffset, SourcePartition } from '../data/index.js';
+import type { ByteBuilder, ChangeRecord, Schema, SourceOffset, SourcePartition } from '../data/index.js';
 import type { Config, ConfigSpec } from './config-spec.js';
 import type { ConfigIssue } from './errors.js';
 
@@ -65,6 +65,12 @@ export interface SourceTaskContext extends TaskContext {
 export interface Converter {
   /** Record value (or key) to bytes; null stays null (tombstones). */
   fromRecord(topic: string, schema: Schema | undefined, value: unknown): Buffer | null;
+  /**
+   * Optional fast path: appends to `out` the bytes fromRecord would return, and returns false (writing nothing)
+   * where fromRecord returns null. Sinks that copy converted bytes into a buffer of their own use it to skip a
+   * Buffer per record.
+   */
+  appendRecord?(out: ByteBuilder, topic: string, schema: Schema | undefined, value: unknown): boolean;
   toRecord(topic: string, bytes: Buffer | null): { schema?: Schema; value: unknown };
 }
 

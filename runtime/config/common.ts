@@ -82,13 +82,13 @@ export const sourceCommonSpec: ConfigSpec = [
   key(
     'max.queue.size',
     'int',
-    'Maximum number of records delivered but not yet acknowledged; the source waits beyond it.',
+    'Maximum number of records a source holds: queued in the connector, or sent and not yet acknowledged by a transport that keeps them until then (Kafka); the source waits beyond it. Records the direct transport has handed to its sinks do not count.',
     { default: 8192, min: 1, importance: 'MEDIUM', group: 'Queue' },
   ),
   key(
     'max.queue.size.in.bytes',
     'long',
-    'Maximum estimated bytes of records delivered but not yet acknowledged; 0 = no byte limit.',
+    'Maximum estimated bytes of records sent and not yet acknowledged by a transport that keeps them until then (Kafka); 0 = no byte limit.',
     { default: 0, min: 0, importance: 'MEDIUM', group: 'Queue' },
   ),
   key('poll.interval.ms', 'long', 'How long a source waits for new data before it polls again.', {

@@ -1,5 +1,6 @@
 import { parse as parseLossless } from 'lossless-json';
 import {
+  ByteBuilder,
   type Config,
   ConnectError,
   type Converter,
@@ -11,7 +12,9 @@ import {
   type SchemaType,
   Schemas,
 } from '../api/index.js';
-import { javaDoubleString, javaFloatString } from '../data/java-float.js';
+import { JsonValueWriters, toBuffer, writeString } from './json-writer.js';
+
+export { float32Json, floatJson } from './json-writer.js';
 
 /**
  * Kafka's JsonConverter: `schemas.enable=true` writes `{"schema": …, "payload": …}` with Connect's schema JSON,
@@ -25,34 +28,63 @@ export interface JsonConverterOptions {
 
 export class JsonConverter implements Converter {
   private readonly schemaJsonCache = new WeakMap<Schema, string>();
-  private readonly writers = new WeakMap<Schema, Writer>();
+  /** `{"schema":<schema JSON>,"payload":` as bytes, per schema */
+  private readonly envelopeHeads = new WeakMap<Schema, Buffer>();
+  private readonly writers: JsonValueWriters;
+  /** where fromRecord builds its bytes before copying them out */
+  private scratch = new ByteBuilder();
 
-  constructor(readonly options: JsonConverterOptions = { schemasEnable: true, decimalFormat: 'BASE64' }) {}
+  constructor(readonly options: JsonConverterOptions = { schemasEnable: true, decimalFormat: 'BASE64' }) {
+    this.writers = new JsonValueWriters(options.decimalFormat);
+  }
 
-  fromRecord(_topic: string, schema: Schema | undefined, value: unknown): Buffer | null {
+  fromRecord(topic: string, schema: Schema | undefined, value: unknown): Buffer | null {
+    const out = this.scratch;
+    out.reset();
+    if (!this.appendRecord(out, topic, schema, value)) return null;
+    const bytes = out.copy();
+    // One huge record must not keep a huge scratch buffer alive.
+    if (out.buf.length > 1 << 22) this.scratch = new ByteBuilder();
+    return bytes;
+  }
+
+  appendRecord(out: ByteBuilder, _topic: string, schema: Schema | undefined, value: unknown): boolean {
     if (value === null || value === undefined) {
       // As Kafka's JsonConverter: only no schema and no value is a null message (a tombstone); a null value with
       // a schema is written (`{"schema":…,"payload":null}`, or `null`), and refused when the schema requires one.
-      if (!schema) return null;
+      if (!schema) return false;
       if (!schema.optional && (schema.defaultValue === undefined || schema.defaultValue === null)) {
         throw new ConnectError(
           'Conversion error: null value for field that is required and has no default value (a tombstone must have no value schema)',
         );
       }
     }
-    if (!this.options.schemasEnable && typeof value === 'string' && JSON_SAFE.test(value)) {
-      // A plain string value (FileStreamSource's lines, StringConverter-like data): write it straight into a
-      // buffer; no intermediate JSON string.
-      const out = Buffer.allocUnsafe(value.length + 2);
-      out[0] = 0x22;
-      out.write(value, 1, 'latin1');
-      out[value.length + 1] = 0x22;
-      return out;
+    if (!this.options.schemasEnable) {
+      this.writePayload(out, schema, value);
+      return true;
     }
-    const payload = this.valueJson(schema, value);
-    if (!this.options.schemasEnable) return Buffer.from(payload, 'utf8');
-    const schemaJson = schema ? this.schemaJson(schema) : 'null';
-    return Buffer.from(`{"schema":${schemaJson},"payload":${payload}}`, 'utf8');
+    out.pushBytes(this.envelopeHead(schema));
+    this.writePayload(out, schema, value);
+    out.pushByte(0x7d);
+    return true;
+  }
+
+  private writePayload(out: ByteBuilder, schema: Schema | undefined, value: unknown): void {
+    if (schema) this.writers.writer(schema)(value, out);
+    else if (value === null || value === undefined) out.pushAscii('null');
+    else if (typeof value === 'string') writeString(value, out);
+    else out.pushUtf8(schemalessJson(value));
+  }
+
+  /** `{"schema":…,"payload":` as bytes: each distinct schema is serialized once. */
+  private envelopeHead(schema: Schema | undefined): Buffer {
+    if (!schema) return NULL_SCHEMA_HEAD;
+    let head = this.envelopeHeads.get(schema);
+    if (head === undefined) {
+      head = Buffer.from(`{"schema":${this.schemaJson(schema)},"payload":`, 'utf8');
+      this.envelopeHeads.set(schema, head);
+    }
+    return head;
   }
 
   toRecord(_topic: string, bytes: Buffer | null): { schema?: Schema; value: unknown } {
@@ -87,105 +119,13 @@ export class JsonConverter implements Converter {
   }
 
   valueJson(schema: Schema | undefined, value: unknown): string {
-    if (schema) return this.writer(schema)(value);
-    return value === null || value === undefined ? 'null' : schemalessJson(value);
-  }
-
-  /** A writer compiled once per schema: field names quoted once, nested writers resolved once. */
-  private writer(schema: Schema): Writer {
-    let w = this.writers.get(schema);
-    if (w === undefined) {
-      const base = this.compile(schema);
-      const fallback = schema.defaultValue;
-      w =
-        fallback === undefined || fallback === null
-          ? (v) => (v === null || v === undefined ? 'null' : base(v))
-          : (v) => base(v === null || v === undefined ? fallback : v);
-      this.writers.set(schema, w);
-    }
-    return w;
-  }
-
-  private compile(schema: Schema): Writer {
-    switch (schema.type) {
-      case 'int8':
-      case 'int16':
-      case 'int32':
-        return (v) => String(v);
-      case 'int64':
-        return (v) => (typeof v === 'bigint' ? v.toString() : String(v));
-      case 'float32':
-        return (v) => float32Json(v as number);
-      case 'float64':
-        return (v) => floatJson(v as number);
-      case 'boolean':
-        return (v) => (v ? 'true' : 'false');
-      case 'string':
-        return (v) => (JSON_SAFE.test(v as string) ? `"${v}"` : JSON.stringify(v));
-      case 'bytes':
-        if (schema.name === Logical.Decimal) {
-          return this.options.decimalFormat === 'NUMERIC'
-            ? (v) => (v as Decimal).toString()
-            : (v) => `"${(v as Decimal).unscaledBytes().toString('base64')}"`;
-        }
-        return (v) => `"${toBuffer(v).toString('base64')}"`;
-      case 'array': {
-        const item = this.writer(schema.valueSchema!);
-        return (v) => {
-          const items = v as unknown[];
-          let out = '[';
-          for (let i = 0; i < items.length; i++) out += (i ? ',' : '') + item(items[i]);
-          return `${out}]`;
-        };
-      }
-      case 'map': {
-        const keyW = this.writer(schema.keySchema!);
-        const valW = this.writer(schema.valueSchema!);
-        const stringKeys = schema.keySchema?.type === 'string';
-        return (v) => {
-          const entries = v instanceof Map ? [...v.entries()] : Object.entries(v as object);
-          if (stringKeys) return `{${entries.map(([k, x]) => `${JSON.stringify(String(k))}:${valW(x)}`).join(',')}}`;
-          return `[${entries.map(([k, x]) => `[${keyW(k)},${valW(x)}]`).join(',')}]`;
-        };
-      }
-      case 'struct': {
-        const fields = (schema.fields ?? []).map((f, i) => ({
-          name: f.name,
-          prefix: `${i ? ',' : ''}${JSON.stringify(f.name)}:`,
-          write: this.writer(f.schema),
-        }));
-        return (v) => {
-          const obj = v as Record<string, unknown>;
-          let out = '{';
-          for (const f of fields) out += f.prefix + f.write(obj[f.name]);
-          return `${out}}`;
-        };
-      }
-    }
+    const out = new ByteBuilder(256);
+    this.writePayload(out, schema, value);
+    return out.view().toString('utf8');
   }
 }
 
-type Writer = (value: unknown) => string;
-
-/** Printable ASCII without `"` and `\\`: such a string is its own JSON body, no escaping needed. */
-const JSON_SAFE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-function toBuffer(v: unknown): Buffer {
-  if (Buffer.isBuffer(v)) return v;
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  throw new ConnectError(`expected bytes, got ${typeof v}`);
-}
-
-/** Java's Double.toString spelling (Java 17's, see java-float.ts), as Jackson writes doubles; NaN and infinities quoted. */
-export function floatJson(n: number): string {
-  return Number.isFinite(n) ? javaDoubleString(n) : `"${javaDoubleString(n)}"`;
-}
-
-/** Java's Float.toString spelling of a float32 value, as Jackson writes floats. */
-export function float32Json(n: number): string {
-  const f = Math.fround(n);
-  return Number.isFinite(f) ? javaFloatString(f) : `"${javaFloatString(f)}"`;
-}
+const NULL_SCHEMA_HEAD = Buffer.from('{"schema":null,"payload":');
 
 function schemalessJson(value: unknown): string {
   switch (typeof value) {

@@ -2,3 +2,4 @@ export * from './schema.js';
 export * from './decimal.js';
 export * from './logical.js';
 export * from './record.js';
+export * from './byte-builder.js';

@@ -52,6 +52,14 @@ export interface DeadLetterFailure {
  */
 export interface Transport {
   readonly kind: 'direct' | 'kafka';
+  /**
+   * True when `send` resolves only after every sink has taken the batch (`put` returned), so records a source has
+   * sent hold no memory while they wait for acknowledgement: only their offsets wait for the next flush. A source
+   * then bounds what it polls by delivery alone, and durability (fsync, offset commit) follows
+   * offset.flush.interval.ms. False or absent: the transport holds the records until it acknowledges them (Kafka
+   * holds them until the broker's ack), and max.queue.size bounds them.
+   */
+  readonly releasesOnSend?: boolean;
   start(): Promise<void>;
   send(batch: SourceBatch, done: (err?: unknown) => void): Promise<void>;
   /** Asks downstream to make accepted records durable now (commit time, shutdown, a source blocked on acks). */

@@ -132,7 +132,10 @@ export const testSink = defineSinkConnector({
 });
 
 /** An in-process worker with memory stores and the direct transport, plus the test plugins. */
-export async function inProcessWorker(worker: Record<string, string> = {}): Promise<Herder> {
+export async function inProcessWorker(
+  worker: Record<string, string> = {},
+  transport: (log: ReturnType<typeof createLogger>) => DirectTransport = (log) => new DirectTransport(log),
+): Promise<Herder> {
   const registry = builtinRegistry().register(counterSource, testSink);
   const parsed = parseWorkerConfig({ 'offset.flush.interval.ms': '100', listeners: '', ...worker });
   const log = createLogger('error', 'json');
@@ -142,7 +145,7 @@ export async function inProcessWorker(worker: Record<string, string> = {}): Prom
     registry,
     offsets: new MemoryOffsetStore(),
     configs: new MemoryConfigStore(),
-    transport: new DirectTransport(log),
+    transport: transport(log),
     log,
     metrics: new WorkerMetrics({ processMetrics: false }),
   });

@@ -26,39 +26,63 @@ function record(i: number): ChangeRecord {
   };
 }
 
+async function startTask(file: string) {
+  const task = fileSinkPlugin.createTask();
+  const converter = new JsonConverter({ schemasEnable: false, decimalFormat: 'BASE64' });
+  await task.start(
+    new Config(
+      new Map([
+        ['file', file],
+        ['format', 'value'],
+      ]),
+      { file },
+    ),
+    {
+      connector: 'c',
+      taskId: 0,
+      signal: new AbortController().signal,
+      log: pino({ level: 'silent' }),
+      keyConverter: converter,
+      valueConverter: converter,
+    },
+  );
+  return task;
+}
+
+async function waitFor(what: string, ok: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe('FileStreamSink', () => {
-  it('writes what put() gave it once a megabyte is waiting, and everything (fsynced) at flush', async () => {
+  it('writes every put() batch without waiting for flush, and everything (fsynced) at flush', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-file-sink-'));
     dirs.push(dir);
     const file = join(dir, 'out.txt');
-    const task = fileSinkPlugin.createTask();
-    const converter = new JsonConverter({ schemasEnable: false, decimalFormat: 'BASE64' });
-    await task.start(
-      new Config(
-        new Map([
-          ['file', file],
-          ['format', 'value'],
-        ]),
-        { file },
-      ),
-      {
-        connector: 'c',
-        taskId: 0,
-        signal: new AbortController().signal,
-        log: pino({ level: 'silent' }),
-        keyConverter: converter,
-        valueConverter: converter,
-      },
-    );
-    // 3,000 lines of ~1 KB in batches of 100: a sink fed from Kafka may see many puts between flushes.
-    for (let b = 0; b < 30; b++) await task.put(Array.from({ length: 100 }, (_, i) => record(b * 100 + i)));
-    const beforeFlush = statSync(file).size;
-    expect(beforeFlush).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+    const task = await startTask(file);
+    const lineBytes = JSON.stringify(`line 0 ${'x'.repeat(1000)}`).length + 1;
+    // 3,000 lines of ~1 KB in batches of 100, never flushed in between: each batch reaches the file on its own, as
+    // Connect's FileStreamSink prints each record put() gets.
+    for (let b = 0; b < 30; b++) {
+      await task.put(Array.from({ length: 100 }, (_, i) => record(b * 100 + i)));
+      await waitFor(`batch ${b} in the file`, () => statSync(file).size >= (b + 1) * 100 * lineBytes - 100);
+    }
     await task.flush?.();
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(3000);
     expect(lines[2999]).toBe(JSON.stringify(`line 2999 ${'x'.repeat(1000)}`));
-    expect(statSync(file).size).toBeGreaterThan(beforeFlush);
+    await task.stop();
+  });
+
+  it('reports a failed write at the next flush instead of acknowledging records that never reached the file', async () => {
+    // /dev/full accepts the open and fails every write with ENOSPC.
+    const task = await startTask('/dev/full');
+    await task.put([record(1)]);
+    await expect(task.flush?.()).rejects.toThrow(/Cannot write to \/dev\/full: .*ENOSPC/);
+    await expect(task.put([record(2)])).rejects.toThrow(/ENOSPC/);
     await task.stop();
   });
 });
