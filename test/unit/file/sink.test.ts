@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -78,11 +78,17 @@ describe('FileStreamSink', () => {
   });
 
   it('reports a failed write at the next flush instead of acknowledging records that never reached the file', async () => {
-    // /dev/full accepts the open and fails every write with ENOSPC.
-    const task = await startTask('/dev/full');
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-file-sink-'));
+    dirs.push(dir);
+    const task = await startTask(join(dir, 'out.txt'));
+    // An I/O failure from the kernel's side: the sink's descriptor stops being valid, every write fails (EBADF). A
+    // number above any open file limit, so no file opened meanwhile can take it.
+    const handle = task as unknown as { fd: number };
+    const real = handle.fd;
+    handle.fd = 1 << 24;
     await task.put([record(1)]);
-    await expect(task.flush?.()).rejects.toThrow(/Cannot write to \/dev\/full: .*ENOSPC/);
-    await expect(task.put([record(2)])).rejects.toThrow(/ENOSPC/);
-    await task.stop();
+    await expect(task.flush?.()).rejects.toThrow(/Cannot write to .*out\.txt: .*EBADF/);
+    await expect(task.put([record(2)])).rejects.toThrow(/EBADF/);
+    closeSync(real);
   });
 });
