@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procCpuSeconds, procPeakRss } from './proc.js';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/?$/, ''));
 
@@ -16,9 +17,6 @@ function cliCommand(): string[] {
     return ['--import', 'tsx', join(repoRoot, 'runtime/cli.ts')];
   }
 }
-
-/** Linux's USER_HZ: /proc reports CPU times in these ticks (100 on every Linux architecture Node supports). */
-const CLOCK_TICKS = 100;
 
 export interface BenchWorker {
   proc: ChildProcess;
@@ -51,25 +49,8 @@ export function startBenchWorker(
   const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
   return {
     proc,
-    peakRss() {
-      try {
-        const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
-        const m = /VmHWM:\s+(\d+) kB/.exec(status);
-        return m ? Number(m[1]) * 1024 : 0;
-      } catch {
-        return 0;
-      }
-    },
-    cpuSeconds() {
-      try {
-        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in ticks.
-        const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-      } catch {
-        return 0;
-      }
-    },
+    peakRss: () => procPeakRss(proc.pid ?? -1),
+    cpuSeconds: () => procCpuSeconds(proc.pid ?? -1),
     async stop() {
       proc.kill('SIGTERM');
       return exited;

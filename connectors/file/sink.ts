@@ -119,7 +119,8 @@ class FileSinkTask implements SinkTask {
 
   /** Waits for the write in progress, then starts writing what put() converted (without waiting for it). */
   private async writeOut(): Promise<void> {
-    if (this.writing) await this.writing;
+    // A loop, not an if: a put() and a flush() waiting on the same write must not both start one.
+    while (this.writing) await this.writing;
     if (this.writeError !== undefined) throw this.failure();
     const full = this.lines;
     if (full.length === 0) return;
@@ -148,7 +149,7 @@ class FileSinkTask implements SinkTask {
 
   async flush(): Promise<void> {
     await this.writeOut();
-    if (this.writing) await this.writing;
+    while (this.writing) await this.writing;
     if (this.writeError !== undefined) throw this.failure();
     if (!this.unsynced) return;
     this.unsynced = false;
@@ -163,7 +164,7 @@ class FileSinkTask implements SinkTask {
   }
 
   async stop(): Promise<void> {
-    if (this.writing) await this.writing;
+    while (this.writing) await this.writing;
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './worker.js';
@@ -38,9 +38,18 @@ export interface DebeziumRunOptions {
   dir: string;
   /** JVM heap limit in MB (default 768): several JVMs share the CI machine */
   heapMb?: number;
+  /**
+   * The JVM's options instead of the CI ones (heap limit, C1 only, serial GC); `[]` runs the JVM at its defaults, as
+   * the benchmarks do.
+   */
+  jvmArgs?: readonly string[];
+  /** a directory holding DebeziumEngine.class (compileDebeziumEngine), so the JVM does not compile the source first */
+  classes?: string;
 }
 
 export interface DebeziumRun {
+  /** the JVM's process id */
+  readonly pid: number;
   /** output file of engine i: one `{"topic","key","value"}` JSON line per record */
   readonly outputs: readonly string[];
   /** the complete lines engine i has written so far (read incrementally) */
@@ -111,20 +120,12 @@ export async function startDebezium(o: DebeziumRunOptions): Promise<DebeziumRun>
     args.push(props, out);
     outputs.push(out);
   });
-  const proc: ChildProcess = spawn(
-    'java',
-    [
-      `-Xmx${o.heapMb ?? 768}m`,
-      // Short-lived test JVMs: C1 only and the serial collector start faster and use fewer threads on 2 cores.
-      '-XX:TieredStopAtLevel=1',
-      '-XX:+UseSerialGC',
-      '-cp',
-      `${debeziumLibs(o.classpath)}/*`,
-      join(repoRoot, 'test/harness/java/DebeziumEngine.java'),
-      ...args,
-    ],
-    { cwd: o.dir, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  // Short-lived test JVMs: C1 only and the serial collector start faster and use fewer threads on 2 cores.
+  const jvm = o.jvmArgs ?? [`-Xmx${o.heapMb ?? 768}m`, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+  const main = o.classes
+    ? ['-cp', `${debeziumLibs(o.classpath)}/*:${o.classes}`, 'DebeziumEngine']
+    : ['-cp', `${debeziumLibs(o.classpath)}/*`, join(repoRoot, 'test/harness/java/DebeziumEngine.java')];
+  const proc: ChildProcess = spawn('java', [...jvm, ...main, ...args], { cwd: o.dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const streaming = new Set<number>();
@@ -156,6 +157,7 @@ export async function startDebezium(o: DebeziumRunOptions): Promise<DebeziumRun>
   const tails = outputs.map((f) => new LineTail(f));
   const logs = () => `-- debezium stdout:\n${stdout}\n-- debezium stderr (tail):\n${stderr.slice(-6000)}`;
   return {
+    pid: proc.pid ?? -1,
     outputs,
     lines: (i) => tails[i].read(),
     streams: (i) => streaming.has(i),
@@ -191,4 +193,16 @@ export async function startDebezium(o: DebeziumRunOptions): Promise<DebeziumRun>
       waiters = [];
     },
   };
+}
+
+/** Compiles DebeziumEngine.java against `which` into `dir` (for startDebezium's `classes`); returns `dir`. */
+export function compileDebeziumEngine(which: DebeziumClasspath, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync(
+    'javac',
+    ['-nowarn', '-cp', `${debeziumLibs(which)}/*`, '-d', dir, join(repoRoot, 'test/harness/java/DebeziumEngine.java')],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`javac DebeziumEngine.java failed:\n${r.stderr}`);
+  return dir;
 }

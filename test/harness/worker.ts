@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from './ports.js';
 
-export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The repository, also when this file runs compiled from dist/ (the benchmarks use the harness from there). */
+export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url))).replace(/\/dist$/, '');
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface ConnectorFile {

@@ -36,6 +36,10 @@ import org.apache.kafka.connect.source.SourceRecord;
  * null. Several PROPS/OUT pairs run several engines in one JVM (start-up is the cost in CI).
  * Unless a PROPS file sets them: name, FileOffsetBackingStore and FileSchemaHistory in a temp dir of its own,
  * offset.flush.interval.ms=1000.
+ * Keys starting with "harness." are the harness's own and never reach Debezium (bench/vs-debezium uses them):
+ *   harness.output=value          one line per record holding only the converted value (a FileStreamSink's
+ *                                 output), written as bytes; default "record", the line above
+ *   harness.schemas.enable=false  JsonConverter without the {"schema","payload"} envelope (default true)
  *
  * On stdout, one line per event, for the parent to wait on:
  *   STARTED <i>          engine i's task started (i counts PROPS files from 0)
@@ -46,6 +50,7 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 public class DebeziumEngine {
     private static final Object STDOUT = new Object();
+    private static final byte[] NULL_BYTES = "null".getBytes(StandardCharsets.UTF_8);
 
     static void say(String line) {
         synchronized (STDOUT) {
@@ -58,6 +63,8 @@ public class DebeziumEngine {
         final int index;
         final Properties props;
         final BufferedWriter out;
+        /** harness.output=value: the raw file, values only */
+        final java.io.OutputStream valuesOut;
         final JsonConverter keys = new JsonConverter();
         final JsonConverter values = new JsonConverter();
         final com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -67,15 +74,36 @@ public class DebeziumEngine {
 
         Engine(int index, Properties props, Path outFile) throws Exception {
             this.index = index;
+            // The harness's own keys are taken out before Debezium sees the properties.
+            String output = (String) props.remove("harness.output");
+            String schemas = (String) props.remove("harness.schemas.enable");
             this.props = props;
-            this.out = new BufferedWriter(
-                    new OutputStreamWriter(new FileOutputStream(outFile.toFile()), StandardCharsets.UTF_8), 1 << 16);
+            if ("value".equals(output)) {
+                this.valuesOut = new java.io.BufferedOutputStream(new FileOutputStream(outFile.toFile()), 1 << 16);
+                this.out = null;
+            } else {
+                this.valuesOut = null;
+                this.out = new BufferedWriter(
+                        new OutputStreamWriter(new FileOutputStream(outFile.toFile()), StandardCharsets.UTF_8), 1 << 16);
+            }
             // What a Connect worker's key.converter/value.converter=JsonConverter does with no further settings.
-            keys.configure(Map.of("schemas.enable", "true"), true);
-            values.configure(Map.of("schemas.enable", "true"), false);
+            String enable = schemas == null ? "true" : schemas;
+            keys.configure(Map.of("schemas.enable", enable), true);
+            values.configure(Map.of("schemas.enable", enable), false);
         }
 
         synchronized void write(List<RecordChangeEvent<SourceRecord>> batch) throws java.io.IOException {
+            if (valuesOut != null) {
+                // A FileStreamSink's line per record: the converted value, nothing else.
+                for (RecordChangeEvent<SourceRecord> event : batch) {
+                    SourceRecord r = event.record();
+                    byte[] v = values.fromConnectData(r.topic(), r.valueSchema(), r.value());
+                    valuesOut.write(v == null ? NULL_BYTES : v);
+                    valuesOut.write('\n');
+                }
+                valuesOut.flush();
+                return;
+            }
             for (RecordChangeEvent<SourceRecord> event : batch) {
                 SourceRecord r = event.record();
                 byte[] k = keys.fromConnectData(r.topic(), r.keySchema(), r.key());
@@ -93,6 +121,10 @@ public class DebeziumEngine {
 
         synchronized void closeOut() {
             try {
+                if (valuesOut != null) {
+                    valuesOut.close();
+                    return;
+                }
                 out.close();
             } catch (Exception e) {
                 // closing twice, or the disk is gone: nothing more to write either way

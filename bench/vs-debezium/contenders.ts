@@ -1,0 +1,130 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileDebeziumEngine, type DebeziumClasspath, startDebezium } from '../../test/harness/debezium.js';
+import { LineCounter } from '../support/proc.js';
+import { startBenchWorker } from '../support/worker-process.js';
+import type { Contender, Running } from './measure.js';
+
+/** What both sides get in direct mode: a JSON converter with or without schemas, and the offset commit interval. */
+export interface FileRunSettings {
+  /** a directory of the benchmark's own; each run works in a subdirectory that is removed afterwards */
+  dir: string;
+  schemas: boolean;
+  /** offset.flush.interval.ms on both sides */
+  flushMs: number;
+}
+
+/**
+ * sluice standalone, direct mode: the source connector and a FileStreamSink of its topic, every event a line of the
+ * converted value. `profileDir`: a V8 CPU profile of the worker is written there.
+ */
+export function sluiceToFile(
+  s: FileRunSettings,
+  source: (run: number) => Record<string, string>,
+  topic: string,
+  profileDir?: string,
+): Contender {
+  return {
+    name: 'sluice',
+    async start(run): Promise<Running> {
+      const dir = join(s.dir, `sluice-${run}`);
+      mkdirSync(dir, { recursive: true });
+      const out = join(dir, 'out.jsonl');
+      const w = startBenchWorker(
+        dir,
+        {
+          'offset.storage.file.filename': join(dir, 'offsets.json'),
+          'offset.flush.interval.ms': String(s.flushMs),
+          'key.converter.schemas.enable': String(s.schemas),
+          'value.converter.schemas.enable': String(s.schemas),
+        },
+        [
+          { name: 'src', config: source(run) },
+          { name: 'out', config: { 'connector.class': 'FileStreamSink', file: out, topics: topic } },
+        ],
+        profileDir,
+      );
+      const lines = new LineCounter(out);
+      return {
+        pid: w.proc.pid ?? -1,
+        progress: () => lines.update(),
+        failure: () => (w.proc.exitCode !== null ? `the worker exited with ${w.proc.exitCode}` : undefined),
+        stop: async () => {
+          await w.stop();
+        },
+      };
+    },
+    async cleanup(run) {
+      rmSync(join(s.dir, `sluice-${run}`), { recursive: true, force: true });
+    },
+  };
+}
+
+/** Compiled once per benchmark process: the JVM then starts Debezium without compiling the harness first. */
+const compiled = new Map<DebeziumClasspath, string>();
+let classesRoot: string | undefined;
+
+export function engineClasses(classpath: DebeziumClasspath): string {
+  let dir = compiled.get(classpath);
+  if (!dir) {
+    if (!classesRoot) {
+      const root = mkdtempSync(join(tmpdir(), 'sluice-bench-classes-'));
+      classesRoot = root;
+      process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+    }
+    dir = compileDebeziumEngine(classpath, join(classesRoot, classpath));
+    compiled.set(classpath, dir);
+  }
+  return dir;
+}
+
+/**
+ * Debezium's embedded engine (test/harness/java/DebeziumEngine.java) with the JVM at its defaults, writing each
+ * record's converted value as a line, as a FileStreamSink does.
+ */
+export function debeziumToFile(
+  s: FileRunSettings,
+  classpath: DebeziumClasspath,
+  connector: (run: number) => Record<string, string>,
+): Contender {
+  // Before any clock runs: compiling is the harness's cost, not Debezium's.
+  const classes = engineClasses(classpath);
+  return {
+    name: 'Debezium',
+    async start(run): Promise<Running> {
+      const dir = join(s.dir, `debezium-${run}`);
+      const d = await startDebezium({
+        classpath,
+        dir,
+        jvmArgs: [],
+        classes,
+        engines: [
+          {
+            ...connector(run),
+            'offset.flush.interval.ms': String(s.flushMs),
+            'harness.output': 'value',
+            'harness.schemas.enable': String(s.schemas),
+          },
+        ],
+      });
+      const lines = new LineCounter(d.outputs[0]);
+      return {
+        pid: d.pid,
+        progress: () => lines.update(),
+        failure: () => {
+          try {
+            d.check();
+          } catch (err) {
+            return (err as Error).message;
+          }
+          return d.failure(0);
+        },
+        stop: () => d.stop(),
+      };
+    },
+    async cleanup(run) {
+      rmSync(join(s.dir, `debezium-${run}`), { recursive: true, force: true });
+    },
+  };
+}

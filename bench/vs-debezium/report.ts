@@ -1,0 +1,140 @@
+import { execSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { machine } from '../support/worker-process.js';
+import { type RunResult, type Summary, summarize } from './measure.js';
+
+export interface Scenario {
+  id: string;
+  title: string;
+  unit: 'rows/s' | 'events/s';
+  schemas: boolean;
+  /** the column sluice is compared with: `Debezium` or `Kafka Connect + Debezium` */
+  reference: string;
+  results: RunResult[];
+  /** top functions of a profiled sluice run (not one of the measured runs) */
+  top: Array<{ fn: string; selfPct: number }>;
+}
+
+export interface Environment {
+  command: string;
+  started: string;
+  commit: string;
+  machine: string;
+  loadAtStart: string;
+  versions: Record<string, string>;
+  rowBytes: Record<string, number>;
+  settings: string[];
+  minutes: number;
+}
+
+function sh(cmd: string): string {
+  try {
+    return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (err) {
+    return ((err as { stderr?: string }).stderr ?? '').trim() || 'unknown';
+  }
+}
+
+export function environment(o: {
+  quick: boolean;
+  rows: number;
+  runs: number;
+  schemas: boolean[];
+  flushMs: number;
+}): Environment {
+  const java = sh('java -version 2>&1').split('\n')[0];
+  return {
+    command: `npm run bench:vs-debezium${o.quick ? ' -- --quick' : ''}`,
+    started: new Date().toISOString().slice(0, 16).replace('T', ' '),
+    commit: sh('git rev-parse --short HEAD'),
+    machine: machine(),
+    loadAtStart: loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / '),
+    versions: { Node: process.version, Java: java, pg_recvlogical: sh('pg_recvlogical --version') },
+    rowBytes: {},
+    settings: [
+      `${o.rows.toLocaleString('en')} rows per phase, ${o.runs} run(s) of each side per scenario, ABBA order`,
+      `JSON converter, schemas.enable=${o.schemas.join(' and ')} (keys and values, both sides)`,
+      `offset.flush.interval.ms=${o.flushMs} on both sides (the issue's setting); every other setting at its default`,
+    ],
+    minutes: 0,
+  };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en');
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+/** The issue's goals: throughput ≥ 1.5×, CPU per event ≤ 0.5×, peak RSS ≤ 0.15× (Kafka mode: throughput only). */
+function verdict(s: Scenario, a: Summary, b: Summary): string {
+  const misses: string[] = [];
+  if (a.perSecond < 1.5 * b.perSecond) misses.push('throughput');
+  if (s.reference === 'Debezium') {
+    if (a.cpuPerEventUs > 0.5 * b.cpuPerEventUs) misses.push('CPU');
+    if (a.peakRssMiB > 0.15 * b.peakRssMiB) misses.push('RSS');
+  }
+  return misses.length ? `not met: ${misses.join(', ')}` : 'met';
+}
+
+function recvRatios(s: Scenario): string {
+  const recv = s.results.filter((r) => r.contender === 'pg_recvlogical');
+  if (recv.length === 0) return '';
+  const mine = s.results.filter((r) => r.contender === 'sluice');
+  const ratios = mine.map((r, i) => (recv[i] ? `${((r.perSecond / recv[i].perSecond) * 100).toFixed(0)}%` : 'n/a'));
+  return `sluice / pg_recvlogical per run (goal ≥ 50%): ${ratios.join(', ')} (pg_recvlogical: ${recv.map((r) => int(r.perSecond)).join(', ')} events/s)`;
+}
+
+export function report(env: Environment, scenarios: Scenario[]): string {
+  const rows = scenarios.map((s) => {
+    const a = summarize(s.results, 'sluice');
+    const b = summarize(s.results, s.reference);
+    return `| ${s.title} | ${s.schemas ? 'on' : 'off'} | **${ratio(a.perSecond, b.perSecond)}** (${int(a.perSecond)} vs ${int(b.perSecond)} ${s.unit}) | ${ratio(a.cpuPerEventUs, b.cpuPerEventUs)} (${a.cpuPerEventUs.toFixed(1)} vs ${b.cpuPerEventUs.toFixed(1)} µs) | ${ratio(a.peakRssMiB, b.peakRssMiB)} (${int(a.peakRssMiB)} vs ${int(b.peakRssMiB)} MiB) | ${verdict(s, a, b)} |`;
+  });
+  const details = scenarios.map((s) => {
+    const runs = s.results.map(
+      (r) =>
+        `| ${r.contender} | ${r.run + 1} | ${r.seconds.toFixed(2)} | ${int(r.perSecond)} | ${r.cpuSeconds.toFixed(2)} | ${((r.cpuSeconds / r.events) * 1e6).toFixed(1)} | ${r.peakRssMiB.toFixed(0)} | ${r.load.toFixed(1)} |`,
+    );
+    const recv = recvRatios(s);
+    const top = s.top.length
+      ? `\nWhere sluice's time went (a separate run with the V8 profiler, self time; \`(idle)\` is waiting):\n\n| function | self % |\n|---|---|\n${s.top.map((t) => `| \`${t.fn}\` | ${t.selfPct} |`).join('\n')}\n`
+      : '';
+    return `### ${s.title}, schemas.enable=${s.schemas}
+
+| side | run | seconds | ${s.unit} | CPU s | CPU µs/event | peak RSS MiB | load (1 min) |
+|---|---|---|---|---|---|---|---|
+${runs.join('\n')}
+${recv ? `\n${recv}\n` : ''}${top}`;
+  });
+  return `# sluice beside Debezium, on the same machine
+
+Measured ${env.started} UTC at ${env.commit} with \`${env.command}\` (${env.minutes.toFixed(0)} minutes). Issue 22's
+benchmark: each side reads the same database on the same machine and writes every event to a local file (direct
+mode: Debezium's embedded engine, \`test/harness/java/DebeziumEngine.java\`, writing each value as a
+FileStreamSink does; sluice standalone with FileStreamSink), or into the same Kafka broker (Kafka mode). Time runs
+from the process's start until the last event is in the file (or topic): start-up counts for both. CPU is the
+process's user + system time (every thread), peak RSS its VmHWM.
+
+Machine: ${env.machine}. Load average (1/5/15 min) at the start: ${env.loadAtStart}; each run's 1-minute load average
+is in its row. The databases, the broker and this driver share the machine with the measured process.
+
+Versions: ${Object.entries(env.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join('; ')}.
+
+Workload: ${Object.entries(env.rowBytes)
+    .map(([k, v]) => `${k} rows of ~${v} bytes`)
+    .join(', ')}. ${env.settings.join('. ')}.
+
+## Summary (medians; ratio = sluice / reference)
+
+Goals (issue 22): throughput ≥ 1.5×, CPU seconds per event ≤ 0.5×, peak RSS ≤ 0.15×; Kafka mode throughput ≥ 1.5×.
+
+| phase | schemas | throughput | CPU per event | peak RSS | goals |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+
+## Runs
+
+${details.join('\n')}`;
+}

@@ -1,0 +1,143 @@
+/**
+ * sluice beside Debezium on the same machine, in one run (issue 22): PostgreSQL snapshot and backlog drain, the
+ * same for MariaDB, PostgreSQL → Kafka beside Kafka Connect + Debezium on the same broker, pg_recvlogical's rate on
+ * the same backlog, and commit-to-file latency at a steady 5,000 changes/s. ABBA order, three runs each, JSON with
+ * schemas enabled and disabled; writes bench/results/vs-debezium.md.
+ *
+ *   npm run bench:vs-debezium                      the whole run (installs what it needs first)
+ *   npm run bench:vs-debezium -- --quick           100,000 rows, one run each: a smoke test while developing
+ *   node dist/bench/vs-debezium/run.js [--quick] [--only=pg,mariadb,kafka,latency] [--rows=N] [--runs=N]
+ *        [--schemas=both|on|off] [--out=FILE]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEBEZIUM_VERSION } from '../../test/harness/debezium.js';
+import { startPostgres } from '../../test/harness/postgres.js';
+import { topFunctions } from '../support/worker-process.js';
+import type { FileRunSettings } from './contenders.js';
+import { abba, measureRun, type RunResult } from './measure.js';
+import {
+  drainContenders,
+  drainSlots,
+  loadBacklog,
+  loadSnapshotTable,
+  pgRowBytes,
+  snapshotContenders,
+} from './postgres.js';
+import { type Environment, environment, report, type Scenario } from './report.js';
+
+interface Options {
+  quick: boolean;
+  only: Set<string>;
+  rows: number;
+  runs: number;
+  schemas: boolean[];
+  flushMs: number;
+  out: string;
+  profile: boolean;
+}
+
+function options(argv: string[]): Options {
+  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const quick = argv.includes('--quick');
+  const schemas = get('schemas') ?? 'both';
+  return {
+    quick,
+    only: new Set((get('only') ?? 'pg,mariadb,kafka,latency').split(',')),
+    rows: Number(get('rows') ?? (quick ? 100_000 : 500_000)),
+    runs: Number(get('runs') ?? (quick ? 1 : 3)),
+    schemas: schemas === 'on' ? [true] : schemas === 'off' ? [false] : [true, false],
+    // The issue's side-by-side setting: both sides commit offsets every second.
+    flushMs: Number(get('flush-ms') ?? 1000),
+    out: get('out') ?? (quick ? '' : 'bench/results/vs-debezium.md'),
+    profile: !quick && !argv.includes('--no-profile'),
+  };
+}
+
+const log = (r: RunResult) =>
+  console.log(
+    `  ${r.contender} run ${r.run + 1}: ${Math.round(r.perSecond).toLocaleString('en')}/s in ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, load ${r.load.toFixed(1)}`,
+  );
+
+/** The sluice run with the V8 profiler on (not counted): where its time went. */
+async function profiled(c: Parameters<typeof measureRun>[0], dir: string, events: number) {
+  const r = await measureRun(c, 0, events, 1_800_000);
+  const top = topFunctions(dir, 15);
+  rmSync(dir, { recursive: true, force: true });
+  return { run: r, top };
+}
+
+async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Promise<void> {
+  const pg = await startPostgres({ settings: { max_wal_size: '4GB', checkpoint_timeout: '30min' } });
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-vs-dbz-pg-'));
+  try {
+    env.versions.PostgreSQL = (await pg.sql<{ v: string }>("SELECT current_setting('server_version') AS v"))[0].v;
+    env.rowBytes.PostgreSQL = await pgRowBytes(pg);
+    console.log(`PostgreSQL ${env.versions.PostgreSQL}: loading ${o.rows.toLocaleString('en')} rows`);
+    await loadSnapshotTable(pg, 'snap', o.rows);
+    const slots = o.schemas.map((schemas) => drainSlots(schemas, o.runs));
+    const endLsn = await loadBacklog(
+      pg,
+      'orders',
+      o.rows,
+      slots.flatMap((s) => [...s.sluice, ...s.dbz, ...s.recv, ...(o.profile ? s.prof : [])]),
+    );
+    for (const [i, schemas] of o.schemas.entries()) {
+      const s: FileRunSettings = { dir, schemas, flushMs: o.flushMs };
+      const profileDir = join(dir, 'profile');
+
+      console.log(`PostgreSQL snapshot, schemas.enable=${schemas}`);
+      const snap = snapshotContenders(pg, s, 'snap', profileDir);
+      const snapRuns = await abba(snap.sluice, snap.debezium, o.runs, o.rows, 1_800_000, [], log);
+      scenarios.push({
+        id: `pg-snapshot-${schemas}`,
+        title: 'PostgreSQL snapshot',
+        unit: 'rows/s',
+        schemas,
+        reference: 'Debezium',
+        results: snapRuns,
+        top: o.profile ? (await profiled(snap.profiled, profileDir, o.rows)).top : [],
+      });
+
+      console.log(`PostgreSQL backlog drain, schemas.enable=${schemas}`);
+      const drain = drainContenders(pg, s, 'orders', slots[i], endLsn, o.rows, profileDir);
+      const drainRuns = await abba(drain.sluice, drain.debezium, o.runs, o.rows, 1_800_000, [drain.recvlogical], log);
+      scenarios.push({
+        id: `pg-drain-${schemas}`,
+        title: 'PostgreSQL backlog drain',
+        unit: 'events/s',
+        schemas,
+        reference: 'Debezium',
+        results: drainRuns,
+        top: o.profile ? (await profiled(drain.profiled, profileDir, o.rows)).top : [],
+      });
+    }
+  } finally {
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const env = environment(o);
+  env.versions['Debezium (PostgreSQL, MySQL)'] = DEBEZIUM_VERSION.debezium;
+  env.versions['Debezium (MariaDB)'] = DEBEZIUM_VERSION.mariadb;
+  const scenarios: Scenario[] = [];
+  const started = Date.now();
+  if (o.only.has('pg')) await postgres(o, env, scenarios);
+  env.minutes = (Date.now() - started) / 60_000;
+  const md = report(env, scenarios);
+  console.log(md);
+  if (o.out) {
+    mkdirSync(join(process.cwd(), 'bench/results'), { recursive: true });
+    writeFileSync(o.out, md);
+    console.log(`written to ${o.out}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
