@@ -3,6 +3,7 @@ import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
 import { consoleSinkPlugin } from '../../connectors/console/index.js';
+import { httpSinkPlugin } from '../../connectors/http/index.js';
 import { jdbcSinkPlugin } from '../../connectors/jdbc/index.js';
 import { postgresSourcePlugin } from '../../connectors/postgres/index.js';
 import { mongoSourceConnector } from '../../connectors/mongodb/index.js';
@@ -26,6 +27,7 @@ const connectors: Plugin[] = [
   mysqlSourcePlugin,
   mariadbSourcePlugin,
   jdbcSinkPlugin,
+  httpSinkPlugin,
 ];
 const transforms: Plugin[] = [...transformPlugins];
 

@@ -3,7 +3,7 @@ import { type ChangeRecord, Decimal, LogicalSchemas, Schemas } from '../../../ru
 import { type MariaDb, mariaDbAvailable, startMariaDb } from '../../harness/mariadb.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { event, table, tombstone } from './records.js';
-import { SinkDriver } from './sink-driver.js';
+import { SinkDriver } from './driver.js';
 import { mariaTarget, pgTarget, type Target } from './targets.js';
 
 /** The JDBC sink's Debezium behaviour, record by record, against both target databases. */

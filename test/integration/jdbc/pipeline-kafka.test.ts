@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTopic } from '../../harness/kafka.js';
 import { kafkaSuite } from '../../harness/kafka-suite.js';
@@ -45,8 +47,23 @@ describe.runIf(!missing)('JDBC sink through Kafka', () => {
     await killAndCompare({ side, dir, worker: workerConfig(dir), workers: suite.workers });
   }, 300_000);
 
-  it('a record the target refuses goes to the dead letter queue with the reason in its headers; the others are written', async () => {
+  it('a record the target refuses goes to the dead letter queue with the reason in its headers; the others are written (JDBC and HTTP sinks)', async () => {
     const dir = suite.tempDir('sluice-jdbc-dlq-');
+    // The HTTP sink's endpoint: takes every batch unless it holds the code 'abcd' (400).
+    const posted: string[] = [];
+    const http = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        const bad = body.includes('"abcd"');
+        if (!bad) posted.push(body);
+        res.writeHead(bad ? 400 : 200).end(bad ? 'code too long' : '');
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    suite.onEnd(() => new Promise<void>((r) => http.close(() => r())));
     await pg.sql(
       "CREATE TABLE codes (id int PRIMARY KEY, code text); INSERT INTO codes VALUES (1, 'abc'), (2, 'abcd'), (3, 'xyz')",
     );
@@ -79,6 +96,19 @@ describe.runIf(!missing)('JDBC sink through Kafka', () => {
             'collection.name.format': '${source.table}',
             'errors.tolerance': 'all',
             'errors.deadletterqueue.topic.name': 'codes.dlq',
+            'errors.deadletterqueue.topic.replication.factor': '1',
+            'errors.deadletterqueue.context.headers.enable': 'true',
+          },
+        },
+        {
+          name: 'codes-http',
+          config: {
+            'connector.class': 'HttpSink',
+            topics: 'dlq.public.codes',
+            'http.url': `http://127.0.0.1:${(http.address() as AddressInfo).port}/codes`,
+            'http.format': 'ndjson',
+            'errors.tolerance': 'all',
+            'errors.deadletterqueue.topic.name': 'codes-http.dlq',
             'errors.deadletterqueue.topic.replication.factor': '1',
             'errors.deadletterqueue.context.headers.enable': 'true',
           },
@@ -129,5 +159,23 @@ describe.runIf(!missing)('JDBC sink through Kafka', () => {
       'the sink status',
     );
     expect(status.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+    // The HTTP sink: the same record in its own dead letter queue, every other one posted, in order.
+    const httpDead = await waitFor(
+      async () => {
+        const m = await readTopic(suite.kafka, 'codes-http.dlq').catch(() => []);
+        return m.length > 0 ? m : undefined;
+      },
+      60_000,
+      'the HTTP dead letter',
+    );
+    expect(httpDead.map((d) => JSON.parse(d.value as string).payload.after.code)).toEqual(['abcd']);
+    expect(httpDead[0].headers['__connect.errors.exception.message']).toMatch(/HTTP 400: code too long/);
+    await waitFor(() => posted.join('').includes('"ok"'), 60_000, 'the last record posted');
+    const codes = posted
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).payload.after.code);
+    expect(codes).toEqual(['abc', 'xyz', 'ok']);
   }, 300_000);
 });

@@ -7,7 +7,7 @@ import { TYPES_ROW, TYPES_TABLE } from '../mysql/types-corpus.js';
 import { TaskDriver as PgDriver } from '../postgres/task-driver.js';
 import { MATRIX_DDL, MATRIX_ROW } from '../postgres/types-corpus.js';
 import { canonical, MY_TO_PG, myRows, PG_TO_MY } from './compare.js';
-import { SinkDriver } from './sink-driver.js';
+import { SinkDriver } from './driver.js';
 
 /**
  * The source tests' type corpora written through the JDBC sink into the other database (and PostgreSQL into
