@@ -30,7 +30,7 @@ export class RestClient {
   private readonly sendsCredentials: boolean;
 
   constructor(o: WorkerTargetOptions, env: NodeJS.ProcessEnv) {
-    const raw = o.url ?? env.SLUICE_URL ?? DEFAULT_URL;
+    const raw = o.url || env.SLUICE_URL || DEFAULT_URL;
     let u: URL;
     try {
       u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);

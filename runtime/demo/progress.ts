@@ -8,18 +8,15 @@ import { rate, type SnapshotProgress } from './demo.js';
 export function progressBar(p: SnapshotProgress, columns: number, unicode: boolean): string {
   const sep = unicode ? ' · ' : ' - ';
   const fraction = p.total > 0 ? Math.min(1, p.rows / p.total) : 1;
-  const figures = [
-    `${p.rows.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} rows`,
-    `${rate(p.rows, p.elapsedMs)} rows/s`,
-    `${(p.elapsedMs / 1000).toFixed(1)} s`,
-  ].join(sep);
-  const head = 'snapshot ';
-  const width = Math.min(40, columns - 1 - head.length - figures.length - 3);
-  const line =
-    width >= 5
-      ? `${head}[${bar(fraction, width, unicode)}] ${figures}`
-      : `${head}${Math.floor(fraction * 100)}%${sep}${figures}`;
-  return line.slice(0, Math.max(columns - 1, 0));
+  const rows = `${p.rows.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} rows`;
+  const figures = [rows, `${rate(p.rows, p.elapsedMs)} rows/s`, `${(p.elapsedMs / 1000).toFixed(1)} s`].join(sep);
+  const room = columns - 1;
+  const width = Math.min(40, room - 'snapshot [] '.length - figures.length);
+  if (width >= 5) return `snapshot [${bar(fraction, width, unicode)}] ${figures}`;
+  // Narrower: a percentage, and as many of the figures as fit.
+  const percent = `snapshot ${Math.floor(fraction * 100)}%`;
+  for (const line of [`${percent}${sep}${figures}`, `${percent}${sep}${rows}`]) if (line.length <= room) return line;
+  return percent.slice(0, Math.max(room, 0));
 }
 
 function bar(fraction: number, width: number, unicode: boolean): string {
