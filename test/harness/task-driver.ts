@@ -2,6 +2,7 @@ import type {
   ChangeRecord,
   ConfigSpec,
   Logger,
+  LogStatus,
   SourceOffset,
   SourcePartition,
   SourceTask,
@@ -36,6 +37,9 @@ export type CommittedOffsets = Map<string, { partition: SourcePartition; offset:
 export class SourceTaskDriver<T extends SourceTask> {
   readonly records: ChangeRecord[] = [];
   readonly log: string[] = [];
+  /** what the task reported of its database's log (ctx.reportLog), and its lag (ctx.reportLag) */
+  readonly logReports: LogStatus[] = [];
+  readonly lags: number[] = [];
   task?: T;
   private abort?: AbortController;
 
@@ -58,6 +62,8 @@ export class SourceTaskDriver<T extends SourceTask> {
       signal: this.abort.signal,
       log: testLogger(this.log),
       offsets: { offset: async (p) => this.committed.get(partitionKey(p))?.offset ?? null },
+      reportLog: (status) => this.logReports.push(status),
+      reportLag: (ms) => this.lags.push(ms),
     });
   }
 

@@ -123,6 +123,12 @@ describe.runIf(!missing)('MongoDB source: lost resume points and hand-set start 
       await d.pollUntil((r) => envelopes(r, 'mpos.mpos.hand').length >= 1, 20_000);
       await d.drain(500);
       expect(envelopes(d.records, 'mpos.mpos.hand').map((e) => JSON.parse(e.after!)._id)).toEqual([2]);
+      // The oplog window left: from the oplog's oldest entry to the committed position, reported every 5 s.
+      await d.pollUntil(() => d.logReports.some((r) => r.windowSeconds !== undefined), 15_000);
+      const report = d.logReports.find((r) => r.windowSeconds !== undefined)!;
+      expect(report.windowSeconds).toBeGreaterThanOrEqual(0);
+      expect(report.position).toMatch(/^\d+:\d+$/);
+      expect(d.lags.length).toBeGreaterThan(0);
     } finally {
       await d.stop();
     }

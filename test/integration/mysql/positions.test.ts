@@ -67,6 +67,23 @@ describe.runIf(!missing)('mysql source: start points set by hand (MariaDB 10.11)
       await d.pollUntil(() => d.changes('srv.p.t').length >= 1, 30_000);
       await d.pollUntil(() => false, 1000).catch(() => undefined);
       expect(d.changes('srv.p.t').map((r) => (r.value as { after: { id: number } }).after.id)).toEqual([2]);
+
+      // The binlog distance: committed at the last change, then 200 kB more binlog the task has not committed.
+      const last = d.records[d.records.length - 1];
+      await d.task.commit(new Map([[partitionKey(partition), { partition, offset: last.sourceOffset }]]));
+      for (let i = 0; i < 20; i++) await db.exec(`INSERT INTO p.t VALUES (${100 + i}, REPEAT('z', 20)); DO 0`);
+      await db.exec(
+        "CREATE TABLE p.other (id INT PRIMARY KEY, b LONGTEXT); INSERT INTO p.other VALUES (1, REPEAT('x', 200000))",
+      );
+      const deadline = Date.now() + 20_000;
+      while (!d.logReports.some((r) => (r.behindBytes ?? 0) > 200_000) && Date.now() < deadline) {
+        await d.pollUntil(() => false, 500).catch(() => undefined);
+      }
+      const report = d.logReports[d.logReports.length - 1];
+      expect(report.behindBytes).toBeGreaterThan(200_000);
+      expect(report.position).toBe(
+        `${(last.sourceOffset as { file: string }).file}:${(last.sourceOffset as { pos: number }).pos}`,
+      );
     } finally {
       await d.stop();
     }

@@ -5,6 +5,7 @@ import { afterAll } from 'vitest';
 import {
   type ChangeRecord,
   type Logger,
+  type LogStatus,
   partitionKey,
   type SourceOffset,
   type SourcePartition,
@@ -45,6 +46,8 @@ function tempHistoryFile(): string {
 export class TaskDriver {
   readonly offsets = new Map<string, SourceOffset>();
   readonly records: ChangeRecord[] = [];
+  /** what the task reported of the binlog (ctx.reportLog) */
+  readonly logReports: LogStatus[] = [];
   task = new MySqlSourceTask();
   private abort = new AbortController();
   readonly historyFile: string;
@@ -81,6 +84,7 @@ export class TaskDriver {
       signal: this.abort.signal,
       log: quietLog,
       offsets: { offset: async (p: SourcePartition) => this.offsets.get(partitionKey(p)) ?? null },
+      reportLog: (status) => this.logReports.push(status),
     };
     await this.task.start(config, ctx);
   }
