@@ -279,6 +279,9 @@ export class PostgresSession implements SourceTask {
       this.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn, event: stored.event ?? 0 };
     }
     this.safeLsn = startLsn;
+    // Records an earlier session of this task handed out may still be uncommitted: the idle position may be
+    // confirmed only once they are (releaseIdle), so they count as handed out here too.
+    this.pushedProc = resume ? resume.lsn_proc : 0;
     this.committedLsn = complete(committed) ? committed!.lsn_proc : 0;
 
     const snapshotTables = needSnapshot

@@ -145,4 +145,46 @@ describe('postgres source: bounded WAL retention by default', () => {
       await d.stop();
     }
   });
+
+  it('after a reconnection, records the earlier session handed out still hold the slot until they are committed', async () => {
+    const d = new TaskDriver({
+      ...pg.connectorConfig(),
+      'topic.prefix': 'ret3',
+      'table.include.list': 'public\\.ret_cap',
+      'slot.name': 'ret_slot3',
+      'publication.name': 'ret_pub3',
+      'publication.autocreate.mode': 'filtered',
+      'snapshot.mode': 'no_data',
+      'status.update.interval.ms': '200',
+    });
+    await d.start();
+    try {
+      const [{ lsn: before }] = await pg.sql<{ lsn: string }>(
+        "INSERT INTO ret_cap VALUES (3, 3) ON CONFLICT (id) DO UPDATE SET v = 3; SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS lsn",
+      );
+      await d.pollUntil((r) => r.length >= 1, 20_000, false);
+      await pg.sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'ret_slot3'");
+      // The failed poll, then the poll that opens a new session (streaming on after the record handed out).
+      await d.pollUntil(() => false, 3000, false).catch(() => undefined);
+      for (let i = 0; i < 8; i++) await pg.sql("INSERT INTO ret_other (junk) SELECT repeat('w', 4194304)");
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        await d.pollOnce(false).catch(() => undefined);
+        const [{ flushed }] = await pg.sql<{ flushed: string }>(
+          "SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::text AS flushed FROM pg_replication_slots WHERE slot_name = 'ret_slot3'",
+        );
+        expect(Number(flushed)).toBeLessThanOrEqual(Number(before));
+      }
+      await d.commitUpTo(d.records[d.records.length - 1]);
+      const deadline = Date.now() + 20_000;
+      let behind = Number.POSITIVE_INFINITY;
+      while (behind > 1 * MB && Date.now() < deadline) {
+        await d.pollOnce();
+        behind = (await walBehind('ret_slot3')).behind;
+      }
+      expect(behind).toBeLessThanOrEqual(1 * MB);
+    } finally {
+      await d.stop();
+    }
+  });
 });
