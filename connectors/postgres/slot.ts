@@ -70,7 +70,9 @@ export async function slotHolder(meta: pg.Client, pid: number | null): Promise<s
 
 /** Whether a backend of this application name belongs to this connector (its replication or snapshot connection). */
 export function ownApplication(applicationName: string | undefined, connector: string): boolean {
-  return applicationName === `sluice-${connector}`;
+  // The server keeps at most 63 bytes of an application_name (NAMEDATALEN - 1).
+  const ours = Buffer.from(`sluice-${connector}`).subarray(0, 63).toString();
+  return applicationName !== undefined && (applicationName === `sluice-${connector}` || applicationName === ours);
 }
 
 /**

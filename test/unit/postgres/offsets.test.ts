@@ -130,3 +130,16 @@ describe('MongoDB start points', () => {
     );
   });
 });
+
+describe('PostgreSQL slot holders', () => {
+  it('a connector knows its own sessions even when the server cut the application_name at 63 bytes', async () => {
+    const { ownApplication, slotInUse } = await import('../../../connectors/postgres/slot.js');
+    const long = 'c'.repeat(80);
+    expect(ownApplication(`sluice-${long}`.slice(0, 63), long)).toBe(true);
+    expect(ownApplication('sluice-other', long)).toBe(false);
+    expect(slotInUse('s', 'sluice-other', 7, 'me', {}).retriable).toBe(false);
+    expect(slotInUse('s', 'sluice-other', 7, 'me', {}).message).toMatch(/in use by connector "other" \(pid 7\)/);
+    expect(slotInUse('s', 'pg_recvlogical', 7, 'me', {}).retriable).toBe(true);
+    expect(slotInUse('s', 'sluice-me', 7, 'me', {}).retriable).toBe(true);
+  });
+});
