@@ -129,14 +129,31 @@ export const mysqlConfigSpec: ConfigSpec = [
     min: 1,
     group: 'Schema history',
   }),
+  key(
+    'schema.history.internal.store.only.captured.databases.ddl',
+    'boolean',
+    'Keep (and write to the schema-change topic) only the DDL of captured databases; by default, as Debezium, that of every non-system database',
+    { default: false, group: 'Schema history' },
+  ),
   key('decimal.handling.mode', 'string', 'DECIMAL as precise (Connect Decimal), double or string', {
     default: 'precise',
     validValues: ['precise', 'double', 'string'],
   }),
-  key('time.precision.mode', 'string', 'Temporal mapping: adaptive_time_microseconds or connect', {
-    default: 'adaptive_time_microseconds',
-    validValues: ['adaptive_time_microseconds', 'adaptive', 'connect'],
-  }),
+  key(
+    'time.precision.mode',
+    'string',
+    "Temporal mapping: adaptive_time_microseconds, connect, isostring, microseconds or nanoseconds (Debezium's binlog connectors refuse 'adaptive')",
+    {
+      default: 'adaptive_time_microseconds',
+      validValues: ['adaptive_time_microseconds', 'connect', 'isostring', 'microseconds', 'nanoseconds'],
+    },
+  ),
+  key(
+    'enable.time.adjuster',
+    'boolean',
+    'Read two-digit years in DATE/DATETIME as MySQL does: 0-69 as 2000-2069, 70-99 as 1970-1999',
+    { default: true },
+  ),
   key('bigint.unsigned.handling.mode', 'string', 'BIGINT UNSIGNED as long (wraps above 2^63-1) or precise (Decimal)', {
     default: 'long',
     validValues: ['long', 'precise'],
@@ -150,6 +167,12 @@ export const mysqlConfigSpec: ConfigSpec = [
     'int',
     'Interval of heartbeat records (topic __debezium-heartbeat.<prefix>) and of the server binlog heartbeat; 0 disables records',
     { default: 0, min: 0 },
+  ),
+  key(
+    'event.processing.failure.handling.mode',
+    'string',
+    'What a binlog value that cannot be decoded (an invalid date) does: fail the task (naming table, column and position), warn and write the epoch instead, or skip/ignore (the epoch, silently)',
+    { default: 'fail', validValues: ['fail', 'warn', 'skip', 'ignore'] },
   ),
   key('tombstones.on.delete', 'boolean', 'Emit a tombstone after each delete', { default: true }),
   key(
@@ -175,6 +198,8 @@ export const mysqlConfigSpec: ConfigSpec = [
 export type SnapshotMode = 'initial' | 'initial_only' | 'no_data' | 'never' | 'when_needed' | 'recovery';
 
 export interface MySqlOptions {
+  /** event.processing.failure.handling.mode: what an undecodable binlog value does */
+  failureHandling: 'fail' | 'warn' | 'skip' | 'ignore';
   host: string;
   port: number;
   user: string;
@@ -202,6 +227,11 @@ export interface MySqlOptions {
 
 export interface Filters {
   database(db: string): boolean;
+  /**
+   * Whether a database's DDL goes to the schema history and the schema-change topic: every non-system database, as
+   * Debezium (schema.history.internal.store.only.captured.databases.ddl=false), or only captured ones.
+   */
+  schemaDatabase(db: string): boolean;
   table(db: string, table: string): boolean;
   column(db: string, table: string, column: string): boolean;
   gtidSource(source: string): boolean;
@@ -226,6 +256,9 @@ export function buildFilters(c: Config): Filters {
   const gtid = includeExclude(c.list('gtid.source.includes'), c.list('gtid.source.excludes'));
   return {
     database: (d) => !SYSTEM_DATABASES.has(d.toLowerCase()) && db(d),
+    schemaDatabase: (d) =>
+      !SYSTEM_DATABASES.has(d.toLowerCase()) &&
+      (!c.bool('schema.history.internal.store.only.captured.databases.ddl') || db(d)),
     table: (d, t) => !SYSTEM_DATABASES.has(d.toLowerCase()) && db(d) && tbl(`${d}.${t}`),
     column: (d, t, cname) => col(`${d}.${t}.${cname}`),
     gtidSource: gtid,
@@ -239,6 +272,7 @@ export function readOptions(c: Config): MySqlOptions {
   let locking = c.string('snapshot.locking.mode');
   if (locking === 'minimal_percona') locking = 'minimal';
   return {
+    failureHandling: c.string('event.processing.failure.handling.mode') as MySqlOptions['failureHandling'],
     host: c.string('database.hostname'),
     port: c.int('database.port'),
     user: c.string('database.user'),
@@ -259,6 +293,7 @@ export function readOptions(c: Config): MySqlOptions {
       timePrecision: c.string('time.precision.mode') as MappingOptions['timePrecision'],
       bigintUnsigned: c.string('bigint.unsigned.handling.mode') as MappingOptions['bigintUnsigned'],
       binaryHandling: c.string('binary.handling.mode') as MappingOptions['binaryHandling'],
+      timeAdjuster: c.bool('enable.time.adjuster'),
     },
     heartbeatMs: c.int('heartbeat.interval.ms'),
     tombstones: c.bool('tombstones.on.delete'),

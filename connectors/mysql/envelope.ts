@@ -104,7 +104,7 @@ export function schemaChangeSchemas(flavor: Flavor, source: Schema): { key: Sche
       ['enumValues', Schemas.array(Schemas.string(), true)],
     ],
     false,
-    { name: 'io.debezium.connector.schema.Column' },
+    { name: 'io.debezium.connector.schema.Column', version: 1 },
   );
   const table = Schemas.struct(
     [
@@ -114,7 +114,7 @@ export function schemaChangeSchemas(flavor: Flavor, source: Schema): { key: Sche
       ['comment', Schemas.string(true)],
     ],
     true,
-    { name: 'io.debezium.connector.schema.Table' },
+    { name: 'io.debezium.connector.schema.Table', version: 1 },
   );
   const change = Schemas.struct(
     [
@@ -123,10 +123,10 @@ export function schemaChangeSchemas(flavor: Flavor, source: Schema): { key: Sche
       ['table', table],
     ],
     false,
-    { name: 'io.debezium.connector.schema.Change' },
+    { name: 'io.debezium.connector.schema.Change', version: 1 },
   );
   return {
-    key: Schemas.struct([['databaseName', Schemas.string()]], false, { name: `${ns}.SchemaChangeKey` }),
+    key: Schemas.struct([['databaseName', Schemas.string()]], false, { name: `${ns}.SchemaChangeKey`, version: 1 }),
     value: Schemas.struct(
       [
         ['source', source],
@@ -137,70 +137,7 @@ export function schemaChangeSchemas(flavor: Flavor, source: Schema): { key: Sche
         ['tableChanges', Schemas.array(change)],
       ],
       false,
-      { name: `${ns}.SchemaChangeValue` },
+      { name: `${ns}.SchemaChangeValue`, version: 1 },
     ),
-  };
-}
-
-/** java.sql.Types codes, as Debezium's Column.jdbcType. */
-const JDBC: Record<string, number> = {
-  BOOLEAN: 16,
-  BIT: -7,
-  TINYINT: -6,
-  SMALLINT: 5,
-  MEDIUMINT: 4,
-  INT: 4,
-  BIGINT: -5,
-  FLOAT: 7,
-  DOUBLE: 8,
-  DECIMAL: 3,
-  DATE: 91,
-  TIME: 92,
-  DATETIME: 93,
-  TIMESTAMP: 2014,
-  YEAR: 4,
-  CHAR: 1,
-  VARCHAR: 12,
-  TINYTEXT: 12,
-  TEXT: 12,
-  MEDIUMTEXT: 12,
-  LONGTEXT: 12,
-  BINARY: -2,
-  VARBINARY: -3,
-  TINYBLOB: -3,
-  BLOB: -4,
-  MEDIUMBLOB: -4,
-  LONGBLOB: -4,
-  ENUM: 1,
-  SET: 1,
-  JSON: 12,
-};
-
-export function tableChange(type: 'CREATE' | 'ALTER' | 'DROP', def: TableDef): Record<string, unknown> {
-  return {
-    type,
-    id: `"${def.database}"."${def.name}"`,
-    table: {
-      defaultCharsetName: def.defaultCharset ?? null,
-      primaryKeyColumnNames: def.primaryKey,
-      columns: def.columns.map((c, i) => ({
-        name: c.name,
-        jdbcType: JDBC[c.type] ?? 1111,
-        nativeType: null,
-        typeName: c.type,
-        typeExpression: c.type,
-        charsetName: c.charset ?? null,
-        length: c.length ?? null,
-        scale: c.scale ?? null,
-        position: i + 1,
-        optional: c.nullable,
-        autoIncremented: c.autoIncrement,
-        generated: c.autoIncrement,
-        comment: c.comment ?? null,
-        defaultValueExpression: c.defaultExpression ?? null,
-        enumValues: c.enumValues ?? null,
-      })),
-      comment: null,
-    },
   };
 }

@@ -3,6 +3,7 @@ import type { Cell } from './binlog/cells.js';
 import type { SnapshotMarker } from '../cdc/snapshot-markers.js';
 import type { Flavor } from './binlog/client.js';
 import { CONNECTOR_VERSION, schemaChangeSchemas, sourceSchema, type TableShape } from './envelope.js';
+import { ValueError } from './values.js';
 
 export interface SourceFields {
   tsMs: number;
@@ -57,23 +58,45 @@ export class RecordMaker {
     };
   }
 
+  /**
+   * A row image from binlog cells. A value the mapping refuses (ValueError) goes to `onError`, which either throws
+   * (with the table, column and position) or returns the value to write instead.
+   */
   valueFromCells(
     shape: TableShape,
     cells: readonly Cell[],
-    enumMeta?: (index: number) => string[] | undefined,
+    enumMeta: ((index: number) => string[] | undefined) | undefined,
+    onError: (err: ValueError, column: string) => unknown,
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < shape.columns.length; i++) {
       const src = shape.sourceIndexes[i];
-      out[shape.columns[i].name] = shape.columns[i].fromCell(cells[src] ?? null, enumMeta?.(src));
+      const col = shape.columns[i];
+      try {
+        out[col.name] = col.fromCell(cells[src] ?? null, enumMeta?.(src));
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+        out[col.name] = onError(err, col.name);
+      }
     }
     return out;
   }
 
-  valueFromText(shape: TableShape, row: readonly (Buffer | null)[]): Record<string, unknown> {
+  valueFromText(
+    shape: TableShape,
+    row: readonly (Buffer | null)[],
+    onError: (err: ValueError, column: string) => unknown,
+  ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (let i = 0; i < shape.columns.length; i++)
-      out[shape.columns[i].name] = shape.columns[i].fromText(row[i] ?? null);
+    for (let i = 0; i < shape.columns.length; i++) {
+      const col = shape.columns[i];
+      try {
+        out[col.name] = col.fromText(row[i] ?? null);
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+        out[col.name] = onError(err, col.name);
+      }
+    }
     return out;
   }
 
@@ -128,7 +151,8 @@ export class RecordMaker {
       });
     };
     const tombstone = (keyOf: Record<string, unknown>) => {
-      if (!this.tombstones || !shape.keySchema) return;
+      // As Debezium, a keyless table's delete is followed by a tombstone too (with a null key).
+      if (!this.tombstones) return;
       out.push({
         topic: shape.topic,
         keySchema: shape.keySchema,

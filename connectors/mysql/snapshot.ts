@@ -11,9 +11,12 @@ import {
 import { type Flavor, openConnection, query } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
 import { type SnapshotMarker, SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
-import { buildShape, tableChange } from './envelope.js';
+import { buildShape } from './envelope.js';
+import { tableChange } from './table-changes.js';
+import { valueFailure } from './values.js';
 import type { RecordMaker } from './records.js';
 import { applyDdl } from './schema/ddl.js';
+import { normalizeCharset } from './schema/ddl-column.js';
 import type { SchemaHistory } from './schema/history.js';
 import { SchemaModel } from './schema/model.js';
 
@@ -90,11 +93,17 @@ export async function* runSnapshot(
     await query(conn, 'START TRANSACTION WITH CONSISTENT SNAPSHOT');
     const position = await readPosition(conn, ctx.flavor);
     const model = new SchemaModel();
+    const [server] = await query<{ cs: string }>(conn, 'SELECT @@character_set_server AS cs');
+    model.serverCharset = normalizeCharset(server?.cs);
     const databases = (await query<Record<string, string>>(conn, 'SHOW DATABASES'))
       .map((r) => Object.values(r)[0])
-      .filter((d) => o.filters.database(d));
+      .filter((d) => o.filters.schemaDatabase(d));
     const captured: { db: string; table: string }[] = [];
+    /** every table of the captured databases with its CREATE TABLE, for the schema-change topic (as Debezium) */
+    const schemas: { db: string; tables: { table: string; ddl: string }[] }[] = [];
     for (const db of databases) {
+      const tablesOfDb: { table: string; ddl: string }[] = [];
+      schemas.push({ db, tables: tablesOfDb });
       const [createDb] = await query<Record<string, string>>(conn, `SHOW CREATE DATABASE ${quoteId(db)}`);
       applyDdl(model, db, createDb['Create Database']);
       const tables = await query<Record<string, string>>(
@@ -108,7 +117,8 @@ export async function* runSnapshot(
           `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`,
         );
         applyDdl(model, db, create['Create Table']);
-        if (o.filters.table(db, table)) captured.push({ db, table });
+        tablesOfDb.push({ table, ddl: create['Create Table'] });
+        if (o.filters.database(db) && o.filters.table(db, table)) captured.push({ db, table });
       }
     }
     if (locked && o.lockingMode === 'minimal') {
@@ -148,24 +158,9 @@ export async function* runSnapshot(
       });
 
     if (o.includeSchemaChanges) {
-      const changes: ChangeRecord[] = [];
-      for (const { db, table } of captured) {
-        const def = model.get(db, table);
-        if (!def) continue;
-        const [create] = await query<Record<string, string>>(
-          conn,
-          `SHOW CREATE TABLE ${quoteId(db)}.${quoteId(table)}`,
-        );
-        changes.push(
-          ctx.maker.schemaChange(
-            db,
-            create['Create Table'],
-            [tableChange('CREATE', def)],
-            sourceFor(db, table, 'true'),
-            baseOffset,
-          ),
-        );
-      }
+      const changes = await snapshotSchemaChanges(conn, schemas, model, (db, table, ddl, tableChanges) =>
+        ctx.maker.schemaChange(db, ddl, tableChanges, sourceFor(db, table, 'true'), baseOffset),
+      );
       if (changes.length) yield changes;
     }
 
@@ -195,7 +190,9 @@ export async function* runSnapshot(
             stream.destroy();
             return;
           }
-          const after = ctx.maker.valueFromText(shape, row as (Buffer | null)[]);
+          const after = ctx.maker.valueFromText(shape, row as (Buffer | null)[], (err, column) => {
+            throw valueFailure(err, `${db}.${table}`, column, `the snapshot (binlog ${position.file}:${position.pos})`);
+          });
           const [rec] = ctx.maker.rowChange(shape, 'r', null, after, EMPTY_SOURCE, baseOffset, baseOffset);
           const released = marking.next(rec, marks);
           if (released) batch.push(released);
@@ -237,6 +234,55 @@ export async function* runSnapshot(
     if (locked) await query(conn, 'UNLOCK TABLES').catch(() => undefined);
     conn.destroy();
   }
+}
+
+/**
+ * The snapshot's schema changes, as Debezium writes them so that its history (and a consumer replaying the topic)
+ * starts from a clean slate: the server's charset variables; a DROP TABLE IF EXISTS for every table of the captured
+ * databases; then per database DROP DATABASE IF EXISTS, CREATE DATABASE with its charset, USE, and each table's
+ * CREATE TABLE. Tables that table filters leave out are included: Debezium keeps their DDL too (only their rows
+ * are not captured).
+ */
+async function snapshotSchemaChanges(
+  conn: mysql.Connection,
+  schemas: readonly { db: string; tables: readonly { table: string; ddl: string }[] }[],
+  model: SchemaModel,
+  make: (db: string, table: string | null, ddl: string, tableChanges: Record<string, unknown>[]) => ChangeRecord,
+): Promise<ChangeRecord[]> {
+  const vars = await query<{ Variable_name: string; Value: string }>(
+    conn,
+    "SHOW VARIABLES WHERE Variable_name IN ('character_set_server', 'collation_server')",
+  );
+  const v = Object.fromEntries(vars.map((r) => [r.Variable_name, r.Value]));
+  const out = [
+    make('', null, `SET character_set_server=${v.character_set_server}, collation_server=${v.collation_server}`, []),
+  ];
+  for (const { db, tables } of schemas) {
+    for (const { table } of tables) {
+      out.push(
+        make(db, table, `DROP TABLE IF EXISTS ${quoteId(db)}.${quoteId(table)}`, [
+          { type: 'DROP', id: `"${db}"."${table}"`, table: null },
+        ]),
+      );
+    }
+  }
+  for (const { db, tables } of schemas) {
+    const [cs] = await query<{ c: string; l: string }>(
+      conn,
+      'SELECT DEFAULT_CHARACTER_SET_NAME AS c, DEFAULT_COLLATION_NAME AS l FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [db],
+    );
+    out.push(
+      make(db, null, `DROP DATABASE IF EXISTS ${quoteId(db)}`, []),
+      make(db, null, `CREATE DATABASE ${quoteId(db)}${cs ? ` CHARSET ${cs.c} COLLATE ${cs.l}` : ''}`, []),
+      make(db, null, `USE ${quoteId(db)}`, []),
+    );
+    for (const { table, ddl } of tables) {
+      const def = model.get(db, table);
+      if (def) out.push(make(db, table, ddl, [tableChange('CREATE', def)]));
+    }
+  }
+  return out;
 }
 
 /** Stands in for a snapshot row's source block until its marker is known. */

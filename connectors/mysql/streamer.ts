@@ -4,10 +4,12 @@ import type { BinlogStream, Flavor } from './binlog/client.js';
 import { BinlogDecoder, type EventHeader } from './binlog/events.js';
 import { decodeRows, type RowsEvent } from './binlog/rows.js';
 import type { MySqlOptions } from './config.js';
-import { buildShape, type TableShape, tableChange } from './envelope.js';
+import { buildShape, type TableShape } from './envelope.js';
+import { tableChange } from './table-changes.js';
 import { MariaGtidPosition, MysqlGtidSet, mariaSource, parseMariaGtid } from './gtid.js';
 import type { RecordMaker } from './records.js';
-import { applyDdl } from './schema/ddl.js';
+import { applyDdl, type DdlChange } from './schema/ddl.js';
+import { type ValueError, valueFailure } from './values.js';
 import { tableFromMap } from './schema/from-table-map.js';
 import type { SchemaHistory } from './schema/history.js';
 import type { SchemaModel, TableDef } from './schema/model.js';
@@ -240,34 +242,20 @@ export class BinlogReader {
           if (c.type === 'ALTER' && 'previousId' in c && c.previousId) this.shapes.delete(c.previousId);
         }
       }
-      const relevant = changes.filter((c) => this.options.filters.database(c.database));
+      // Debezium writes no schema change for TRUNCATE (its truncate event is a data event, skipped by default).
+      const relevant = changes.filter((c) => c.type !== 'TRUNCATE' && this.options.filters.schemaDatabase(c.database));
       if (this.options.includeSchemaChanges && relevant.length) {
-        const tableChanges = relevant
-          .filter((c) => c.type === 'CREATE' || c.type === 'ALTER' || c.type === 'DROP')
-          .map((c) => {
-            const def = this.model.get(c.database, (c as { table: string }).table) ?? {
-              database: c.database,
-              name: (c as { table: string }).table,
-              columns: [],
-              primaryKey: [],
-            };
-            return tableChange(c.type as 'CREATE' | 'ALTER' | 'DROP', def);
-          });
-        const first = relevant[0];
-        const table = 'table' in first ? first.table : null;
+        const tableChangeOf = (c: DdlChange) => {
+          const t = (c as { table: string }).table;
+          const def = this.model.get(c.database, t) ?? { database: c.database, name: t, columns: [], primaryKey: [] };
+          return tableChange(c.type as 'CREATE' | 'ALTER' | 'DROP', def);
+        };
+        // As Debezium: a DROP TABLE of several tables is one schema change per table, each with its own DDL.
+        const drops = relevant.every((c) => c.type === 'DROP') && /^\s*DROP\s/i.test(sql);
+        const groups: Array<{ ddl: string; changes: DdlChange[] }> = drops
+          ? relevant.map((c) => ({ ddl: dropTableDdl(sql, c as { database: string; table: string }), changes: [c] }))
+          : [{ ddl: sql, changes: relevant }];
         const after = header.nextPosition;
-        const source = this.maker.source({
-          tsMs: header.timestamp * 1000,
-          snapshot: 'false',
-          db: first.database,
-          table,
-          serverId: header.serverId,
-          gtid: this.txGtid,
-          file: this.file,
-          pos: start,
-          row: 0,
-          thread: threadId,
-        });
         // The DDL is a transaction of its own: resuming after it must not read it again.
         const gtidsAfter = this.txGtid ? gtidsWith(this.flavor, this.gtidText(), this.txGtid) : this.gtidText();
         const offset: SourceOffset = {
@@ -279,7 +267,29 @@ export class BinlogReader {
           server_id: header.serverId,
           ts_sec: header.timestamp,
         };
-        out.push(this.maker.schemaChange(first.database, sql, tableChanges, source, offset));
+        // Each record of a multi-table DROP names every dropped table in source.table, as Debezium's do.
+        const dropped = drops
+          ? [...new Set(relevant.map((c) => (c as { table: string }).table))].sort().join(',')
+          : undefined;
+        for (const g of groups) {
+          const first = g.changes[0];
+          const source = this.maker.source({
+            tsMs: header.timestamp * 1000,
+            snapshot: 'false',
+            db: first.database,
+            table: dropped ?? ('table' in first ? first.table : null),
+            serverId: header.serverId,
+            gtid: this.txGtid,
+            file: this.file,
+            pos: start,
+            row: 0,
+            thread: threadId,
+          });
+          const tableChanges = g.changes
+            .filter((c) => c.type === 'CREATE' || c.type === 'ALTER' || c.type === 'DROP')
+            .map(tableChangeOf);
+          out.push(this.maker.schemaChange(first.database, g.ddl, tableChanges, source, offset));
+        }
       }
     }
     if (this.standalone || !this.inTx) this.endTx(header);
@@ -342,10 +352,23 @@ export class BinlogReader {
       row: 0,
       thread: this.txThread,
     });
+    const table = `${map.database}.${map.table}`;
+    const position = `binlog ${this.file}:${start}`;
+    const onError = (err: ValueError, column: string) => {
+      const mode = this.options.failureHandling;
+      if (err.kind !== 'invalid' || mode === 'fail') throw valueFailure(err, table, column, position);
+      if (mode === 'warn') {
+        this.log.warn(
+          { table, column, position },
+          `${err.message}: written as the epoch (event.processing.failure.handling.mode=warn)`,
+        );
+      }
+      return err.fallback;
+    };
     for (let i = skipRows; i < images.length; i++) {
       const img = images[i];
-      const before = img.before ? this.maker.valueFromCells(shape, img.before, enumMeta) : null;
-      const after = img.after ? this.maker.valueFromCells(shape, img.after, enumMeta) : null;
+      const before = img.before ? this.maker.valueFromCells(shape, img.before, enumMeta, onError) : null;
+      const after = img.after ? this.maker.valueFromCells(shape, img.after, enumMeta, onError) : null;
       const source = i === 0 ? baseSource : { ...baseSource, row: i };
       const partial = this.offset(this.rowsEventIndex, i, header);
       const last =
@@ -367,4 +390,11 @@ function gtidsWith(flavor: Flavor, current: string | null, gtid: string): string
   const pos = new MariaGtidPosition(current);
   pos.set(parseMariaGtid(gtid));
   return pos.toString();
+}
+
+/** The DDL Debezium gives one table of a DROP TABLE: `DROP TABLE [IF EXISTS] `db`.`t`` (no server comment). */
+function dropTableDdl(sql: string, c: { database: string; table: string }): string {
+  const q = (x: string) => `\`${x.replace(/`/g, '``')}\``;
+  const ifExists = /^\s*DROP\s+(TEMPORARY\s+)?TABLE\s+IF\s+EXISTS\s/i.test(sql) ? 'IF EXISTS ' : '';
+  return `DROP TABLE ${ifExists}${q(c.database)}.${q(c.table)}`;
 }

@@ -1,14 +1,51 @@
-import { Decimal, LogicalSchemas, type Schema, Schemas } from '../../runtime/api/index.js';
-import type { Cell, DateTimeCell } from './binlog/cells.js';
+import { ConnectError, Decimal, LogicalSchemas, type Schema, Schemas } from '../../runtime/api/index.js';
+import type { Cell } from './binlog/cells.js';
 import { decodeText } from './charsets.js';
+import { columnDefault } from './column-defaults.js';
 import type { ColumnDef } from './schema/model.js';
+import { mapTemporal } from './values-temporal.js';
+
+export { epochDays, zonedTimestamp } from './values-temporal.js';
 
 /** Debezium's mapping options (same keys and values). */
 export interface MappingOptions {
   decimalHandling: 'precise' | 'double' | 'string';
-  timePrecision: 'adaptive_time_microseconds' | 'adaptive' | 'connect';
+  timePrecision: 'adaptive_time_microseconds' | 'connect' | 'isostring' | 'microseconds' | 'nanoseconds';
+  /** enable.time.adjuster: two-digit years in DATE/DATETIME are 2000–2069 / 1970–1999 */
+  timeAdjuster: boolean;
   bigintUnsigned: 'long' | 'precise';
   binaryHandling: 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
+}
+
+/**
+ * A value Debezium cannot write either. `kind: 'range'`: the mapping has no representation for it and the column is
+ * NOT NULL (Debezium fails: "null used for required field"); `kind: 'invalid'`: the binlog holds something that is
+ * not a value (an invalid date), which Debezium fails on unless event.processing.failure.handling.mode says to go
+ * on, writing `fallback`. `setting` is the key that changes the behaviour.
+ */
+export class ValueError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'range' | 'invalid',
+    readonly setting: string,
+    readonly fallback?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The task's error for a ValueError that is not to be passed over: it names the table, column, position and the
+ * setting that changes the behaviour.
+ */
+export function valueFailure(err: ValueError, table: string, column: string, position: string): ConnectError {
+  const advice =
+    err.kind === 'invalid'
+      ? 'Debezium stops here too. Set event.processing.failure.handling.mode=warn (or skip) to write the epoch instead and go on, or correct the row.'
+      : `Debezium stops here too ("null used for required field"). Set ${err.setting}=adaptive_time_microseconds (the default) to write it as microseconds.`;
+  return new ConnectError(`Table ${table}, column ${column}: ${err.message}, at ${position}. ${advice}`, {
+    context: { table, position },
+  });
 }
 
 /** A column's Connect schema and its converters from a binlog cell and from a snapshot's text-protocol bytes. */
@@ -33,73 +70,22 @@ const GEOMETRY_TYPES = new Set([
   'GEOMCOLLECTION',
 ]);
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-export function epochDays(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function micros(seconds: number, frac: number): number | bigint {
-  const v = seconds * 1_000_000 + frac;
-  return Number.isSafeInteger(v) ? v : BigInt(seconds) * 1_000_000n + BigInt(frac);
-}
-
-function dateTimeMicros(c: DateTimeCell): number | bigint {
-  const secs = epochDays(c.year, c.month, c.day) * 86400 + c.hour * 3600 + c.minute * 60 + c.second;
-  return micros(secs, c.micros);
-}
-
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
-/** ISO-8601 UTC with exactly `fsp` fraction digits, as Debezium's ZonedTimestamp for MySQL TIMESTAMP(fsp). */
-export function zonedTimestamp(seconds: number, microsPart: number, fsp: number): string {
-  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
-  const frac = fsp > 0 ? `.${pad(microsPart, 6).slice(0, fsp)}` : '';
-  return `${base}${frac}Z`;
-}
-
-function parseDateText(s: string): { year: number; month: number; day: number } {
-  return { year: Number(s.slice(0, 4)), month: Number(s.slice(5, 7)), day: Number(s.slice(8, 10)) };
-}
-
-function parseFraction(s: string | undefined): number {
-  return s ? Number(s.padEnd(6, '0').slice(0, 6)) : 0;
-}
-
-function parseDateTimeText(s: string): DateTimeCell {
-  const d = parseDateText(s);
-  const m = /(\d+):(\d+):(\d+)(?:\.(\d+))?/.exec(s.slice(10)) ?? ['', '0', '0', '0', ''];
-  return {
-    kind: 'datetime',
-    ...d,
-    hour: Number(m[1]),
-    minute: Number(m[2]),
-    second: Number(m[3]),
-    micros: parseFraction(m[4]),
-  };
-}
-
-function parseTimeText(s: string): number {
-  const m = /^(-)?(\d+):(\d+):(\d+)(?:\.(\d+))?$/.exec(s.trim());
-  if (!m) return 0;
-  const v = (Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4])) * 1_000_000 + parseFraction(m[5]);
-  return m[1] ? -v : v;
-}
-
-function isZeroDate(y: number, m: number, d: number): boolean {
-  return y === 0 || m === 0 || d === 0;
-}
-
+/**
+ * A column's Connect schema (with Debezium's `default`, from the column's DEFAULT) and its value converters.
+ */
 export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
+  const box: { value?: unknown } = {};
+  const base = mapValue(col, opts, () => box.value);
+  const value = columnDefault(col, opts, base);
+  if (value === undefined || value === null) return base;
+  box.value = value;
+  return { ...base, schema: Object.freeze({ ...base.schema, defaultValue: value }) };
+}
+
+function mapValue(col: ColumnDef, opts: MappingOptions, fallback: () => unknown): ColumnMapping {
   const optional = col.nullable;
   const t = col.type;
   const name = col.name;
-  // Debezium: a zero date in a nullable column is null, in a NOT NULL column the epoch.
-  const zero = <T>(epoch: T): T | null => (optional ? null : epoch);
 
   if (t === 'BOOLEAN') {
     const s = Schemas.boolean(optional);
@@ -115,7 +101,7 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
     let conv: (v: number | bigint) => unknown;
     if (t === 'BIGINT') {
       if (col.unsigned && opts.bigintUnsigned === 'precise') {
-        schema = LogicalSchemas.decimal(0, undefined, optional);
+        schema = LogicalSchemas.decimal(0, 20, optional);
         conv = (v) => new Decimal(BigInt(v), 0);
       } else {
         schema = Schemas.int64(optional);
@@ -156,7 +142,7 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
         ? d.withScale(scale)
         : opts.decimalHandling === 'double'
           ? d.toNumber()
-          : d.toString();
+          : d.withScale(scale).toString();
     return {
       name,
       schema,
@@ -167,12 +153,14 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
   if (t === 'FLOAT' || t === 'DOUBLE') {
     // FLOAT(p) with p > 23 and FLOAT(M,D) are doubles; plain FLOAT is single precision.
     const single = t === 'FLOAT' && (col.length === undefined || (col.scale === undefined && col.length <= 23));
+    // FLOAT(M,D) is stored in 4 bytes but mapped to a double, as Debezium: the float's value, widened.
+    const stored = t === 'FLOAT' && (single || col.scale !== undefined);
     const schema = single ? Schemas.float32(optional) : Schemas.float64(optional);
     return {
       name,
       schema,
       fromCell: (c) => (c === null ? null : (c as number)),
-      fromText: (b) => (b === null ? null : single ? Math.fround(Number(b.toString())) : Number(b.toString())),
+      fromText: (b) => (b === null ? null : stored ? Math.fround(Number(b.toString())) : Number(b.toString())),
     };
   }
   if (t === 'BIT') {
@@ -199,103 +187,8 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
       fromText: (b) => (b === null ? null : le(b)),
     };
   }
-  if (t === 'YEAR') {
-    return {
-      name,
-      schema: LogicalSchemas.year(optional),
-      fromCell: (c) => (c === null ? null : (c as number)),
-      fromText: (b) => (b === null ? null : Number(b.toString())),
-    };
-  }
-  if (t === 'DATE') {
-    const schema =
-      opts.timePrecision === 'connect' ? LogicalSchemas.connectDate(optional) : LogicalSchemas.date(optional);
-    const conv = (y: number, m: number, d: number) => (isZeroDate(y, m, d) ? zero(0) : epochDays(y, m, d));
-    return {
-      name,
-      schema,
-      fromCell: (c) => {
-        if (c === null) return null;
-        const d = c as { year: number; month: number; day: number };
-        return conv(d.year, d.month, d.day);
-      },
-      fromText: (b) => {
-        if (b === null) return null;
-        const d = parseDateText(b.toString());
-        return conv(d.year, d.month, d.day);
-      },
-    };
-  }
-  if (t === 'TIME') {
-    const fsp = col.length ?? 0;
-    let schema: Schema;
-    let conv: (us: number) => unknown;
-    if (opts.timePrecision === 'connect') {
-      schema = LogicalSchemas.connectTime(optional);
-      conv = (us) => Math.trunc(us / 1000);
-    } else if (opts.timePrecision === 'adaptive' && fsp <= 3) {
-      schema = LogicalSchemas.time(optional);
-      conv = (us) => Math.trunc(us / 1000);
-    } else {
-      schema = LogicalSchemas.microTime(optional);
-      conv = (us) => us;
-    }
-    return {
-      name,
-      schema,
-      fromCell: (c) => (c === null ? null : conv((c as { micros: number }).micros)),
-      fromText: (b) => (b === null ? null : conv(parseTimeText(b.toString()))),
-    };
-  }
-  if (t === 'DATETIME') {
-    const fsp = col.length ?? 0;
-    let schema: Schema;
-    let conv: (c: DateTimeCell) => unknown;
-    const toMillis = (c: DateTimeCell) => {
-      const v = dateTimeMicros(c);
-      return typeof v === 'bigint' ? v / 1000n : Math.floor(v / 1000);
-    };
-    if (opts.timePrecision === 'connect') {
-      schema = LogicalSchemas.connectTimestamp(optional);
-      conv = toMillis;
-    } else if (fsp <= 3) {
-      schema = LogicalSchemas.timestamp(optional);
-      conv = toMillis;
-    } else {
-      schema = LogicalSchemas.microTimestamp(optional);
-      conv = dateTimeMicros;
-    }
-    const guarded = (c: DateTimeCell) => (isZeroDate(c.year, c.month, c.day) ? zero(0) : conv(c));
-    return {
-      name,
-      schema,
-      fromCell: (c) => (c === null ? null : guarded(c as DateTimeCell)),
-      fromText: (b) => (b === null ? null : guarded(parseDateTimeText(b.toString()))),
-    };
-  }
-  if (t === 'TIMESTAMP') {
-    const fsp = col.length ?? 0;
-    const epoch = zonedTimestamp(0, 0, fsp);
-    const conv = (seconds: number, us: number) =>
-      seconds === 0 && us === 0 ? zero(epoch) : zonedTimestamp(seconds, us, fsp);
-    return {
-      name,
-      schema: LogicalSchemas.zonedTimestamp(optional),
-      fromCell: (c) => {
-        if (c === null) return null;
-        const ts = c as { seconds: number; micros: number };
-        return conv(ts.seconds, ts.micros);
-      },
-      // The snapshot session runs with time_zone '+00:00', so the text is UTC.
-      fromText: (b) => {
-        if (b === null) return null;
-        const d = parseDateTimeText(b.toString());
-        if (isZeroDate(d.year, d.month, d.day)) return zero(epoch);
-        const secs = epochDays(d.year, d.month, d.day) * 86400 + d.hour * 3600 + d.minute * 60 + d.second;
-        return conv(secs, d.micros);
-      },
-    };
-  }
+  const temporal = mapTemporal(col, opts, fallback);
+  if (temporal) return temporal;
   if (t === 'ENUM' || t === 'SET') {
     const values = col.enumValues ?? [];
     const schema =
@@ -350,8 +243,9 @@ export function mapColumn(col: ColumnDef, opts: MappingOptions): ColumnMapping {
           { name: 'io.debezium.data.geometry.Geometry', version: 1, doc: 'Geometry' },
         );
     // MySQL stores a geometry as a 4-byte little-endian SRID followed by the WKB.
+    // SRID 0 (none) is null, as Debezium writes it.
     const conv = (b: Buffer) => {
-      const srid = b.readUInt32LE(0);
+      const srid = b.readUInt32LE(0) || null;
       const wkb = Buffer.from(b.subarray(4));
       if (!point) return { wkb, srid };
       const le = wkb[0] === 1;

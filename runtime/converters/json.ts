@@ -112,7 +112,7 @@ export class JsonConverter implements Converter {
   schemaJson(schema: Schema): string {
     let cached = this.schemaJsonCache.get(schema);
     if (cached === undefined) {
-      cached = JSON.stringify(schemaToJson(schema, this));
+      cached = schemaToJson(schema, this);
       this.schemaJsonCache.set(schema, cached);
     }
     return cached;
@@ -155,35 +155,39 @@ function schemalessJson(value: unknown): string {
   }
 }
 
-interface SchemaJson {
-  type: string;
-  optional: boolean;
-  [k: string]: unknown;
-}
-
 /** Kafka's JsonSchema names two types differently from Connect's Schema.Type. */
 const JSON_TYPE_NAME: Partial<Record<SchemaType, string>> = { float32: 'float', float64: 'double' };
 const TYPE_FROM_JSON: Record<string, SchemaType> = { float: 'float32', double: 'float64' };
 
-function schemaToJson(schema: Schema, conv: JsonConverter): SchemaJson {
-  const out: Record<string, unknown> = { type: JSON_TYPE_NAME[schema.type] ?? schema.type };
-  if (schema.type === 'array') out.items = schemaToJson(schema.valueSchema!, conv);
+/**
+ * Connect's schema JSON, written as text: a field's `default` is the converter's own JSON of the value, embedded as
+ * is, so an int64 keeps its digits and a double its Java spelling (a JSON.parse round trip would lose both).
+ */
+function schemaToJson(schema: Schema, conv: JsonConverter): string {
+  const parts = [`"type":"${JSON_TYPE_NAME[schema.type] ?? schema.type}"`];
+  if (schema.type === 'array') parts.push(`"items":${schemaToJson(schema.valueSchema!, conv)}`);
   if (schema.type === 'map') {
-    out.keys = schemaToJson(schema.keySchema!, conv);
-    out.values = schemaToJson(schema.valueSchema!, conv);
+    parts.push(
+      `"keys":${schemaToJson(schema.keySchema!, conv)}`,
+      `"values":${schemaToJson(schema.valueSchema!, conv)}`,
+    );
   }
   if (schema.type === 'struct') {
-    out.fields = (schema.fields ?? []).map((f) => ({ ...schemaToJson(f.schema, conv), field: f.name }));
+    const fields = (schema.fields ?? []).map((f) => {
+      const text = schemaToJson(f.schema, conv);
+      return `${text.slice(0, -1)},"field":${JSON.stringify(f.name)}}`;
+    });
+    parts.push(`"fields":[${fields.join(',')}]`);
   }
-  out.optional = schema.optional;
-  if (schema.name !== undefined) out.name = schema.name;
-  if (schema.version !== undefined) out.version = schema.version;
-  if (schema.doc !== undefined) out.doc = schema.doc;
-  if (schema.parameters !== undefined) out.parameters = schema.parameters;
+  parts.push(`"optional":${schema.optional}`);
+  if (schema.name !== undefined) parts.push(`"name":${JSON.stringify(schema.name)}`);
+  if (schema.version !== undefined) parts.push(`"version":${schema.version}`);
+  if (schema.doc !== undefined) parts.push(`"doc":${JSON.stringify(schema.doc)}`);
+  if (schema.parameters !== undefined) parts.push(`"parameters":${JSON.stringify(schema.parameters)}`);
   if (schema.defaultValue !== undefined && schema.defaultValue !== null) {
-    out.default = JSON.parse(conv.valueJson(schema, schema.defaultValue));
+    parts.push(`"default":${conv.valueJson(schema, schema.defaultValue)}`);
   }
-  return out as SchemaJson;
+  return `{${parts.join(',')}}`;
 }
 
 function parseNumber(text: string): number | bigint {

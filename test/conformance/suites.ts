@@ -1,7 +1,8 @@
 import type { ConformanceSuite } from './framework/suite.js';
+import { mysqlSuite } from './mysql/suite.js';
 
 /**
  * Every conformance suite, in the order of docs/compatibility.md (scripts/compatibility-doc.ts renders them).
  * A suite is listed here once its test (test/conformance/<id>.test.ts) passes.
  */
-export const conformanceSuites: readonly ConformanceSuite[] = [];
+export const conformanceSuites: readonly ConformanceSuite[] = [mysqlSuite];

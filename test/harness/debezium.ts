@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './worker.js';
 
@@ -62,7 +71,7 @@ export interface DebeziumRun {
   failure(i: number): string | undefined;
   /** throws when the JVM has exited */
   check(): void;
-  /** stdout markers and the tail of stderr, for failure messages */
+  /** stdout markers and the tail of stderr (all of it is in `<dir>/debezium.log`), for failure messages */
   logs(): string;
   /** closes stdin (the engines stop cleanly, outputs are flushed) and waits for the JVM to exit */
   stop(): Promise<void>;
@@ -143,9 +152,13 @@ export async function startDebezium(o: DebeziumRunOptions): Promise<DebeziumRun>
     }
     wake();
   });
+  // The whole log goes to <dir>/debezium.log (kept when a caller keeps the directory); the tail stays in memory.
+  const logFile = createWriteStream(join(o.dir, 'debezium.log'));
   proc.stderr?.on('data', (d: Buffer) => {
+    logFile.write(d);
     stderr = (stderr + d.toString()).slice(-20_000);
   });
+  proc.once('exit', () => logFile.end());
   let exitCode: number | null | undefined;
   const exited = new Promise<void>((resolve) =>
     proc.once('exit', (code) => {

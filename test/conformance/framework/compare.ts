@@ -145,12 +145,22 @@ export interface Difference {
   sluice: string;
 }
 
-/** Glob over paths: `*` matches within one segment (no `.`, `[` or `]`), `**` matches anything. */
+/**
+ * Glob over paths: `*` matches within one segment (no `.`, `[` or `]`), `**` matches anything, `{a,b}` either.
+ */
 export function pathPattern(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];
-    if (c === '*' && glob[i + 1] === '*') {
+    if (c === '{') {
+      const end = glob.indexOf('}', i);
+      re += `(?:${glob
+        .slice(i + 1, end)
+        .split(',')
+        .map((x) => x.replace(/[\\^$.|?+()[\]{}*]/g, '\\$&'))
+        .join('|')})`;
+      i = end;
+    } else if (c === '*' && glob[i + 1] === '*') {
       re += '.*';
       i++;
     } else if (c === '*') {

@@ -13,7 +13,7 @@ import {
   parseRecordLine,
   pathPattern,
 } from './compare.js';
-import type { ConformanceSuite, Variant } from './suite.js';
+import { type ConformanceSuite, casesOf, type Variant } from './suite.js';
 import { judge, type Observed, type Verdict } from './verdict.js';
 
 /**
@@ -46,8 +46,6 @@ export interface ConformanceRunOptions {
   identity?(r: CapturedRecord): string;
   /** path globs never compared: positions, timestamps, naming */
   ignore: readonly string[];
-  /** a Debezium engine that fails is expected for these variants (see Departure kind `debezium-fails`) */
-  debeziumMayFail?: readonly string[];
   timeoutMs?: number;
 }
 
@@ -57,15 +55,10 @@ export interface ConformanceResult {
   records: Map<string, { debezium: CapturedRecord[]; sluice: CapturedRecord[] }>;
   /** per variant: the Debezium failure message, if its engine failed */
   debeziumFailures: Map<string, string>;
+  /** per variant: sluice's task failure message, if it failed */
+  sluiceFailures: Map<string, string>;
   /** number of compared record pairs */
   pairs: number;
-}
-
-/** The cases a variant covers: its own list, or every case no variant lists explicitly. */
-export function casesOf(suite: ConformanceSuite, v: Variant): string[] {
-  if (v.cases) return [...v.cases];
-  const claimed = new Set(suite.variants.flatMap((x) => x.cases ?? []));
-  return suite.cases.map((c) => c.name).filter((n) => !claimed.has(n));
 }
 
 /** A sluice task polled in the background as the runtime would, its records converted as a Connect worker does. */
@@ -129,16 +122,27 @@ async function until(what: string, cond: () => boolean, timeoutMs: number, check
   }
 }
 
+/** Parses lines as they come, once each. */
+class Parsed {
+  private readonly out: CapturedRecord[] = [];
+  constructor(private readonly lines: () => readonly string[]) {}
+  get(): CapturedRecord[] {
+    const lines = this.lines();
+    for (let i = this.out.length; i < lines.length; i++) this.out.push(parseRecordLine(lines[i]));
+    return this.out;
+  }
+}
+
 export async function runConformance(o: ConformanceRunOptions): Promise<ConformanceResult> {
   const { suite } = o;
   const timeout = o.timeoutMs ?? 240_000;
   mkdirSync(o.dir, { recursive: true });
   const variants = suite.variants;
-  const mayFail = new Set(o.debeziumMayFail ?? []);
   const captures = variants.map((v, i) => new SluiceCapture(o.sluice.plugin, o.sluice.config(v, i)));
   let debezium: DebeziumRun | undefined;
   const problems: string[] = [];
   const debeziumFailures = new Map<string, string>();
+  const sluiceFailures = new Map<string, string>();
   const records = new Map<string, { debezium: CapturedRecord[]; sluice: CapturedRecord[] }>();
   try {
     debezium = await startDebezium({
@@ -150,41 +154,48 @@ export async function runConformance(o: ConformanceRunOptions): Promise<Conforma
     const dbz = debezium;
     // sluice's tasks start while the JVM starts; their snapshots run beside Debezium's, as two connectors would.
     for (const c of captures) await c.start();
-    const failed = () => {
-      for (const c of captures) if (c.error) throw c.error;
+    // A failure neither side's variant expects ends the run at once, with what both sides said.
+    const unexpected = () => {
+      dbz.check();
+      variants.forEach((v, i) => {
+        const e = captures[i].error;
+        if (e && !v.sluiceFails) throw new Error(`sluice failed (${v.name}): ${e.message}`, { cause: e });
+        const f = dbz.failure(i);
+        if (f !== undefined && !v.debeziumFails) throw new Error(`Debezium failed (${v.name}): ${f}`);
+      });
     };
-    await until('sluice to stream', () => captures.every((c) => c.streaming(o.sluice.streaming)), timeout, failed);
-    const engineSettled = (i: number) => dbz.failure(i) !== undefined || dbz.streams(i);
+    await until(
+      'sluice to stream',
+      () => captures.every((c) => c.error !== undefined || c.streaming(o.sluice.streaming)),
+      timeout,
+      unexpected,
+    );
     await until(
       'Debezium to stream',
-      () => variants.every((_, i) => engineSettled(i)),
+      () => variants.every((_, i) => dbz.failure(i) !== undefined || dbz.streams(i)),
       timeout,
-      () => {
-        dbz.check();
-        variants.forEach((v, i) => {
-          const f = dbz.failure(i);
-          if (f !== undefined && !mayFail.has(v.name))
-            throw new Error(`Debezium failed (${v.name}): ${f}\n${dbz.logs()}`);
-        });
-      },
+      unexpected,
     );
     await o.stream();
-    const parsed = (lines: readonly string[]) => lines.map(parseRecordLine);
+    const dParsed = variants.map((_, i) => new Parsed(() => dbz.lines(i)));
+    const sParsed = captures.map((c) => new Parsed(() => c.lines));
     await until(
-      'every side to write the whole corpus',
+      'every side to write the whole corpus (or fail, where its variant expects it)',
       () =>
         variants.every(
           (v, i) =>
-            o.complete(parsed(captures[i].lines), v) &&
-            (dbz.failure(i) !== undefined || o.complete(parsed(dbz.lines(i)), v)),
+            (captures[i].error !== undefined || o.complete(sParsed[i].get(), v)) &&
+            (dbz.failure(i) !== undefined || o.complete(dParsed[i].get(), v)),
         ),
       timeout,
-      failed,
+      unexpected,
     );
     variants.forEach((v, i) => {
       const f = dbz.failure(i);
       if (f !== undefined) debeziumFailures.set(v.name, f);
-      records.set(v.name, { debezium: parsed(dbz.lines(i)), sluice: parsed(captures[i].lines) });
+      const e = captures[i].error;
+      if (e) sluiceFailures.set(v.name, e.message);
+      records.set(v.name, { debezium: dParsed[i].get(), sluice: sParsed[i].get() });
     });
   } catch (err) {
     const e = err as Error;
@@ -201,17 +212,34 @@ export async function runConformance(o: ConformanceRunOptions): Promise<Conforma
   for (const v of variants) {
     const { debezium: dRecords, sluice: sRecords } = records.get(v.name)!;
     const covered = new Set(casesOf(suite, v));
-    const failure = debeziumFailures.get(v.name);
-    if (failure !== undefined) {
-      for (const c of covered) {
-        observed.push({
-          variant: v.name,
-          case: c,
-          record: '(run)',
-          path: '<run>',
-          debezium: 'fails',
-          sluice: 'streams',
-        });
+    const dFailure = debeziumFailures.get(v.name);
+    const sFailure = sluiceFailures.get(v.name);
+    if (v.debeziumFails) {
+      // A run Debezium is expected to fail: its failure must be the expected one; sluice either fails as the
+      // variant says (the same outcome: nothing to compare, what was written before a failure is timing) or goes
+      // on, which is a difference (a `<run>` departure must list it).
+      if (dFailure === undefined) problems.push(`variant ${v.name}: Debezium was expected to fail and did not`);
+      else if (!new RegExp(v.debeziumFails).test(dFailure)) {
+        problems.push(`variant ${v.name}: Debezium failed otherwise than expected (/${v.debeziumFails}/): ${dFailure}`);
+      }
+      if (v.sluiceFails) {
+        if (sFailure === undefined) problems.push(`variant ${v.name}: sluice was expected to fail and did not`);
+        else if (!new RegExp(v.sluiceFails).test(sFailure)) {
+          problems.push(`variant ${v.name}: sluice failed otherwise than expected (/${v.sluiceFails}/): ${sFailure}`);
+        }
+      } else if (dFailure !== undefined) {
+        // the variant's own cases (those that name it) carry the difference, not the ones every variant runs
+        const own = suite.cases.filter((c) => c.variants?.includes(v.name)).map((c) => c.name);
+        for (const c of own.length ? own : covered) {
+          observed.push({
+            variant: v.name,
+            case: c,
+            record: '(run)',
+            path: '<run>',
+            debezium: 'fails',
+            sluice: 'streams',
+          });
+        }
       }
       continue;
     }
@@ -234,7 +262,11 @@ export async function runConformance(o: ConformanceRunOptions): Promise<Conforma
         sluice: od.sluice,
       });
     }
-    for (const c of covered) if (!counts.get(c)) problems.push(`case ${c} produced no records in variant ${v.name}`);
+    for (const c of covered) {
+      const empty = suite.cases.find((x) => x.name === c)?.empty;
+      if (!empty && !counts.get(c)) problems.push(`case ${c} produced no records in variant ${v.name}`);
+      if (empty && counts.get(c)) problems.push(`case ${c} should produce no records; variant ${v.name} has some`);
+    }
     for (const c of counts.keys()) {
       if (!covered.has(c)) problems.push(`records of ${c} in variant ${v.name}, which does not cover that case`);
     }
@@ -242,5 +274,5 @@ export async function runConformance(o: ConformanceRunOptions): Promise<Conforma
   for (const c of suite.cases) {
     if (!variants.some((v) => casesOf(suite, v).includes(c.name))) problems.push(`case ${c.name} is in no variant`);
   }
-  return { verdict: judge(suite, observed, problems), records, debeziumFailures, pairs };
+  return { verdict: judge(suite, observed, problems), records, debeziumFailures, sluiceFailures, pairs };
 }

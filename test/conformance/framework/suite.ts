@@ -11,14 +11,26 @@ export interface ConformanceCase {
   description: string;
   /** tables (collections) whose records belong to this case; default `[name]` */
   tables?: readonly string[];
+  /** the case checks that neither side writes anything for it (e.g. an excluded table) */
+  empty?: boolean;
+  /** the variants this case runs in; default every variant */
+  variants?: readonly string[];
 }
 
 /** Connector settings applied to both Debezium and sluice; every case runs under every variant. */
 export interface Variant {
   name: string;
   config: Readonly<Record<string, string>>;
-  /** the cases this variant runs; default every case that no variant lists */
-  cases?: readonly string[];
+  /** the cases this variant runs, when not every case meant for all variants (a variant on a database of its own) */
+  only?: readonly string[];
+  /**
+   * Debezium's engine is expected to fail, with a message matching this regular expression. Then sluice either
+   * fails too, matching `sluiceFails` (the same outcome, nothing more compared), or goes on (a `<run>` difference,
+   * which a `debezium-fails` departure must list).
+   */
+  debeziumFails?: string;
+  /** sluice's task is expected to fail, with a message matching this regular expression (only with debeziumFails) */
+  sluiceFails?: string;
 }
 
 /**
@@ -29,7 +41,7 @@ export type DepartureKind = 'debezium-bug' | 'deliberate' | 'debezium-fails';
 
 export interface Departure {
   case: string;
-  /** variants it occurs in; default every variant. It must occur in each of them (else it is stale). */
+  /** variants it occurs in; default every variant that runs its case. It must occur in each (else it is stale). */
   variants?: readonly string[];
   /** a path glob (`*` one segment, `**` anything), e.g. `value.payload.after.c_year` or `<record>` */
   path: string;
@@ -57,4 +69,17 @@ export interface ConformanceSuite {
 
 export function caseTables(c: ConformanceCase): readonly string[] {
   return c.tables ?? [c.name];
+}
+
+/** The cases a variant covers: those that name it, and those that name no variant (of its `only`, if it has one). */
+export function casesOf(suite: ConformanceSuite, v: Variant): string[] {
+  return suite.cases
+    .filter((c) => (c.variants ? c.variants.includes(v.name) : !v.only || v.only.includes(c.name)))
+    .map((c) => c.name);
+}
+
+/** The variants a departure claims: its own list, else every variant that runs its case. */
+export function departureVariants(suite: ConformanceSuite, d: Departure): string[] {
+  if (d.variants) return [...d.variants];
+  return suite.variants.filter((v) => casesOf(suite, v).includes(d.case)).map((v) => v.name);
 }

@@ -1,5 +1,5 @@
 import { type Difference, pathPattern } from './compare.js';
-import type { ConformanceSuite, Departure } from './suite.js';
+import { type ConformanceSuite, type Departure, departureVariants } from './suite.js';
 
 /** A difference seen in one record of one case under one variant. */
 export interface Observed extends Difference {
@@ -50,7 +50,7 @@ export function judge(suite: ConformanceSuite, observed: readonly Observed[], pr
   }
   const stale: Verdict['stale'] = [];
   for (const d of suite.departures) {
-    for (const v of d.variants ?? suite.variants.map((x) => x.name)) {
+    for (const v of departureVariants(suite, d)) {
       if (!seenIn.get(d)?.has(v)) stale.push({ departure: d, variant: v });
     }
   }

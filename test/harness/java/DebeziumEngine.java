@@ -168,8 +168,12 @@ public class DebeziumEngine {
                     .using((success, message, error) -> {
                         e.done = true;
                         if (!success) {
-                            String why = error != null ? error.toString() : String.valueOf(message);
-                            say("FAILED " + e.index + " " + why.replace('\n', ' '));
+                            // The whole cause chain: Debezium wraps the real reason in a generic ConnectException.
+                            StringBuilder why = new StringBuilder(String.valueOf(message));
+                            for (Throwable t = error; t != null; t = t.getCause()) {
+                                why.append(" <- ").append(t);
+                            }
+                            say("FAILED " + e.index + " " + why.toString().replace('\n', ' '));
                             if (error != null) {
                                 error.printStackTrace();
                             }

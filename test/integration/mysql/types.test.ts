@@ -25,8 +25,8 @@ const expectedAfter = (id: number) =>
   `"ts":"2024-02-29T12:00:00.000001Z","ts0":"2038-01-19T03:14:07Z","y":2024,` +
   `"c":"ab","vc":"héllo wörld ✓","l1":"café","tx":"text 😀","bn":"AQIAAA==","vb":"AP8=","bl":"3q2+7w==",` +
   `"e":"green","st":"a,c","j":"{\\"k\\": [1, 2.5, \\"x\\"]}",` +
-  `"g":{"wkb":"AQIAAAACAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAPA/AAAAAAAA8D8=","srid":0},` +
-  `"p":{"x":1.0,"y":2.0,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","srid":0},"zd":null,"zdt":null}`;
+  `"g":{"wkb":"AQIAAAACAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAPA/AAAAAAAA8D8=","srid":null},` +
+  `"p":{"x":1.0,"y":2.0,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","srid":null},"zd":null,"zdt":null}`;
 
 describe.runIf(!missing)('mysql source type mapping against MariaDB 10.11 (Debezium JSON)', () => {
   let db: MariaDb;
@@ -89,9 +89,8 @@ describe.runIf(!missing)('mysql source type mapping against MariaDB 10.11 (Debez
         expect(fields.st).toBe(
           '{"type":"string","optional":true,"name":"io.debezium.data.EnumSet","version":1,"parameters":{"allowed":"a,b,c"},"field":"st"}',
         );
-        expect(fields.j).toBe(
-          '{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"j"}',
-        );
+        // MariaDB's JSON is LONGTEXT with a json_valid check: a plain string, as Debezium's MariaDB connector has it.
+        expect(fields.j).toBe('{"type":"string","optional":true,"field":"j"}');
         expect(fields.y).toBe(
           '{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1,"field":"y"}',
         );
@@ -131,7 +130,8 @@ describe.runIf(!missing)('mysql source type mapping against MariaDB 10.11 (Debez
         expect(after.vb).toBe('00ff');
         expect(after.bn).toBe('01020000');
         expect(after.dtm).toBe(1709251199999);
-        expect(after.tm).toBe(-45296789);
+        // Connect's Time holds a time of day: a negative TIME is null, as Debezium writes it.
+        expect(after.tm).toBe(null);
         expect(after.dt).toBe(19782);
       }
     } finally {

@@ -88,6 +88,8 @@ describe('conformance framework: comparison', () => {
     expect(pathPattern('value.payload.*.c_year').test('value.payload.after.x.c_year')).toBe(false);
     expect(pathPattern('value.schema.**.version').test('value.schema.fields[tableChanges].items.version')).toBe(true);
     expect(pathPattern('value.payload.after.c_*').test('value.payload.after.c_[0]')).toBe(false);
+    expect(pathPattern('value.fields[{i,iu}].type').test('value.fields[iu].type')).toBe(true);
+    expect(pathPattern('value.fields[{i,iu}].type').test('value.fields[i8].type')).toBe(false);
   });
 
   it('reports per-key order differences, not missing records', () => {

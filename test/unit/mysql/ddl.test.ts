@@ -5,7 +5,7 @@ import { SchemaModel } from '../../../connectors/mysql/schema/model.js';
 const cols = (m: SchemaModel, db: string, t: string) => m.get(db, t)?.columns.map((c) => c.name);
 
 describe('DDL parser and schema model', () => {
-  it('reads a SHOW CREATE TABLE of MariaDB with charsets, keys, defaults and the JSON check', () => {
+  it("reads a SHOW CREATE TABLE of MariaDB with charsets, keys and defaults; its JSON stays LONGTEXT (as Debezium's MariaDB connector)", () => {
     const m = new SchemaModel();
     applyDdl(m, 'd', 'CREATE DATABASE `d` /*!40100 DEFAULT CHARACTER SET latin1 COLLATE latin1_swedish_ci */');
     const changes = applyDdl(
@@ -30,11 +30,59 @@ describe('DDL parser and schema model', () => {
       ['id', 'INT', 10, undefined, true, false, undefined],
       ['name', 'VARCHAR', 40, undefined, false, true, 'utf8mb4'],
       ['price', 'DECIMAL', 10, 2, false, false, undefined],
-      ['j', 'JSON', undefined, undefined, false, true, 'utf8mb4'],
+      ['j', 'LONGTEXT', undefined, undefined, false, true, 'utf8mb4'],
       ['e', 'ENUM', undefined, undefined, false, true, 'utf8mb4'],
       ['ts', 'TIMESTAMP', 3, undefined, false, false, undefined],
     ]);
     expect(t?.columns[4].enumValues).toEqual(['x', "y's"]);
+    // Debezium's defaultValueExpression: literal text between the quotes, now-functions as the epoch
+    expect(t?.columns.map((c) => c.defaultExpression ?? null)).toEqual([
+      null,
+      'a,b',
+      '0.00',
+      null,
+      null,
+      '1970-01-01 00:00:00',
+    ]);
+  });
+
+  it('reads DEFAULT clauses as Debezium keeps them, and the value behind them', () => {
+    const m = new SchemaModel();
+    applyDdl(
+      m,
+      'd',
+      "CREATE TABLE t (a INT DEFAULT -7, b VARCHAR(9) DEFAULT 'it''s \\\\', c BIT(3) DEFAULT b'101', d INT DEFAULT (1 + 1), " +
+        "e BOOL DEFAULT TRUE, f INT DEFAULT NULL, g DATETIME DEFAULT NOW(), h VARCHAR(3) DEFAULT _utf8mb4'x')",
+    );
+    const c = m.get('d', 't')?.columns ?? [];
+    expect(c.map((x) => [x.defaultExpression ?? null, x.defaultValue ?? null])).toEqual([
+      ['-7', { kind: 'number', text: '-7' }],
+      ["it''s \\\\", { kind: 'string', text: "it's \\" }],
+      ['101', { kind: 'bits', text: '101' }],
+      [null, null],
+      ['TRUE', { kind: 'bool', text: 'TRUE' }],
+      [null, null],
+      ['1970-01-01 00:00:00', { kind: 'now', text: 'NOW' }],
+      ['x', { kind: 'string', text: 'x' }],
+    ]);
+  });
+
+  it('takes the first UNIQUE key of NOT NULL columns as the key of a table without one; keeps synonyms and ZEROFILL', () => {
+    const m = new SchemaModel();
+    applyDdl(
+      m,
+      'd',
+      'CREATE TABLE t (a INT, b INT NOT NULL, c INTEGER(5) ZEROFILL, UNIQUE KEY ua (a), UNIQUE KEY ub (b))',
+    );
+    expect(m.get('d', 't')?.primaryKey).toEqual(['b']);
+    expect(m.get('d', 't')?.columns[2]).toMatchObject({
+      type: 'INT',
+      declaredType: 'INTEGER',
+      unsigned: true,
+      zerofill: true,
+    });
+    applyDdl(m, 'd', 'CREATE TABLE u (a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a), UNIQUE KEY ub (b))');
+    expect(m.get('d', 'u')?.primaryKey).toEqual(['a']);
   });
 
   it('follows ALTER TABLE: ADD … FIRST/AFTER, several specs, MODIFY, CHANGE, RENAME COLUMN, DROP, primary keys', () => {

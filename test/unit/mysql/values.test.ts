@@ -17,6 +17,7 @@ const opts = {
   timePrecision: 'adaptive_time_microseconds',
   bigintUnsigned: 'long',
   binaryHandling: 'bytes',
+  timeAdjuster: true,
 } as const;
 
 describe('value mapping helpers', () => {
