@@ -10,6 +10,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFil
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '../test/harness/postgres.js';
+import { commitOrderChanges, ORDER_ROW_SELECT, ORDERS_TABLE, orderRowBytes } from './support/pg-orders.js';
 import { machine, repoRoot, startBenchWorker, topFunctions } from './support/worker-process.js';
 
 const CHANGES = Number(process.argv[2] ?? 1_000_000);
@@ -17,14 +18,8 @@ const CHANGES = Number(process.argv[2] ?? 1_000_000);
 const EXTRA: Record<string, string> = JSON.parse(process.env.BENCH_PG_CONFIG ?? '{}');
 const RESULTS = process.env.BENCH_PG_RESULTS ?? 'bench/results/postgres.md';
 
-const TABLE = `CREATE TABLE IF NOT EXISTS %s (
-  id bigserial PRIMARY KEY, customer_id int, status text, amount numeric(12,2), payload jsonb,
-  created_at timestamptz, updated_at timestamptz)`;
-
-/** About 200 bytes a row: a small JSON document and a few scalars. */
-const ROW_SELECT = `SELECT (g % 10000)::int, 'created', (g % 100000) / 100.0,
-  jsonb_build_object('sku', 'SKU-' || g, 'qty', g % 7, 'note', repeat('n', 60), 'tags', jsonb_build_array('a', 'b')),
-  now(), now()`;
+const TABLE = ORDERS_TABLE;
+const ROW_SELECT = ORDER_ROW_SELECT;
 
 /** Counts lines of a file that grows, reading only what is new. */
 class LineCounter {
@@ -141,20 +136,8 @@ async function backlog(pg: PostgresServer, dir: string): Promise<Phase> {
     await new Promise((r) => setTimeout(r, 100));
   }
   await first.stop();
-  // Half inserts, half updates of the inserted rows, 100 rows per transaction, committed server-side.
-  await pg.sql(`CREATE PROCEDURE bench_load(n int) LANGUAGE plpgsql AS $$
-    DECLARE base bigint;
-    BEGIN
-      FOR i IN 0 .. n / 200 - 1 LOOP
-        INSERT INTO orders (customer_id, status, amount, payload, created_at, updated_at) ${ROW_SELECT} FROM generate_series(1, 100) g;
-        COMMIT;
-        base := i * 100;
-        UPDATE orders SET status = 'paid', amount = amount + 1, updated_at = now() WHERE id > base AND id <= base + 100;
-        COMMIT;
-      END LOOP;
-    END $$`);
   const t0 = Date.now();
-  await pg.sql(`CALL bench_load(${CHANGES})`);
+  await commitOrderChanges(pg, 'orders', CHANGES);
   console.log(`committed ${CHANGES} changes in ${Date.now() - t0} ms`);
   return measure(dir, conns, output, CHANGES);
 }
@@ -181,9 +164,7 @@ async function main() {
   const pg = await startPostgres({ settings: { max_wal_size: '4GB', checkpoint_timeout: '30min' } });
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-pg-'));
   try {
-    const rowBytes = await pg.sql<{ b: string }>(
-      `SELECT avg(pg_column_size(t.*))::int::text AS b FROM (${ROW_SELECT.replace('SELECT', 'SELECT 1::bigint,')} FROM generate_series(1, 1000) g) t`,
-    );
+    const rowBytes = [{ b: await orderRowBytes(pg) }];
     // BENCH_PG_ONLY=drain|snapshot runs one phase for investigation and writes no results file.
     const only = process.env.BENCH_PG_ONLY;
     if (only) {

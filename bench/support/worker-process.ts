@@ -65,7 +65,10 @@ interface ProfileNode {
 }
 
 /** Top functions by self time from the V8 CPU profile in `dir`. */
-export function topFunctions(dir: string, n = 12): Array<{ fn: string; selfPct: number }> {
+export function topFunctions(
+  dir: string,
+  n = Number(process.env.BENCH_TOP ?? 12),
+): Array<{ fn: string; selfPct: number }> {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return [];
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[]; samples: number[] };

@@ -15,11 +15,18 @@ interface Encoded {
   readonly bytes: Buffer;
 }
 
+/** Source partitions' keys: records of one source share the partition object, so each is computed once. */
+const partitionKeys = new WeakMap<object, string>();
+
 /** The ordering unit: a Kafka topic-partition, or (direct mode) the topic and the source partition. */
 function unitOf(r: ChangeRecord): string {
-  return r.kafkaPartition !== undefined
-    ? `${r.topic}\u0000${r.kafkaPartition}`
-    : `${r.topic}\u0000${partitionKey(r.sourcePartition)}`;
+  if (r.kafkaPartition !== undefined) return `${r.topic}\u0000${r.kafkaPartition}`;
+  let k = partitionKeys.get(r.sourcePartition);
+  if (k === undefined) {
+    k = partitionKey(r.sourcePartition);
+    partitionKeys.set(r.sourcePartition, k);
+  }
+  return `${r.topic}\u0000${k}`;
 }
 
 function positionOf(r: ChangeRecord): string {

@@ -71,10 +71,11 @@ export class RecordReader {
   /** field sets per (key schema, payload schema, topic): records of one table share them */
   private readonly fieldSets = new WeakMap<Schema, Map<Schema | null, Map<string, FieldSet>>>();
   private readonly tableNames = new Map<string, string | null>();
-  private readonly sourceInFormat: boolean;
+  /** the `source` fields collection.name.format refers to (`${source.table}` → `table`) */
+  private readonly sourceFields: readonly string[];
 
   constructor(private readonly s: JdbcSettings) {
-    this.sourceInFormat = !s.passthroughNaming && s.nameFormat.includes('${source.');
+    this.sourceFields = s.passthroughNaming ? [] : [...s.nameFormat.matchAll(/\$\{source\.(.*?)\}/g)].map((m) => m[1]);
   }
 
   read(r: ChangeRecord): SinkOp {
@@ -131,12 +132,18 @@ export class RecordReader {
     return { kind: 'upsert', table, fields, keyValues: this.keyValues(r, fields, payload), values };
   }
 
+  /** The table name, remembered per topic and per value of the source fields the format uses. */
   private table(r: ChangeRecord, source: Struct | undefined): string | null {
-    if (this.sourceInFormat) return resolveTableName(this.s.nameFormat, r.topic, source, false);
-    let t = this.tableNames.get(r.topic);
+    let memo = r.topic;
+    if (this.sourceFields.length) {
+      if (!source) return null;
+      for (const f of this.sourceFields) memo += `\u0000${String(source[f] ?? '\u0001')}`;
+    }
+    let t = this.tableNames.get(memo);
     if (t === undefined) {
-      t = resolveTableName(this.s.nameFormat, r.topic, undefined, this.s.passthroughNaming);
-      this.tableNames.set(r.topic, t);
+      t = resolveTableName(this.s.nameFormat, r.topic, source, this.s.passthroughNaming);
+      if (this.tableNames.size > 100_000) this.tableNames.clear();
+      this.tableNames.set(memo, t);
     }
     return t;
   }
