@@ -8,7 +8,16 @@ export interface TableCatalog {
   /** d default (primary key), n nothing, f full, i index */
   replicaIdentity: string;
   primaryKey: string[];
-  columns: Array<{ name: string; typeOid: number; typmod: number; notNull: boolean }>;
+  columns: CatalogColumn[];
+}
+
+export interface CatalogColumn {
+  name: string;
+  typeOid: number;
+  typmod: number;
+  notNull: boolean;
+  /** pg_get_expr of the column's default (or generation expression), null when it has none */
+  defaultExpr: string | null;
 }
 
 /** Client whose results stay text: `pg`'s global type parsers cut microseconds and must never touch values. */
@@ -27,11 +36,13 @@ export class TypeCatalog implements TypeLookup {
       typbasetype: string;
       typtypmod: string;
       typcategory: string;
+      typdelim: string;
       labels: string[] | null;
     }>({
-      text: `SELECT t.oid, t.typname, t.typtype, t.typelem, t.typbasetype, t.typtypmod, t.typcategory,
+      // Every type, composites and ranges included: a type missing here would make each Relation message reload.
+      text: `SELECT t.oid, t.typname, t.typtype, t.typelem, t.typbasetype, t.typtypmod, t.typcategory, t.typdelim,
                (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels
-             FROM pg_type t WHERE t.typtype IN ('b', 'e', 'd') OR t.typcategory = 'A'`,
+             FROM pg_type t`,
       types: { getTypeParser: (oid: number) => (v: string) => (oid === 1009 || oid === 1015 ? parseNameArray(v) : v) },
     } as pg.QueryConfig);
     const next = new Map<number, PgType>();
@@ -44,6 +55,7 @@ export class TypeCatalog implements TypeLookup {
         base: Number(r.typbasetype),
         baseTypmod: Number(r.typtypmod),
         category: r.typcategory,
+        delimiter: r.typdelim,
         enumLabels: r.labels ?? undefined,
       });
     }
@@ -98,7 +110,8 @@ export async function describeTable(
   if (rel.rows.length === 0) return undefined;
   const oid = rel.rows[0].oid as string;
   const cols = await client.query({
-    text: `SELECT a.attname, a.atttypid, a.atttypmod, a.attnotnull FROM pg_attribute a
+    text: `SELECT a.attname, a.atttypid, a.atttypmod, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS def
+           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     values: [oid],
     types: RAW_TYPES,
@@ -120,6 +133,7 @@ export async function describeTable(
       typeOid: Number(r.atttypid),
       typmod: Number(r.atttypmod),
       notNull: r.attnotnull === 't',
+      defaultExpr: (r.def as string | null) ?? null,
     })),
   };
 }

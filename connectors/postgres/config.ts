@@ -1,5 +1,5 @@
 import { type Config, type ConfigSpec, key } from '../../runtime/api/index.js';
-import type { BinaryMode, DecimalMode, IntervalMode, TimePrecisionMode } from './types.js';
+import type { BinaryMode, DecimalMode, HstoreMode, IntervalMode, TimePrecisionMode } from './types.js';
 
 export const SNAPSHOT_MODES = ['initial', 'always', 'initial_only', 'no_data', 'never', 'when_needed'] as const;
 export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
@@ -236,8 +236,12 @@ export const postgresConfigSpec: ConfigSpec = [
   key(
     'time.precision.mode',
     'string',
-    'adaptive: TIME/TIMESTAMP with precision ≤ 3 as milliseconds (io.debezium.time.Time / Timestamp), else microseconds (MicroTime / MicroTimestamp); adaptive_time_microseconds: TIME always MicroTime; connect: Kafka Connect Date/Time/Timestamp (milliseconds, precision lost).',
-    { default: 'adaptive', validValues: ['adaptive', 'adaptive_time_microseconds', 'connect'], group: events },
+    'adaptive: TIME/TIMESTAMP with precision ≤ 3 as milliseconds (io.debezium.time.Time / Timestamp), else microseconds (MicroTime / MicroTimestamp); adaptive_time_microseconds: TIME always MicroTime; connect: Kafka Connect Date/Time/Timestamp (milliseconds, precision lost); isostring: ISO-8601 strings (io.debezium.time.IsoDate / IsoTime / IsoTimestamp); microseconds: MicroTime / MicroTimestamp; nanoseconds: NanoTime / NanoTimestamp. TIME WITH TIME ZONE and TIMESTAMP WITH TIME ZONE are ZonedTime / ZonedTimestamp strings in every mode.',
+    {
+      default: 'adaptive',
+      validValues: ['adaptive', 'adaptive_time_microseconds', 'connect', 'isostring', 'microseconds', 'nanoseconds'],
+      group: events,
+    },
   ),
   key('binary.handling.mode', 'string', 'BYTEA as bytes, base64, base64-url-safe or hex strings.', {
     default: 'bytes',
@@ -249,6 +253,18 @@ export const postgresConfigSpec: ConfigSpec = [
     'string',
     'INTERVAL as numeric (io.debezium.time.MicroDuration, microseconds, a month = 30.4375 days) or string (io.debezium.time.Interval, ISO-8601).',
     { default: 'numeric', validValues: ['numeric', 'string'], group: events },
+  ),
+  key(
+    'hstore.handling.mode',
+    'string',
+    'hstore as json (io.debezium.data.Json text of the key/value object) or map (a Connect map of strings, values optional).',
+    { default: 'json', validValues: ['json', 'map'], group: events },
+  ),
+  key(
+    'include.unknown.datatypes',
+    'boolean',
+    'Columns of types Debezium has no mapping for (line, box, polygon, tsquery, pg_lsn, composites, multiranges, most extension types…) are left out of events; true sends them as bytes of their text form, per binary.handling.mode.',
+    { default: false, group: events },
   ),
   key(
     'unavailable.value.placeholder',
@@ -303,6 +319,8 @@ export interface PostgresSettings {
   time: TimePrecisionMode;
   binary: BinaryMode;
   interval: IntervalMode;
+  hstore: HstoreMode;
+  includeUnknown: boolean;
   placeholder: string;
   statusIntervalMs: number;
   maxBatch: number;
@@ -382,6 +400,8 @@ export function readSettings(config: Config): PostgresSettings {
     time: config.string('time.precision.mode') as TimePrecisionMode,
     binary: config.string('binary.handling.mode') as BinaryMode,
     interval: config.string('interval.handling.mode') as IntervalMode,
+    hstore: config.string('hstore.handling.mode') as HstoreMode,
+    includeUnknown: config.bool('include.unknown.datatypes'),
     placeholder: config.string('unavailable.value.placeholder'),
     statusIntervalMs: config.int('status.update.interval.ms'),
     // Runtime queue knobs (sourceCommonSpec): the task's own buffer follows them so memory stays bounded.
@@ -398,6 +418,23 @@ export function tableCaptured(s: PostgresSettings, schema: string, table: string
   const id = `${schema}.${table}`;
   if (s.tableInclude.length && !s.tableInclude.some((r) => r.test(id))) return false;
   return !s.tableExclude.some((r) => r.test(id));
+}
+
+/**
+ * The order Debezium snapshots tables in (RelationalSnapshotChangeEventSource#addSignalingCollectionAndSort): for
+ * each table.include.list pattern in turn, the tables it matches by Java's string order of `schema.table`; all
+ * tables in that order when there is no include list. It decides which rows are `first` / `last`.
+ */
+export function snapshotOrder<T extends { schema: string; table: string }>(
+  s: PostgresSettings,
+  tables: readonly T[],
+): T[] {
+  const id = (t: T) => `${t.schema}.${t.table}`;
+  const sorted = [...tables].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  if (!s.tableInclude.length) return sorted;
+  const out = new Set<T>();
+  for (const r of s.tableInclude) for (const t of sorted) if (r.test(id(t))) out.add(t);
+  return [...out];
 }
 
 export function columnCaptured(s: PostgresSettings, schema: string, table: string, column: string): boolean {

@@ -20,7 +20,7 @@ export interface RelationColumn {
 export type PgOutputMessage =
   | { tag: 'begin'; finalLsn: number; commitTime: bigint; xid: number }
   | { tag: 'commit'; commitLsn: number; endLsn: number; commitTime: bigint }
-  | { tag: 'origin'; name: string }
+  | { tag: 'origin'; lsn: number; name: string }
   | {
       tag: 'relation';
       relationId: number;
@@ -110,8 +110,8 @@ export function parsePgOutput(buf: Buffer): PgOutputMessage {
         return { tag: 'commit', commitLsn: r.lsn(), endLsn: r.lsn(), commitTime: r.i64() };
       }
     case 0x4f /* O */:
-      r.lsn();
-      return { tag: 'origin', name: r.cstring() };
+      // The commit LSN on the origin server, then the origin's name.
+      return { tag: 'origin', lsn: r.lsn(), name: r.cstring() };
     case 0x52 /* R */:
       {
         const relationId = r.u32();

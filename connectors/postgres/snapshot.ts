@@ -1,18 +1,12 @@
 import type pg from 'pg';
-import {
-  type ChangeRecord,
-  ConnectError,
-  type SourceOffset,
-  type SourcePartition,
-  type SourceTaskContext,
-} from '../../runtime/api/index.js';
+import type { ChangeRecord, SourceOffset, SourcePartition, SourceTaskContext } from '../../runtime/api/index.js';
 import { describeTable, quoteIdent, quoteLiteral, type TypeCatalog } from './catalog.js';
 import type { PostgresSettings } from './config.js';
 import { connectClient } from './connection.js';
 import { SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { explain } from './errors.js';
 import { processingTimes, sourceValue } from './source.js';
-import { TableModel } from './table.js';
+import { decodeFailure, TableModel } from './table.js';
 import type { PgOffset } from './offsets.js';
 
 export interface SnapshotSink {
@@ -126,16 +120,19 @@ export class Snapshotter {
             const row = fetched[r]!;
             fetched[r] = null;
             const values = row.map((v, i) => {
-              if (v === null) return null;
+              const codec = model.columns[i].codec;
+              if (v === null || !codec) return undefined;
               try {
-                return model.columns[i].codec.decode(v);
+                return codec.decode(v);
               } catch (err) {
-                throw new ConnectError(
-                  `cannot decode column ${model.columns[i].name} value ${JSON.stringify(v)}: ${(err as Error).message}`,
-                  {
-                    context: { ...context, table: model.id },
-                    cause: err,
-                  },
+                throw decodeFailure(
+                  model,
+                  model.columns[i],
+                  v,
+                  `snapshot row ${rows + 1} of ${model.id}`,
+                  this.types,
+                  context,
+                  err,
                 );
               }
             });

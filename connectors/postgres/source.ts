@@ -7,8 +7,8 @@ export const CONNECTOR_VERSION = '0.1.0-sluice';
 
 /**
  * Debezium 3.6's `io.debezium.connector.postgresql.Source`, field for field. `origin` / `origin_lsn` name the
- * replication origin of a change replayed by logical replication (pgoutput's Origin message); sluice does not ask
- * for origins (protocol option `origin`), so they are null, as in Debezium's events of local changes.
+ * replication origin of a transaction replayed under one (pgoutput's Origin message: the origin's name and its
+ * commit LSN there); null for local changes and in the snapshot.
  */
 export const sourceSchema = debeziumSourceSchema('io.debezium.connector.postgresql.Source', [
   ['schema', Schemas.string()],
@@ -64,6 +64,7 @@ export interface SourceFields {
   txId: number | null;
   lsn: number | null;
   lastCommitLsn: number | null;
+  origin?: { name: string; lsn: number };
 }
 
 interface Times {
@@ -110,7 +111,7 @@ export function sourceValue(f: SourceFields): Record<string, unknown> {
     txId: f.txId,
     lsn: f.lsn,
     xmin: null,
-    origin: null,
-    origin_lsn: null,
+    origin: f.origin?.name ?? null,
+    origin_lsn: f.origin?.lsn ?? null,
   };
 }

@@ -11,7 +11,7 @@ import {
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
 import { describeTable, listTables, quoteIdent, quoteLiteral, TypeCatalog } from './catalog.js';
-import { type PostgresSettings, readSettings, tableCaptured } from './config.js';
+import { type PostgresSettings, readSettings, snapshotOrder, tableCaptured } from './config.js';
 import { clientConfig, connectNegotiated } from './connection.js';
 import { explain } from './errors.js';
 import { formatLsn } from './lsn.js';
@@ -36,7 +36,7 @@ import {
   transactionKeySchema,
   transactionValueSchema,
 } from './source.js';
-import { TableModel } from './table.js';
+import { decodeFailure, TableModel } from './table.js';
 
 export type { PgOffset } from './offsets.js';
 
@@ -52,6 +52,8 @@ interface OpenTx {
   perTable: Map<string, number>;
   /** a record of this transaction was handed out */
   emitted?: boolean;
+  /** replication origin of a replayed transaction (pgoutput's Origin message): source.origin / origin_lsn */
+  origin?: { name: string; lsn: number };
 }
 
 type InboxItem = { kind: 'data'; lsn: number; message: PgOutputMessage } | { kind: 'keepalive'; walEnd: number };
@@ -589,6 +591,9 @@ export class PostgresSession implements SourceTask {
       }
       case 'commit':
         return this.onCommit(m.commitLsn, m.endLsn);
+      case 'origin':
+        if (this.tx) this.tx.origin = { name: m.name, lsn: m.lsn };
+        return undefined;
       case 'relation':
         return this.onRelation(m);
       case 'insert':
@@ -627,6 +632,7 @@ export class PostgresSession implements SourceTask {
 
   private decodeRow(
     model: TableModel,
+    lsn: number,
     tuple: readonly TupleValue[] | undefined,
     fallback?: readonly unknown[],
   ): unknown[] | undefined {
@@ -634,20 +640,17 @@ export class PostgresSession implements SourceTask {
     const out: unknown[] = new Array(model.columns.length);
     for (let i = 0; i < model.columns.length; i++) {
       const col = model.columns[i];
+      const codec = col.codec;
       const v = tuple[i];
-      if (v === null || v === undefined) out[i] = null;
-      else if (v === UNCHANGED_TOAST) out[i] = fallback ? fallback[i] : col.codec.placeholder(this.s.placeholder);
+      // undefined: no value (NULL, or not in a key-only image); a column of a type without a mapping (codec
+      // undefined) is left out of events, as Debezium does. null from a codec: Debezium has no value for it.
+      if (v === null || v === undefined || !codec) out[i] = undefined;
+      else if (v === UNCHANGED_TOAST) out[i] = fallback ? fallback[i] : codec.placeholder(this.s.placeholder);
       else {
         try {
-          out[i] = col.codec.decode(v as string);
+          out[i] = codec.decode(v as string);
         } catch (err) {
-          throw new ConnectError(
-            `cannot decode column ${col.name} (type oid ${col.typeOid}) value ${JSON.stringify(v)}: ${(err as Error).message}`,
-            {
-              context: { ...this.errorContext, table: model.id },
-              cause: err,
-            },
-          );
+          throw decodeFailure(model, col, v as string, `LSN ${formatLsn(lsn)}`, this.types, this.errorContext, err);
         }
       }
     }
@@ -664,9 +667,9 @@ export class PostgresSession implements SourceTask {
   ): void {
     const model = this.relations.get(relationId);
     if (!model || !this.tx) return;
-    const before = this.decodeRow(model, oldTuple);
+    const before = this.decodeRow(model, lsn, oldTuple);
     // With REPLICA IDENTITY FULL the old row holds the real value of an unchanged TOASTed column.
-    const after = this.decodeRow(model, newTuple, keyChanged ? undefined : before);
+    const after = this.decodeRow(model, lsn, newTuple, keyChanged ? undefined : before);
     if (op === 'u' && before && model.keySchema) {
       const oldKey = model.keyOf(before);
       if (JSON.stringify(oldKey, jsonSafe) !== JSON.stringify(model.keyOf(after), jsonSafe)) {
@@ -753,6 +756,7 @@ export class PostgresSession implements SourceTask {
         txId: tx.xid,
         lsn,
         lastCommitLsn: this.lastCommitLsn,
+        origin: tx.origin,
       }),
       transaction,
       op,
@@ -993,7 +997,10 @@ export class PostgresSession implements SourceTask {
 
   private async capturedTables(): Promise<Array<{ schema: string; table: string }>> {
     const all = await listTables(this.meta!);
-    const tables = all.filter((t) => tableCaptured(this.s, t.schema, t.table));
+    const tables = snapshotOrder(
+      this.s,
+      all.filter((t) => tableCaptured(this.s, t.schema, t.table)),
+    );
     const needsIdentity = !(this.s.skipped.has('u') && this.s.skipped.has('d'));
     if (needsIdentity && tables.length) {
       const res = await this.meta!.query(

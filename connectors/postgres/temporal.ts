@@ -17,7 +17,7 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   return era * 146097 + doe - 719468;
 }
 
-function civilFromDays(days: number): [number, number, number] {
+export function civilFromDays(days: number): [number, number, number] {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -184,25 +184,4 @@ export function parseInterval(text: string): IntervalParts {
     minutes: Number(m[5] ?? 0),
     micros,
   };
-}
-
-/**
- * Debezium's MicroDuration: a month counts as 365.25 / 12 days (its DAYS_PER_MONTH_AVG), computed in double as
- * Debezium does, then truncated to a long.
- */
-export function intervalMicros(text: string): bigint {
-  const p = parseInterval(text);
-  const days = (p.years * 12 + p.months) * (365.25 / 12) + p.days;
-  const wholeSeconds = ((days * 24 + p.hours) * 60 + p.minutes) * 60;
-  // The month part is the only inexact one; keep the seconds' microseconds exact by adding them as integers.
-  return BigInt(Math.trunc(wholeSeconds * 1e6)) + p.micros;
-}
-
-/** Debezium's `interval.handling.mode=string` form: every component written, e.g. `P1Y2M3DT4H5M6.78S`. */
-export function intervalIso(text: string): string {
-  const p = parseInterval(text);
-  const negative = p.micros < 0n;
-  const abs = negative ? -p.micros : p.micros;
-  const secs = `${negative ? '-' : ''}${abs / 1_000_000n}${fraction(abs % 1_000_000n)}`;
-  return `P${p.years}Y${p.months}M${p.days}DT${p.hours}H${p.minutes}M${secs}S`;
 }

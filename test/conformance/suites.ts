@@ -1,8 +1,9 @@
 import type { ConformanceSuite } from './framework/suite.js';
+import { postgresSuite } from './postgres/suite.js';
 import { mysqlSuite } from './mysql/suite.js';
 
 /**
  * Every conformance suite, in the order of docs/compatibility.md (scripts/compatibility-doc.ts renders them).
  * A suite is listed here once its test (test/conformance/<id>.test.ts) passes.
  */
-export const conformanceSuites: readonly ConformanceSuite[] = [mysqlSuite];
+export const conformanceSuites: readonly ConformanceSuite[] = [postgresSuite, mysqlSuite];

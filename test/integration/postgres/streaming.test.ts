@@ -55,7 +55,8 @@ describe('postgres source: streaming', () => {
       ]);
       expect(values[5].after).toEqual({ id: 6, v: 'v6' });
       expect(values[6]).toMatchObject({ before: null, after: { id: 2, v: 'w2' } });
-      expect(values[7]).toMatchObject({ before: { id: 3, v: null }, after: null });
+      // A key-only before image: the NOT NULL column v gets Debezium's fallback for text, "" (never null).
+      expect(values[7]).toMatchObject({ before: { id: 3, v: '' }, after: null });
       const tomb = d.records[d.records.length - 1];
       expect(tomb.value).toBeNull();
       expect(tomb.key).toEqual({ id: 3 });
