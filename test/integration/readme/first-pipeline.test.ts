@@ -38,7 +38,13 @@ describe("README's first pipeline", () => {
   it('runs as written: the SQL, worker.json, the source and the sink; the snapshot and live changes arrive', async () => {
     const readme = join(repoRoot, 'README.md');
     const [sql] = codeBlocks(readme, 'sql');
-    const [workerBlock, sourceBlock, sinkBlock] = codeBlocks(readme, 'json').map((b) => JSON.parse(b));
+    // The pipeline's blocks by what they are, whatever else README shows around them.
+    const blocks = codeBlocks(readme, 'json').map((b) => JSON.parse(b) as Record<string, unknown>);
+    const cls = (b: Record<string, unknown>) => (b.config as Record<string, string> | undefined)?.['connector.class'];
+    const workerBlock = blocks.find((b) => b['config.providers'] !== undefined && cls(b) === undefined);
+    const sourceBlock = blocks.find((b) => cls(b) === 'io.debezium.connector.postgresql.PostgresConnector');
+    const sinkBlock = blocks.find((b) => cls(b) === 'FileStreamSink');
+    expect([workerBlock, sourceBlock, sinkBlock].every((b) => b !== undefined)).toBe(true);
     expect(sql).toContain('CREATE PUBLICATION');
 
     const pg: PostgresServer = await startPostgres({ database: 'inventory' });
@@ -56,14 +62,14 @@ describe("README's first pipeline", () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-first-pipeline-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const { listeners: _ownPort, ...worker } = workerBlock as Record<string, string>;
-    const source = sourceBlock as ConnectorFile;
+    const source = sourceBlock as unknown as ConnectorFile;
     source.config['database.hostname'] = pg.host;
     source.config['database.port'] = String(pg.port);
     const w: WorkerProcess = await startWorker({
       dir,
       cwd: dir,
       worker,
-      connectors: [source, sinkBlock as ConnectorFile],
+      connectors: [source, sinkBlock as unknown as ConnectorFile],
       env: { PGPASSWORD: 'change-me' },
     });
     cleanups.push(async () => {
