@@ -242,7 +242,8 @@ export const workerSpec: ConfigSpec = [
   }),
 ];
 
-const openWorkerPrefixes = [
+/** Prefixes whose worker keys are free-form (Kafka client settings, converters, providers). */
+export const openWorkerPrefixes = [
   'producer.',
   'consumer.',
   'admin.',

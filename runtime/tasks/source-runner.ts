@@ -69,7 +69,8 @@ export class SourceTaskRunner {
   private readonly releasesOnSend: boolean;
   private loop: Promise<void> = Promise.resolve();
   private commitTimer: NodeJS.Timeout | undefined;
-  private committing: Promise<void> | undefined;
+  /** the commit in progress; resolves to the offset store's error when the write failed */
+  private committing: Promise<unknown> | undefined;
   private failure: unknown;
   private readonly topics = new Set<string>();
   private started = false;
@@ -272,19 +273,35 @@ export class SourceTaskRunner {
     this.failure = err;
     const e = asConnectError(err, { connector: this.o.connector, task: this.o.taskId });
     this.o.log.error({ err: traceOf(e) }, 'Source task failed');
-    this.o.onState('FAILED', traceOf(e));
+    this.o.onState('FAILED', traceOf(e), e);
     this.abort.abort();
   }
 
   /** Commits the acknowledged prefix; then lets the connector release its log up to there. */
   commit(): Promise<void> {
+    return this.commitRound().then(() => undefined);
+  }
+
+  /**
+   * The library's `commit()`: after any commit in progress (which took its offsets before the caller's
+   * acknowledgements), commits what is acknowledged now; rejects when the offset store could not write it (the
+   * offsets then stay pending for the next commit).
+   */
+  async commitAcknowledged(): Promise<void> {
+    while (this.committing) await this.committing;
+    const err = await this.commitRound();
+    if (err !== undefined) throw asConnectError(err, { connector: this.o.connector, task: this.o.taskId });
+  }
+
+  private commitRound(): Promise<unknown> {
     this.committing ??= this.doCommit().finally(() => {
       this.committing = undefined;
     });
     return this.committing;
   }
 
-  private async doCommit(): Promise<void> {
+  /** Resolves to the offset store's error when the write failed (logged, offsets kept for the next commit). */
+  private async doCommit(): Promise<unknown> {
     // As Connect flushes its producer before committing: ask downstream to make what it holds durable, so the
     // acknowledged prefix covers what was delivered up to now (bounded by offset.flush.timeout.ms).
     if (this.tracker.unacked > 0 && !this.failure) {
@@ -292,7 +309,7 @@ export class SourceTaskRunner {
       await within(flushed, this.o.flushTimeoutMs);
     }
     const taken = this.tracker.takeCommittable();
-    if (taken.size === 0) return;
+    if (taken.size === 0) return undefined;
     const { metrics, log, connector } = this.o;
     const started = process.hrtime.bigint();
     try {
@@ -303,17 +320,18 @@ export class SourceTaskRunner {
       this.tracker.restore(taken);
       metrics.offsetCommitFailures.inc(this.labels);
       log.error({ err: traceOf(err) }, 'Offset commit failed; will retry at the next interval');
-      return;
+      return err;
     }
     metrics.offsetCommits.inc(this.labels);
     metrics.offsetCommitSeconds.observe(this.labels, Number(process.hrtime.bigint() - started) / 1e9);
-    if (!this.task.commit || !this.started) return;
+    if (!this.task.commit || !this.started) return undefined;
     try {
       await this.task.commit(taken as ReadonlyMap<string, PartitionOffset>);
     } catch (err) {
       // The offsets are durable; a connector that cannot release its log now will release more next time.
       log.warn({ err: traceOf(err) }, 'Source task commit callback failed');
     }
+    return undefined;
   }
 
   /**

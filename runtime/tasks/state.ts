@@ -1,10 +1,13 @@
+import type { ConnectError } from '../api/index.js';
+
 /** Connect's states for connectors and tasks. */
 export type State = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'RESTARTING';
 
 /** What a user asked for; survives restarts. */
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
 
-export type StateListener = (state: State, trace?: string) => void;
+/** A state change; FAILED comes with its trace and the error itself (the library rethrows it to its caller). */
+export type StateListener = (state: State, trace?: string, error?: ConnectError) => void;
 
 /** A promise that can be opened and closed again: pause/resume gates. */
 export class Gate {

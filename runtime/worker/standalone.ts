@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { ConfigError, type Logger } from '../api/index.js';
+import { ConfigError, type ConfigIssue, type Logger } from '../api/index.js';
 import { connectorNameProblem, validateConnectorConfig, validateForWorker } from '../config/connector.js';
 import { ConfigProviders } from '../config/providers/index.js';
 import {
@@ -119,11 +119,28 @@ export async function loadStandalone(
       problems.push(`${path}: ${(err as Error).message}`);
     }
   }
+  for (const c of await connectorIssues(registry, worker, workerRaw, connectors)) {
+    problems.push(`connector ${c.name}: ${new ConfigError(c.issues).message}`);
+  }
+  return { worker, connectors, problems };
+}
+
+/**
+ * The problems of each connector config, checked against the worker's providers and policies; when the worker
+ * config itself is wrong (`worker` undefined), against the providers its raw settings declare.
+ */
+export async function connectorIssues(
+  registry: PluginRegistry,
+  worker: WorkerConfig | undefined,
+  workerRaw: Record<string, string>,
+  connectors: ReadonlyArray<{ name: string; config: Record<string, string> }>,
+): Promise<Array<{ name: string; issues: ConfigIssue[] }>> {
+  const out: Array<{ name: string; issues: ConfigIssue[] }> = [];
   for (const c of connectors) {
     const { issues } = worker
       ? await validateForWorker(registry, worker.config, c.config)
       : await validateConnectorConfig(registry, c.config, { providers: ConfigProviders.declare(workerRaw).providers });
-    if (issues.length) problems.push(`connector ${c.name}: ${new ConfigError(issues).message}`);
+    if (issues.length) out.push({ name: c.name, issues });
   }
-  return { worker, connectors, problems };
+  return out;
 }
