@@ -13,7 +13,13 @@ export { capture } from './capture.js';
 export type { BoolInput, ConfigInput, DoubleInput, IntInput, ListInput, LongInput } from './config-input.js';
 export type * from './config-types.js';
 export type * from './events.js';
-export { FileOffsetStore, MemoryOffsetStore, type OffsetEntry, type OffsetStore, type OffsetsOption } from './offsets.js';
+export {
+  FileOffsetStore,
+  MemoryOffsetStore,
+  type OffsetEntry,
+  type OffsetStore,
+  type OffsetsOption,
+} from './offsets.js';
 export type { CaptureOptions, EventFor, SourceConnector } from './options.js';
 export type { ChangeStream } from './stream.js';
 export type { TransformConfig, TransformFunction } from './transforms.js';

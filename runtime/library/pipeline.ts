@@ -100,7 +100,8 @@ export async function startPipeline(options: CaptureOptions, sink: PipelineSink)
       // Nothing downstream to wait for: a stop does not wait for acknowledgements only the consumer can give.
       flushTimeoutMs: 0,
       onState: (state, _trace, error) => {
-        if (state === 'FAILED') sink.fail(error ?? new ConnectError('source task failed', { context: { task: taskId } }));
+        if (state === 'FAILED')
+          sink.fail(error ?? new ConnectError('source task failed', { context: { task: taskId } }));
       },
     });
   });

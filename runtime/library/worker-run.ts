@@ -47,7 +47,8 @@ export async function runWorker(settings: WorkerSettings, options: WorkerOptions
     offsets: options.offsets ? offsetStoreFor(options.offsets) : undefined,
   });
   let rest: { close(): Promise<void>; port: number } | undefined;
-  if (cfg.list('listeners').length) rest = await (await import('../rest/server.js')).startRestServer(herder, worker, log);
+  if (cfg.list('listeners').length)
+    rest = await (await import('../rest/server.js')).startRestServer(herder, worker, log);
   try {
     await herder.start();
   } catch (err) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { parse as parseLossless } from 'lossless-json';
 import { schemaFromJson, valueFromJson } from '../../../runtime/converters/json.js';
 import { type Schema, Schemas } from '../../../runtime/data/schema.js';
@@ -103,3 +104,36 @@ function maskPath(v: unknown, path: readonly string[]): unknown {
   const o = v as Record<string, unknown>;
   return { ...o, [path[0]]: path.length === 1 ? null : maskPath(o[path[0]], path.slice(1)) };
 }
+
+/**
+ * The library's events against a CLI worker's file sinks for the same changes (one with schemas.enable=false, one
+ * with true): each event's value equals the CLI's JSON read back with its schema and given the library's value
+ * types, and toJson() of it is the CLI's line. `differs` names, per event, the fields that legitimately differ
+ * (processing times, the snapshots' own positions).
+ */
+export function expectCliEvents(
+  events: ReadonlyArray<{ value: unknown }>,
+  plainLines: readonly string[],
+  schemaLines: readonly string[],
+  differs: (value: unknown) => readonly string[],
+  toJson: (e: never, o?: { schemas?: boolean }) => string,
+): void {
+  expect(events.length).toBe(plainLines.length);
+  expect(schemaLines.length).toBe(plainLines.length);
+  const maskText = (text: string, fields: readonly string[]) => {
+    let out = text;
+    for (const f of new Set(fields.map((p) => p.split('.').pop() as string))) {
+      out = out.replace(new RegExp(`"${f}":("(?:[^"\\\\]|\\\\.)*"|-?\\d+|null)`, 'g'), `"${f}":0`);
+    }
+    return out;
+  };
+  events.forEach((e, i) => {
+    const fields = differs(e.value);
+    expect(mask(e.value, fields), `event ${i}`).toEqual(mask(fromSinkLine(schemaLines[i]), fields));
+    expect(maskText(toJson(e as never), fields), `event ${i} as JSON`).toBe(maskText(plainLines[i], fields));
+    expect(maskText(toJson(e as never, { schemas: true }), fields)).toBe(maskText(schemaLines[i], fields));
+  });
+}
+
+/** Envelope fields that are processing time: never the same in two pipelines. */
+export const PROCESSING_TIME = ['ts_ms', 'ts_us', 'ts_ns'];
