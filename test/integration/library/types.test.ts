@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -8,12 +9,14 @@ import { repoRoot } from '../../harness/worker.js';
  * `exports` to the built declarations in dist/, as in a project that installed it) and are checked by tsc.
  */
 const fixtures = join(repoRoot, 'test/integration/library/fixtures');
+const examples = join(repoRoot, 'examples/library');
+const EXAMPLES = readdirSync(examples).filter((f) => f.endsWith('.ts'));
 let program: ts.Program | undefined;
 
-function diagnostics(file: string): string[] {
+function diagnostics(file: string, folder = fixtures): string[] {
   // One program for both fixtures: parsing the declarations is most of the time.
   program ??= ts.createProgram(
-    ['types-ok.ts', 'types-bad.ts'].map((f) => join(fixtures, f)),
+    [...['types-ok.ts', 'types-bad.ts'].map((f) => join(fixtures, f)), ...EXAMPLES.map((f) => join(examples, f))],
     {
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -29,7 +32,7 @@ function diagnostics(file: string): string[] {
     d.file ? `${file}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : '';
   return [
     ...program.getGlobalDiagnostics(),
-    ...ts.getPreEmitDiagnostics(program, program.getSourceFile(join(fixtures, file))),
+    ...ts.getPreEmitDiagnostics(program, program.getSourceFile(join(folder, file))),
   ].map((d) => `${where(d)}${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
 }
 
@@ -37,6 +40,11 @@ describe('the package types', () => {
   it('compile an application that uses them, and refuse each wrong line it marks', () => {
     // A marked line that compiled would be reported as an unused @ts-expect-error.
     expect(diagnostics('types-ok.ts')).toEqual([]);
+  });
+
+  it('compile the examples in examples/library', () => {
+    expect(EXAMPLES.length).toBe(3);
+    for (const f of EXAMPLES) expect(diagnostics(f, examples)).toEqual([]);
   });
 
   it("refuse a typo'd config key and a wrong value type", () => {
