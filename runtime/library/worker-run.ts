@@ -25,7 +25,7 @@ export async function runWorker(settings: WorkerSettings, options: WorkerOptions
   const connectors: Array<{ name: string; config: Record<string, string> }> = [];
   for (const c of options.connectors ?? []) {
     const problem = connectorNameProblem(String(c.name ?? ''));
-    const config = toRawConfig(c.config, `connectors.${c.name}.`);
+    const config = toRawConfig(c.config);
     if (problem) issues.push({ key: 'name', message: problem });
     else if (connectors.some((o) => o.name === c.name))
       issues.push({ key: 'name', message: `a second connector named ${c.name}` });
