@@ -1,0 +1,49 @@
+/**
+ * The library side of bench/library.ts: drains a PostgreSQL slot with capture(), committing every batch, and
+ * prints `drained` once it has `expected` change events (0: as soon as the capture runs, to create the slot).
+ *   node dist/bench/library-consumer.js <config.json> <offsets file> <expected>
+ */
+import { readFileSync } from 'node:fs';
+import { capture } from '../runtime/library/index.js';
+
+const [configPath, offsets, expectedText] = process.argv.slice(2);
+const expected = Number(expectedText);
+const changes = capture({
+  connector: 'postgres',
+  config: JSON.parse(readFileSync(configPath, 'utf8')),
+  offsets: { file: offsets },
+  name: 'bench',
+});
+
+let seen = 0;
+const iterator = changes[Symbol.asyncIterator]();
+if (expected === 0) {
+  // Start, which creates the slot, then stop: waiting for a first batch would wait forever on an idle table.
+  const first = iterator.next();
+  const pg = await import('pg');
+  const c = JSON.parse(readFileSync(configPath, 'utf8'));
+  const client = new pg.default.Client({
+    host: c['database.hostname'],
+    port: Number(c['database.port']),
+    user: c['database.user'],
+    password: c['database.password'],
+    database: c['database.dbname'],
+  });
+  await client.connect();
+  while (!(await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [c['slot.name']])).rowCount) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await client.end();
+  await changes.close();
+  await first;
+} else {
+  for (;;) {
+    const r = await iterator.next();
+    if (r.done) break;
+    for (const e of r.value.events) if (e.kind === 'change') seen++;
+    await r.value.commit();
+    if (seen >= expected) break;
+  }
+  process.stdout.write('drained\n');
+  await changes.close();
+}
