@@ -28,9 +28,9 @@ export interface SourceCommonConfig {
   'errors.log.include.messages'?: BoolInput;
   /** Maximum number of records in one batch from the source. Default: `2048`. */
   'max.batch.size'?: IntInput;
-  /** Maximum number of records delivered but not yet acknowledged; the source waits beyond it. Default: `8192`. */
+  /** Maximum number of records a source holds: queued in the connector, or sent and not yet acknowledged by a transport that keeps them until then (Kafka); the source waits beyond it. Records the direct transport has handed to its sinks do not count. Default: `8192`. */
   'max.queue.size'?: IntInput;
-  /** Maximum estimated bytes of records delivered but not yet acknowledged; 0 = no byte limit. Default: `0`. */
+  /** Maximum estimated bytes of records sent and not yet acknowledged by a transport that keeps them until then (Kafka); 0 = no byte limit. Default: `0`. */
   'max.queue.size.in.bytes'?: LongInput;
   /** How long a source waits for new data before it polls again. Default: `500`. */
   'poll.interval.ms'?: LongInput;
@@ -258,16 +258,22 @@ export interface MysqlConfig extends SourceCommonConfig {
   'schema.history.internal.kafka.query.timeout.ms'?: IntInput;
   /** KafkaSchemaHistory: timeout of creating the topic Default: `30000`. */
   'schema.history.internal.kafka.create.timeout.ms'?: IntInput;
+  /** Keep (and write to the schema-change topic) only the DDL of captured databases; by default, as Debezium, that of every non-system database Default: `false`. */
+  'schema.history.internal.store.only.captured.databases.ddl'?: BoolInput;
   /** DECIMAL as precise (Connect Decimal), double or string Default: `precise`. */
   'decimal.handling.mode'?: 'precise' | 'double' | 'string';
-  /** Temporal mapping: adaptive_time_microseconds or connect Default: `adaptive_time_microseconds`. */
-  'time.precision.mode'?: 'adaptive_time_microseconds' | 'adaptive' | 'connect';
+  /** Temporal mapping: adaptive_time_microseconds, connect, isostring, microseconds or nanoseconds (Debezium's binlog connectors refuse 'adaptive') Default: `adaptive_time_microseconds`. */
+  'time.precision.mode'?: 'adaptive_time_microseconds' | 'connect' | 'isostring' | 'microseconds' | 'nanoseconds';
+  /** Read two-digit years in DATE/DATETIME as MySQL does: 0-69 as 2000-2069, 70-99 as 1970-1999 Default: `true`. */
+  'enable.time.adjuster'?: BoolInput;
   /** BIGINT UNSIGNED as long (wraps above 2^63-1) or precise (Decimal) Default: `long`. */
   'bigint.unsigned.handling.mode'?: 'long' | 'precise';
   /** Binary columns as bytes, base64, base64-url-safe or hex Default: `bytes`. */
   'binary.handling.mode'?: 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
   /** Interval of heartbeat records (topic __debezium-heartbeat.<prefix>) and of the server binlog heartbeat; 0 disables records Default: `0`. */
   'heartbeat.interval.ms'?: IntInput;
+  /** What a binlog value that cannot be decoded (an invalid date) does: fail the task (naming table, column and position), warn and write the epoch instead, or skip/ignore (the epoch, silently) Default: `fail`. */
+  'event.processing.failure.handling.mode'?: 'fail' | 'warn' | 'skip' | 'ignore';
   /** Emit a tombstone after each delete Default: `true`. */
   'tombstones.on.delete'?: BoolInput;
   /** Regular expressions of GTID sources (MySQL server UUIDs, MariaDB domain-server) whose GTIDs position the binlog stream on restart and whose transactions are captured Default: none. */
