@@ -136,12 +136,22 @@ export interface PostgresConfig extends SourceCommonConfig {
   'topic.transaction'?: string;
   /** NUMERIC/DECIMAL/MONEY as precise (Connect Decimal; NUMERIC without precision as io.debezium.data.VariableScaleDecimal; NaN and infinities become null), double (float64, keeps NaN/Infinity) or string. Default: `precise`. */
   'decimal.handling.mode'?: 'precise' | 'double' | 'string';
-  /** adaptive: TIME/TIMESTAMP with precision ≤ 3 as milliseconds (io.debezium.time.Time / Timestamp), else microseconds (MicroTime / MicroTimestamp); adaptive_time_microseconds: TIME always MicroTime; connect: Kafka Connect Date/Time/Timestamp (milliseconds, precision lost). Default: `adaptive`. */
-  'time.precision.mode'?: 'adaptive' | 'adaptive_time_microseconds' | 'connect';
+  /** adaptive: TIME/TIMESTAMP with precision ≤ 3 as milliseconds (io.debezium.time.Time / Timestamp), else microseconds (MicroTime / MicroTimestamp); adaptive_time_microseconds: TIME always MicroTime; connect: Kafka Connect Date/Time/Timestamp (milliseconds, precision lost); isostring: ISO-8601 strings (io.debezium.time.IsoDate / IsoTime / IsoTimestamp); microseconds: MicroTime / MicroTimestamp; nanoseconds: NanoTime / NanoTimestamp. TIME WITH TIME ZONE and TIMESTAMP WITH TIME ZONE are ZonedTime / ZonedTimestamp strings in every mode. Default: `adaptive`. */
+  'time.precision.mode'?:
+    | 'adaptive'
+    | 'adaptive_time_microseconds'
+    | 'connect'
+    | 'isostring'
+    | 'microseconds'
+    | 'nanoseconds';
   /** BYTEA as bytes, base64, base64-url-safe or hex strings. Default: `bytes`. */
   'binary.handling.mode'?: 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
   /** INTERVAL as numeric (io.debezium.time.MicroDuration, microseconds, a month = 30.4375 days) or string (io.debezium.time.Interval, ISO-8601). Default: `numeric`. */
   'interval.handling.mode'?: 'numeric' | 'string';
+  /** hstore as json (io.debezium.data.Json text of the key/value object) or map (a Connect map of strings, values optional). Default: `json`. */
+  'hstore.handling.mode'?: 'json' | 'map';
+  /** Columns of types Debezium has no mapping for (line, box, polygon, tsquery, pg_lsn, composites, multiranges, most extension types…) are left out of events; true sends them as bytes of their text form, per binary.handling.mode. Default: `false`. */
+  'include.unknown.datatypes'?: BoolInput;
   /** Value given to an unchanged TOASTed column that PostgreSQL did not send (UPDATE without REPLICA IDENTITY FULL): strings and json get this text, bytes its UTF-8 bytes. Default: `__debezium_unavailable_value`. */
   'unavailable.value.placeholder'?: string;
   /** How often (ms) the connector reports its committed position to the server even when not asked. Default: `10000`. */
