@@ -72,7 +72,7 @@ function renderSuite(s: ConformanceSuite): string {
   const runs = s.variants.reduce((k, v) => k + casesOf(s, v).length, 0);
   out.push(
     '',
-    `${s.cases.length} cases, ${s.variants.length} variants, ${runs} case runs; ${n} listed departure${n === 1 ? '' : 's'}.`,
+    `${s.cases.length} cases, ${s.variants.length} variant${s.variants.length === 1 ? '' : 's'}, ${runs} case runs; ${n} listed departure${n === 1 ? '' : 's'}.`,
     '',
   );
   if (n) {

@@ -105,7 +105,6 @@ export function mapChangeEvent(ev: ChangeDoc, ctx: MapperContext): MappedEvent {
       sequence: null,
       ts_us: tsMs * 1000,
       ts_ns: BigInt(tsMs) * 1_000_000n,
-      rs: ctx.rs,
       collection: ns.coll,
       ord: position.ord,
       lsid: position.lsid ?? null,
@@ -114,8 +113,6 @@ export function mapChangeEvent(ev: ChangeDoc, ctx: MapperContext): MappedEvent {
     },
     op,
     ts_ms: now,
-    ts_us: now * 1000,
-    ts_ns: BigInt(now) * 1_000_000n,
     transaction: null,
   };
   const base = {
@@ -173,7 +170,6 @@ export function mapSnapshotDocument(input: SnapshotRecordInput, ctx: MapperConte
         sequence: null,
         ts_us: now * 1000,
         ts_ns: BigInt(now) * 1_000_000n,
-        rs: ctx.rs,
         collection: coll,
         ord: input.position?.ord ?? 0,
         lsid: null,
@@ -182,8 +178,6 @@ export function mapSnapshotDocument(input: SnapshotRecordInput, ctx: MapperConte
       },
       op: 'r',
       ts_ms: now,
-      ts_us: now * 1000,
-      ts_ns: BigInt(now) * 1_000_000n,
       transaction: null,
     },
     headers: [],

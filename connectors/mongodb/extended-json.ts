@@ -1,9 +1,12 @@
+import { javaDoubleString } from '../../runtime/data/java-float.js';
+
 /**
  * MongoDB Extended JSON written byte for byte the way Debezium writes it, because consumers compare these
  * strings. Debezium renders documents with the Java driver's JsonWriter: `after`, `before` and `lsid` in STRICT
  * mode and the key's `id` in RELAXED mode, both "indented" with empty indent and newline strings, which yields
- * `{"a": 1,"b": {"c": 2}}` (": " after a name, "," between members, ", " between array items); `updatedFields`
- * with the writer's defaults, RELAXED and not indented: `{"a": 1, "b": 2}`.
+ * `{"a": 1,"b": {"c": 2,"d": [1,2]}}` (": " after a name, "," between members and between array items, as
+ * Debezium 3.6 writes them: test/conformance/mongodb.test.ts compares it); `updatedFields` with the writer's
+ * defaults, RELAXED and not indented: `{"a": 1, "b": 2}`.
  * The Node driver's EJSON.stringify has other spacing and other STRICT forms, so it cannot be used.
  *
  * Values must be decoded with `promoteValues: false` so that Int32, Int64 and Double stay distinguishable.
@@ -61,7 +64,8 @@ function write(v: unknown, st: Style): string {
     default:
       return quote(String(v));
   }
-  if (Array.isArray(v)) return `[${v.map((x) => write(x, st)).join(', ')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => write(x, st)).join(st.sep)}]`;
+  if (v instanceof RegExp) return bson('BSONRegExp', { pattern: v.source, options: mongoFlags(v.flags) }, st);
   if (v instanceof Date) return date(v.getTime(), st);
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return binary(Buffer.from(v as Uint8Array), 0, st);
   if (v instanceof Map)
@@ -194,30 +198,27 @@ function double(d: number, st: Style): string {
   return doc(st, [['$numberDouble', quote(Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity')]]);
 }
 
-/**
- * Java's Double.toString: plain notation with at least one fractional digit for 1e-3 <= |d| < 1e7,
- * `d.dddE±n` otherwise (`1.0E7`, `1.5E-4`). Digits are the shortest that round-trip, as in Java 19+.
- */
-export function javaDouble(d: number): string {
-  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
-  const sign = d < 0 ? '-' : '';
-  const abs = Math.abs(d);
-  const [mantissa, expText] = abs.toExponential().split('e');
-  const exp = Number(expText);
-  const digits = mantissa.replace('.', '');
-  if (abs >= 1e-3 && abs < 1e7) {
-    if (exp >= 0) {
-      const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
-      const frac = digits.slice(exp + 1) || '0';
-      return `${sign}${intPart}.${frac}`;
-    }
-    return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-  }
-  const frac = digits.slice(1) || '0';
-  return `${sign}${digits[0]}.${frac}E${exp}`;
+/** Java's Double.toString (Java 17's digits, as the Debezium 3.6 build on these machines runs: runtime/data/java-float.ts). */
+export const javaDouble = javaDoubleString;
+
+/** A JS RegExp's flags as MongoDB options, in MongoDB's (alphabetical) order. */
+function mongoFlags(flags: string): string {
+  return [...flags]
+    .filter((f) => 'imsux'.includes(f))
+    .sort()
+    .join('');
 }
 
-/** JSON string escaping as the Java writer does it: named escapes, other control characters as \uXXXX. */
+/**
+ * Characters Java's JSON writer (StrictCharacterStreamJsonWriter) writes as they are: letters other than modifier
+ * letters, digits and numbers, punctuation, symbols and spaces; any other UTF-16 unit — combining marks, format and
+ * control characters, line/paragraph separators, private use, unassigned, and each half of a surrogate pair (so an
+ * emoji becomes `\ud83d\ude00`) — is written as a lower-case \uXXXX escape.
+ */
+const VERBATIM =
+  /^[\p{Lu}\p{Ll}\p{Lt}\p{Lo}\p{Nd}\p{Nl}\p{No}\p{Zs}\p{Pc}\p{Pd}\p{Ps}\p{Pe}\p{Pi}\p{Pf}\p{Po}\p{Sm}\p{Sc}\p{Sk}\p{So}]$/u;
+
+/** JSON string escaping as the Java writer does it: named escapes, everything outside VERBATIM as \uXXXX. */
 function quote(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
@@ -244,8 +245,16 @@ function quote(s: string): string {
       case 0x09:
         out += '\\t';
         break;
-      default:
-        out += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\u${c.toString(16).padStart(4, '0')}` : s[i];
+      default: {
+        // a lone code unit: a surrogate half tests as \p{Cs}, and is escaped
+        const unit = s[i];
+        out +=
+          c < 0x80 && c >= 0x20 && c !== 0x7f
+            ? unit
+            : VERBATIM.test(unit)
+              ? unit
+              : `\\u${c.toString(16).padStart(4, '0')}`;
+      }
     }
   }
   return `${out}"`;

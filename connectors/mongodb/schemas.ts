@@ -14,7 +14,7 @@ export const truncatedArraySchema = Schemas.struct(
     ['size', Schemas.int32()],
   ],
   false,
-  { name: 'io.debezium.connector.mongodb.changestream.truncatedarray' },
+  { name: 'io.debezium.connector.mongodb.changestream.truncatedarray', version: 1 },
 );
 
 export const updateDescriptionSchema = Schemas.struct(
@@ -27,8 +27,8 @@ export const updateDescriptionSchema = Schemas.struct(
   { name: 'io.debezium.connector.mongodb.changestream.updatedescription', version: 1 },
 );
 
+/** Debezium 3.6's MongoDB source: no `rs` any more (one connection to the whole deployment). */
 export const sourceSchema = debeziumSourceSchema('io.debezium.connector.mongo.Source', [
-  ['rs', Schemas.string()],
   ['collection', Schemas.string()],
   ['ord', Schemas.int32()],
   ['lsid', Schemas.string(true)],
@@ -60,12 +60,11 @@ export function collectionSchemas(topic: string): CollectionSchemas {
           ['source', sourceSchema],
           ['op', Schemas.string(true)],
           ['ts_ms', Schemas.int64(true)],
-          ['ts_us', Schemas.int64(true)],
-          ['ts_ns', Schemas.int64(true)],
           ['transaction', transactionSchema],
         ],
+        // As Debezium 3.6's MongoDB envelope: no ts_us/ts_ns and no schema version (test/conformance/mongodb).
         false,
-        { name: `${name}.Envelope`, version: 1 },
+        { name: `${name}.Envelope` },
       ),
     };
     cache.set(topic, s);

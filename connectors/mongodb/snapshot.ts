@@ -60,6 +60,8 @@ export class SnapshotReader {
             {},
             {
               promoteValues: false,
+              // regular expressions as BSONRegExp, so options JavaScript has no flag for survive
+              bsonRegExp: true,
               promoteBuffers: false,
               ...(this.fetchSize > 0 ? { batchSize: this.fetchSize } : {}),
             },

@@ -13,7 +13,7 @@ export type StartFrom =
  * Int32/Int64/Double survive into the Extended JSON exactly.
  */
 export function openChangeStream(client: MongoClient, cfg: MongoSourceConfig, from: StartFrom): ChangeStream<Document> {
-  const options: ChangeStreamOptions = { promoteValues: false, promoteBuffers: false };
+  const options: ChangeStreamOptions = { promoteValues: false, promoteBuffers: false, bsonRegExp: true };
   if (cfg.captureMode.startsWith('change_streams_update_full')) options.fullDocument = 'updateLookup';
   if (cfg.captureMode.endsWith('_with_pre_image')) options.fullDocumentBeforeChange = 'whenAvailable';
   if (cfg.maxAwaitTimeMs > 0) options.maxAwaitTimeMS = cfg.maxAwaitTimeMs;

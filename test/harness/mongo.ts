@@ -27,6 +27,8 @@ export interface MongoServerOptions {
   noOplog?: boolean;
   /** Ignore MONGODB_URL (for tests about the wire server itself). */
   forceWireServer?: boolean;
+  /** Answer `hello` with an operationTime, which Debezium's MongoDB connector needs (test/conformance). */
+  hello?: boolean;
 }
 
 /** Why the suite cannot run here, or undefined when it can. */
@@ -51,7 +53,14 @@ export async function startMongo(options: MongoServerOptions = {}): Promise<Mong
   const missing = mongoAvailable();
   if (missing) throw new Error(missing);
   const port = await freePort();
-  const args = ['-cp', `${libDir}/*`, launcher, String(port), ...(options.noOplog ? ['--no-oplog'] : [])];
+  const args = [
+    '-cp',
+    `${libDir}/*`,
+    launcher,
+    String(port),
+    ...(options.noOplog ? ['--no-oplog'] : []),
+    ...(options.hello ? ['--hello'] : []),
+  ];
   // stdin stays a pipe: the launcher exits when it closes, so a crashed test run leaves no server behind.
   const proc = spawn('java', ['-Xmx512m', '-XX:+UseSerialGC', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';

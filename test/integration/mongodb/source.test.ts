@@ -94,7 +94,7 @@ describe.runIf(!missing)('MongoDB source (integration)', () => {
 
     expect(ev[0].after).toBe(
       '{"_id": 1,"name": "Ann \\"A\\"","big": {"$numberLong": "9007199254740993"},"ratio": 1.5,"whole": 2.0,' +
-        '"count": 7,"when": {"$date": 86400000},"nested": {"x": 1},"list": [1, "two"]}',
+        '"count": 7,"when": {"$date": 86400000},"nested": {"x": 1},"list": [1,"two"]}',
     );
     expect(ev[0].before).toBeNull();
     expect(ev[0].source).toMatchObject({
@@ -109,7 +109,7 @@ describe.runIf(!missing)('MongoDB source (integration)', () => {
 
     expect(ev[1].after).toBe(
       '{"_id": 1,"name": "Ann \\"A\\"","big": {"$numberLong": "9007199254740993"},"whole": 2.0,' +
-        '"count": 8,"when": {"$date": 86400000},"nested": {"x": 1},"list": [1, "two"]}',
+        '"count": 8,"when": {"$date": 86400000},"nested": {"x": 1},"list": [1,"two"]}',
     );
     if (server.kind === 'mongodb') {
       expect(ev[1].updateDescription).toEqual({

@@ -79,10 +79,10 @@ describe('mapChangeEvent', () => {
     const v = r.value as Record<string, unknown>;
     expect(v.op).toBe('u');
     expect(v.before).toBe(
-      '{"_id": {"$oid": "64b7f0c2a1b2c3d4e5f60718"},"name": "Anne","phone": "555","tags": ["a", "b", "c"],"score": {"$numberLong": "7"}}',
+      '{"_id": {"$oid": "64b7f0c2a1b2c3d4e5f60718"},"name": "Anne","phone": "555","tags": ["a","b","c"],"score": {"$numberLong": "7"}}',
     );
     expect(v.after).toBe(
-      '{"_id": {"$oid": "64b7f0c2a1b2c3d4e5f60718"},"name": "Anne","email": "a@x.org","address": {"city": "Oslo"},"tags": ["a", "b"],"score": {"$numberLong": "7"}}',
+      '{"_id": {"$oid": "64b7f0c2a1b2c3d4e5f60718"},"name": "Anne","email": "a@x.org","address": {"city": "Oslo"},"tags": ["a","b"],"score": {"$numberLong": "7"}}',
     );
     expect(v.updateDescription).toEqual({
       removedFields: ['phone'],
@@ -100,7 +100,6 @@ describe('mapChangeEvent', () => {
       sequence: null,
       ts_us: 1_700_000_000_000_000,
       ts_ns: 1_700_000_000_000_000_000n,
-      rs: 'rs0',
       collection: 'customers',
       ord: 3,
       lsid: '{"id": {"$binary": "ABEiM0RVZneImaq7zN3u/w==","$type": "04"}}',

@@ -37,7 +37,7 @@ describe('toExtendedJson (STRICT, as Debezium writes after/before)', () => {
         '"s": "tab\\tquote\\" back\\\\ nl\\n ctl\\u0001 é","t": true,"n": null,"date": {"$date": -1000},' +
         '"bin": {"$binary": "AQID","$type": "00"},"ts": {"$timestamp": {"t": 10,"i": 2}},' +
         '"re": {"$regex": "^a.*","$options": "i"},"min": {"$minKey": 1},"max": {"$maxKey": 1},' +
-        '"arr": [1, {"x": 2}, []],"empty": {}}',
+        '"arr": [1,{"x": 2},[]],"empty": {}}',
     );
   });
 });
