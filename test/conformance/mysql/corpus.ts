@@ -24,6 +24,7 @@ export const FAIL_DBS = {
   timeConnect: 'conf_f_time',
   invalidDate: 'conf_f_date',
   invalidDateWarn: 'conf_f_date_warn',
+  invalidDateSkip: 'conf_f_date_skip',
   invalidDateSnapshot: 'conf_f_date_snap',
 } as const;
 
@@ -583,6 +584,20 @@ function failureCases(): MySqlCase[] {
       ],
     ),
     own(
+      'invalid_date_skip',
+      FAIL_DBS.invalidDateSkip,
+      'invalid-date-skip',
+      'the same invalid date under event.processing.failure.handling.mode=skip',
+      [
+        `CREATE TABLE ${FAIL_DBS.invalidDateSkip}.invalid_date_skip (id INT PRIMARY KEY, d DATE, dt DATETIME)`,
+        `INSERT INTO ${FAIL_DBS.invalidDateSkip}.invalid_date_skip VALUES (1, '2021-02-28', '2021-02-28 10:00:00')`,
+      ],
+      [
+        `INSERT INTO ${FAIL_DBS.invalidDateSkip}.invalid_date_skip VALUES (2, '2021-02-30', '2021-04-31 10:00:00'), (3, '2021-03-01', NULL)`,
+        `INSERT INTO ${FAIL_DBS.invalidDateSkip}.invalid_date_skip VALUES (4, '2021-03-02', '2021-03-02 00:00:00')`,
+      ],
+    ),
+    own(
       'invalid_date_snapshot',
       FAIL_DBS.invalidDateSnapshot,
       'invalid-date-snapshot',
@@ -608,4 +623,8 @@ export function sentinels(): { database: string; sql: string }[] {
  * Databases on a second server: an invalid date in the binlog fails every Debezium reading that binlog (it decodes
  * the rows of every table before filtering), so those cases cannot share a server with the others.
  */
-export const SECOND_SERVER_DBS: ReadonlySet<string> = new Set([FAIL_DBS.invalidDate, FAIL_DBS.invalidDateWarn]);
+export const SECOND_SERVER_DBS: ReadonlySet<string> = new Set([
+  FAIL_DBS.invalidDate,
+  FAIL_DBS.invalidDateWarn,
+  FAIL_DBS.invalidDateSkip,
+]);

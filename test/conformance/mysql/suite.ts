@@ -73,6 +73,11 @@ export const mysqlVariants: readonly Variant[] = [
     config: { 'database.include.list': FAIL_DBS.invalidDateWarn, 'event.processing.failure.handling.mode': 'warn' },
   },
   {
+    name: 'invalid-date-skip',
+    only: SHARED,
+    config: { 'database.include.list': FAIL_DBS.invalidDateSkip, 'event.processing.failure.handling.mode': 'skip' },
+  },
+  {
     name: 'invalid-date-snapshot',
     only: SHARED,
     config: { 'database.include.list': FAIL_DBS.invalidDateSnapshot },
