@@ -163,11 +163,9 @@ end is below (above ~3 means other work was running too, and the rate is a lower
 | worker CPU | ${r.cpuSeconds} s (${Math.round(CHANGES / r.cpuSeconds).toLocaleString('en')} rows per CPU-second) | |
 | load average 1/5/15 min | ${r.load} | |
 
-## Debezium's JDBC sink
-
-\`io.debezium:debezium-connector-jdbc\` is not on Maven Central at 3.6.1.Final (the version the other comparisons
-use); 3.5.0.Final is. Running it needs Kafka Connect (\`connect-runtime\`) and a broker; that side-by-side run is
-not part of this benchmark yet.
+Debezium's JDBC sink runs on Kafka Connect only, so the comparison with it is fed from Kafka:
+\`node dist/bench/jdbc-vs-debezium.js\` appends it below (\`io.debezium:debezium-connector-jdbc\` is on Maven
+Central at 3.5.0.Final, not at 3.6.1.Final).
 
 ## Where the time goes
 
