@@ -34,9 +34,12 @@ describe.runIf(!missing)('JDBC sink through Kafka', () => {
     'bootstrap.servers': suite.kafka.bootstrap,
     'offset.storage.file.filename': `${dir}/offsets.json`,
     'offset.flush.interval.ms': '500',
-    // A SIGKILLed worker stays in the sink's group until its session times out (6 s is the broker's minimum).
-    'consumer.session.timeout.ms': '6000',
-    'consumer.heartbeat.interval.ms': '1000',
+    // A SIGKILLed worker stays in the sink's group until its session times out, so the restarted one waits that
+    // long. Not the broker's minimum of 6 s: kafkajs heartbeats only between batches, and a batch of a few thousand
+    // events (JSON parsing, then the database) can take longer than that on a loaded machine; the member is then
+    // removed and the sink consumer fails ("The coordinator is not aware of this member"; reported, runtime/transport).
+    'consumer.session.timeout.ms': '20000',
+    'consumer.heartbeat.interval.ms': '2000',
     'topic.creation.default.partitions': '2',
     'topic.creation.default.replication.factor': '1',
   });
