@@ -95,6 +95,20 @@ export interface KafkaClient {
 }
 
 /** kafkajs' log levels onto ours; kafkajs is chatty at INFO about joins and reconnects, so INFO goes to debug. */
+/** Answers to a commit that mean the group moved on without this member; kafkajs' runner rejoins on these. */
+const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/** The protocol error under kafkajs' retry wrappers when it says the group moved on without this member. */
+export function groupMembershipLost(err: unknown): Error | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 10; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && MEMBERSHIP_LOST.has(type)) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function logCreator(log: Logger) {
   return () =>
     ({ level, log: entry }: LogEntry) => {
@@ -352,9 +366,17 @@ class KafkajsConsumer implements KafkaConsumer {
   }
   async commit(offsets: ReadonlyArray<TopicPartition & { offset: string }>): Promise<void> {
     if (offsets.length === 0) return;
-    await this.consumer.commitOffsets(
-      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
-    );
+    try {
+      await this.consumer.commitOffsets(
+        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+      );
+    } catch (err) {
+      // kafkajs wraps "this member left the group" answers (a session that expired while the event loop was
+      // busy, a rebalance) in a non-retriable error, and a non-retriable error thrown from eachBatch stops the
+      // consumer for good. Its fetch loop rejoins the group when it sees the protocol error itself, as Connect's
+      // consumer does after a CommitFailedException: hand that one on. The uncommitted records come again.
+      throw groupMembershipLost(err) ?? err;
+    }
   }
   disconnect(): Promise<void> {
     return this.consumer.disconnect();

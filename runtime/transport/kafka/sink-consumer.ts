@@ -125,8 +125,17 @@ export class KafkaSinkConsumer {
     this.connected = true;
     await this.consumer.subscribe(regex ?? this.handler.topics);
     await this.consumer.run({
-      onBatch: async (messages) => {
-        if (current()) await this.onBatch(messages, current);
+      onBatch: async (messages, control) => {
+        if (!current()) return;
+        // kafkajs heartbeats only between batches; a sink slower than session.timeout.ms (a database that
+        // stalls, a webhook that retries) would be dropped from the group mid-batch. Keep the session alive
+        // while the batch is put and committed (kafkajs sends at most one heartbeat per heartbeat.interval.ms).
+        const beat = setInterval(() => void control.heartbeat().catch(() => undefined), 1000);
+        try {
+          await this.onBatch(messages, current);
+        } finally {
+          clearInterval(beat);
+        }
       },
       onRebalance: async () => {
         if (!current()) return;

@@ -494,6 +494,62 @@ describe('KafkaTransport sink rebalance', () => {
   });
 });
 
+describe('KafkaTransport sink side, dropped from its group', () => {
+  /** A sink whose first put holds the event loop (a long GC pause, an overloaded machine): no heartbeat goes out. */
+  class StallingSink extends MemorySink {
+    readonly failures: unknown[] = [];
+    private stalled = false;
+    override async put(records: readonly ChangeRecord[]): Promise<void> {
+      if (!this.stalled) {
+        this.stalled = true;
+        const until = Date.now() + 9_000;
+        while (Date.now() < until) {} // the session (6 s) expires meanwhile
+      }
+      await super.put(records);
+    }
+    transportFailed(err: unknown): void {
+      this.failures.push(err);
+    }
+  }
+
+  it('rejoins by itself after its session expired mid-batch, delivers everything, and its task never fails', async () => {
+    const producer = raw().producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'stall.in',
+      messages: Array.from({ length: 20 }, (_, i) => ({ value: JSON.stringify({ n: i }) })),
+    });
+    const transport = new KafkaTransport({
+      worker: {
+        'bootstrap.servers': kafka.bootstrap,
+        'consumer.session.timeout.ms': '6000',
+        'consumer.heartbeat.interval.ms': '1000',
+      },
+      log,
+      flushIntervalMs: 500,
+    });
+    await transport.start();
+    const sink = new StallingSink('stall', ['stall.in'], jsonConverters(false));
+    await transport.addSink(sink);
+    const admin = raw().admin();
+    await admin.connect();
+    // The group's coordinator may move while the group churns: a failed lookup is "not yet", not an answer.
+    const committed = async () =>
+      (await admin.fetchOffsets({ groupId: 'connect-stall', topics: ['stall.in'] }).catch(() => undefined))?.[0]
+        .partitions[0].offset;
+    await until(async () => (await committed()) === '20', 90_000, 'offset 20 committed after the member rejoined');
+    await producer.send({ topic: 'stall.in', messages: [{ value: JSON.stringify({ n: 20 }) }] });
+    await until(() => sink.put_.some((r) => (r.value as { n: number }).n === 20), 30_000, 'a record sent after');
+    expect(sink.failures).toEqual([]);
+    const seen = new Set(sink.put_.map((r) => (r.value as { n: number }).n));
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    await transport.removeSink(sink);
+    await transport.stop();
+    await admin.disconnect();
+    await producer.disconnect();
+  });
+});
+
 describe('KafkaOffsetStore', () => {
   it('writes Connect-format offsets to a compacted topic and a fresh store reads them back', async () => {
     const opts = {
