@@ -96,7 +96,12 @@ export interface KafkaClient {
 
 /** kafkajs' log levels onto ours; kafkajs is chatty at INFO about joins and reconnects, so INFO goes to debug. */
 /** Answers to a commit that mean the group moved on without this member; kafkajs' runner rejoins on these. */
-const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+const MEMBERSHIP_LOST = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
 
 /** The protocol error under kafkajs' retry wrappers when it says the group moved on without this member. */
 export function groupMembershipLost(err: unknown): Error | undefined {

@@ -180,7 +180,11 @@ describe('KafkaTransport source side', () => {
       await transport.start();
       const acks: unknown[] = [];
       for (let b = 0; b < 3; b++) {
-        const records = Array.from({ length: 10 }, (_, i) => ({ ...record(topic, 1, b * 10 + i), key: null }));
+        const records = Array.from({ length: 10 }, (_, i) => ({
+          ...record(topic, 1, b * 10 + i),
+          key: null,
+          keySchema: undefined,
+        }));
         await transport.send({ connector: 'c', taskId: 0, records, converters: jsonConverters(false) }, (e) =>
           acks.push(e ?? 'ok'),
         );
