@@ -1,3 +1,4 @@
+import { ConfigError } from '../api/errors.js';
 import type { Row } from './events.js';
 import type { CaptureOptions, EventFor, SourceConnector } from './options.js';
 import { CaptureStream, type ChangeStream } from './stream.js';
@@ -17,6 +18,9 @@ import { CaptureStream, type ChangeStream } from './stream.js';
  * Leaving the loop (break, return, an exception) closes the capture.
  */
 export function capture<C extends SourceConnector, R = Row>(options: CaptureOptions<C>): ChangeStream<EventFor<C, R>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError([{ key: 'options', message: 'capture() takes an options object' }]);
+  }
   const stream = new CaptureStream(options as CaptureOptions, async (o, sink) =>
     (await import('./pipeline.js')).startPipeline(o, sink),
   );

@@ -1,6 +1,6 @@
 import { ConfigError, ConnectError } from '../api/errors.js';
 import type { SourceConnectorPlugin } from '../api/plugins.js';
-import { specFor, validateForWorker } from '../config/connector.js';
+import { connectorNameProblem, specFor, validateForWorker } from '../config/connector.js';
 import { parseConfig } from '../config/parse.js';
 import { resolveOrThrow, workerProviders } from '../config/providers/index.js';
 import { parseWorkerConfig } from '../config/worker.js';
@@ -41,16 +41,26 @@ function streamTransport(sink: PipelineSink): Transport {
  * polling, transforms, bounded queue, acknowledged-prefix offset commits, SourceTask.commit() after them.
  */
 export async function startPipeline(options: CaptureOptions, sink: PipelineSink): Promise<Pipeline> {
+  // From JavaScript anything can arrive: the options' own shape first, each problem naming its option.
+  const given = options.config as unknown;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError([{ key: 'config', message: "must be an object of the connector's keys" }]);
+  }
+  if (typeof options.connector !== 'string' || options.connector === '') {
+    throw new ConfigError([{ key: 'connector', message: 'must name a source connector, e.g. postgres' }]);
+  }
   const registry = builtinRegistry();
-  const config = toRawConfig(options.config as unknown as Readonly<Record<string, unknown>>);
+  const config = toRawConfig(given as Readonly<Record<string, unknown>>);
   const extra = transformKeys(config.transforms, options.transforms ?? []);
   registry.register(...extra.plugins);
-  const name = options.name ?? config['topic.prefix'] ?? String(options.connector);
+  const name = options.name ?? config['topic.prefix'] ?? options.connector;
+  const nameProblem = connectorNameProblem(String(name));
+  if (nameProblem) throw new ConfigError([{ key: 'name', message: nameProblem }]);
   const raw: Record<string, string> = {
     ...config,
     ...extra.raw,
     name,
-    'connector.class': String(options.connector),
+    'connector.class': options.connector,
   };
   // A worker without REST, Kafka or stores of its own: its defaults (timeouts, converters) are the CLI's.
   const worker = parseWorkerConfig({ listeners: '' }).config;

@@ -277,6 +277,29 @@ describe('capture() from PostgreSQL', () => {
     const keys = (err as ConfigError).issues.map((i) => i.key).sort();
     expect(keys).toEqual(['database.port', 'slot.nme', 'snapshot.mode', 'transforms.option0.type']);
     expect((err as ConfigError).message).toMatch(/did you mean "slot.name"/);
+
+    // What only JavaScript (or a cast) can send: each refused with the option it is about, nothing started.
+    const first = (o: unknown) =>
+      capture(o as Parameters<typeof capture>[0])
+        [Symbol.asyncIterator]()
+        .next()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+    for (const [options, key] of [
+      [{ connector: 'postgres', config: null }, 'config'],
+      [{ connector: 'postgres', config: 'database.hostname=x' }, 'config'],
+      [{ connector: 42, config: {} }, 'connector'],
+      [{ connector: 'postgres', config: pgConfig('n'), name: 'a/b' }, 'name'],
+      [{ connector: 'postgres', config: { ...pgConfig('o'), 'table.include.list': [{}] } }, 'table.include.list'],
+      [{ connector: 'FileStreamSink', config: { file: 'x', topics: 't' } }, 'connector.class'],
+    ] as const) {
+      const e = await first(options);
+      expect(e, JSON.stringify(options)).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).issues.map((i) => i.key)).toEqual([key]);
+    }
+    expect(() => capture(undefined as never)).toThrow(ConfigError);
   });
 
   it('throws a retriable error with its context when retries are off, and retries it otherwise', async () => {
