@@ -221,7 +221,8 @@ Both from process start until every event is delivered (start-up and catalog rea
 
 Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`node dist/bench/library.js${CHANGES === 1_000_000 ? '' : ` ${CHANGES}`}\`.
 PostgreSQL and the benchmark share the cores with the process measured; the load average after each run is below
-(above ~2.5 means other work was running too, and the rates are lower bounds).
+(above ~2.5 means other work was running too, and the rates are lower bounds: compare CPU times then, which
+the other processes disturb less than wall time).
 
 | measure | CLI → file sink | library | library, the CLI's V8 flags | target |
 |---|---|---|---|---|
