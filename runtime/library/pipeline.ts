@@ -46,7 +46,8 @@ export async function startPipeline(options: CaptureOptions, sink: PipelineSink)
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new ConfigError([{ key: 'config', message: "must be an object of the connector's keys" }]);
   }
-  if (typeof options.connector !== 'string' || options.connector === '') {
+  const connectorName: unknown = options.connector;
+  if (typeof connectorName !== 'string' || connectorName === '') {
     throw new ConfigError([{ key: 'connector', message: 'must name a source connector, e.g. postgres' }]);
   }
   const registry = builtinRegistry();

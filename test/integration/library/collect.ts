@@ -29,8 +29,8 @@ export class Collector<E> {
   }
 
   /** Waits until `pred` holds on the events so far; throws the capture's error as soon as there is one. */
-  until(pred: (events: readonly E[]) => boolean, what: string, timeoutMs = 60_000): Promise<true> {
-    return waitFor(
+  async until(pred: (events: readonly E[]) => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(
       () => {
         if (this.error !== undefined) throw this.error;
         return pred(this.events);

@@ -47,7 +47,7 @@ describe.runIf(!missing)('capture() from MongoDB (wire server)', () => {
       'capture.scope': 'collection',
       'capture.target': 'lib.docs',
       'capture.mode': 'change_streams_update_full',
-    };
+    } as const;
     const topics = ['srv.lib.docs'];
     const plain = join(dir, 'plain.jsonl');
     const schemas = join(dir, 'schemas.jsonl');

@@ -145,7 +145,7 @@ describe('capture() from PostgreSQL', () => {
     await pgs.sql('INSERT INTO nc SELECT g, 0 FROM generate_series(1, 50) g');
     const stream = capture({
       connector: 'postgres',
-      config: pgConfig('nc', { 'table.include.list': 'public.nc', 'status.update.interval.ms': 100 }),
+      config: pgConfig('nc', { 'table.include.list': 'public.nc', 'status.update.interval.ms': '100' }),
       logger: false,
     });
     const lib = new Collector(stream, { commit: false });
@@ -212,7 +212,7 @@ describe('capture() from PostgreSQL', () => {
     expect([...stored.keys()]).toEqual([JSON.stringify(['resume', { server: 'srv' }])]);
     await pgs.sql('UPDATE rs SET v = 1 WHERE id = 1');
     const upd = await it1.next();
-    expect(upd.value?.events.map((e) => e.kind === 'change' && e.value.op)).toEqual(['u']);
+    expect(upd.value?.events.map((e: PostgresEvent) => e.kind === 'change' && e.value.op)).toEqual(['u']);
     // Not committed: the next capture gets it again, and nothing before it.
     await first.close();
     await expect(upd.value?.commit()).rejects.toThrow(/closed before this commit/);
@@ -252,6 +252,41 @@ describe('capture() from PostgreSQL', () => {
     } finally {
       await stream.close();
     }
+  });
+
+  it('gives temporal values as Debezium numbers, or as JS Dates with dates: true', async () => {
+    await pgs.sql(`CREATE TABLE dt (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz, t time);
+      INSERT INTO dt VALUES (1, '2024-02-29', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+02', '10:11:12.123456')`);
+    const rowOf = async (slot: string, dates: boolean) => {
+      const stream = capture({
+        connector: 'postgres',
+        config: pgConfig(slot, { 'table.include.list': 'public.dt' }),
+        dates,
+        logger: false,
+      });
+      const lib = new Collector(stream);
+      try {
+        await lib.until((es) => es.length === 1, 'the row');
+      } finally {
+        await stream.close();
+      }
+      const e = lib.events[0];
+      return e.kind === 'change' ? (e.value.after as Record<string, unknown>) : undefined;
+    };
+    expect(await rowOf('dtnum', false)).toEqual({
+      id: 1,
+      d: 19782,
+      ts: 1704164645123456n,
+      tz: '2024-01-02T01:04:05.123456Z',
+      t: 36672123456n,
+    });
+    expect(await rowOf('dtdate', true)).toEqual({
+      id: 1,
+      d: new Date('2024-02-29T00:00:00Z'),
+      ts: new Date('2024-01-02T03:04:05.123Z'),
+      tz: new Date('2024-01-02T01:04:05.123Z'),
+      t: 36672123456n,
+    });
   });
 
   it('reports every config problem at once, before connecting, as the CLI does', async () => {
