@@ -15,32 +15,52 @@ export interface FileRunSettings {
   flushMs: number;
 }
 
+/** Where a run works: `dir` (outputs, removed after the run) and `state` (offsets, schema history). */
+export interface RunDirs {
+  /** a name for this phase's runs (`snapshot`, `drain`): directories are `<phase>-<side>-<run>` */
+  phase: string;
+  /**
+   * The offsets and schema history of run `run`, when they must outlive it (a MariaDB drain resumes from where the
+   * snapshot run of the same number ended); by default they live in the run's directory.
+   */
+  state?: (side: 'sluice' | 'debezium', run: number) => string;
+}
+
+function dirsOf(s: FileRunSettings, d: RunDirs, side: 'sluice' | 'debezium', run: number) {
+  const dir = join(s.dir, `${d.phase}-${side}-${run}`);
+  const state = d.state?.(side, run) ?? dir;
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(state, { recursive: true });
+  return { dir, state };
+}
+
 /**
  * sluice standalone, direct mode: the source connector and a FileStreamSink of its topic, every event a line of the
- * converted value. `profileDir`: a V8 CPU profile of the worker is written there.
+ * converted value. `source` gets the run and its state directory. `profileDir`: a V8 CPU profile of the worker is
+ * written there.
  */
 export function sluiceToFile(
   s: FileRunSettings,
-  source: (run: number) => Record<string, string>,
+  d: RunDirs,
+  source: (run: number, state: string) => Record<string, string>,
   topic: string,
   profileDir?: string,
 ): Contender {
   return {
     name: 'sluice',
     async start(run): Promise<Running> {
-      const dir = join(s.dir, `sluice-${run}`);
-      mkdirSync(dir, { recursive: true });
+      const { dir, state } = dirsOf(s, d, 'sluice', run);
       const out = join(dir, 'out.jsonl');
       const w = startBenchWorker(
         dir,
         {
-          'offset.storage.file.filename': join(dir, 'offsets.json'),
+          'offset.storage.file.filename': join(state, 'offsets.json'),
           'offset.flush.interval.ms': String(s.flushMs),
           'key.converter.schemas.enable': String(s.schemas),
           'value.converter.schemas.enable': String(s.schemas),
         },
         [
-          { name: 'src', config: source(run) },
+          { name: 'src', config: source(run, state) },
           { name: 'out', config: { 'connector.class': 'FileStreamSink', file: out, topics: topic } },
         ],
         profileDir,
@@ -56,7 +76,7 @@ export function sluiceToFile(
       };
     },
     async cleanup(run) {
-      rmSync(join(s.dir, `sluice-${run}`), { recursive: true, force: true });
+      rmSync(join(s.dir, `${d.phase}-sluice-${run}`), { recursive: true, force: true });
     },
   };
 }
@@ -85,46 +105,49 @@ export function engineClasses(classpath: DebeziumClasspath): string {
  */
 export function debeziumToFile(
   s: FileRunSettings,
+  d: RunDirs,
   classpath: DebeziumClasspath,
-  connector: (run: number) => Record<string, string>,
+  connector: (run: number, state: string) => Record<string, string>,
 ): Contender {
   // Before any clock runs: compiling is the harness's cost, not Debezium's.
   const classes = engineClasses(classpath);
   return {
     name: 'Debezium',
     async start(run): Promise<Running> {
-      const dir = join(s.dir, `debezium-${run}`);
-      const d = await startDebezium({
+      const { dir, state } = dirsOf(s, d, 'debezium', run);
+      const dbz = await startDebezium({
         classpath,
         dir,
         jvmArgs: [],
         classes,
         engines: [
           {
-            ...connector(run),
+            'offset.storage.file.filename': join(state, 'offsets.dat'),
+            'schema.history.internal.file.filename': join(state, 'schema-history.dat'),
+            ...connector(run, state),
             'offset.flush.interval.ms': String(s.flushMs),
             'harness.output': 'value',
             'harness.schemas.enable': String(s.schemas),
           },
         ],
       });
-      const lines = new LineCounter(d.outputs[0]);
+      const lines = new LineCounter(dbz.outputs[0]);
       return {
-        pid: d.pid,
+        pid: dbz.pid,
         progress: () => lines.update(),
         failure: () => {
           try {
-            d.check();
+            dbz.check();
           } catch (err) {
             return (err as Error).message;
           }
-          return d.failure(0);
+          return dbz.failure(0);
         },
-        stop: () => d.stop(),
+        stop: () => dbz.stop(),
       };
     },
     async cleanup(run) {
-      rmSync(join(s.dir, `debezium-${run}`), { recursive: true, force: true });
+      rmSync(join(s.dir, `${d.phase}-debezium-${run}`), { recursive: true, force: true });
     },
   };
 }

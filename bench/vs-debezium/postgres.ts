@@ -135,16 +135,24 @@ export function snapshotContenders(
   });
   return {
     sluice: withDrop(
-      sluiceToFile(s, (run) => sluiceConfig(pg, table, slot('sluice', run), 'initial_only'), `bench.public.${table}`),
+      sluiceToFile(
+        s,
+        { phase: 'snapshot' },
+        (run) => sluiceConfig(pg, table, slot('sluice', run), 'initial_only'),
+        `bench.public.${table}`,
+      ),
       'sluice',
     ),
     debezium: withDrop(
-      debeziumToFile(s, 'debezium', (run) => debeziumConfig(pg, table, slot('dbz', run), 'initial_only')),
+      debeziumToFile(s, { phase: 'snapshot' }, 'debezium', (run) =>
+        debeziumConfig(pg, table, slot('dbz', run), 'initial_only'),
+      ),
       'dbz',
     ),
     profiled: withDrop(
       sluiceToFile(
         s,
+        { phase: 'snapshot-profiled' },
         (run) => sluiceConfig(pg, table, slot('prof', run), 'initial_only'),
         `bench.public.${table}`,
         profileDir,
@@ -180,17 +188,23 @@ export function drainContenders(
   });
   return {
     sluice: withDrop(
-      sluiceToFile(s, (run) => sluiceConfig(pg, table, slots.sluice[run], 'no_data'), `bench.public.${table}`),
+      sluiceToFile(
+        s,
+        { phase: 'drain' },
+        (run) => sluiceConfig(pg, table, slots.sluice[run], 'no_data'),
+        `bench.public.${table}`,
+      ),
       slots.sluice,
     ),
     debezium: withDrop(
-      debeziumToFile(s, 'debezium', (run) => debeziumConfig(pg, table, slots.dbz[run], 'no_data')),
+      debeziumToFile(s, { phase: 'drain' }, 'debezium', (run) => debeziumConfig(pg, table, slots.dbz[run], 'no_data')),
       slots.dbz,
     ),
     recvlogical: withDrop(recvlogical(pg, s.dir, slots.recv, endLsn, changes), slots.recv),
     profiled: withDrop(
       sluiceToFile(
         s,
+        { phase: 'drain-profiled' },
         (run) => sluiceConfig(pg, table, slots.prof[run], 'no_data'),
         `bench.public.${table}`,
         profileDir,

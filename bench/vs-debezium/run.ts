@@ -13,9 +13,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBEZIUM_VERSION } from '../../test/harness/debezium.js';
+import { startMariaDb } from '../../test/harness/mariadb.js';
 import { startPostgres } from '../../test/harness/postgres.js';
 import { topFunctions } from '../support/worker-process.js';
 import type { FileRunSettings } from './contenders.js';
+import { createTables, loadBacklog as loadMariaBacklog, mariaContenders, mariaRowBytes } from './mariadb.js';
 import { abba, measureRun, type RunResult } from './measure.js';
 import {
   drainContenders,
@@ -119,6 +121,58 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
   }
 }
 
+async function mariadb(o: Options, env: Environment, scenarios: Scenario[]): Promise<void> {
+  const db = await startMariaDb({ args: ['--innodb-buffer-pool-size=512M', '--max-binlog-size=256M'] });
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-vs-dbz-maria-'));
+  try {
+    const conn = await db.connect();
+    const [ver] = await conn.query('SELECT VERSION() AS v');
+    await conn.end();
+    env.versions.MariaDB = String((ver as Array<{ v: string }>)[0].v);
+    console.log(`MariaDB ${env.versions.MariaDB}: loading ${o.rows.toLocaleString('en')} rows`);
+    await createTables(db, o.rows);
+    env.rowBytes.MariaDB = await mariaRowBytes(db);
+    const profileDir = join(dir, 'profile');
+    const settings = o.schemas.map((schemas): FileRunSettings => ({ dir, schemas, flushMs: o.flushMs }));
+    // Every snapshot run first (each leaves the offsets its drain run resumes from), then the backlog, then the drains.
+    for (const s of settings) {
+      console.log(`MariaDB snapshot, schemas.enable=${s.schemas}`);
+      const c = mariaContenders(db, s, 'snapshot', profileDir);
+      const results = await abba(c.sluice, c.debezium, o.runs, o.rows, 1_800_000, [], log);
+      const top = o.profile ? (await profiled(c.profiled, profileDir, o.rows)).top : [];
+      scenarios.push({
+        id: `maria-snapshot-${s.schemas}`,
+        title: 'MariaDB snapshot',
+        unit: 'rows/s',
+        schemas: s.schemas,
+        reference: 'Debezium',
+        results,
+        top,
+      });
+    }
+    console.log(`MariaDB: committing ${o.rows.toLocaleString('en')} changes`);
+    await loadMariaBacklog(db, o.rows);
+    for (const s of settings) {
+      console.log(`MariaDB binlog backlog drain, schemas.enable=${s.schemas}`);
+      const c = mariaContenders(db, s, 'drain', profileDir);
+      const results = await abba(c.sluice, c.debezium, o.runs, o.rows, 1_800_000, [], log);
+      const top = o.profile ? (await profiled(c.profiled, profileDir, o.rows)).top : [];
+      scenarios.push({
+        id: `maria-drain-${s.schemas}`,
+        title: 'MariaDB binlog backlog drain',
+        unit: 'events/s',
+        schemas: s.schemas,
+        reference: 'Debezium',
+        results,
+        top,
+      });
+    }
+  } finally {
+    await db.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   const env = environment(o);
@@ -127,6 +181,7 @@ async function main(): Promise<void> {
   const scenarios: Scenario[] = [];
   const started = Date.now();
   if (o.only.has('pg')) await postgres(o, env, scenarios);
+  if (o.only.has('mariadb')) await mariadb(o, env, scenarios);
   env.minutes = (Date.now() - started) / 60_000;
   const md = report(env, scenarios);
   console.log(md);
