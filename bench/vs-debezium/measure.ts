@@ -14,6 +14,8 @@ export interface Running {
 export interface Contender {
   /** `sluice`, `Debezium`, `pg_recvlogical`, … (the column of the results) */
   readonly name: string;
+  /** work before run `run` that the clock must not see (creating its topic) */
+  prepare?(run: number): Promise<void>;
   /** starts run number `run` (0-based) of this contender; the clock starts before this is called */
   start(run: number): Promise<Running>;
   /** called after each run (drop its slot, delete its output) */
@@ -34,6 +36,7 @@ export interface RunResult {
 
 /** Runs one contender until `events` are done: wall time from start, its CPU time and peak RSS. */
 export async function measureRun(c: Contender, run: number, events: number, timeoutMs: number): Promise<RunResult> {
+  await c.prepare?.(run);
   const started = process.hrtime.bigint();
   const r = await c.start(run);
   const meter = new ProcessMeter(r.pid);

@@ -163,9 +163,13 @@ export function snapshotContenders(
 }
 
 /** Slot names of the drain runs: one per run and contender, all created before the backlog. */
-export function drainSlots(schemas: boolean, runs: number): Record<'sluice' | 'dbz' | 'recv' | 'prof', string[]> {
+export function drainSlots(
+  schemas: boolean,
+  runs: number,
+  mode = 'drain',
+): Record<'sluice' | 'dbz' | 'recv' | 'prof', string[]> {
   const names = (who: string, n: number) =>
-    Array.from({ length: n }, (_, i) => `drain_${who}_${schemas ? 's' : 'p'}_${i}`);
+    Array.from({ length: n }, (_, i) => `${mode}_${who}_${schemas ? 's' : 'p'}_${i}`);
   return { sluice: names('sluice', runs), dbz: names('dbz', runs), recv: names('recv', runs), prof: names('prof', 1) };
 }
 

@@ -14,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBEZIUM_VERSION } from '../../test/harness/debezium.js';
 import { startMariaDb } from '../../test/harness/mariadb.js';
-import { startPostgres } from '../../test/harness/postgres.js';
+import { KAFKA_VERSION, startKafka } from '../../test/harness/kafka.js';
+import { type PostgresServer, startPostgres } from '../../test/harness/postgres.js';
 import { topFunctions } from '../support/worker-process.js';
 import type { FileRunSettings } from './contenders.js';
+import { CONNECT_VERSION, connectToKafka, kafkaAdmin, sluiceToKafka } from './kafka.js';
 import { createTables, loadBacklog as loadMariaBacklog, mariaContenders, mariaRowBytes } from './mariadb.js';
 import { abba, measureRun, type RunResult } from './measure.js';
 import {
@@ -70,25 +72,30 @@ async function profiled(c: Parameters<typeof measureRun>[0], dir: string, events
   return { run: r, top };
 }
 
+/** PostgreSQL direct mode, and Kafka mode on the same database and backlog (one load serves every drain). */
 async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Promise<void> {
-  const pg = await startPostgres({ settings: { max_wal_size: '4GB', checkpoint_timeout: '30min' } });
+  const direct = o.only.has('pg');
+  const viaKafka = o.only.has('kafka');
+  const pg = await startPostgres({
+    settings: { max_wal_size: '4GB', checkpoint_timeout: '30min', max_replication_slots: '64', max_wal_senders: '64' },
+  });
   const dir = mkdtempSync(join(tmpdir(), 'sluice-vs-dbz-pg-'));
   try {
     env.versions.PostgreSQL = (await pg.sql<{ v: string }>("SELECT current_setting('server_version') AS v"))[0].v;
     env.rowBytes.PostgreSQL = await pgRowBytes(pg);
     console.log(`PostgreSQL ${env.versions.PostgreSQL}: loading ${o.rows.toLocaleString('en')} rows`);
     await loadSnapshotTable(pg, 'snap', o.rows);
+    // Every drain run has a slot of its own, all made before the backlog: each run drains the same changes.
     const slots = o.schemas.map((schemas) => drainSlots(schemas, o.runs));
-    const endLsn = await loadBacklog(
-      pg,
-      'orders',
-      o.rows,
-      slots.flatMap((s) => [...s.sluice, ...s.dbz, ...s.recv, ...(o.profile ? s.prof : [])]),
-    );
+    const kafkaSlots = o.schemas.map((schemas) => drainSlots(schemas, o.runs, 'kafka'));
+    const endLsn = await loadBacklog(pg, 'orders', o.rows, [
+      ...(direct ? slots.flatMap((s) => [...s.sluice, ...s.dbz, ...s.recv, ...(o.profile ? s.prof : [])]) : []),
+      ...(viaKafka ? kafkaSlots.flatMap((s) => [...s.sluice, ...s.dbz]) : []),
+    ]);
+    const profileDir = join(dir, 'profile');
     for (const [i, schemas] of o.schemas.entries()) {
+      if (!direct) break;
       const s: FileRunSettings = { dir, schemas, flushMs: o.flushMs };
-      const profileDir = join(dir, 'profile');
-
       console.log(`PostgreSQL snapshot, schemas.enable=${schemas}`);
       const snap = snapshotContenders(pg, s, 'snap', profileDir);
       const snapRuns = await abba(snap.sluice, snap.debezium, o.runs, o.rows, 1_800_000, [], log);
@@ -115,9 +122,45 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
         top: o.profile ? (await profiled(drain.profiled, profileDir, o.rows)).top : [],
       });
     }
+    if (viaKafka) await kafkaMode(o, env, scenarios, pg, dir, kafkaSlots);
   } finally {
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** PostgreSQL → Kafka: sluice in Kafka mode beside Kafka Connect + Debezium, on one broker. */
+async function kafkaMode(
+  o: Options,
+  env: Environment,
+  scenarios: Scenario[],
+  pg: PostgresServer,
+  dir: string,
+  slots: ReturnType<typeof drainSlots>[],
+): Promise<void> {
+  const kafka = await startKafka();
+  const admin = kafkaAdmin(kafka);
+  await admin.connect();
+  env.versions['Kafka broker'] = KAFKA_VERSION;
+  env.versions['Kafka Connect'] = CONNECT_VERSION;
+  try {
+    for (const [i, schemas] of o.schemas.entries()) {
+      console.log(`PostgreSQL → Kafka backlog drain, schemas.enable=${schemas}`);
+      const s = { dir, schemas, flushMs: o.flushMs, kafka, pg, table: 'orders', slots: slots[i] };
+      const results = await abba(sluiceToKafka(s, admin), connectToKafka(s, admin), o.runs, o.rows, 1_800_000, [], log);
+      scenarios.push({
+        id: `kafka-drain-${schemas}`,
+        title: 'PostgreSQL → Kafka backlog drain',
+        unit: 'events/s',
+        schemas,
+        reference: 'Kafka Connect + Debezium',
+        results,
+        top: [],
+      });
+    }
+  } finally {
+    await admin.disconnect();
+    await kafka.stop();
   }
 }
 
@@ -180,7 +223,7 @@ async function main(): Promise<void> {
   env.versions['Debezium (MariaDB)'] = DEBEZIUM_VERSION.mariadb;
   const scenarios: Scenario[] = [];
   const started = Date.now();
-  if (o.only.has('pg')) await postgres(o, env, scenarios);
+  if (o.only.has('pg') || o.only.has('kafka')) await postgres(o, env, scenarios);
   if (o.only.has('mariadb')) await mariadb(o, env, scenarios);
   env.minutes = (Date.now() - started) / 60_000;
   const md = report(env, scenarios);
