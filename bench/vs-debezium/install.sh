@@ -5,7 +5,8 @@
 #   - Kafka Connect for Kafka mode: connect-runtime in the Kafka version Debezium 3.6.1.Final is built against
 #     (its embedded classpath carries kafka-clients/connect-runtime 4.3.0), and Debezium's PostgreSQL connector as a
 #     Connect plugin (plugin.path), as a Connect deployment has it:
-#       .cache/kafka-connect-<kafka>/libs                             connect-runtime, connect-json, log binding
+#       .cache/kafka-connect-<kafka>/libs                             connect-runtime, connect-json, connect-file
+#                                                                     (FileStreamSink, for the latency run), log binding
 #       .cache/kafka-connect-<kafka>/plugins/debezium-connector-postgres   the connector and what it needs beyond Connect
 #   - the broker: scripts/install-kafka.sh (test/harness/kafka.ts starts it)
 #   - pg_recvlogical (Debian's postgresql-client) for the replication ceiling
@@ -44,11 +45,13 @@ POM
   rm -f "$dir/pom.xml"
 }
 
-if [ ! -f "$dest/.complete" ]; then
+# .complete-2: the second layout (connect-file added); an older directory is fetched again.
+if [ ! -f "$dest/.complete-2" ]; then
   rm -rf "$dest"
   fetch "$dest/libs" "
     <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>$CONNECT_KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-json</artifactId><version>$CONNECT_KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-file</artifactId><version>$CONNECT_KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-simple</artifactId><version>$SLF4J_VERSION</version></dependency>"
   # One slf4j binding only: Connect's own (log4j's) would make slf4j pick one at random.
   find "$dest/libs" -name 'slf4j-reload4j-*.jar' -delete -o -name 'log4j-slf4j*-impl-*.jar' -delete
@@ -62,7 +65,8 @@ if [ ! -f "$dest/.complete" ]; then
         <exclusion><groupId>org.slf4j</groupId><artifactId>*</artifactId></exclusion>
       </exclusions>
     </dependency>"
-  ls "$dest/libs/connect-runtime-$CONNECT_KAFKA_VERSION.jar" "$plugin/debezium-connector-postgres-$DEBEZIUM_VERSION.jar" >/dev/null
-  touch "$dest/.complete"
+  ls "$dest/libs/connect-runtime-$CONNECT_KAFKA_VERSION.jar" "$dest/libs/connect-file-$CONNECT_KAFKA_VERSION.jar" \
+    "$plugin/debezium-connector-postgres-$DEBEZIUM_VERSION.jar" >/dev/null
+  touch "$dest/.complete-2"
   echo "vs-debezium install: Kafka Connect $CONNECT_KAFKA_VERSION ($(ls "$dest/libs" | wc -l) jars) and Debezium's PostgreSQL plugin ($(ls "$plugin" | wc -l) jars) in $dest"
 fi

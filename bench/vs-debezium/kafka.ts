@@ -12,13 +12,13 @@ import { dropSlot, PUBLICATION } from './postgres.js';
 
 /** The Kafka Connect that Debezium 3.6.1.Final is built against (bench/vs-debezium/install.sh fetches it). */
 export const CONNECT_VERSION = '4.3.0';
-const connectHome = join(repoRoot, '.cache', `kafka-connect-${CONNECT_VERSION}`);
+export const connectHome = join(repoRoot, '.cache', `kafka-connect-${CONNECT_VERSION}`);
 
 /**
  * The JVM options Kafka's bin/connect-standalone.sh starts a worker with (KAFKA_HEAP_OPTS from the script,
  * KAFKA_JVM_PERFORMANCE_OPTS from kafka-run-class.sh): a Connect worker as its users run it.
  */
-const CONNECT_JVM = [
+export const CONNECT_JVM = [
   '-Xms256M',
   '-Xmx2G',
   '-server',

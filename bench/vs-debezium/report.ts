@@ -1,6 +1,7 @@
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { machine } from '../support/worker-process.js';
+import type { LatencyResult } from './latency.js';
 import { type RunResult, type Summary, summarize } from './measure.js';
 
 export interface Scenario {
@@ -84,7 +85,29 @@ function recvRatios(s: Scenario): string {
   return `sluice / pg_recvlogical per run (goal ≥ 50%): ${ratios.join(', ')} (pg_recvlogical: ${recv.map((r) => int(r.perSecond)).join(', ')} events/s)`;
 }
 
-export function report(env: Environment, scenarios: Scenario[]): string {
+function latencySection(results: readonly LatencyResult[]): string {
+  if (results.length === 0) return '';
+  const target = (r: LatencyResult) => (r.mode === 'direct' ? 50 : 200);
+  const rows = results.map(
+    (r) =>
+      `| ${r.mode} | ${r.contender} | ${r.run + 1} | ${r.p50.toFixed(1)} | **${r.p99.toFixed(1)}** | ${r.max.toFixed(1)} | ${r.changes.toLocaleString('en')} | ${r.contender === 'sluice' ? `≤ ${target(r)} ms: ${r.p99 <= target(r) ? 'met' : 'not met'}` : ''} | ${r.load.toFixed(1)} |`,
+  );
+  return `
+## Latency: commit → line in the sink's file, 5,000 changes/s
+
+Each side at its defaults (offset.flush.interval.ms=60000, JSON with schemas). Direct mode: sluice's FileStreamSink
+in process beside Debezium's embedded engine; Kafka mode: a FileStreamSink consuming the topic in the same worker
+(sluice) beside Kafka Connect's FileStreamSink in the same Connect worker as Debezium's source. 25-row transactions
+every 5 ms on four connections; a change's latency runs from its COMMIT returning to the driver reading its line
+(inotify, and a read every 10 ms); the first fifth of each run is warm-up.
+
+| mode | side | run | p50 ms | p99 ms | max ms | changes | goal (sluice p99) | load (1 min) |
+|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+export function report(env: Environment, scenarios: Scenario[], latency: readonly LatencyResult[] = []): string {
   const rows = scenarios.map((s) => {
     const a = summarize(s.results, 'sluice');
     const b = summarize(s.results, s.reference);
@@ -134,6 +157,7 @@ Goals (issue 22): throughput ≥ 1.5×, CPU seconds per event ≤ 0.5×, peak RS
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 
+${latencySection(latency)}
 ## Runs
 
 ${details.join('\n')}`;

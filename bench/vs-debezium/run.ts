@@ -14,10 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBEZIUM_VERSION } from '../../test/harness/debezium.js';
 import { startMariaDb } from '../../test/harness/mariadb.js';
-import { KAFKA_VERSION, startKafka } from '../../test/harness/kafka.js';
+import { KAFKA_VERSION, type KafkaCluster, startKafka } from '../../test/harness/kafka.js';
 import { type PostgresServer, startPostgres } from '../../test/harness/postgres.js';
 import { topFunctions } from '../support/worker-process.js';
 import type { FileRunSettings } from './contenders.js';
+import { type LatencyResult, latencyRuns } from './latency.js';
 import { CONNECT_VERSION, connectToKafka, kafkaAdmin, sluiceToKafka } from './kafka.js';
 import { createTables, loadBacklog as loadMariaBacklog, mariaContenders, mariaRowBytes } from './mariadb.js';
 import { abba, measureRun, type RunResult } from './measure.js';
@@ -58,6 +59,14 @@ function options(argv: string[]): Options {
     profile: !quick && !argv.includes('--no-profile'),
   };
 }
+
+/** Issue 22's steady load for the latency runs, changes/s. */
+const LATENCY_RATE = 5000;
+const latency: LatencyResult[] = [];
+const logLatency = (r: LatencyResult) =>
+  console.log(
+    `  ${r.contender} (${r.mode}) run ${r.run + 1}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms over ${r.changes.toLocaleString('en')} changes, load ${r.load.toFixed(1)}`,
+  );
 
 const log = (r: RunResult) =>
   console.log(
@@ -122,7 +131,23 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
         top: o.profile ? (await profiled(drain.profiled, profileDir, o.rows)).top : [],
       });
     }
-    if (viaKafka) await kafkaMode(o, env, scenarios, pg, dir, kafkaSlots);
+    const kafka = viaKafka || o.only.has('latency') ? await startKafka() : undefined;
+    try {
+      if (kafka) {
+        env.versions['Kafka broker'] = KAFKA_VERSION;
+        env.versions['Kafka Connect'] = CONNECT_VERSION;
+      }
+      if (viaKafka && kafka) await kafkaMode(o, scenarios, pg, kafka, dir, kafkaSlots);
+      if (o.only.has('latency')) {
+        console.log(`Latency at ${LATENCY_RATE.toLocaleString('en')} changes/s, default settings`);
+        const seconds = o.quick ? 15 : 30;
+        latency.push(
+          ...(await latencyRuns({ pg, dir, kafka, seconds, rate: LATENCY_RATE }, o.runs > 1 ? 2 : 1, logLatency)),
+        );
+      }
+    } finally {
+      await kafka?.stop();
+    }
   } finally {
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -132,17 +157,14 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
 /** PostgreSQL → Kafka: sluice in Kafka mode beside Kafka Connect + Debezium, on one broker. */
 async function kafkaMode(
   o: Options,
-  env: Environment,
   scenarios: Scenario[],
   pg: PostgresServer,
+  kafka: KafkaCluster,
   dir: string,
   slots: ReturnType<typeof drainSlots>[],
 ): Promise<void> {
-  const kafka = await startKafka();
   const admin = kafkaAdmin(kafka);
   await admin.connect();
-  env.versions['Kafka broker'] = KAFKA_VERSION;
-  env.versions['Kafka Connect'] = CONNECT_VERSION;
   try {
     for (const [i, schemas] of o.schemas.entries()) {
       console.log(`PostgreSQL → Kafka backlog drain, schemas.enable=${schemas}`);
@@ -160,7 +182,6 @@ async function kafkaMode(
     }
   } finally {
     await admin.disconnect();
-    await kafka.stop();
   }
 }
 
@@ -223,10 +244,10 @@ async function main(): Promise<void> {
   env.versions['Debezium (MariaDB)'] = DEBEZIUM_VERSION.mariadb;
   const scenarios: Scenario[] = [];
   const started = Date.now();
-  if (o.only.has('pg') || o.only.has('kafka')) await postgres(o, env, scenarios);
+  if (o.only.has('pg') || o.only.has('kafka') || o.only.has('latency')) await postgres(o, env, scenarios);
   if (o.only.has('mariadb')) await mariadb(o, env, scenarios);
   env.minutes = (Date.now() - started) / 60_000;
-  const md = report(env, scenarios);
+  const md = report(env, scenarios, latency);
   console.log(md);
   if (o.out) {
     mkdirSync(join(process.cwd(), 'bench/results'), { recursive: true });
