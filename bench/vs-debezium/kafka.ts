@@ -38,7 +38,7 @@ export interface KafkaRunSettings {
   pg: PostgresServer;
   table: string;
   /** the slot of each run (all created before the backlog) */
-  slots: { sluice: string[]; dbz: string[] };
+  slots: { sluice: string[]; dbz: string[]; prof: string[] };
 }
 
 /** Records in a topic (the sum of its partitions' end offsets), asked at most every 200 ms. */
@@ -77,16 +77,21 @@ function topicLifecycle(admin: Admin, s: KafkaRunSettings, side: string) {
   };
 }
 
-/** sluice standalone in Kafka mode: the PostgreSQL source producing to the broker (file offsets, as Connect's). */
-export function sluiceToKafka(s: KafkaRunSettings, admin: Admin): Contender {
-  const topics = topicLifecycle(admin, s, 's');
+/**
+ * sluice standalone in Kafka mode: the PostgreSQL source producing to the broker (file offsets, as Connect's).
+ * `profileDir`: the profiled run (slot `slots.prof`), its V8 CPU profile written there.
+ */
+export function sluiceToKafka(s: KafkaRunSettings, admin: Admin, profileDir?: string): Contender {
+  const side = profileDir ? 'p' : 's';
+  const slotOf = (run: number) => (profileDir ? s.slots.prof[run] : s.slots.sluice[run]);
+  const topics = topicLifecycle(admin, s, side);
   return {
     name: 'sluice',
     prepare: topics.prepare,
     async start(run): Promise<Running> {
-      const dir = join(s.dir, `kafka-sluice-${s.schemas}-${run}`);
+      const dir = join(s.dir, `kafka-sluice-${side}-${s.schemas}-${run}`);
       mkdirSync(dir, { recursive: true });
-      const { prefix, topic } = topicOf('s', s.schemas, run, s.table);
+      const { prefix, topic } = topicOf(side, s.schemas, run, s.table);
       const w = startBenchWorker(
         dir,
         {
@@ -104,7 +109,7 @@ export function sluiceToKafka(s: KafkaRunSettings, admin: Admin): Contender {
               ...s.pg.connectorConfig(),
               'topic.prefix': prefix,
               'plugin.name': 'pgoutput',
-              'slot.name': s.slots.sluice[run],
+              'slot.name': slotOf(run),
               'publication.name': PUBLICATION,
               'publication.autocreate.mode': 'disabled',
               'table.include.list': `public\\.${s.table}`,
@@ -112,6 +117,7 @@ export function sluiceToKafka(s: KafkaRunSettings, admin: Admin): Contender {
             },
           },
         ],
+        profileDir,
       );
       const count = topicCount(admin, topic);
       return {
@@ -125,8 +131,8 @@ export function sluiceToKafka(s: KafkaRunSettings, admin: Admin): Contender {
     },
     async cleanup(run) {
       await topics.remove(run);
-      await dropSlot(s.pg, s.slots.sluice[run]);
-      rmSync(join(s.dir, `kafka-sluice-${s.schemas}-${run}`), { recursive: true, force: true });
+      await dropSlot(s.pg, slotOf(run));
+      rmSync(join(s.dir, `kafka-sluice-${side}-${s.schemas}-${run}`), { recursive: true, force: true });
     },
   };
 }

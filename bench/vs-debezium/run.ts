@@ -7,9 +7,10 @@
  *   npm run bench:vs-debezium                      the whole run (installs what it needs first)
  *   npm run bench:vs-debezium -- --quick           100,000 rows, one run each: a smoke test while developing
  *   node dist/bench/vs-debezium/run.js [--quick] [--only=pg,mariadb,kafka,latency] [--rows=N] [--runs=N]
- *        [--schemas=both|on|off] [--out=FILE]
+ *        [--schemas=both|on|off] [--flush-ms=N] [--profile|--no-profile] [--out=FILE]
+ *   VS_DEBEZIUM_PROFILES=DIR keeps the V8 CPU profiles of the profiled sluice runs
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBEZIUM_VERSION } from '../../test/harness/debezium.js';
@@ -56,7 +57,7 @@ function options(argv: string[]): Options {
     // The issue's side-by-side setting: both sides commit offsets every second.
     flushMs: Number(get('flush-ms') ?? 1000),
     out: get('out') ?? (quick ? '' : 'bench/results/vs-debezium.md'),
-    profile: !quick && !argv.includes('--no-profile'),
+    profile: argv.includes('--profile') || (!quick && !argv.includes('--no-profile')),
   };
 }
 
@@ -77,6 +78,12 @@ const log = (r: RunResult) =>
 async function profiled(c: Parameters<typeof measureRun>[0], dir: string, events: number) {
   const r = await measureRun(c, 0, events, 1_800_000);
   const top = topFunctions(dir, 15);
+  // VS_DEBEZIUM_PROFILES=DIR keeps the whole profiles (for chrome://inspect or speedscope).
+  const keep = process.env.VS_DEBEZIUM_PROFILES;
+  if (keep) {
+    mkdirSync(keep, { recursive: true });
+    for (const f of readdirSync(dir)) copyFileSync(join(dir, f), join(keep, `${Date.now()}-${f}`));
+  }
   rmSync(dir, { recursive: true, force: true });
   return { run: r, top };
 }
@@ -99,7 +106,7 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
     const kafkaSlots = o.schemas.map((schemas) => drainSlots(schemas, o.runs, 'kafka'));
     const endLsn = await loadBacklog(pg, 'orders', o.rows, [
       ...(direct ? slots.flatMap((s) => [...s.sluice, ...s.dbz, ...s.recv, ...(o.profile ? s.prof : [])]) : []),
-      ...(viaKafka ? kafkaSlots.flatMap((s) => [...s.sluice, ...s.dbz]) : []),
+      ...(viaKafka ? kafkaSlots.flatMap((s) => [...s.sluice, ...s.dbz, ...(o.profile ? s.prof : [])]) : []),
     ]);
     const profileDir = join(dir, 'profile');
     for (const [i, schemas] of o.schemas.entries()) {
@@ -170,6 +177,7 @@ async function kafkaMode(
       console.log(`PostgreSQL → Kafka backlog drain, schemas.enable=${schemas}`);
       const s = { dir, schemas, flushMs: o.flushMs, kafka, pg, table: 'orders', slots: slots[i] };
       const results = await abba(sluiceToKafka(s, admin), connectToKafka(s, admin), o.runs, o.rows, 1_800_000, [], log);
+      const profileDir = join(dir, 'profile');
       scenarios.push({
         id: `kafka-drain-${schemas}`,
         title: 'PostgreSQL → Kafka backlog drain',
@@ -177,7 +185,7 @@ async function kafkaMode(
         schemas,
         reference: 'Kafka Connect + Debezium',
         results,
-        top: [],
+        top: o.profile ? (await profiled(sluiceToKafka(s, admin, profileDir), profileDir, o.rows)).top : [],
       });
     }
   } finally {
