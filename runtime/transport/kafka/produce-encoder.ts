@@ -128,7 +128,10 @@ class Writer {
   }
   /** Kafka's STRING / NULLABLE_STRING: int16 length (-1 for null), UTF-8 bytes. */
   string(v: string | null | undefined): void {
-    if (v === null || v === undefined) return this.int16(-1);
+    if (v === null || v === undefined) {
+      this.int16(-1);
+      return;
+    }
     const n = Buffer.byteLength(v, 'utf8');
     this.int16(n);
     this.ensure(n);
@@ -153,7 +156,10 @@ class Writer {
     this.buf[this.pos++] = Number(v);
   }
   varIntBytes(v: Buffer | string | null | undefined): void {
-    if (v === null || v === undefined) return this.varInt(-1);
+    if (v === null || v === undefined) {
+      this.varInt(-1);
+      return;
+    }
     if (Buffer.isBuffer(v)) {
       this.varInt(v.length);
       this.ensure(v.length);
