@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConnectError, type SourceOffset, type SourcePartition } from '../api/index.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomicAsync } from './atomic-file.js';
 import { MemoryOffsetStore, type StoredOffset } from './memory-store.js';
 import type { OffsetEntry } from './store.js';
 
@@ -45,18 +45,18 @@ export class FileOffsetStore extends MemoryOffsetStore {
   override async write(entries: readonly OffsetEntry[]): Promise<void> {
     // Serialized: each write must see the previous one's state, and the file is replaced whole.
     // The in-memory view changes only once the file holds the new state.
-    const next = this.writing.then(() => {
+    const next = this.writing.then(async () => {
       const updated = new Map(this.entries);
       this.apply(entries, updated);
-      this.persist(updated);
+      await this.persist(updated);
       this.entries = updated;
     });
     this.writing = next.catch(() => undefined);
     return next;
   }
 
-  private persist(state: Map<string, StoredOffset>): void {
+  private persist(state: Map<string, StoredOffset>): Promise<void> {
     const offsets = [...state.values()].map((e) => ({ key: [e.connector, e.partition], value: e.offset }));
-    writeFileAtomic(this.path, JSON.stringify({ format: FORMAT, offsets }));
+    return writeFileAtomicAsync(this.path, JSON.stringify({ format: FORMAT, offsets }));
   }
 }
