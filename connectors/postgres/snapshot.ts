@@ -100,14 +100,25 @@ export class Snapshotter {
           snapshot: true,
           last_snapshot_record: false,
         };
-        for (;;) {
-          await this.sink.room();
-          if (this.sink.stopped()) return;
-          const res = await client.query({
+        const fetch = () => {
+          const p = client.query({
             text: `FETCH ${this.s.fetchSize} FROM sluice_snapshot`,
             rowMode: 'array',
             types: { getTypeParser: () => (v: string) => v },
           } as pg.QueryConfig);
+          // Awaited below; until then a failure must not count as unhandled.
+          p.catch(() => undefined);
+          return p;
+        };
+        let pending: ReturnType<typeof fetch> | undefined = fetch();
+        while (pending) {
+          await this.sink.room();
+          if (this.sink.stopped()) return;
+          const res: pg.QueryResult = await pending;
+          // The next rows are read and sent by PostgreSQL while these become records: its work overlaps ours (the
+          // cursor's pages and text formatting on the other core) instead of alternating with it. Two fetches of raw
+          // rows at most are held.
+          pending = res.rows.length < this.s.fetchSize ? undefined : fetch();
           const fetched = res.rows as ((string | null)[] | null)[];
           const now = processingTimes();
           for (let r = 0; r < fetched.length; r++) {
@@ -160,7 +171,6 @@ export class Snapshotter {
             if (released) this.sink.push(released);
             rows++;
           }
-          if (res.rows.length < this.s.fetchSize) break;
         }
         await client.query('CLOSE sluice_snapshot');
         this.ctx.reportSnapshotProgress?.({
