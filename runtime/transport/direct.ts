@@ -31,7 +31,7 @@ interface Claim {
  */
 export class DirectTransport implements Transport {
   readonly kind = 'direct' as const;
-  readonly releasesOnSend = true;
+  readonly releasesOnSend: boolean = true;
   private readonly claims = new Map<string, Claim>();
   private routes = new Map<string, Claim[]>();
   private stopped = false;

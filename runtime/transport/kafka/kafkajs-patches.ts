@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { EncodedBytes, encodeProduce, frameRequest, type ProduceArgs } from './produce-encoder.js';
+import { type EncodedBytes, encodeProduce, frameRequest, type ProduceArgs } from './produce-encoder.js';
 
 /**
  * Two of kafkajs 2.2.4's producer internals cost the Kafka drain benchmark more than they should; this module
