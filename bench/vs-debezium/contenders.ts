@@ -35,6 +35,15 @@ function dirsOf(s: FileRunSettings, d: RunDirs, side: 'sluice' | 'debezium', run
 }
 
 /**
+ * Development only: VS_DEBEZIUM_SLUICE_SOURCE='{"max.batch.size":"2048"}' adds keys to sluice's source connectors in
+ * direct mode (an A/B of a setting, same run); the committed figures use the defaults.
+ */
+function sluiceSourceOverrides(): Record<string, string> {
+  const raw = process.env.VS_DEBEZIUM_SLUICE_SOURCE;
+  return raw ? (JSON.parse(raw) as Record<string, string>) : {};
+}
+
+/**
  * sluice standalone, direct mode: the source connector and a FileStreamSink of its topic, every event a line of the
  * converted value. `source` gets the run and its state directory. `profileDir`: a V8 CPU profile of the worker is
  * written there.
@@ -60,7 +69,7 @@ export function sluiceToFile(
           'value.converter.schemas.enable': String(s.schemas),
         },
         [
-          { name: 'src', config: source(run, state) },
+          { name: 'src', config: { ...source(run, state), ...sluiceSourceOverrides() } },
           { name: 'out', config: { 'connector.class': 'FileStreamSink', file: out, topics: topic } },
         ],
         profileDir,

@@ -58,6 +58,9 @@ export function environment(o: {
       `${o.rows.toLocaleString('en')} rows per phase, ${o.runs} run(s) of each side per scenario, ABBA order`,
       `JSON converter, schemas.enable=${o.schemas.join(' and ')} (keys and values, both sides)`,
       `offset.flush.interval.ms=${o.flushMs} on both sides (the issue's setting); every other setting at its default`,
+      ...(process.env.VS_DEBEZIUM_SLUICE_SOURCE
+        ? [`sluice's direct-mode sources also set ${process.env.VS_DEBEZIUM_SLUICE_SOURCE} (a development A/B)`]
+        : []),
     ],
     minutes: 0,
   };

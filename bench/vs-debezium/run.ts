@@ -9,6 +9,7 @@
  *   node dist/bench/vs-debezium/run.js [--quick] [--only=pg,mariadb,kafka,latency] [--rows=N] [--runs=N]
  *        [--schemas=both|on|off] [--flush-ms=N] [--profile|--no-profile] [--out=FILE]
  *   VS_DEBEZIUM_PROFILES=DIR keeps the V8 CPU profiles of the profiled sluice runs
+ *   VS_DEBEZIUM_SLUICE_SOURCE='{"key":"value"}' adds keys to sluice's direct-mode source connectors (development A/B)
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
