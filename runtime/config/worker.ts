@@ -223,6 +223,27 @@ export const workerSpec: ConfigSpec = [
     min: 1024,
     importance: 'LOW',
   }),
+  key(
+    'ui.enable',
+    'boolean',
+    'Serve the operator dashboard at /ui on the REST listener, with the same credentials as REST (docs/ui.md). false: no /ui pages and no /ui/api endpoints.',
+    { default: true, importance: 'LOW' },
+  ),
+  key(
+    'ui.inspector.enable',
+    'boolean',
+    "The dashboard's event inspector: a sampled live tail of a connector's records (secret-named fields masked). false: the dashboard shows no record content.",
+    { default: true, importance: 'LOW' },
+  ),
+  key(
+    'ui.inspector.masked.fields',
+    'list',
+    'The event inspector shows `[hidden]` for every field, key or header whose name contains one of these words (case-insensitive), at any depth.',
+    {
+      default: ['password', 'passwd', 'secret', 'token', 'credential', 'api_key', 'apikey', 'api.key', 'private_key'],
+      importance: 'LOW',
+    },
+  ),
   key('plugin.path', 'list', 'Accepted for compatibility; plugins are built in.', { default: [], importance: 'LOW' }),
   key(
     'config.providers',

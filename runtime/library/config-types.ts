@@ -983,6 +983,12 @@ export interface WorkerConfig {
   'rest.auth.bearer.token'?: string;
   /** Largest accepted REST request body, in bytes; larger ones get 413. Default: `1048576`. */
   'rest.max.body.bytes'?: IntInput;
+  /** Serve the operator dashboard at /ui on the REST listener, with the same credentials as REST (docs/ui.md). false: no /ui pages and no /ui/api endpoints. Default: `true`. */
+  'ui.enable'?: BoolInput;
+  /** The dashboard's event inspector: a sampled live tail of a connector's records (secret-named fields masked). false: the dashboard shows no record content. Default: `true`. */
+  'ui.inspector.enable'?: BoolInput;
+  /** The event inspector shows `[hidden]` for every field, key or header whose name contains one of these words (case-insensitive), at any depth. Default: `password,passwd,secret,token,credential,api_key,apikey,api.key,private_key`. */
+  'ui.inspector.masked.fields'?: ListInput;
   /** Accepted for compatibility; plugins are built in. Default: empty. */
   'plugin.path'?: ListInput;
   /** Names of the config providers worker and connector configs may refer to as `${name:path:key}`; each needs `config.providers.<name>.class` (FileConfigProvider, DirectoryConfigProvider or EnvVarConfigProvider, Kafka's class names) and takes `config.providers.<name>.param.*` (`allowed.paths`, `allowlist.pattern`). Empty: none, and every reference is refused. See docs/security.md. Default: empty. */

@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { ConnectError, type Logger, traceOf } from '../api/index.js';
 import { MAX_CONNECTOR_NAME_LENGTH } from '../config/connector.js';
 import type { WorkerConfig } from '../config/worker.js';
+import { isPublicAsset } from '../ui/assets.js';
 import type { Herder } from '../worker/herder.js';
 import { adminRoutes } from './admin.js';
 import { restAuth } from './auth.js';
@@ -33,6 +34,7 @@ export async function startRestServer(
   if (url.protocol !== 'http:')
     throw new ConnectError(`listeners: ${url.protocol}// is not supported; use http:// (put TLS in front)`);
   const auth = restAuth(cfg);
+  const ui = cfg.bool('ui.enable');
   const maxBody = cfg.int('rest.max.body.bytes');
   const restLog = herder.logger('rest', { component: 'rest' });
 
@@ -54,6 +56,8 @@ export async function startRestServer(
   // onRequest runs before the body is read: without credentials nothing else happens, not even a 413.
   if (auth) {
     app.addHook('onRequest', async (req, reply) => {
+      // The dashboard's page and scripts hold no data; what they show comes through endpoints that need credentials.
+      if (ui && isPublicAsset(req.method, req.url)) return;
       if (auth.check(req.headers.authorization)) return;
       restLog.warn(
         { method: req.method, url: req.url, ip: req.ip },
@@ -72,7 +76,24 @@ export async function startRestServer(
     if (herder.phase !== 'starting') return;
     const path = req.url.split('?')[0].replace(/\/$/, '');
     if (path === '' || path === '/health' || path === '/metrics') return;
+    if (ui && isPublicAsset(req.method, req.url)) return;
     return reply.code(503).send({ error_code: 503, message: 'Worker is still starting up; try again shortly.' });
+  });
+
+  // A browser that holds credentials for the worker (the dashboard's users) would send them with a request another
+  // site makes it send: changes must come from a page of the worker itself. Browsers say where a request comes from
+  // (Sec-Fetch-Site; Origin in older ones); tools such as curl send neither and are not affected.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    let crossSite: boolean;
+    if (typeof site === 'string') crossSite = site !== 'same-origin' && site !== 'none';
+    else if (typeof origin === 'string' && origin !== '') crossSite = originHost(origin) !== req.headers.host;
+    else crossSite = false;
+    if (!crossSite) return;
+    restLog.warn({ method: req.method, url: req.url, origin }, 'REST request refused: sent by another site');
+    return reply.code(403).send({ error_code: 403, message: 'Forbidden: a change requested by another site' });
   });
 
   app.setErrorHandler(async (err, req, reply) => {
@@ -105,6 +126,10 @@ export async function startRestServer(
   connectorRoutes(app, herder);
   pluginRoutes(app, herder);
   adminRoutes(app, herder);
+  if (ui) {
+    const { uiRoutes } = await import('../ui/routes.js');
+    uiRoutes(app, herder, cfg);
+  }
   herder.metrics.observeStatus(() =>
     herder.connectorNames().flatMap((n) => {
       try {
@@ -120,4 +145,13 @@ export async function startRestServer(
   const port = typeof address === 'object' && address ? address.port : Number(url.port);
   log.info({ port, auth: auth ? 'on' : 'off' }, 'REST endpoint listening');
   return { close: () => app.close(), port };
+}
+
+/** The host:port of an Origin header, or null when it is not a URL (`null`, from a sandboxed page or a file). */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
 }

@@ -15,6 +15,7 @@ import type { DeadLetterFailure, RecordConverters, SinkHandler, Transport } from
 import { type ErrorPolicy, logTolerated } from './error-policy.js';
 import { withRetry } from './retry.js';
 import { Gate, type StateListener, within } from './state.js';
+import type { RecordTap } from './tap.js';
 
 export interface SinkRunnerOptions {
   readonly connector: string;
@@ -52,6 +53,8 @@ export class SinkTaskRunner implements SinkHandler {
   private attached = false;
   /** dead letters on their way; a flush waits for them, so no consumer offset passes an undelivered one */
   private readonly deadLetters = new Set<Promise<void>>();
+  /** the event inspector, while someone watches (see RecordTap) */
+  tap: RecordTap | undefined;
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.task = o.plugin.createTask();
@@ -133,6 +136,7 @@ export class SinkTaskRunner implements SinkHandler {
       }
       out = kept;
     }
+    this.tap?.(this.o.taskId, records, out, this.o.converters);
     if (out.length === 0) return;
     try {
       await withRetry(

@@ -20,6 +20,7 @@ import { type ErrorPolicy, logTolerated } from './error-policy.js';
 import { withRetry } from './retry.js';
 import { type LogReport, LogWatch } from './log-watch.js';
 import { Gate, type StateListener, within } from './state.js';
+import type { RecordTap } from './tap.js';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -77,6 +78,8 @@ export class SourceTaskRunner {
   private stopping = false;
   private earlyFlush = false;
   private readonly logWatch: LogWatch;
+  /** the event inspector, while someone watches (see RecordTap) */
+  tap: RecordTap | undefined;
 
   constructor(private readonly o: SourceRunnerOptions) {
     this.task = o.plugin.createTask();
@@ -240,6 +243,7 @@ export class SourceTaskRunner {
         else out.push(t);
       }
     }
+    this.tap?.(this.o.taskId, records, out, this.o.converters);
     if (this.o.onTopic) {
       for (const r of out) {
         if (!this.topics.has(r.topic)) {

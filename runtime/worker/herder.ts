@@ -22,6 +22,7 @@ import { SinkTaskRunner } from '../tasks/sink-runner.js';
 import type { LogReport } from '../tasks/log-watch.js';
 import { SourceTaskRunner } from '../tasks/source-runner.js';
 import type { State, TargetState } from '../tasks/state.js';
+import type { RecordTap } from '../tasks/tap.js';
 import { buildChain } from '../transforms/chain.js';
 import type { RecordConverters, Transport } from '../transport/transport.js';
 import type { ConfigStore } from './config-store.js';
@@ -138,6 +139,8 @@ export interface HerderOptions {
 export class Herder {
   private readonly connectors = new Map<string, ConnectorRuntime>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** the event inspector's taps, by connector name: kept across restarts and re-creation of the connector */
+  private readonly taps = new Map<string, RecordTap>();
   private stopped = false;
   private ready = false;
   private readonly loggers: LoggerTree;
@@ -297,6 +300,16 @@ export class Herder {
     // A task runs with the connector config overlaid by what taskConfigs() gave it; show that, as Connect shows
     // full task configs. Provider references stay unresolved here.
     return rt.tasks.map((t) => ({ id: { connector: name, task: t.id }, config: { ...rt.config, ...t.config } }));
+  }
+
+  /**
+   * The dashboard's event inspector: the records of the connector's tasks that run on this worker go to `tap` until
+   * it is unset (undefined), including tasks started later.
+   */
+  setTap(name: string, tap: RecordTap | undefined): void {
+    if (tap) this.taps.set(name, tap);
+    else this.taps.delete(name);
+    for (const slot of this.connectors.get(name)?.tasks ?? []) if (slot.runner) slot.runner.tap = tap;
   }
 
   topics(name: string): string[] {
@@ -826,12 +839,14 @@ export class Herder {
         onTopic: (t) => rt.topics.add(t),
       });
       slot.runner = runner;
+      runner.tap = this.taps.get(rt.name);
       if (rt.target === 'PAUSED') runner.pause();
       runner.start();
     } else {
       const runner = new SinkTaskRunner({ ...common, plugin, taskCount: rt.tasks.length });
       for (const t of runner.topics) rt.topics.add(t);
       slot.runner = runner;
+      runner.tap = this.taps.get(rt.name);
       if (rt.target === 'PAUSED') runner.pause();
       await runner.start();
     }
