@@ -47,12 +47,9 @@ describe('postgres source in the worker', () => {
         30_000,
         'streaming',
       );
-      const [{ lsn: before }] = await pg.sql<{ lsn: string }>(
-        "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'redo_slot'",
-      );
-      const [{ lsn: end }] = await pg.sql<{ lsn: string }>(
-        'INSERT INTO redo SELECT g, 1 FROM generate_series(1, 20) g; SELECT pg_current_wal_lsn()::text AS lsn',
-      );
+      await pg.sql('INSERT INTO redo SELECT g, 1 FROM generate_series(1, 20) g');
+      // Read after the INSERT has committed (in one multi-statement query it would be read before the commit).
+      const [{ lsn: end }] = await pg.sql<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
       // The walsender has sent the changes: the worker received them.
       await waitFor(
         async () =>
@@ -65,12 +62,15 @@ describe('postgres source in the worker', () => {
         30_000,
         'the changes to be sent to the worker',
       );
-      // Delivered (the sink wrote them) but not durable: no flush, no commit, the slot stays where it was.
+      // Delivered (the sink wrote them) but not durable: no flush, no commit, so the slot stays before the changes.
+      // (While nothing was pending the connector may have confirmed the idle position — docs/postgres.md, "Idle
+      // tables" — so the slot need not be where it was at start: only never at or past the uncommitted commit.)
       await waitFor(() => readEvents<Event>(out).length >= 20, 30_000, 'the 20 events in the file before any commit');
-      const [{ lsn: atKill }] = await pg.sql<{ lsn: string }>(
-        "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'redo_slot'",
+      const [slot] = await pg.sql<{ lsn: string; before: boolean }>(
+        "SELECT confirmed_flush_lsn::text AS lsn, confirmed_flush_lsn < $1::pg_lsn AS before FROM pg_replication_slots WHERE slot_name = 'redo_slot'",
+        [end],
       );
-      expect(atKill).toBe(before);
+      expect(slot, `confirmed_flush_lsn ${slot.lsn} must stay before ${end}`).toMatchObject({ before: true });
       await w.kill();
       const ids = Array.from({ length: 20 }, (_, i) => i + 1);
       w = await startWorker({ dir: sub, worker: { ...lazy, 'offset.flush.interval.ms': '300' }, connectors });
