@@ -23,15 +23,20 @@ export function secretValues(config: Readonly<Record<string, string>>, spec?: Co
 }
 
 /**
- * Everything REST must not show of a connector: the values of its secret keys as written, and every value one of
- * its config provider references resolved to, whatever the key (a `topic` read from a file is as hidden as a
- * password).
+ * Everything REST must not show of a connector: the values of its secret keys as written, and every value a config
+ * provider reference resolved to, whatever the key (a `topic` read from a file is as hidden as a password) — in
+ * any connector's config, even one since deleted: one connector's resolved value reaches another's answers (a
+ * source's topic read from a file is the topic a `topics.regex` sink then lists).
  */
 export function connectorSecrets(herder: Herder, name: string): string[] {
   if (!herder.has(name)) return [];
   const config = herder.connectorConfig(name);
   const plugin = herder.registry.connector(config['connector.class'] ?? '');
-  const all = new Set([...secretValues(config, plugin?.configSpec), ...herder.secretsOf(name)]);
+  const all = new Set([
+    ...secretValues(config, plugin?.configSpec),
+    ...herder.secretsOf(name),
+    ...herder.resolvedSecrets(),
+  ]);
   return [...all].sort((a, b) => b.length - a.length);
 }
 

@@ -80,6 +80,8 @@ export interface RestartOptions {
   onlyFailed?: boolean;
 }
 
+/** Enough for any real worker's provider values; a flood of distinct ones stops growing the set, not the worker. */
+const MAX_RESOLVED_VALUES = 10_000;
 /**
  * Distributed mode (runtime/worker/distributed/): which tasks this worker runs and how their states travel. Absent
  * in standalone mode, where every task runs here.
@@ -141,6 +143,8 @@ export class Herder {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** the event inspector's taps, by connector name: kept across restarts and re-creation of the connector */
   private readonly taps = new Map<string, RecordTap>();
+  /** Every value a provider reference resolved to, kept after its connector is gone: a topic named by one stays. */
+  private readonly resolvedValues = new Set<string>();
   private stopped = false;
   private ready = false;
   private readonly loggers: LoggerTree;
@@ -293,6 +297,11 @@ export class Herder {
   /** The values a connector's provider references resolved to: REST cuts them out of whatever it shows. */
   secretsOf(name: string): readonly string[] {
     return this.connectors.get(name)?.secrets ?? [];
+  }
+
+  /** Every value any connector's provider references resolved to while this worker ran (bounded). */
+  resolvedSecrets(): readonly string[] {
+    return [...this.resolvedValues];
   }
 
   taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }> {
@@ -746,6 +755,7 @@ export class Herder {
     }
     const { plugin, config, resolved } = v.result;
     rt.secrets = resolved.secrets;
+    for (const v of resolved.secrets) if (this.resolvedValues.size < MAX_RESOLVED_VALUES) this.resolvedValues.add(v);
     const maxTasks = config.int('tasks.max');
     const raw = await plugin.taskConfigs(config, maxTasks);
     // Task configs keep provider references rather than their values (Connect's reverse transformation): what

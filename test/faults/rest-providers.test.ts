@@ -175,8 +175,10 @@ describe('config providers over REST', () => {
     const config = await req<Record<string, string>>('GET', '/connectors/src/config');
     expect(config.body.topic).toBe(topicRef);
     const sinkTopics = await req<Record<string, { topics: string[] }>>('GET', '/connectors/sink/topics');
-    // The sink's own answer is about the sink's config, which names no provider: Connect shows what it read.
+    // The sink's config names no provider, but the topic it read is the source's resolved value: hidden there too,
+    // and still once the source is gone.
     expect(sinkTopics.status).toBe(200);
+    expect(JSON.stringify(sinkTopics.body)).not.toContain(pg.tokens.topic);
     for (const path of ['/connectors?expand=status&expand=info', '/connectors/src/status', '/connectors/src/offsets'])
       expect((await req('GET', path)).status).toBe(200);
 
@@ -207,8 +209,10 @@ describe('config providers over REST', () => {
     );
     expect((await req('GET', '/connectors/secret-file/tasks')).status).toBe(200);
     expect((await req('POST', '/connectors/secret-file/restart?includeTasks=true')).status).toBe(202);
-    for (const name of ['src', 'sink', 'secret-file'])
-      expect((await req('DELETE', `/connectors/${name}`)).status).toBe(204);
+    expect((await req('DELETE', '/connectors/src')).status).toBe(204);
+    const after = await req<Record<string, { topics: string[] }>>('GET', '/connectors/sink/topics');
+    expect(JSON.stringify(after.body)).not.toContain(pg.tokens.topic);
+    for (const name of ['sink', 'secret-file']) expect((await req('DELETE', `/connectors/${name}`)).status).toBe(204);
   });
 
   it('validation quotes no resolved value, even where a connector quotes what it could not reach', async () => {
