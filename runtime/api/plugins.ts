@@ -72,6 +72,21 @@ export interface Converter {
    */
   appendRecord?(out: ByteBuilder, topic: string, schema: Schema | undefined, value: unknown): boolean;
   toRecord(topic: string, bytes: Buffer | null): { schema?: Schema; value: unknown };
+  /**
+   * Optional, for converters backed by a service (a schema registry): makes fromRecord ready for this record, e.g.
+   * registers its schema. The Kafka transport awaits it before fromRecord, so fromRecord stays synchronous and a
+   * record never waits on the network once its schema is cached. Returns undefined when nothing needs awaiting.
+   * A rejection with a retriable error is retried (errors.retry.*), like a poll.
+   */
+  prepareFromRecord?(topic: string, schema: Schema | undefined, value: unknown): Promise<void> | undefined;
+  /** Optional: the same before toRecord (a registry converter fetches the writer schema of an id it has not seen). */
+  prepareToRecord?(topic: string, bytes: Buffer | null): Promise<void> | undefined;
+  /**
+   * Optional, for converters whose bytes are not text (Avro): the converter that sinks writing text (file, console,
+   * HTTP) use in its place. In Connect such sinks get deserialized records and print them; here they call their
+   * converter, so a sink configured with AvroConverter to read an Avro topic writes JSON values.
+   */
+  textForm?(): Converter;
 }
 
 /**

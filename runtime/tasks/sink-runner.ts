@@ -78,8 +78,9 @@ export class SinkTaskRunner implements SinkHandler {
             taskId,
             signal: this.abort.signal,
             log,
-            keyConverter: converters.key,
-            valueConverter: converters.value,
+            // A converter whose bytes are not text (Avro) reads the topic; the sink writes with its text form.
+            keyConverter: converters.key.textForm?.() ?? converters.key,
+            valueConverter: converters.value.textForm?.() ?? converters.value,
             errantRecordReporter: this.errantRecordReporter(),
           }),
         errors.retry,

@@ -261,7 +261,13 @@ export class SourceTaskRunner {
     // them go long before the broker acknowledges.
     const written = out.length;
     await this.o.transport.send(
-      { connector: this.o.connector, taskId: this.o.taskId, records: out, converters: this.o.converters },
+      {
+        connector: this.o.connector,
+        taskId: this.o.taskId,
+        records: out,
+        converters: this.o.converters,
+        signal: this.abort.signal,
+      },
       (err) => {
         if (err !== undefined) return this.fail(err);
         this.tracker.ack(batch);

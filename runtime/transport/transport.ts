@@ -12,6 +12,8 @@ export interface SourceBatch {
   readonly taskId: number;
   readonly records: readonly ChangeRecord[];
   readonly converters: RecordConverters;
+  /** aborted when the task stops: a transport waiting on something (a schema registry that is down) gives up */
+  readonly signal?: AbortSignal;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { asConnectError, type ChangeRecord, type ConnectError, type Header, type Logger } from '../../api/index.js';
 import type { DeadLetterFailure, SinkHandler } from '../transport.js';
 import type { IncomingMessage, KafkaConsumer, OutgoingMessage, TopicPartition } from './client.js';
+import type { RetryPolicy } from '../../tasks/retry.js';
 import { type DeadLetterContext, deadLetterMessage, type ErrorStage } from './dead-letter.js';
+import { needsPrepare, prepareToRecord } from './prepare.js';
 
 export interface SinkConsumerOptions {
   readonly flushIntervalMs: number;
@@ -11,6 +13,8 @@ export interface SinkConsumerOptions {
    */
   readonly topicRefreshMs?: number;
   readonly tolerateAll: boolean;
+  /** how converters backed by a schema registry retry while it is unreachable (errors.retry.*) */
+  readonly retry?: RetryPolicy;
   /** dead letter queue topic; empty: tolerated records are only skipped */
   readonly dlqTopic: string;
   readonly dlqContextHeaders: boolean;
@@ -48,6 +52,8 @@ export class KafkaSinkConsumer {
   private subscribed = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  /** stops a conversion waiting for its schema registry */
+  private readonly abort = new AbortController();
 
   /** `newConsumer` makes a consumer of the sink's group; a regex sink makes another when new topics match. */
   constructor(
@@ -226,6 +232,17 @@ export class KafkaSinkConsumer {
     const { converters } = this.handler;
     let stage: ErrorStage = 'KEY_CONVERTER';
     try {
+      if (needsPrepare(converters, 'to')) {
+        await prepareToRecord(converters, m, {
+          policy: this.o.retry ?? { timeoutMs: 0, maxDelayMs: 60000 },
+          where: { connector: this.handler.connector, task: this.handler.taskId },
+          signal: this.abort.signal,
+          log: this.o.log,
+        }).catch((err) => {
+          stage = (asConnectError(err).context.stage as ErrorStage | undefined) ?? stage;
+          throw err;
+        });
+      }
       const key = converters.key.toRecord(m.topic, m.key);
       stage = 'VALUE_CONVERTER';
       const value = converters.value.toRecord(m.topic, m.value);
@@ -369,6 +386,7 @@ export class KafkaSinkConsumer {
   /** Stops taking records, flushes and commits what was put, leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.abort.abort();
     await this.starting;
     clearInterval(this.timer);
     clearInterval(this.refreshTimer);

@@ -21,6 +21,7 @@ import {
   roleProperties,
 } from './settings.js';
 import { KafkaSinkConsumer, sinkGroupId } from './sink-consumer.js';
+import { needsPrepare, type PrepareContext, prepareFromRecord, retryPolicy } from './prepare.js';
 import { ruleFor, topicCreationRules, type TopicCreationRule } from './topic-creation.js';
 
 export interface KafkaTransportOptions {
@@ -173,9 +174,14 @@ export class KafkaTransport implements Transport {
     const tolerateAll = raw['errors.tolerance']?.toLowerCase() === 'all';
     const items: Array<{ topic: string; message: OutgoingMessage }> = [];
     const topics = new Set<string>();
+    const where = { connector: batch.connector, task: batch.taskId };
+    const prepare: PrepareContext | undefined = needsPrepare(batch.converters, 'from')
+      ? { policy: retryPolicy(raw), where, signal: batch.signal, log: this.o.log }
+      : undefined;
     for (const r of batch.records) {
       let message: OutgoingMessage;
       try {
+        if (prepare) await prepareFromRecord(batch.converters, r, prepare);
         message = toMessage(batch, r);
       } catch (err) {
         const e = asConnectError(err, { connector: batch.connector, task: batch.taskId });
@@ -264,6 +270,7 @@ export class KafkaTransport implements Transport {
       flushIntervalMs: this.o.flushIntervalMs ?? Number(this.o.worker['offset.flush.interval.ms'] ?? 60000),
       topicRefreshMs: Number(consumerProps['metadata.max.age.ms'] ?? 300000),
       tolerateAll: raw['errors.tolerance']?.toLowerCase() === 'all',
+      retry: retryPolicy(raw),
       dlqTopic: raw['errors.deadletterqueue.topic.name'] ?? '',
       dlqContextHeaders: raw['errors.deadletterqueue.context.headers.enable']?.toLowerCase() === 'true',
       sendDeadLetter: (topic, message) => this.sendDeadLetter(handler.connector, raw, topic, message),
