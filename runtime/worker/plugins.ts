@@ -1,4 +1,5 @@
 import type { Plugin } from '../api/index.js';
+import { apicurioAvroConverterPlugin, avroConverterPlugin } from '../converters/avro/plugin.js';
 import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
@@ -17,6 +18,8 @@ const converters: Plugin[] = [
   stringConverterPlugin,
   byteArrayConverterPlugin,
   simpleHeaderConverterPlugin,
+  avroConverterPlugin,
+  apicurioAvroConverterPlugin,
 ];
 const connectors: Plugin[] = [
   fileSourcePlugin,
