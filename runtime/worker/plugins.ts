@@ -1,5 +1,6 @@
 import type { Plugin } from '../api/index.js';
 import { apicurioAvroConverterPlugin, avroConverterPlugin } from '../converters/avro/plugin.js';
+import { cloudEventsConverterPlugin } from '../converters/cloudevents/converter.js';
 import { jsonConverterPlugin } from '../converters/json.js';
 import { byteArrayConverterPlugin, simpleHeaderConverterPlugin, stringConverterPlugin } from '../converters/simple.js';
 import { fileSinkPlugin, fileSourcePlugin } from '../../connectors/file/index.js';
@@ -20,6 +21,7 @@ const converters: Plugin[] = [
   simpleHeaderConverterPlugin,
   avroConverterPlugin,
   apicurioAvroConverterPlugin,
+  cloudEventsConverterPlugin,
 ];
 const connectors: Plugin[] = [
   fileSourcePlugin,
