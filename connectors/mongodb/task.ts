@@ -21,7 +21,8 @@ import { openChangeStream, type StartFrom } from './stream.js';
 import { oplogBounds } from './oplog-check.js';
 import { type ClusterTime, clusterTimeText, earlier, historyLostMessage, positionTime } from './oplog.js';
 
-type Phase = 'snapshot' | 'stream' | 'idle';
+/** `reopen`: a failure left no position to resume from; the next poll starts over as a restarted task would. */
+type Phase = 'snapshot' | 'stream' | 'idle' | 'reopen';
 
 /**
  * One task per connector: MongoDB gives one ordered change stream per replica set (or per mongos), so the work
@@ -44,7 +45,16 @@ export class MongoSourceTask implements SourceTask {
   private readonly pending: ChangeDoc[] = [];
   private fragments = new FragmentAssembler();
   private lastRecordAt = Date.now();
+  /** the stream position up to which events were handed out (or skipped): where a reopened stream resumes */
   private lastPosition: StreamPosition | undefined;
+  /** what was last reported through reportConnected */
+  private connected = false;
+  /** the driver's monitor sees a usable server */
+  private topologyUp = true;
+  /** the last poll failed with a retriable error, and none succeeded since */
+  private failing = false;
+  /** ends the read in flight (see open) */
+  private interrupt: ((err: ConnectError) => void) | undefined;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.ctx = ctx;
@@ -58,6 +68,29 @@ export class MongoSourceTask implements SourceTask {
       await this.stop();
       throw err;
     }
+    this.showConnected();
+  }
+
+  /** A read that the driver's monitor losing the server ends at once, with a retriable error. */
+  private interruptible<T>(read: Promise<T>): Promise<T> {
+    read.catch(() => undefined);
+    const interrupted = new Promise<never>((_, reject) => {
+      this.interrupt = reject;
+    });
+    return Promise.race([read, interrupted]).finally(() => {
+      this.interrupt = undefined;
+    });
+  }
+
+  /** Connected: the driver sees the server and the stream is not failing. */
+  private showConnected(): void {
+    this.setConnected(this.topologyUp && !this.failing);
+  }
+
+  private setConnected(connected: boolean): void {
+    if (connected === this.connected) return;
+    this.connected = connected;
+    this.ctx.reportConnected?.(connected);
   }
 
   private async open(): Promise<void> {
@@ -69,6 +102,25 @@ export class MongoSourceTask implements SourceTask {
       appName: `sluice-${ctx.connector}`,
     });
     const client = this.client;
+    // The driver's own view of the server (its monitor notices a lost server within heartbeatFrequencyMS) is what
+    // Connected shows. A read in flight when the server goes away can wait for the driver long after its monitor
+    // knows (seen: 10 s and more with mongo-java-server): it is interrupted, and the stream resumes after what was
+    // handed out.
+    client.on('topologyDescriptionChanged', (ev) => {
+      if (this.client !== client) return;
+      const up = ev.newDescription.hasDataBearingServers;
+      this.topologyUp = up;
+      this.showConnected();
+      if (!up) {
+        const why = [...ev.newDescription.servers.values()].map((d) => d.error?.message).find((m) => m);
+        this.interrupt?.(
+          new ConnectError(
+            `MongoDB at ${hostsOf(cfg.connectionString)} became unreachable${why ? ` (${why})` : ''}; will be retried`,
+            { retriable: true, context: this.errorContext(this.lastPosition) },
+          ),
+        );
+      }
+    });
     try {
       await client.connect();
     } catch (err) {
@@ -131,7 +183,7 @@ export class MongoSourceTask implements SourceTask {
         const e = classifyMongoError(err, this.errorContext(stored.position), hostsOf(cfg.connectionString));
         if (mode === 'when_needed' && /ChangeStreamHistoryLost/.test(e.message)) {
           ctx.log.warn({ offset: stored }, 'resume token lost from the oplog; snapshot.mode=when_needed: new snapshot');
-          await this.stream.close().catch(() => undefined);
+          await closeWithin(this.stream.close());
           this.stream = undefined;
           needSnapshot = true;
         } else {
@@ -140,6 +192,7 @@ export class MongoSourceTask implements SourceTask {
       }
       if (this.stream) {
         ctx.log.info({ offset: stored }, 'resuming the change stream');
+        this.lastPosition = stored.position;
         this.phase = 'stream';
         return;
       }
@@ -164,21 +217,39 @@ export class MongoSourceTask implements SourceTask {
 
   async poll(): Promise<ChangeRecord[] | null> {
     if (this.ctx.signal.aborted) return null;
+    let out: ChangeRecord[] | null;
     try {
+      if (this.phase === 'reopen') {
+        this.ctx.log.info('reconnecting after a retriable failure; no stream position yet, so starting over');
+        await this.open();
+      }
       switch (this.phase) {
         case 'snapshot':
-          return await this.pollSnapshot();
+          out = await this.pollSnapshot();
+          break;
         case 'stream':
-          return await this.pollStream();
+          out = await this.pollStream();
+          break;
         default:
           await this.sleep(this.cfg.pollIntervalMs);
           return null;
       }
     } catch (err) {
       const e = classifyMongoError(err, this.errorContext(this.lastPosition), hostsOf(this.cfg.connectionString));
-      if (e.retriable) await this.recover();
+      if (e.retriable) {
+        this.failing = true;
+        this.showConnected();
+        await this.recover().catch((re) =>
+          this.ctx.log.warn({ err: (re as Error).message }, 'closing the failed cursor failed'),
+        );
+      }
       throw e;
     }
+    if (this.failing) {
+      this.failing = false;
+      this.showConnected();
+    }
+    return out;
   }
 
   /**
@@ -187,30 +258,44 @@ export class MongoSourceTask implements SourceTask {
    * event it returned, dropping partial fragments and read-ahead that the reopened stream delivers again.
    */
   private async recover(): Promise<void> {
+    if (this.phase !== 'snapshot' && this.phase !== 'stream' && this.phase !== 'reopen') return;
+    // The stream resumes after what was handed out; during a snapshot, at the stream's start (changes made while
+    // the snapshot runs are read after it).
+    const resumeAt = this.phase === 'stream' ? (this.lastPosition ?? this.snapshotStart) : this.snapshotStart;
+    if (resumeAt === undefined) {
+      // No position: the change stream's start is unknown (the server gave no token before its first event), so
+      // changes since it opened can only be recovered as a restarted task does — the offsets it committed are
+      // those of an unfinished snapshot, so it snapshots again.
+      await this.stop();
+      this.pending.length = 0;
+      this.fragments = new FragmentAssembler();
+      this.held = undefined;
+      this.snapshotStart = undefined;
+      this.lastPosition = undefined;
+      this.phase = 'reopen';
+      this.ctx.log.warn('change stream lost before it had a position; the task starts over');
+      return;
+    }
+    await closeWithin(this.stream?.close());
+    this.pending.length = 0;
+    this.fragments = new FragmentAssembler();
+    const from: StartFrom = { kind: 'resumeAfter', position: resumeAt };
+    this.stream = openChangeStream(this.client!, this.cfg, from);
     if (this.phase === 'snapshot' && this.snapshot) {
       const plan = this.snapshot.plan;
-      await this.snapshot.close();
+      await closeWithin(this.snapshot.close());
       this.snapshot = new SnapshotReader(this.client!, plan, this.cfg.snapshotFetchSize);
       this.held = undefined;
       this.ctx.log.warn({ collections: plan.length }, 'snapshot interrupted; it starts over');
-    } else if (this.phase === 'stream') {
-      await this.stream?.close().catch(() => undefined);
-      const from: StartFrom = this.lastPosition
-        ? { kind: 'resumeAfter', position: this.lastPosition }
-        : this.snapshotStart
-          ? { kind: 'resumeAfter', position: this.snapshotStart }
-          : { kind: 'now' };
-      this.pending.length = 0;
-      this.fragments = new FragmentAssembler();
-      this.stream = openChangeStream(this.client!, this.cfg, from);
+    } else {
       this.ctx.log.warn({ from }, 'change stream reopened after an error');
     }
   }
 
   async stop(): Promise<void> {
-    await this.snapshot?.close();
-    await this.stream?.close().catch(() => undefined);
-    await this.client?.close().catch(() => undefined);
+    await closeWithin(this.snapshot?.close());
+    await closeWithin(this.stream?.close());
+    await closeWithin(this.client?.close());
     this.snapshot = undefined;
     this.stream = undefined;
     this.client = undefined;
@@ -229,7 +314,7 @@ export class MongoSourceTask implements SourceTask {
         this.ctx.log.info({ documents: reader.rowsScanned }, 'snapshot complete; streaming');
         this.reportSnapshot(false);
         if (this.cfg.snapshotMode === 'initial_only') {
-          await this.stream?.close().catch(() => undefined);
+          await closeWithin(this.stream?.close());
           this.stream = undefined;
           this.phase = 'idle';
         } else {
@@ -290,13 +375,16 @@ export class MongoSourceTask implements SourceTask {
     const stream = this.stream!;
     const out: ChangeRecord[] = [];
     const started = Date.now();
+    // The position moves only when this poll returns: events read into a batch that a failure then discards must
+    // be read again by the reopened stream.
+    let position = this.lastPosition;
     while (out.length < this.cfg.maxBatchSize) {
-      const raw = this.pending.length ? this.pending.shift() : await stream.tryNext();
+      const raw = this.pending.length ? this.pending.shift() : await this.interruptible(stream.tryNext());
       if (!raw) break;
       const ev = this.fragments.push(raw as ChangeDoc);
       if (!ev) continue;
       const mapped = mapChangeEvent(ev, this.mapper);
-      this.lastPosition = mapped.position;
+      position = mapped.position;
       if (mapped.kind === 'data' && !this.cfg.filter.collection(mapped.db, mapped.coll)) {
         // Deployment and database streams carry every collection; the lists pick ours. The position still moves.
         continue;
@@ -320,6 +408,7 @@ export class MongoSourceTask implements SourceTask {
         break;
       }
     }
+    this.lastPosition = position;
     if (out.length) {
       this.lastRecordAt = Date.now();
       return out;
@@ -338,7 +427,7 @@ export class MongoSourceTask implements SourceTask {
    */
   private async reopenAfterInvalidate(token: ResumeToken): Promise<void> {
     this.ctx.log.warn({ scope: this.cfg.scope, target: this.cfg.target }, 'change stream invalidated; reopening');
-    await this.stream?.close().catch(() => undefined);
+    await closeWithin(this.stream?.close());
     const from: StartFrom = { kind: 'startAfter', token };
     this.stream = openChangeStream(this.client!, this.cfg, from);
   }
@@ -442,6 +531,22 @@ export class MongoSourceTask implements SourceTask {
 
 /** How often the oplog window is sampled for metrics and status. */
 const LOG_REPORT_MS = 5000;
+
+/**
+ * Closing a cursor or client talks to the server (killCursors, endSessions); with the server gone that can wait as
+ * long as the driver lets it. Errors are ignored, and the wait is bounded: the driver finishes in the background.
+ */
+async function closeWithin(closing: Promise<unknown> | undefined, ms = 3000): Promise<void> {
+  if (!closing) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    closing.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
 
 function defaultNs(cfg: MongoSourceConfig): { db: string; coll: string } | undefined {
   if (cfg.scope !== 'collection' || !cfg.target) return undefined;

@@ -38,20 +38,56 @@ function sslOptions(c: Config, mode: string): mysql.SslOptions | undefined {
   } as mysql.SslOptions;
 }
 
+/** What a (re)connection needs that start() learned once. */
+interface Session {
+  flavor: Flavor;
+  checksum: boolean;
+  maker: RecordMaker;
+  history: SchemaHistory;
+}
+
+/** mysql2 / Node error codes and MySQL server errors after which a new connection can succeed. */
+const RETRIABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_QUERY_INTERRUPTED',
+  'ER_CON_COUNT_ERROR',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
+
 /**
  * The MySQL/MariaDB source task: a consistent snapshot when the snapshot mode asks for one, then the binlog from
  * the snapshot's (or the stored offset's) position.
+ *
+ * A retriable failure (the server restarted, the dump thread was KILLed, the network cut or silent) ends the
+ * current phase and closes its connections; the runtime retries the poll with backoff, and the next poll starts
+ * again from the offset of the last record this task handed out — as a restarted task would from a committed
+ * one, so nothing is lost and nothing handed out is repeated (a snapshot cut short starts over, as on restart).
  */
 export class MySqlSourceTask implements SourceTask {
   private options!: MySqlOptions;
   private ctx!: SourceTaskContext;
   private log!: Logger;
+  private session: Session | undefined;
   private phases: AsyncGenerator<ChangeRecord[]> | undefined;
   private stream: BinlogStream | undefined;
   private pending: Promise<IteratorResult<ChangeRecord[]>> | undefined;
   private readonly stopController = new AbortController();
   private ssl: mysql.SslOptions | undefined;
   private historyStore: HistoryStore | undefined;
+  /** the offset stored when the task started */
+  private stored: SourceOffset | null = null;
+  /** the offset of the last record handed to the runtime */
+  private polled: SourceOffset | undefined;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.options = readOptions(config);
@@ -93,8 +129,10 @@ export class MySqlSourceTask implements SourceTask {
     await store.start();
     this.historyStore = store;
     const history = new SchemaHistory(store);
-    const stored = await ctx.offsets.offset(maker.partition);
-    this.phases = this.run(flavor, checksum, maker, history, stored);
+    this.stored = await ctx.offsets.offset(maker.partition);
+    this.session = { flavor, checksum, maker, history };
+    ctx.reportConnected?.(true);
+    this.phases = this.run(this.session, this.stored, false);
   }
 
   private connectOptions() {
@@ -112,10 +150,7 @@ export class MySqlSourceTask implements SourceTask {
   private wrap(err: unknown): ConnectError {
     const e = asConnectError(err, { connector: this.ctx.connector, task: this.ctx.taskId });
     const code = (err as { code?: string }).code;
-    if (
-      !(err instanceof ConnectError) &&
-      (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'ECONNRESET')
-    ) {
+    if (!(err instanceof ConnectError) && code !== undefined && RETRIABLE_CODES.has(code)) {
       return new ConnectError(`cannot reach ${this.options.host}:${this.options.port}: ${e.message}`, {
         retriable: true,
         context: e.context,
@@ -145,12 +180,14 @@ export class MySqlSourceTask implements SourceTask {
     }
   }
 
+  /**
+   * The task's phases from `stored`: a snapshot when one is due, then the binlog. `reconnect`: resuming after a
+   * retriable failure of this task, from an offset it handed out itself (its schema history is known good).
+   */
   private async *run(
-    flavor: Flavor,
-    checksum: boolean,
-    maker: RecordMaker,
-    history: SchemaHistory,
+    { flavor, checksum, maker, history }: Session,
     stored: SourceOffset | null,
+    reconnect: boolean,
   ): AsyncGenerator<ChangeRecord[]> {
     const o = this.options;
     const signal = this.stopController.signal;
@@ -193,7 +230,7 @@ export class MySqlSourceTask implements SourceTask {
             },
           );
         }
-      } else if (o.snapshotMode === 'recovery' || !(await history.exists())) {
+      } else if (!reconnect && (o.snapshotMode === 'recovery' || !(await history.exists()))) {
         // A start point set by hand (PATCH …/offsets) has no history of its own: rebuilt as recovery would.
         if (o.snapshotMode === 'recovery' || o.snapshotMode === 'when_needed' || stored.operator === true) {
           // Rebuild the history from the current schemas, stamped at the resume position (valid if no DDL since).
@@ -254,6 +291,7 @@ export class MySqlSourceTask implements SourceTask {
     }).catch((err) => {
       throw this.wrap(err);
     });
+    this.ctx.reportConnected?.(true);
     this.log.info(
       {
         file: resume.file,
@@ -345,14 +383,28 @@ export class MySqlSourceTask implements SourceTask {
   }
 
   async poll(): Promise<ChangeRecord[] | null> {
-    if (!this.phases || this.stopController.signal.aborted) return null;
+    if (!this.session || this.stopController.signal.aborted) return null;
+    if (!this.phases) {
+      const from = this.polled ?? this.stored;
+      this.log.info({ from }, 'reconnecting after a retriable failure');
+      this.phases = this.run(this.session, from, this.polled !== undefined);
+    }
     this.reportLog();
     // A poll abandoned by a timeout leaves its promise here; the next poll picks it up instead of racing it.
     this.pending ??= this.phases.next();
-    const result = await this.pending;
+    let result: IteratorResult<ChangeRecord[]>;
+    try {
+      result = await this.pending;
+    } catch (err) {
+      this.pending = undefined;
+      const e = this.wrap(err);
+      if (e.retriable) await this.disconnect();
+      throw e;
+    }
     this.pending = undefined;
     if (result.done) return null;
-    if (!result.value.length) return null;
+    if (result.value.length === 0) return null;
+    this.polled = result.value[result.value.length - 1].sourceOffset;
     // Debezium's MilliSecondsBehindSource: the binlog event's time (seconds) against now, for streamed changes.
     const source = (result.value[result.value.length - 1].value as { source?: { ts_ms?: unknown; snapshot?: unknown } })
       ?.source;
@@ -360,6 +412,16 @@ export class MySqlSourceTask implements SourceTask {
       this.ctx.reportLag?.(Math.max(0, Date.now() - source.ts_ms));
     }
     return result.value;
+  }
+
+  /** Ends the phase that failed and its connections; the next poll starts a new one. */
+  private async disconnect(): Promise<void> {
+    this.ctx.reportConnected?.(false);
+    const phases = this.phases;
+    this.phases = undefined;
+    this.stream?.close();
+    this.stream = undefined;
+    await phases?.return(undefined).catch(() => undefined);
   }
 
   async stop(): Promise<void> {

@@ -53,6 +53,7 @@ export class PostgresSourceTask implements SourceTask {
       return;
     }
     this.session = session;
+    this.ctx.reportConnected?.(true);
   }
 
   async poll(): Promise<ChangeRecord[] | null> {
@@ -70,6 +71,7 @@ export class PostgresSourceTask implements SourceTask {
       if (err instanceof ConnectError && err.retriable) {
         const failed = this.session;
         this.session = undefined;
+        this.ctx.reportConnected?.(false);
         await failed?.stop(false);
       }
       throw err;

@@ -60,6 +60,12 @@ export interface SourceTaskContext extends TaskContext {
   reportLag?(millis: number): void;
   /** What the task holds of the database's log (sampled by the task, every few seconds). */
   reportLog?(status: LogStatus): void;
+  /**
+   * Whether the task holds its connection to the database now (Debezium's streaming `Connected` metric). Report
+   * true once connected and false when the connection is lost; the runtime also shows 0 while it retries a
+   * retriable failure of the task.
+   */
+  reportConnected?(connected: boolean): void;
 }
 
 export interface Converter {

@@ -34,6 +34,8 @@ export class WorkerMetrics {
   readonly logBehindBytes: Gauge<'connector' | 'task'>;
   readonly logWindowSeconds: Gauge<'connector' | 'task'>;
   readonly logRetentionExceeded: Gauge<'connector' | 'task'>;
+  readonly taskRetrying: Gauge<'connector' | 'task'>;
+  readonly connected: Gauge<'connector' | 'task' | 'plugin' | 'name' | 'context'>;
   readonly connectorState: Gauge<'connector' | 'state'>;
   readonly taskState: Gauge<'connector' | 'task' | 'state'>;
   private statuses: () => readonly StatusSnapshot[] = () => [];
@@ -150,6 +152,20 @@ export class WorkerMetrics {
       name: 'sluice_source_log_retention_exceeded',
       help: '1 while the log kept for this task is above log.retention.warn.bytes, else 0.',
       labelNames,
+      registers: r,
+    });
+    this.taskRetrying = new Gauge({
+      name: 'sluice_task_retrying',
+      help: 'A task retrying a retriable error (1) or not (0); the task status then carries a "retrying" field.',
+      labelNames,
+      registers: r,
+    });
+    // Debezium's streaming metric under the name its JMX exporter example gives it, so existing dashboards and
+    // alerts (`debezium_metrics_Connected == 0`) keep working; connector and task added.
+    this.connected = new Gauge({
+      name: 'debezium_metrics_Connected',
+      help: "Whether the source task holds its connection to the database (1) or not (0): Debezium's Connected.",
+      labelNames: ['connector', 'task', 'plugin', 'name', 'context'],
       registers: r,
     });
     // One series per state with value 1 for the current one, so alerts can say `sluice_task_state{state="FAILED"} == 1`.

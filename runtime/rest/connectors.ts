@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TargetState } from '../tasks/state.js';
-import type { ConnectorStatus, Herder, OffsetsBody } from '../worker/herder.js';
+import type { ConnectorStatus, Herder, OffsetsBody, StateInfo } from '../worker/herder.js';
 import { configMap, type JsonObject, isObject, queryFlag, queryList, requireObject } from './body.js';
 import { RestError } from './errors.js';
 import { connectorNameProblem } from '../config/connector.js';
@@ -48,7 +48,11 @@ function safeStatus(herder: Herder, name: string): ConnectorStatus {
 function scrubStatus(herder: Herder, name: string, status: ConnectorStatus): ConnectorStatus {
   const secrets = connectorSecrets(herder, name);
   if (secrets.length === 0) return status;
-  const clean = <T extends { trace?: string }>(s: T): T => (s.trace ? { ...s, trace: scrub(s.trace, secrets) } : s);
+  const clean = <T extends StateInfo>(s: T): T => ({
+    ...s,
+    ...(s.trace ? { trace: scrub(s.trace, secrets) } : {}),
+    ...(s.retrying ? { retrying: { ...s.retrying, error: scrub(s.retrying.error, secrets) } } : {}),
+  });
   return { ...status, connector: clean(status.connector), tasks: status.tasks.map(clean) };
 }
 

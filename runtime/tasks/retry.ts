@@ -54,3 +54,57 @@ export async function withRetry<T>(
     }
   }
 }
+
+/**
+ * What an operator sees while a task retries a retriable error (the `retrying` field of a task's status): when
+ * this run of failures began (epoch ms), how many attempts failed so far, and the last error. Connect's status
+ * has no place for it: a task stays RUNNING while Connect's own runners retry.
+ */
+export interface RetryingStatus {
+  readonly since: number;
+  readonly attempt: number;
+  readonly error: string;
+}
+
+/**
+ * A task's retry state: set by each failed attempt of a retried operation, cleared when one succeeds (or when the
+ * retries give up and the task fails, which FAILED and its trace then say).
+ */
+export class RetryTracker {
+  private current: RetryingStatus | undefined;
+
+  constructor(private readonly onChange: (status: RetryingStatus | undefined) => void) {}
+
+  get status(): RetryingStatus | undefined {
+    return this.current;
+  }
+
+  failed(err: ConnectError, attempt: number): void {
+    this.current = { since: this.current?.since ?? Date.now(), attempt, error: err.describe() };
+    this.onChange(this.current);
+  }
+
+  clear(): void {
+    if (this.current === undefined) return;
+    this.current = undefined;
+    this.onChange(undefined);
+  }
+
+  /** withRetry that keeps this state: each failed attempt is recorded, success or giving up clears it. */
+  async run<T>(
+    op: () => Promise<T>,
+    policy: RetryPolicy,
+    context: ErrorContext,
+    signal: AbortSignal | undefined,
+    onRetry?: (err: ConnectError, attempt: number, delayMs: number) => void,
+  ): Promise<T> {
+    try {
+      return await withRetry(op, policy, context, signal, (e, n, d) => {
+        this.failed(e, n);
+        onRetry?.(e, n, d);
+      });
+    } finally {
+      this.clear();
+    }
+  }
+}

@@ -13,7 +13,7 @@ import type { WorkerMetrics } from '../metrics/metrics.js';
 import { applyChain, type ChainStep, TransformError } from '../transforms/chain.js';
 import type { DeadLetterFailure, RecordConverters, SinkHandler, Transport } from '../transport/transport.js';
 import { type ErrorPolicy, logTolerated } from './error-policy.js';
-import { withRetry } from './retry.js';
+import { RetryTracker, type RetryingStatus } from './retry.js';
 import { Gate, type StateListener, within } from './state.js';
 import type { RecordTap } from './tap.js';
 
@@ -48,6 +48,7 @@ export class SinkTaskRunner implements SinkHandler {
   private readonly abort = new AbortController();
   private readonly gate = new Gate();
   private readonly labels: { connector: string; task: string };
+  private readonly retries: RetryTracker;
   private failure: ConnectError | undefined;
   private started = false;
   private attached = false;
@@ -66,12 +67,19 @@ export class SinkTaskRunner implements SinkHandler {
     const regex = o.connectorConfig.optionalString('topics.regex');
     if (regex) this.topicsRegex = new RegExp(`^(?:${regex})$`);
     this.labels = { connector: o.connector, task: String(o.taskId) };
+    o.metrics.taskRetrying.set(this.labels, 0);
+    this.retries = new RetryTracker((s) => o.metrics.taskRetrying.set(this.labels, s ? 1 : 0));
+  }
+
+  /** The retriable error the task is retrying now, with since when and how many attempts failed. */
+  get retrying(): RetryingStatus | undefined {
+    return this.retries.status;
   }
 
   async start(): Promise<void> {
     const { log, errors, connector, taskId, converters } = this.o;
     try {
-      await withRetry(
+      await this.retries.run(
         () =>
           this.task.start(this.o.taskConfig, {
             connector,
@@ -140,7 +148,7 @@ export class SinkTaskRunner implements SinkHandler {
     this.tap?.(this.o.taskId, records, out, this.o.converters);
     if (out.length === 0) return;
     try {
-      await withRetry(
+      await this.retries.run(
         () => this.task.put(out),
         errors.retry,
         { connector, task: taskId, stage: 'put' },
@@ -161,7 +169,7 @@ export class SinkTaskRunner implements SinkHandler {
     if (this.failure) throw this.failure;
     const { errors, log, connector, taskId } = this.o;
     try {
-      await withRetry(
+      await this.retries.run(
         () => this.task.flush(),
         errors.retry,
         { connector, task: taskId, stage: 'flush' },

@@ -17,8 +17,8 @@ import { type PartitionOffset, SubmittedBatches } from '../offsets/submitted.js'
 import { applyChain, type ChainStep } from '../transforms/chain.js';
 import type { RecordConverters, Transport } from '../transport/transport.js';
 import { type ErrorPolicy, logTolerated } from './error-policy.js';
-import { withRetry } from './retry.js';
 import { type LogReport, LogWatch } from './log-watch.js';
+import { RetryTracker, type RetryingStatus } from './retry.js';
 import { Gate, type StateListener, within } from './state.js';
 import type { RecordTap } from './tap.js';
 
@@ -80,6 +80,10 @@ export class SourceTaskRunner {
   private readonly logWatch: LogWatch;
   /** the event inspector, while someone watches (see RecordTap) */
   tap: RecordTap | undefined;
+  private readonly retries: RetryTracker;
+  /** what the task last said about its database connection (reportConnected); undefined: it never said */
+  private connected: boolean | undefined;
+  private readonly connectedLabels: { connector: string; task: string; plugin: string; name: string; context: string };
 
   constructor(private readonly o: SourceRunnerOptions) {
     this.task = o.plugin.createTask();
@@ -89,11 +93,34 @@ export class SourceTaskRunner {
     this.releasesOnSend = o.transport.releasesOnSend === true;
     const warn = o.connectorConfig.get('log.retention.warn.bytes');
     this.logWatch = new LogWatch(this.labels, o.metrics, o.log, typeof warn === 'number' ? warn : 0);
+    // Debezium's JMX names carry the plugin and the logical server name (topic.prefix).
+    this.connectedLabels = {
+      ...this.labels,
+      plugin: o.plugin.name,
+      name: o.taskConfig.raw['topic.prefix'] ?? o.connector,
+      context: 'streaming',
+    };
+    o.metrics.taskRetrying.set(this.labels, 0);
+    this.retries = new RetryTracker((s) => {
+      o.metrics.taskRetrying.set(this.labels, s ? 1 : 0);
+      this.showConnected();
+    });
   }
 
   /** What the task holds of its database's log, for the task's status (undefined until the task reports). */
   get logReport(): LogReport | undefined {
     return this.logWatch.current;
+  }
+
+  /** The retriable error the task is retrying now, with since when and how many attempts failed. */
+  get retrying(): RetryingStatus | undefined {
+    return this.retries.status;
+  }
+
+  /** Connected is what the task reported, and 0 while the runtime retries a failure. */
+  private showConnected(): void {
+    if (this.connected === undefined) return;
+    this.o.metrics.connected.set(this.connectedLabels, this.connected && !this.retries.status ? 1 : 0);
   }
 
   start(): void {
@@ -140,6 +167,10 @@ export class SourceTaskRunner {
       },
       reportLag: (ms) => this.logWatch.lag(ms),
       reportLog: (status) => this.logWatch.update(status),
+      reportConnected: (connected) => {
+        this.connected = connected;
+        this.showConnected();
+      },
     };
   }
 
@@ -148,7 +179,7 @@ export class SourceTaskRunner {
     const where = { connector, task: taskId };
     const signal = this.abort.signal;
     try {
-      await withRetry(
+      await this.retries.run(
         () => this.task.start(this.o.taskConfig, this.context()),
         errors.retry,
         where,
@@ -168,7 +199,7 @@ export class SourceTaskRunner {
           await this.tracker.waitForAck(200);
           continue;
         }
-        const records = await withRetry(
+        const records = await this.retries.run(
           () => this.task.poll(),
           errors.retry,
           where,
@@ -285,6 +316,14 @@ export class SourceTaskRunner {
     this.o.log.error({ err: traceOf(e) }, 'Source task failed');
     this.o.onState('FAILED', traceOf(e), e);
     this.abort.abort();
+    this.disconnected();
+  }
+
+  /** A failed or stopped task holds no connection, whatever it said last. */
+  private disconnected(): void {
+    if (this.connected === undefined) return;
+    this.connected = false;
+    this.showConnected();
   }
 
   /** Commits the acknowledged prefix; then lets the connector release its log up to there. */
@@ -367,5 +406,6 @@ export class SourceTaskRunner {
       const stopped = await within(this.task.stop(), Math.max(1000, deadline - Date.now()));
       if (!stopped) this.o.log.warn('Source task did not stop within task.shutdown.graceful.timeout.ms');
     }
+    this.disconnected();
   }
 }

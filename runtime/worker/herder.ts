@@ -21,6 +21,7 @@ import { errorPolicy } from '../tasks/error-policy.js';
 import { SinkTaskRunner } from '../tasks/sink-runner.js';
 import type { LogReport } from '../tasks/log-watch.js';
 import { SourceTaskRunner } from '../tasks/source-runner.js';
+import type { RetryingStatus } from '../tasks/retry.js';
 import type { State, TargetState } from '../tasks/state.js';
 import type { RecordTap } from '../tasks/tap.js';
 import { buildChain } from '../transforms/chain.js';
@@ -45,6 +46,8 @@ export interface StateInfo {
   trace?: string;
   /** source tasks: what they hold of the database's log (docs/rest.md) */
   log?: LogReport;
+  /** sluice's addition (docs/rest.md): a task retrying a retriable error; absent once it is healthy */
+  retrying?: RetryingStatus;
 }
 
 export interface ConnectorStatus {
@@ -258,11 +261,19 @@ export class Herder {
     return {
       name,
       connector: p && !p.runsConnector(name) ? (p.remoteStatus(name) ?? local) : local,
-      tasks: rt.tasks.map((t) =>
-        !p || t.here
-          ? { id: t.id, state: t.state, worker_id: w, ...(t.trace ? { trace: t.trace } : {}), ...this.logField(t) }
-          : { id: t.id, ...(p.remoteStatus(name, t.id) ?? { state: 'UNASSIGNED' as State, worker_id: '' }) },
-      ),
+      tasks: rt.tasks.map((t) => {
+        if (p && !t.here)
+          return { id: t.id, ...(p.remoteStatus(name, t.id) ?? { state: 'UNASSIGNED' as State, worker_id: '' }) };
+        const retrying = t.state === 'FAILED' ? undefined : t.runner?.retrying;
+        return {
+          id: t.id,
+          state: t.state,
+          worker_id: w,
+          ...(t.trace ? { trace: t.trace } : {}),
+          ...this.logField(t),
+          ...(retrying ? { retrying } : {}),
+        };
+      }),
       type: this.typeOf(rt),
     };
   }

@@ -39,6 +39,16 @@ export interface LoadOptions {
   minLive?: number;
   /** in this share of the transactions, one more statement updating every live id in [from, to] at once */
   rangeUpdate?: { share: number; from: number; to: number };
+  /** statements per transaction: 1 to this (default 4) */
+  maxStatements?: number;
+  /**
+   * When `exec` fails (the server restarted, the connection was cut), whether the transaction committed anyway —
+   * the answer to a COMMIT can be lost. Reconnects as needed and resolves once it knows; without it a failed
+   * `exec` ends the load.
+   */
+  settle?: (ops: readonly Change[], err: unknown) => Promise<boolean>;
+  /** builds a transaction's statements itself instead of SQL (a database without SQL); `exec` is then unused */
+  execOps?: (ops: readonly Change[]) => Promise<unknown>;
 }
 
 export interface Load {
@@ -46,6 +56,8 @@ export interface Load {
   stop(): Promise<Change[]>;
   /** changes committed so far */
   count(): number;
+  /** the changes committed so far, in commit order */
+  changes(): readonly Change[];
 }
 
 /** Small random transactions (1–4 statements) on the tables until stopped, 3 ms apart; logs every committed change. */
@@ -63,7 +75,9 @@ export function startLoad(o: LoadOptions): Load {
     while (!stopped) {
       const ops: Change[] = [];
       const sql: string[] = [];
-      const n = 1 + Math.floor(Math.random() * 4);
+      /** puts the live ids back as they were if the transaction did not commit */
+      const undo: Array<() => void> = [];
+      const n = 1 + Math.floor(Math.random() * (o.maxStatements ?? 4));
       for (let i = 0; i < n; i++) {
         const table = pick(o.tables);
         const ids = live.get(table) as number[];
@@ -72,6 +86,7 @@ export function startLoad(o: LoadOptions): Load {
         if (r < o.insertBelow || ids.length < (o.minLive ?? 0)) {
           const id = nextId++;
           ids.push(id);
+          undo.push(() => ids.splice(ids.indexOf(id), 1));
           sql.push(`INSERT INTO ${qualify(table)} VALUES (${id}, ${v})`);
           ops.push({ table, id, op: 'c', v });
         } else if (r < o.updateBelow) {
@@ -80,6 +95,7 @@ export function startLoad(o: LoadOptions): Load {
           ops.push({ table, id, op: 'u', v });
         } else {
           const id = ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
+          undo.push(() => ids.push(id));
           sql.push(`DELETE FROM ${qualify(table)} WHERE id = ${id}`);
           ops.push({ table, id, op: 'd', v });
         }
@@ -92,8 +108,16 @@ export function startLoad(o: LoadOptions): Load {
         for (const id of (live.get(table) as number[]).filter((x) => x >= range.from && x <= range.to))
           ops.push({ table, id, op: 'u', v });
       }
-      await o.exec(`BEGIN; ${sql.join('; ')}; COMMIT`);
-      log.push(...ops);
+      let committed = true;
+      try {
+        if (o.execOps) await o.execOps(ops);
+        else await o.exec(`BEGIN; ${sql.join('; ')}; COMMIT`);
+      } catch (err) {
+        if (!o.settle) throw err;
+        committed = await o.settle(ops, err);
+      }
+      if (committed) log.push(...ops);
+      else for (const u of undo.reverse()) u();
       await new Promise((r) => setTimeout(r, 3));
     }
   })();
@@ -104,6 +128,7 @@ export function startLoad(o: LoadOptions): Load {
       return log;
     },
     count: () => log.length,
+    changes: () => log,
   };
 }
 
@@ -120,7 +145,7 @@ export const rowKey = (e: CdcEvent): string => `${e.source.table}:${String(rowOf
 /** One change's identity: its key and version, or its key and `d`; the same for an event and the change it carries. */
 export const eventId = (e: CdcEvent): string =>
   e.op === 'd' ? `${rowKey(e)}:d` : `${rowKey(e)}:${String((e.after as { v: number }).v)}`;
-const changeId = (c: Change): string => (c.op === 'd' ? `${c.table}:${c.id}:d` : `${c.table}:${c.id}:${c.v}`);
+export const changeId = (c: Change): string => (c.op === 'd' ? `${c.table}:${c.id}:d` : `${c.table}:${c.id}:${c.v}`);
 
 export interface ReplayOptions<E extends CdcEvent> {
   /**

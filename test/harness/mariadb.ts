@@ -21,6 +21,10 @@ export interface MariaDb {
   exec(sql: string, values?: unknown[]): Promise<unknown>;
   /** Stops the server (SIGTERM) and starts it again on the same datadir and port. */
   restart(): Promise<void>;
+  /** Shuts the server down (SIGTERM, a clean shutdown; `kill`: SIGKILL, a crash), keeping its data directory. */
+  stopServer(how?: 'shutdown' | 'kill'): Promise<void>;
+  /** Starts the stopped server again on the same port and data directory; resolves once it accepts connections. */
+  startServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -145,10 +149,17 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
       }
     }
   };
-  const halt = async () => {
+  // runuser passes SIGTERM on to mariadbd; a SIGKILL would end only runuser, so a crash goes to mariadbd's pid.
+  const serverPid = () => {
+    const r = spawnSync('cat', [join(root, 'mysqld.pid')], { encoding: 'utf8' });
+    return Number(r.stdout.trim()) || undefined;
+  };
+  const halt = async (how: 'shutdown' | 'kill' = 'shutdown') => {
     await conn.end().catch(() => undefined);
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) {
+      const pid = how === 'kill' ? serverPid() : undefined;
+      if (pid) process.kill(pid, 'SIGKILL');
+      else child.kill(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
       clearTimeout(timer);
@@ -167,6 +178,8 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
       await halt();
       await launch();
     },
+    stopServer: (how) => halt(how),
+    startServer: () => launch(),
     async stop() {
       await halt();
       rmSync(root, { recursive: true, force: true });

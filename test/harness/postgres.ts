@@ -27,6 +27,13 @@ export interface PostgresServer {
   sql<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Stops the server (fast shutdown: sessions are ended) and starts it again on the same data and port. */
   restart(): Promise<void>;
+  /**
+   * Stops the server, keeping its data: `shutdown` is PostgreSQL's fast shutdown (SIGINT), `kill` its immediate
+   * one (SIGQUIT: no checkpoint, crash recovery at the next start).
+   */
+  stopServer(how?: 'shutdown' | 'kill'): Promise<void>;
+  /** Starts the stopped server again on the same port and data. */
+  startServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,6 +138,20 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     },
     async restart() {
       await server.stop();
+      await server.start();
+    },
+    async stopServer(how = 'shutdown') {
+      const proc = (server as unknown as { process?: import('node:child_process').ChildProcess }).process;
+      if (how === 'kill' && proc && proc.exitCode === null) {
+        const exited = new Promise((resolve) => proc.once('exit', resolve));
+        proc.kill('SIGQUIT');
+        await exited;
+        (server as unknown as { process?: unknown }).process = undefined;
+        return;
+      }
+      await server.stop();
+    },
+    async startServer() {
       await server.start();
     },
     async stop() {

@@ -248,6 +248,10 @@ export class BinlogStream {
   private readonly maxBytes: number;
   /** bytes of the events in the queue not yet taken */
   private queuedBytes = 0;
+  /** when the server last sent anything (an event or a heartbeat), or reading resumed after backpressure */
+  private lastHeard = Date.now();
+  /** silence after which the connection counts as dead: a few missed heartbeats */
+  private readonly silenceMs: number;
   readonly conn: mysql.Connection;
 
   private constructor(
@@ -257,6 +261,9 @@ export class BinlogStream {
     this.conn = conn;
     this.maxQueued = options.maxQueuedEvents ?? 4096;
     this.maxBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    // The server sends a heartbeat whenever it has had nothing to send for heartbeatMs; a connection silent for
+    // three of them is gone (a cut network, a server that froze) even though no socket error says so.
+    this.silenceMs = options.heartbeatMs > 0 ? 3 * options.heartbeatMs : 0;
     conn.on('error', (err) => this.fail(err));
     conn.on('end', () => this.fail(new RetriableError('binlog connection closed by the server')));
   }
@@ -306,6 +313,7 @@ export class BinlogStream {
   }
 
   private onPacket(p: RawPacket): boolean {
+    this.lastHeard = Date.now();
     const first = p.buffer[p.offset];
     if (first === 0xff) {
       const e = serverError(p);
@@ -367,12 +375,18 @@ export class BinlogStream {
       }
       if (this.paused && this.queue.length - this.head <= this.maxQueued / 4 && this.queuedBytes <= this.maxBytes / 4) {
         this.paused = false;
+        this.lastHeard = Date.now();
         (this.conn as unknown as Mysql2Internals).resume();
       }
       return ev;
     }
     if (this.error) throw this.error;
     if (this.ended) throw new RetriableError('the server ended the binlog stream');
+    if (this.silenceMs > 0 && !this.paused && Date.now() - this.lastHeard > this.silenceMs) {
+      throw new RetriableError(
+        `no binlog event or heartbeat from the server for ${Math.round((Date.now() - this.lastHeard) / 1000)} s (a heartbeat is due every ${this.options.heartbeatMs} ms when idle): the connection is taken as lost`,
+      );
+    }
     return null;
   }
 

@@ -440,8 +440,19 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 
   async endOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
-    const rows = await this.admin.fetchTopicOffsets(topic);
-    return rows.map((r) => ({ partition: r.partition, offset: r.high }));
+    // Right after a topic is created, or a broker restarted, a partition's leader may not serve yet ("This server
+    // is not the leader for that topic-partition"): kafkajs' admin gives up on the first such answer, and a worker
+    // starting then exited (found by the Kafka fault suite). Retriable answers are asked again for a while.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const rows = await this.admin.fetchTopicOffsets(topic);
+        return rows.map((r) => ({ partition: r.partition, offset: r.high }));
+      } catch (err) {
+        if ((err as { retriable?: unknown }).retriable !== true || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
   disconnect(): Promise<void> {
     return this.admin.disconnect();

@@ -1,11 +1,15 @@
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.AbstractMongoBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
 
 /**
- * Starts mongo-java-server for sluice's tests: `java -cp <lib/*> MongoServerMain.java <port> [--no-oplog] [--hello]`.
+ * Starts mongo-java-server for sluice's tests:
+ * `java -cp <lib/*> MongoServerMain.java <port> [--no-oplog] [--hello] [--h2 FILE]`. With `--h2` the data (and the
+ * oplog, a collection) live in an H2 MVStore file and survive a restart of the server; the H2 backend's jars must
+ * then be on the class path (scripts/install-mongo-java-server.sh). `--hello` works with the memory backend only.
  * The library ships no main class. The oplog is what change streams read, and it is off by default in the
  * library; `--no-oplog` keeps it off so tests can see how the connector reports a server without change streams.
  * The library's MONGO_5_0 reports wire version 8 (that of 4.2), which the Node driver 7 refuses (it needs 9,
@@ -17,20 +21,31 @@ import de.bwaldvogel.mongo.bson.Document;
 public class MongoServerMain {
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
-        java.util.List<String> flags = java.util.Arrays.asList(args).subList(1, args.length);
-        boolean oplog = !flags.contains("--no-oplog");
-        boolean hello = flags.contains("--hello");
-        MemoryBackend backend = new MemoryBackend() {
-            @Override
-            public Document handleCommand(io.netty.channel.Channel channel, String db, String command, Document query) {
-                if (hello && command.equalsIgnoreCase("hello")) {
-                    Document reply = super.handleCommand(channel, db, "isMaster", query);
-                    reply.put("operationTime", new BsonTimestamp(java.time.Instant.now(), 1));
-                    return reply;
+        boolean oplog = true;
+        boolean hello = false;
+        String h2File = null;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--no-oplog")) oplog = false;
+            else if (args[i].equals("--hello")) hello = true;
+            else if (args[i].equals("--h2")) h2File = args[++i];
+        }
+        if (hello && h2File != null) throw new IllegalArgumentException("--hello works with the memory backend only");
+        boolean answerHello = hello;
+        // Loaded by name: the H2 backend is on the class path only when asked for.
+        AbstractMongoBackend backend = h2File != null
+            ? (AbstractMongoBackend) Class.forName("de.bwaldvogel.mongo.backend.h2.H2Backend")
+                .getConstructor(String.class).newInstance(h2File)
+            : new MemoryBackend() {
+                @Override
+                public Document handleCommand(io.netty.channel.Channel channel, String db, String command, Document query) {
+                    if (answerHello && command.equalsIgnoreCase("hello")) {
+                        Document reply = super.handleCommand(channel, db, "isMaster", query);
+                        reply.put("operationTime", new BsonTimestamp(java.time.Instant.now(), 1));
+                        return reply;
+                    }
+                    return super.handleCommand(channel, db, command, query);
                 }
-                return super.handleCommand(channel, db, command, query);
-            }
-        };
+            };
         backend.version(new MongoVersion() {
             @Override
             public java.util.List<Integer> getVersionArray() {

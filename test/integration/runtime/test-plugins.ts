@@ -2,6 +2,7 @@ import {
   type ChangeRecord,
   type Config,
   ConnectError,
+  type ConnectorPlugin,
   defineSinkConnector,
   defineSourceConnector,
   key,
@@ -135,8 +136,10 @@ export const testSink = defineSinkConnector({
 export async function inProcessWorker(
   worker: Record<string, string> = {},
   transport: (log: ReturnType<typeof createLogger>) => DirectTransport = (log) => new DirectTransport(log),
+  plugins: ConnectorPlugin[] = [],
+  metrics = new WorkerMetrics({ processMetrics: false }),
 ): Promise<Herder> {
-  const registry = builtinRegistry().register(counterSource, testSink);
+  const registry = builtinRegistry().register(counterSource, testSink, ...plugins);
   const parsed = parseWorkerConfig({ 'offset.flush.interval.ms': '100', listeners: '', ...worker });
   const log = createLogger('error', 'json');
   const herder = new Herder({
@@ -147,7 +150,7 @@ export async function inProcessWorker(
     configs: new MemoryConfigStore(),
     transport: transport(log),
     log,
-    metrics: new WorkerMetrics({ processMetrics: false }),
+    metrics,
   });
   await herder.start();
   return herder;
