@@ -28,7 +28,11 @@ export const mongoSourceConnector = defineSourceConnector({
       await client.connect();
       await client.db('admin').command({ isMaster: 1 });
     } catch (err) {
-      issues.push({ key: 'mongodb.connection.string', message: classifyMongoError(err, {}, hostsOf(uri)).message });
+      // A server that cannot be reached now is not a configuration problem: the task retries until it can (as the
+      // PostgreSQL and MySQL sources do). Otherwise a worker started while MongoDB is down — its connector files
+      // are validated at start — would exit instead of waiting for it. Refusals (authentication, a bad URI) stay.
+      const e = classifyMongoError(err, {}, hostsOf(uri));
+      if (!e.retriable) issues.push({ key: 'mongodb.connection.string', message: e.message });
     } finally {
       await client.close().catch(() => undefined);
     }

@@ -95,13 +95,24 @@ export class MongoSourceTask implements SourceTask {
 
   private async open(): Promise<void> {
     const cfg = this.cfg;
-    const ctx = this.ctx;
-    this.client = new MongoClient(cfg.connectionString, {
+    const client = this.newClient();
+    try {
+      await client.connect();
+    } catch (err) {
+      throw classifyMongoError(err, this.errorContext(), hostsOf(cfg.connectionString));
+    }
+    await this.openStreams(client);
+  }
+
+  /** A client (not yet connected: the driver connects on its first operation) whose topology events we follow. */
+  private newClient(): MongoClient {
+    const cfg = this.cfg;
+    const client = new MongoClient(cfg.connectionString, {
       serverSelectionTimeoutMS: cfg.serverSelectionTimeoutMs,
       connectTimeoutMS: cfg.connectTimeoutMs,
-      appName: `sluice-${ctx.connector}`,
+      appName: `sluice-${this.ctx.connector}`,
     });
-    const client = this.client;
+    this.client = client;
     // The driver's own view of the server (its monitor notices a lost server within heartbeatFrequencyMS) is what
     // Connected shows. A read in flight when the server goes away can wait for the driver long after its monitor
     // knows (seen: 10 s and more with mongo-java-server): it is interrupted, and the stream resumes after what was
@@ -121,11 +132,12 @@ export class MongoSourceTask implements SourceTask {
         );
       }
     });
-    try {
-      await client.connect();
-    } catch (err) {
-      throw classifyMongoError(err, this.errorContext(), hostsOf(cfg.connectionString));
-    }
+    return client;
+  }
+
+  private async openStreams(client: MongoClient): Promise<void> {
+    const cfg = this.cfg;
+    const ctx = this.ctx;
     const rs = await this.replicaSetName();
     this.partition = sourcePartition(cfg.topicPrefix, rs);
     this.mapper = {
@@ -277,14 +289,19 @@ export class MongoSourceTask implements SourceTask {
       return;
     }
     await closeWithin(this.stream?.close());
+    await closeWithin(this.snapshot?.close());
+    // A new client too: after the server came back, the old one was seen failing every attempt on a connection it
+    // had already lost ("connection 3 … closed", again and again, against mongo-java-server).
+    const stale = this.client;
+    const client = this.newClient();
+    void closeWithin(stale?.close());
     this.pending.length = 0;
     this.fragments = new FragmentAssembler();
     const from: StartFrom = { kind: 'resumeAfter', position: resumeAt };
-    this.stream = openChangeStream(this.client!, this.cfg, from);
+    this.stream = openChangeStream(client, this.cfg, from);
     if (this.phase === 'snapshot' && this.snapshot) {
       const plan = this.snapshot.plan;
-      await closeWithin(this.snapshot.close());
-      this.snapshot = new SnapshotReader(this.client!, plan, this.cfg.snapshotFetchSize);
+      this.snapshot = new SnapshotReader(client, plan, this.cfg.snapshotFetchSize);
       this.held = undefined;
       this.ctx.log.warn({ collections: plan.length }, 'snapshot interrupted; it starts over');
     } else {

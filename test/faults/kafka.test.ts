@@ -18,7 +18,7 @@ import { EventTail } from '../harness/file-sink.js';
 import { kafkaSuite } from '../harness/kafka-suite.js';
 import { type PostgresServer, startPostgres } from '../harness/postgres.js';
 import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '../harness/worker.js';
-import { timeToDelivery } from './kit.js';
+import { report, timeToDelivery } from './kit.js';
 
 /**
  * Kafka mode under faults: PostgreSQL → Kafka (offsets on offset.storage.topic) → FileStreamSink consuming from
@@ -54,6 +54,7 @@ const events = (file: string) => {
   return t.read();
 };
 const measured: Record<string, number> = {};
+const began = Date.now();
 
 const sink = (name: string, file: string): ConnectorFile => ({
   name,
@@ -172,7 +173,7 @@ describe('Kafka mode under faults (PostgreSQL → Kafka → FileStreamSink)', ()
     await reader.stop();
   });
 
-  it(`survives ${KILLS} SIGKILLs of the worker`, async () => {
+  it(`survives ${KILLS} SIGKILLs of the worker`, { timeout: 60_000 + KILLS * 30_000 }, async () => {
     for (let k = 0; k < KILLS; k++) {
       await randomPause(1000, 2500);
       await w.kill();
@@ -190,5 +191,16 @@ describe('Kafka mode under faults (PostgreSQL → Kafka → FileStreamSink)', ()
     expectPerKeyOrder(all, 'non-decreasing');
     console.log(`kafka mode: ${log.length} changes, ${all.length} events`);
     expect(log.length).toBeGreaterThan(500);
+    report({
+      suite: 'kafka',
+      kills: KILLS,
+      changes: log.length,
+      events: all.length,
+      duplicatesPerRun: [all.length - new Set(all.map(eventId)).size],
+      recoveryMs: measured,
+      lost: 0,
+      orderViolations: 0,
+      seconds: Math.round((Date.now() - began) / 1000),
+    });
   });
 });

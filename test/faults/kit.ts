@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { type CdcEvent, type Change, changeId, eventId } from '../harness/cdc.js';
 import { type WorkerProcess, waitFor } from '../harness/worker.js';
@@ -187,4 +187,26 @@ export async function retrying<T>(fn: () => Promise<T>, timeoutMs: number, what:
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/** One suite's figures, for the long run's report (bench/faults-report.ts). */
+export interface FaultReport {
+  suite: string;
+  kills: number;
+  changes: number;
+  events: number;
+  /** duplicates each restarted worker delivered (all after the offset committed when the previous one died) */
+  duplicatesPerRun: number[];
+  /** ms from each fault's end to the first new change delivered, by fault */
+  recoveryMs: Record<string, number>;
+  lost: number;
+  orderViolations: number;
+  seconds: number;
+}
+
+/** Appends a suite's figures to FAULT_REPORT (a JSON-lines file) when that variable is set. */
+export function report(r: FaultReport): void {
+  const file = process.env.FAULT_REPORT;
+  if (!file) return;
+  appendFileSync(file, `${JSON.stringify({ ...r, at: new Date().toISOString() })}\n`);
 }

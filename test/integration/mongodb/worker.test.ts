@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MongoTestServer, mongoAvailable, startMongo } from '../../harness/mongo.js';
-import { freePort } from '../../harness/ports.js';
+import { startTcpProxy } from '../../harness/tcp-proxy.js';
 import { startWorker, waitFor, type WorkerProcess } from '../../harness/worker.js';
 
 /** What an operator sees through the REST API when the MongoDB source cannot work. */
@@ -15,7 +15,7 @@ if (missing) {
 
 interface Status {
   connector: { state: string };
-  tasks: Array<{ id: number; state: string; trace?: string }>;
+  tasks: Array<{ id: number; state: string; trace?: string; retrying?: { error: string } }>;
 }
 
 let plain: MongoTestServer;
@@ -69,29 +69,56 @@ describe.runIf(!missing)('MongoDB source in the worker: failures reach the task 
     }
   });
 
-  it('refuses to start a connector whose server cannot be reached, naming the host but not the password', async () => {
-    const port = await freePort();
-    const w = await startWorker({
-      dir: join(dir, 'unreachable'),
-      worker: { 'offset.storage.file.filename': join(dir, 'offsets2.json') },
-      waitReady: false,
-      connectors: [
-        {
-          name: 'nowhere',
-          config: {
-            'connector.class': 'io.debezium.connector.mongodb.MongoDbConnector',
-            'mongodb.connection.string': `mongodb://cdc:s3cret-pw@127.0.0.1:${port}/`,
-            'mongodb.server.selection.timeout.ms': '1000',
-            'topic.prefix': 'srv',
+  it('starts a connector whose server cannot be reached yet: the task retries, its status names the host but not the password, and it connects once the server is there', async () => {
+    // The connector reaches the server through a proxy that refuses every connection until restored.
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(plain.url).port) });
+    proxy.cut();
+    let w: WorkerProcess | undefined;
+    try {
+      w = await startWorker({
+        dir: join(dir, 'unreachable'),
+        worker: { 'offset.storage.file.filename': join(dir, 'offsets2.json') },
+        connectors: [
+          {
+            name: 'later',
+            config: {
+              'connector.class': 'io.debezium.connector.mongodb.MongoDbConnector',
+              'mongodb.connection.string': `mongodb://cdc:s3cret-pw@127.0.0.1:${proxy.port}/`,
+              'mongodb.server.selection.timeout.ms': '1000',
+              'topic.prefix': 'srv',
+            },
           },
+        ],
+      });
+      const running = w;
+      const retrying = await waitFor(
+        async () => {
+          const t = (await running.rest<Status>('/connectors/later/status')).body.tasks[0];
+          return t?.retrying ? t : undefined;
         },
-      ],
-    });
-    const code = await Promise.race([w.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
-    if (code === 'timeout') await w.kill();
-    expect(code).not.toBe('timeout');
-    expect(code).not.toBe(0);
-    expect(w.logs()).toContain(`Cannot reach MongoDB at 127.0.0.1:${port}`);
-    expect(w.logs()).not.toContain('s3cret-pw');
+        60_000,
+        'the task retrying',
+      );
+      expect(retrying.retrying?.error).toContain(`Cannot reach MongoDB at 127.0.0.1:${proxy.port}`);
+      expect(JSON.stringify(retrying)).not.toContain('s3cret-pw');
+      proxy.restore();
+      // Reached: the task now fails for the server's own reason — mongo-java-server has no authentication, so the
+      // credentials in the URI are refused (saslStart) — which is no longer retried.
+      const failed = await waitFor(
+        async () => {
+          const t = (await running.rest<Status>('/connectors/later/status')).body.tasks[0];
+          return t?.state === 'FAILED' ? t : undefined;
+        },
+        60_000,
+        'the task to reach the server',
+      );
+      expect(failed.trace).toContain('saslStart');
+      expect(failed.trace).not.toContain('s3cret-pw');
+      expect(failed.retrying).toBeUndefined();
+      expect(running.logs()).not.toContain('s3cret-pw');
+    } finally {
+      if (w) await w.stop();
+      await proxy.close();
+    }
   });
 });
