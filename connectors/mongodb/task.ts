@@ -18,7 +18,7 @@ import { decodeOffset, encodeOffset, sourcePartition, type StreamPosition, token
 import { heartbeatKeySchema, heartbeatValueSchema } from './schemas.js';
 import { type CollectionRef, SnapshotReader, snapshotPlan } from './snapshot.js';
 import { openChangeStream, type StartFrom } from './stream.js';
-import { oplogBounds } from './oplog-check.js';
+import { oplogBounds, oplogReachesBack } from './oplog-check.js';
 import { type ClusterTime, clusterTimeText, earlier, historyLostMessage, positionTime } from './oplog.js';
 
 /** `reopen`: a failure left no position to resume from; the next poll starts over as a restarted task would. */
@@ -165,7 +165,7 @@ export class MongoSourceTask implements SourceTask {
       // restarts at its oldest entry) must not resume silently past a gap.
       const bounds = await oplogBounds(client);
       const at = positionTime(stored.position);
-      if (bounds && at && earlier(at, bounds.oldest)) {
+      if (bounds && at && earlier(at, bounds.oldest) && !(await oplogReachesBack(client, at))) {
         if (mode === 'when_needed') {
           ctx.log.warn(
             { offset: stored, oldest: clusterTimeText(bounds.oldest) },
