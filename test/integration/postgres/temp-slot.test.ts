@@ -70,7 +70,7 @@ describe('postgres source: the snapshot temporary slot on restart and DELETE (wo
     const after = await waitFor(
       async () => {
         const s = await onServer();
-        return s.temp === 0 && s.sessions.length === 0 && s;
+        return s.temp === 0 && s.sessions.length === 0 ? s : undefined;
       },
       30_000,
       'the temporary slot and the sessions to go',
