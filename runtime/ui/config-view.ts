@@ -44,7 +44,10 @@ export function chainOf(config: Readonly<Record<string, string>>): ChainEntry[] 
 export function configView(herder: Herder, name: string): ConfigView {
   const config = herder.connectorConfig(name);
   const spec = specOf(herder, config);
-  const secrets = connectorSecrets(herder, name);
+  // Only what the connector's providers resolved is cut out of the other values: those may hold it (a value built
+  // from a reference). A secret written as plain text under a secret key is hidden as that key's value; cutting it
+  // out of every other value too would mangle them (a password "postgres" in the connector class).
+  const secrets = [...herder.secretsOf(name)].sort((a, b) => b.length - a.length);
   return {
     name,
     connectorClass: config['connector.class'] ?? '',

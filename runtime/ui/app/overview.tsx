@@ -34,7 +34,9 @@ export function Overview({ rows, workerId }: { rows: Row[]; workerId: string }) 
           <th>Connector</th>
           <th>State</th>
           <th>Tasks (worker)</th>
-          <th>Events in / out</th>
+          <th title="in: polled by a source, handed to a sink; out: acknowledged by the transport (sources), put into the task (sinks)">
+            Events in / out
+          </th>
           <th>Last minutes</th>
           <th>Lag</th>
           <th>Errors</th>

@@ -127,14 +127,24 @@ describe('dashboard in a real browser', () => {
     );
     await waitFor(async () => Number(await out('shop')) >= before + 50, 60_000, 'the source count to rise by 50');
     await waitFor(async () => Number(await out('archive')) >= before + 50, 60_000, 'the sink count to rise by 50');
-    // The sparkline needs two rates: two samples of the worker's 5-second history besides the current counters.
+    // A sparkline of a few rates: samples of the worker's 5-second history besides the current counters.
     await waitFor(
-      async () => ((await api<MetricsView>('GET', '/ui/api/metrics')).body?.history.points.length ?? 0) >= 2,
+      async () => ((await api<MetricsView>('GET', '/ui/api/metrics')).body?.history.points.length ?? 0) >= 3,
       30_000,
-      'two history samples',
+      'three history samples',
     );
-    // The sparkline (uPlot) draws the rates of the last minutes.
-    await page.locator('tr[data-connector="shop"] .spark canvas').waitFor({ timeout: 30_000 });
+    // The sparkline (uPlot) draws the rates of the last minutes: its canvas gets painted pixels.
+    await waitFor(
+      () =>
+        // A string: it runs in the page, whose DOM types this (Node) project does not compile against.
+        page.evaluate<boolean>(`(() => {
+          const canvas = document.querySelector('tr[data-connector="shop"] .spark canvas');
+          const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+          return data ? data.some((v, i) => i % 4 === 3 && v > 0) : false;
+        })()`),
+      30_000,
+      'the sparkline to be drawn',
+    );
     expect(pageErrors).toEqual([]);
     await shot('ui-overview.png');
   });
@@ -209,6 +219,11 @@ describe('dashboard in a real browser', () => {
     const view = (await api<ConfigView>('GET', '/ui/api/connectors/shop/config')).body;
     const password = view.config.find((c) => c.key === 'database.password');
     expect(password).toEqual({ key: 'database.password', value: '[hidden]', hidden: true });
+    // Other values are shown as stored, even where they contain the plain-text password ("postgres").
+    expect(view.config.find((c) => c.key === 'connector.class')?.value).toBe(
+      'io.debezium.connector.postgresql.PostgresConnector',
+    );
+    expect(view.config.find((c) => c.key === 'database.user')?.value).toBe(pgs.user);
     expect(view.chain).toEqual([{ alias: 'unwrap', type: 'io.debezium.transforms.ExtractNewRecordState' }]);
 
     // A change another site's page makes the browser send (with the browser's credentials) is refused.
@@ -228,6 +243,52 @@ describe('dashboard in a real browser', () => {
     expect(bad.body.message).toMatch(/stage/);
     expect((await api('GET', '/ui/api/connectors/shop/inspect?rate=1e9')).status).toBe(400);
     expect((await api('GET', '/ui/api/connectors/nope/inspect')).status).toBe(404);
+  });
+
+  it('with a bearer token, the page asks for it and keeps it for the tab; the inspector can be off', async () => {
+    const token = 'ui-bearer-t0ken-5b1c';
+    const secured = await startWorker({
+      dir: join(dir, 'bearer'),
+      waitReady: false,
+      worker: { 'rest.auth.bearer.token': token, 'ui.inspector.enable': 'false' },
+    });
+    const other = await browser.context();
+    try {
+      await waitFor(
+        async () =>
+          (
+            await call(secured, 'GET', '/health', { headers: { authorization: `Bearer ${token}` } }).catch(() => ({
+              status: 0,
+            }))
+          ).status === 200,
+        60_000,
+        'the second worker',
+      );
+      const p = await other.newPage();
+      await p.goto(`${secured.url}/ui/`);
+      await p.getByLabel('bearer token').fill('wrong');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      // A wrong token is asked for again.
+      await p.getByLabel('bearer token').waitFor({ timeout: 30_000 });
+      await p.getByLabel('bearer token').fill(token);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByText('No connectors yet').waitFor({ timeout: 30_000 });
+      // Kept in the tab's session storage, never in a cookie or in local storage.
+      expect(await p.evaluate('[localStorage.length, document.cookie]')).toEqual([0, '']);
+      // ui.inspector.enable=false: no record content, said plainly.
+      const bearer = { authorization: `Bearer ${token}` };
+      const inspect = await call<{ message: string }>(secured, 'GET', '/ui/api/connectors/any/inspect', {
+        headers: bearer,
+      });
+      expect(inspect.status).toBe(404);
+      expect(inspect.body.message).toContain('ui.inspector.enable=false');
+      expect((await call<MetricsView>(secured, 'GET', '/ui/api/metrics', { headers: bearer })).body.inspector).toBe(
+        false,
+      );
+    } finally {
+      await other.close();
+      await secured.stop();
+    }
   });
 
   it('ui.enable=false: no page and no dashboard endpoints', async () => {
