@@ -5,7 +5,7 @@ import type { RecordTap } from '../../tasks/tap.js';
 import type { RecordConverters } from '../../transport/transport.js';
 import type { Herder } from '../../worker/herder.js';
 import type { InspectedRecord, InspectStage, InspectStats } from '../api-types.js';
-import { inspectRecord } from './render.js';
+import { inspectRecord, prepareConverted } from './render.js';
 
 /** How much the inspector may take: a tail for a person, never a copy of the stream. */
 export const INSPECTOR_LIMITS = {
@@ -43,6 +43,8 @@ interface Watcher {
 }
 
 function send(out: ServerResponse, event: string, data: unknown): void {
+  // A sample that waited for its converter may come after the stream ended.
+  if (out.writableEnded || out.destroyed) return;
   out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
@@ -191,21 +193,43 @@ export class Inspector {
         w.stats.dropped++;
         continue;
       }
-      let sample: InspectedRecord;
-      try {
-        sample = {
-          seq: ++w.seq,
-          at: now,
-          task: taskId,
-          ...inspectRecord(r, w.req.stage, converters, this.secret),
-        };
-      } catch (err) {
-        // A record the converter rejects is shown as the failure, not hidden: it is what the pipeline would meet.
-        send(w.out, 'failure', { seq: ++w.seq, at: now, task: taskId, message: scrub(String(err), w.secrets) });
+      if (w.req.stage !== 'converted') {
+        this.show(w, taskId, r, converters, now);
         continue;
       }
-      send(w.out, 'record', scrubbed(sample, w.secrets));
-      w.stats.shown++;
+      // A registry-backed converter (Avro) must be ready for the record's schema before it writes it, as the Kafka
+      // transport makes it ready: the sample waits for that (the record alone is kept meanwhile, not its batch).
+      let pending: Promise<unknown> | undefined;
+      try {
+        pending = prepareConverted(r, converters, this.secret);
+      } catch (err) {
+        this.failed(w, taskId, now, err);
+        continue;
+      }
+      if (!pending) this.show(w, taskId, r, converters, now);
+      else
+        pending.then(
+          () => this.show(w, taskId, r, converters, now),
+          (err: unknown) => this.failed(w, taskId, now, err),
+        );
     }
+  }
+
+  /** Renders one sampled record and sends it. */
+  private show(w: Watcher, taskId: number, r: ChangeRecord, converters: RecordConverters, now: number): void {
+    let sample: InspectedRecord;
+    try {
+      sample = { seq: ++w.seq, at: now, task: taskId, ...inspectRecord(r, w.req.stage, converters, this.secret) };
+    } catch (err) {
+      this.failed(w, taskId, now, err);
+      return;
+    }
+    send(w.out, 'record', scrubbed(sample, w.secrets));
+    w.stats.shown++;
+  }
+
+  /** A record the converter rejects is shown as the failure, not hidden: it is what the pipeline would meet. */
+  private failed(w: Watcher, taskId: number, now: number, err: unknown): void {
+    send(w.out, 'failure', { seq: ++w.seq, at: now, task: taskId, message: scrub(String(err), w.secrets) });
   }
 }

@@ -248,6 +248,28 @@ export function maskedCopy(
   return out;
 }
 
+/**
+ * What the connector's converters need before they can write this record (a registry-backed converter registers its
+ * schema), for the same masked values inspectRecord converts; undefined when they are ready.
+ */
+export function prepareConverted(
+  r: ChangeRecord,
+  converters: RecordConverters,
+  secret: (name: string) => boolean,
+): Promise<unknown> | undefined {
+  const flags: Flags = { masked: false, truncated: false };
+  const pending: Array<Promise<void>> = [];
+  const add = (p: Promise<void> | undefined) => {
+    if (p) pending.push(p);
+  };
+  add(converters.key.prepareFromRecord?.(r.topic, r.keySchema, maskedCopy(r.key, r.keySchema, secret, flags)));
+  add(converters.value.prepareFromRecord?.(r.topic, r.valueSchema, maskedCopy(r.value, r.valueSchema, secret, flags)));
+  for (const h of r.headers)
+    if (!secret(h.key))
+      add(converters.header.prepareFromRecord?.(r.topic, h.schema, maskedCopy(h.value, h.schema, secret, flags)));
+  return pending.length ? Promise.all(pending) : undefined;
+}
+
 /** Converted bytes as text when they are UTF-8 text (JSON, strings), else base64. */
 function bytesText(bytes: Buffer | null, flags: Flags, limits: RenderLimits): string {
   if (bytes === null) return 'null';

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JsonConverter } from '../../../runtime/converters/json.js';
 import { StringConverter } from '../../../runtime/converters/simple.js';
+import type { Converter } from '../../../runtime/api/index.js';
 import type { ChangeRecord } from '../../../runtime/data/index.js';
 import type { RecordTap } from '../../../runtime/tasks/tap.js';
-import type { InspectedRecord, InspectStats } from '../../../runtime/ui/api-types.js';
+import type { InspectedRecord, InspectStage, InspectStats } from '../../../runtime/ui/api-types.js';
 import { Inspector } from '../../../runtime/ui/inspector/hub.js';
 import { nameMatcher } from '../../../runtime/ui/inspector/render.js';
 import type { Herder } from '../../../runtime/worker/herder.js';
@@ -56,10 +57,8 @@ describe('event inspector streams', () => {
     server = undefined;
   });
 
-  async function serve(inspector: Inspector, rate: number): Promise<Client> {
-    server = createServer((_req, res) =>
-      inspector.watch({ connector: 'shop', stage: 'read', rate }, res, ['s3cr3t-value']),
-    );
+  async function serve(inspector: Inspector, rate: number, stage: InspectStage = 'read'): Promise<Client> {
+    server = createServer((_req, res) => inspector.watch({ connector: 'shop', stage, rate }, res, ['s3cr3t-value']));
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     const events: Client['events'] = [];
@@ -140,6 +139,44 @@ describe('event inspector streams', () => {
     expect(new Set(records.map((r) => r.sourceOffset)).size).toBe(records.length);
     c.res.destroy();
     await until('the tap to be unset', () => taps.get('shop') === undefined);
+  });
+
+  it('at stage "converted", waits until a converter that needs preparing (a registry\'s) is ready', async () => {
+    const { herder, taps } = herderWithTaps();
+    const inspector = new Inspector(herder, nameMatcher(['password']));
+    // A converter that, like a registry-backed one, refuses to write a topic it was not prepared for.
+    const json = new JsonConverter({ schemasEnable: false, decimalFormat: 'NUMERIC' });
+    const ready = new Set<string>();
+    const prepared: string[] = [];
+    const registryLike: Converter = {
+      fromRecord(topic, schema, value) {
+        if (!ready.has(topic)) throw new Error(`not prepared for ${topic}`);
+        return json.fromRecord(topic, schema, value);
+      },
+      toRecord: (topic, bytes) => json.toRecord(topic, bytes),
+      prepareFromRecord(topic, _schema, value) {
+        if (ready.has(topic)) return undefined;
+        prepared.push(JSON.stringify(value));
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            ready.add(topic);
+            resolve();
+          }, 50),
+        );
+      },
+    };
+    const c = await serve(inspector, 5, 'converted');
+    await until('hello', () => c.events.some((e) => e.event === 'hello'));
+    const tap = taps.get('shop') as RecordTap;
+    const b = batch(1);
+    tap(0, b, b, { ...converters, value: registryLike });
+    await until('the record', () => c.events.some((e) => e.event === 'record'));
+    expect(c.events.filter((e) => e.event === 'failure')).toEqual([]);
+    const r = c.events.find((e) => e.event === 'record')?.data as InspectedRecord;
+    expect(JSON.parse(r.value)).toEqual({ id: 0, password: '[hidden]', note: expect.stringContaining('[hidden]') });
+    // It was prepared with the masked values, never the secret.
+    expect(prepared.join()).not.toContain('hunter2');
+    c.res.destroy();
   });
 
   it('ends every stream when the worker closes, with a last stats event', async () => {
