@@ -22,36 +22,13 @@ export const sourceSchema = debeziumSourceSchema('io.debezium.connector.postgres
 
 export { transactionBlockSchema };
 
-export const heartbeatKeySchema = Schemas.struct([['serverName', Schemas.string()]], false, {
-  name: 'io.debezium.connector.common.ServerNameKey',
-});
-export const heartbeatValueSchema = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
-  name: 'io.debezium.connector.common.Heartbeat',
-});
-
-export const transactionKeySchema = Schemas.struct([['id', Schemas.string()]], false, {
-  name: 'io.debezium.connector.common.TransactionMetadataKey',
-});
-export const transactionValueSchema = Schemas.struct(
-  [
-    ['status', Schemas.string()],
-    ['id', Schemas.string()],
-    ['event_count', Schemas.int64(true)],
-    [
-      'data_collections',
-      Schemas.array(
-        Schemas.struct([
-          ['data_collection', Schemas.string()],
-          ['event_count', Schemas.int64()],
-        ]),
-        true,
-      ),
-    ],
-    ['ts_ms', Schemas.int64()],
-  ],
-  false,
-  { name: 'io.debezium.connector.common.TransactionMetadataValue' },
-);
+// Shared by every CDC source (connectors/cdc/transaction.ts); re-exported for this connector's importers.
+export {
+  heartbeatKeySchema,
+  heartbeatValueSchema,
+  transactionKeySchema,
+  transactionValueSchema,
+} from '../cdc/transaction.js';
 
 export interface SourceFields {
   name: string;
@@ -60,7 +37,7 @@ export interface SourceFields {
   table: string;
   /** commit time of the transaction, epoch microseconds */
   tsUs: bigint;
-  snapshot: SnapshotMarker | 'false';
+  snapshot: SnapshotMarker | 'false' | 'incremental';
   txId: number | null;
   lsn: number | null;
   lastCommitLsn: number | null;

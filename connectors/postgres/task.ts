@@ -10,8 +10,9 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import { describeTable, listTables, quoteIdent, quoteLiteral, TypeCatalog } from './catalog.js';
-import { type PostgresSettings, readSettings, snapshotOrder, tableCaptured } from './config.js';
+import { describeTable, TypeCatalog } from './catalog.js';
+import { type PostgresSettings, readSettings, tableCaptured } from './config.js';
+import { capturedTables, checkServer, dropSlot, ensurePublication, slotInfo as checkedSlot } from './setup.js';
 import { clientConfig, connectNegotiated } from './connection.js';
 import { explain } from './errors.js';
 import { formatLsn } from './lsn.js';
@@ -28,6 +29,9 @@ import {
   slotLost,
 } from './slot.js';
 import { Snapshotter } from './snapshot.js';
+import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
+import { RecordQueue } from '../cdc/record-queue.js';
+import { TransactionCounts } from '../cdc/transaction.js';
 import {
   heartbeatKeySchema,
   processingTimes,
@@ -48,8 +52,8 @@ interface OpenTx {
   tsUsec: number;
   tsMs: number;
   id: string;
-  total: number;
-  perTable: Map<string, number>;
+  /** event counts for the transaction metadata */
+  counts: TransactionCounts;
   /** a record of this transaction was handed out */
   emitted?: boolean;
   /** replication origin of a replayed transaction (pgoutput's Origin message): source.origin / origin_lsn */
@@ -83,15 +87,13 @@ export class PostgresSession implements SourceTask {
   private readonly types = new TypeCatalog();
   private readonly relations = new Map<number, TableModel | null>();
 
-  private readonly queue: ChangeRecord[] = [];
+  private queue!: RecordQueue;
+  private coordinator!: ChangeEventCoordinator;
   private readonly inbox: InboxItem[] = [];
   private inboxHead = 0;
   private pumping = false;
-  private wake?: () => void;
-  private failure?: ConnectError;
   private stopped = false;
   private streaming = false;
-  private timers: NodeJS.Timeout[] = [];
 
   private tx?: OpenTx;
   /** last change of the open transaction, released at the next change or, marked complete, at COMMIT */
@@ -129,9 +131,11 @@ export class PostgresSession implements SourceTask {
   async start(config: Config, ctx: SourceTaskContext, resume?: PgOffset): Promise<void> {
     this.s = readSettings(config);
     this.ctx = ctx;
+    this.queue = new RecordQueue(this.s.maxQueue, this.s.maxBatch, () => this.stopped);
+    this.coordinator = new ChangeEventCoordinator(ctx.log);
     this.partition = { server: this.s.prefix };
     this.errorContext = { connector: ctx.connector, task: ctx.taskId };
-    ctx.signal.addEventListener('abort', () => this.wake?.(), { once: true });
+    ctx.signal.addEventListener('abort', () => this.queue.notify(), { once: true });
     const s = this.s;
     try {
       const { client, tls } = await connectNegotiated(s, `sluice-${ctx.connector}-meta`, this.errorContext);
@@ -147,10 +151,10 @@ export class PostgresSession implements SourceTask {
       );
     }
     this.meta.on('error', (err) => this.fail(explain(err, 'metadata connection failed', this.errorContext, s.user)));
-    await this.checkServer();
+    this.serverVersion = await checkServer(this.meta, s, this.errorContext);
     await this.types.load(this.meta);
-    const captured = await this.capturedTables();
-    await this.ensurePublication(captured);
+    const captured = await capturedTables(this.meta, s, this.errorContext);
+    await ensurePublication(this.meta, s, this.errorContext, captured);
 
     const committed = readStoredOffset(await ctx.offsets.offset(this.partition), s.prefix, this.errorContext);
     const stored = resume ?? committed;
@@ -300,43 +304,45 @@ export class PostgresSession implements SourceTask {
     startLsn: number,
   ): Promise<void> {
     const initialOnly = this.s.snapshotMode === 'initial_only';
-    if (!snapshot) {
-      if (initialOnly) {
-        this.ctx.log.info('snapshot.mode=initial_only and the snapshot is complete: nothing to do');
-        await this.repl?.close();
-        return;
-      }
-      await this.stream(startLsn);
+    if (!snapshot && initialOnly) {
+      this.ctx.log.info('snapshot.mode=initial_only and the snapshot is complete: nothing to do');
+      await this.repl?.close();
       return;
     }
-    const read = async () => {
-      await this.snapshotter().run(tables, snapshot.exported, snapshot.lsn);
-      await snapshot.temp?.close();
-      this.tempRepl = undefined;
-      this.snapshotPhase = false;
-      this.safeLsn = Math.max(this.safeLsn, snapshot.lsn);
-      if (initialOnly && !this.stopped) {
-        this.ctx.log.info('snapshot.mode=initial_only: snapshot complete, not streaming');
-        this.ended = true;
-        await this.repl?.close();
-      }
+    const plan: SourcePlan = {
+      // initial_only ends after the snapshot (read() closes the stream's connection)
+      stream: () => (this.ended || this.stopped ? Promise.resolve() : this.stream(startLsn)),
     };
-    this.snapshotPhase = true;
-    if (!snapshot.temp) {
-      await read();
-      if (!this.ended && !this.stopped) await this.stream(startLsn);
-      return;
+    if (snapshot) {
+      const read = async () => {
+        await this.snapshotter().run(tables, snapshot.exported, snapshot.lsn);
+        await snapshot.temp?.close();
+        this.tempRepl = undefined;
+        this.snapshotPhase = false;
+        this.safeLsn = Math.max(this.safeLsn, snapshot.lsn);
+        if (initialOnly && !this.stopped) {
+          this.ctx.log.info('snapshot.mode=initial_only: snapshot complete, not streaming');
+          this.ended = true;
+          await this.repl?.close();
+        }
+      };
+      this.snapshotPhase = true;
+      plan.snapshot = read;
+      if (snapshot.temp) {
+        // An existing slot: the stream catches up to the snapshot's point first, then reads it (drainInbox).
+        plan.snapshotInStream = true;
+        this.barrier = { lsn: snapshot.lsn, run: read };
+      }
     }
-    this.barrier = { lsn: snapshot.lsn, run: read };
-    await this.stream(startLsn);
+    await this.coordinator.run(plan);
   }
 
   private snapshotter(): Snapshotter {
     return new Snapshotter(this.s, this.types, this.ctx, this.partition, {
       push: (r) => this.push(r),
-      room: () => this.waitForRoom(),
-      full: () => this.queue.length >= this.s.maxQueue,
-      stopped: () => this.stopped || this.failure !== undefined,
+      room: () => this.queue.room(),
+      full: () => this.queue.full,
+      stopped: () => this.stopped || this.queue.failed !== undefined,
     });
   }
 
@@ -381,18 +387,19 @@ export class PostgresSession implements SourceTask {
     if (this.committedLsn > 0) repl.sendStatus(this.committedLsn);
     // While catching up to a snapshot point, ask for keepalives: an idle server would send one only every
     // wal_sender_timeout / 2, and the snapshot waits for the stream to pass its point.
-    const catchUp = setInterval(() => {
-      if (!this.barrier) clearInterval(catchUp);
-      else if (this.streaming && !this.ended) this.sendStatusQuietly(this.committedLsn, true);
-    }, 500);
-    this.timers.push(catchUp);
-    this.timers.push(
-      // Asking for a reply makes an idle server say where it is, which lets releaseIdle() move the slot even when
-      // the walsender has no reason of its own to send a keepalive.
-      setInterval(() => this.streaming && this.sendStatusQuietly(this.committedLsn, true), this.s.statusIntervalMs),
+    this.coordinator.until(500, () => {
+      if (!this.barrier) return false;
+      if (this.streaming && !this.ended) this.sendStatusQuietly(this.committedLsn, true);
+      return true;
+    });
+    // Asking for a reply makes an idle server say where it is, which lets releaseIdle() move the slot even when
+    // the walsender has no reason of its own to send a keepalive.
+    this.coordinator.every(
+      this.s.statusIntervalMs,
+      () => this.streaming && this.sendStatusQuietly(this.committedLsn, true),
     );
-    if (this.s.heartbeatMs > 0) this.timers.push(setInterval(() => void this.heartbeatTick(), this.s.heartbeatMs));
-    this.timers.push(setInterval(() => void this.reportLog(), LOG_REPORT_MS));
+    if (this.s.heartbeatMs > 0) this.coordinator.every(this.s.heartbeatMs, () => void this.heartbeatTick());
+    this.coordinator.every(LOG_REPORT_MS, () => void this.reportLog());
     void this.reportLog();
     try {
       await done;
@@ -496,7 +503,7 @@ export class PostgresSession implements SourceTask {
 
   /** Whether processing may go on; once false, inbox items are left alone (and the pump must not spin on them). */
   private get processing(): boolean {
-    return !this.failure && !this.stopped && !this.ended;
+    return !this.queue.failed && !this.stopped && !this.ended;
   }
 
   private pump(): void {
@@ -507,12 +514,12 @@ export class PostgresSession implements SourceTask {
       .finally(() => {
         this.pumping = false;
         this.flowControl();
-        if (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && this.processing) this.pump();
+        if (this.inboxHead < this.inbox.length && !this.queue.full && this.processing) this.pump();
       });
   }
 
   private async drainInbox(): Promise<void> {
-    while (this.inboxHead < this.inbox.length && this.queue.length < this.s.maxQueue && this.processing) {
+    while (this.inboxHead < this.inbox.length && !this.queue.full && this.processing) {
       const item = this.inbox[this.inboxHead++];
       if (this.inboxHead > 1024 && this.inboxHead * 2 > this.inbox.length) {
         this.inbox.splice(0, this.inboxHead);
@@ -539,7 +546,7 @@ export class PostgresSession implements SourceTask {
 
   private flowControl(): void {
     const backlog = this.inbox.length - this.inboxHead;
-    if (backlog > INBOX_LIMIT || this.queue.length >= this.s.maxQueue) this.repl?.pause();
+    if (backlog > INBOX_LIMIT || this.queue.full) this.repl?.pause();
     else if (backlog < INBOX_LIMIT / 2) this.repl?.resume();
   }
 
@@ -583,8 +590,7 @@ export class PostgresSession implements SourceTask {
           tsUsec: Number(commitUs),
           tsMs: Number(commitUs / 1000n),
           id,
-          total: 0,
-          perTable: new Map(),
+          counts: new TransactionCounts(id),
         };
         if (this.s.transactionMetadata && !this.skipping(lsn, -1)) this.pushTxMarker('BEGIN', lsn);
         return undefined;
@@ -737,10 +743,7 @@ export class PostgresSession implements SourceTask {
     const tx = this.tx!;
     let transaction: Record<string, unknown> | null = null;
     if (this.s.transactionMetadata) {
-      tx.total++;
-      const n = (tx.perTable.get(model.id) ?? 0) + 1;
-      tx.perTable.set(model.id, n);
-      transaction = { id: tx.id, total_order: tx.total, data_collection_order: n };
+      transaction = tx.counts.block(model.id);
     }
     const now = processingTimes();
     return {
@@ -845,15 +848,7 @@ export class PostgresSession implements SourceTask {
       keySchema: transactionKeySchema,
       key: { id: tx.id },
       valueSchema: transactionValueSchema,
-      value: {
-        status,
-        id: tx.id,
-        event_count: end ? tx.total : null,
-        data_collections: end
-          ? [...tx.perTable].map(([data_collection, event_count]) => ({ data_collection, event_count }))
-          : null,
-        ts_ms: Number(tx.commitUs / 1000n),
-      },
+      value: tx.counts.value(status, Number(tx.commitUs / 1000n)),
       headers: [],
       timestamp: Number(tx.commitUs / 1000n),
       sourcePartition: this.partition,
@@ -879,43 +874,19 @@ export class PostgresSession implements SourceTask {
     const proc = (record.sourceOffset as unknown as PgOffset).lsn_proc;
     if (proc > this.pushedProc) this.pushedProc = proc;
     this.queue.push(record);
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  /** Resolves when the queue has room (the snapshot reader waits here). */
-  private async waitForRoom(): Promise<void> {
-    while (this.queue.length >= this.s.maxQueue && !this.stopped && !this.failure) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
   }
 
   private fail(err: unknown): void {
-    if (this.failure || this.stopped) return;
-    this.failure =
+    if (this.stopped || !this.queue || this.queue.failed) return;
+    const failure =
       err instanceof ConnectError ? err : explain(err, 'postgres source failed', this.errorContext, this.s?.user);
-    this.ctx?.log.error({ err: this.failure.message }, 'postgres source failed');
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    this.queue.fail(failure);
+    this.ctx?.log.error({ err: failure.message }, 'postgres source failed');
   }
 
   async poll(): Promise<ChangeRecord[] | null> {
-    if (this.failure) throw this.failure;
-    if (this.queue.length === 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 500);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-    if (this.failure) throw this.failure;
-    if (this.queue.length === 0) return null;
-    const batch = this.queue.splice(0, this.s.maxBatch);
-    if (this.queue.length < this.s.maxQueue) {
+    const batch = await this.queue.poll();
+    if (batch && !this.queue.full) {
       this.flowControl();
       this.pump();
     }
@@ -951,8 +922,8 @@ export class PostgresSession implements SourceTask {
   async stop(dropSlot = true): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
-    this.wake?.();
+    this.coordinator?.stop();
+    this.queue?.notify();
     if (this.streaming && this.committedLsn > 0) this.sendStatusQuietly(this.committedLsn);
     this.streaming = false;
     await this.repl?.close();
@@ -970,134 +941,12 @@ export class PostgresSession implements SourceTask {
     await this.meta?.end().catch(() => undefined);
   }
 
-  // ---- setup helpers ----
-
-  private async checkServer(): Promise<void> {
-    const rows = (
-      await this.meta!.query(
-        "SELECT current_setting('wal_level') AS wal_level, current_setting('server_version_num') AS v",
-      )
-    ).rows;
-    if (rows[0].wal_level !== 'logical') {
-      throw new ConnectError(
-        `PostgreSQL wal_level is "${rows[0].wal_level}", logical decoding needs "logical". Fix: ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL.`,
-        { context: this.errorContext },
-      );
-    }
-    this.serverVersion = Number(rows[0].v);
-    if (this.serverVersion < 100000)
-      throw new ConnectError('PostgreSQL 10 or newer is needed for pgoutput', { context: this.errorContext });
-    if (this.s.failover && this.serverVersion < 170000) {
-      throw new ConnectError(
-        `slot.failover=true needs PostgreSQL 17 or newer (failover slots); this server is ${rows[0].v}. Fix: set slot.failover=false, or upgrade.`,
-        { context: this.errorContext },
-      );
-    }
+  private slotInfo(): Promise<SlotState | undefined> {
+    return checkedSlot(this.meta!, this.s, this.serverVersion, this.errorContext);
   }
 
-  private async capturedTables(): Promise<Array<{ schema: string; table: string }>> {
-    const all = await listTables(this.meta!);
-    const tables = snapshotOrder(
-      this.s,
-      all.filter((t) => tableCaptured(this.s, t.schema, t.table)),
-    );
-    const needsIdentity = !(this.s.skipped.has('u') && this.s.skipped.has('d'));
-    if (needsIdentity && tables.length) {
-      const res = await this.meta!.query(
-        `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE (n.nspname, c.relname) IN (${tables.map((t) => `(${quoteLiteral(t.schema)}, ${quoteLiteral(t.table)})`).join(', ')})
-           AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
-                OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))`,
-      );
-      if (res.rows.length) {
-        const names = res.rows.map((r) => `${r.nspname}.${r.relname}`);
-        throw new ConnectError(
-          `table${names.length > 1 ? 's' : ''} ${names.join(', ')} ha${names.length > 1 ? 've' : 's'} no replica identity (no primary key, or REPLICA IDENTITY NOTHING): PostgreSQL cannot publish their updates and deletes, and rejects them once the table is in the publication. Fix: add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL, or leave the table out with table.exclude.list.`,
-          { context: { ...this.errorContext, table: names[0] } },
-        );
-      }
-    }
-    return tables;
-  }
-
-  private async ensurePublication(tables: Array<{ schema: string; table: string }>): Promise<void> {
-    const s = this.s;
-    const name = quoteIdent(s.publication);
-    const exists =
-      (await this.meta!.query('SELECT puballtables FROM pg_publication WHERE pubname = $1', [s.publication])).rows
-        .length > 0;
-    const list = tables.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`).join(', ');
-    try {
-      switch (s.autocreate) {
-        case 'disabled':
-          if (!exists) {
-            throw new ConnectError(
-              `publication "${s.publication}" does not exist and publication.autocreate.mode is disabled. Fix: CREATE PUBLICATION ${name} FOR TABLE <tables> (as a user who owns them), or set publication.autocreate.mode to filtered or all_tables.`,
-              { context: this.errorContext },
-            );
-          }
-          return;
-        case 'all_tables':
-          if (!exists) await this.meta!.query(`CREATE PUBLICATION ${name} FOR ALL TABLES`);
-          return;
-        case 'no_tables':
-          if (!exists) await this.meta!.query(`CREATE PUBLICATION ${name}`);
-          return;
-        case 'filtered':
-          if (!tables.length) {
-            throw new ConnectError(
-              'publication.autocreate.mode=filtered but the filters match no table. Fix: check table.include.list / schema.include.list.',
-              { context: this.errorContext },
-            );
-          }
-          if (!exists) await this.meta!.query(`CREATE PUBLICATION ${name} FOR TABLE ${list}`);
-          else await this.meta!.query(`ALTER PUBLICATION ${name} SET TABLE ${list}`);
-          return;
-      }
-    } catch (err) {
-      if (err instanceof ConnectError) throw err;
-      const e = err as { code?: string; message?: string };
-      if (e.code === '42501') {
-        throw new ConnectError(
-          `cannot create or change publication "${s.publication}": ${e.message}. Fix: create it as a superuser or table owner (CREATE PUBLICATION ${name} FOR TABLE …) and set publication.autocreate.mode=disabled, or grant the rights.`,
-          { context: this.errorContext, cause: err },
-        );
-      }
-      throw explain(err, `cannot prepare publication "${s.publication}"`, this.errorContext, s.user);
-    }
-  }
-
-  private async slotInfo(): Promise<SlotState | undefined> {
-    const slot = await readSlot(this.meta!, this.s.slot, this.serverVersion);
-    if (!slot) return undefined;
-    if (slot.plugin !== 'pgoutput' || slot.database !== this.s.database) {
-      throw new ConnectError(
-        `replication slot "${this.s.slot}" exists for plugin ${slot.plugin} on database ${slot.database}, not pgoutput on ${this.s.database}. Fix: choose another slot.name, or drop that slot if it is unused.`,
-        { context: this.errorContext },
-      );
-    }
-    return slot;
-  }
-
-  private async dropSlot(failIfActive: boolean): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await this.meta!.query(
-          'SELECT pg_drop_replication_slot($1) WHERE EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)',
-          [this.s.slot],
-        );
-        return;
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        // Our own walsender may take a moment to exit after the connection closes.
-        if (code === '55006' && Date.now() < deadline && !failIfActive) {
-          await new Promise((r) => setTimeout(r, 200));
-          continue;
-        }
-        throw explain(err, `cannot drop replication slot "${this.s.slot}"`, this.errorContext, this.s.user);
-      }
-    }
+  private dropSlot(failIfActive: boolean): Promise<void> {
+    return dropSlot(this.meta!, this.s, this.errorContext, failIfActive);
   }
 
   private async replCall<T>(fn: () => Promise<T>, what: string): Promise<T> {

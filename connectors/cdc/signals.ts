@@ -1,0 +1,108 @@
+/**
+ * Debezium's signals (`{"id", "type", "data"}`), as the source table, REST and other channels carry them, parsed
+ * and checked here once for every connector. A bad signal is refused with the reason; it never fails the task.
+ */
+
+export interface Signal {
+  id: string;
+  type: string;
+  /** the parsed `data` (an object; Debezium's channels carry it as JSON text) */
+  data: Record<string, unknown>;
+}
+
+/** What a signal did: taken (with the snapshot it started, when it started one), or refused and why. */
+export type SignalAnswer = { accepted: true; snapshotId?: string } | { accepted: false; reason: string };
+
+export const SIGNAL_TYPES = ['execute-snapshot', 'stop-snapshot', 'pause-snapshot', 'resume-snapshot', 'log'] as const;
+
+/** Watermark rows the incremental snapshot writes to the signal table (Debezium's type names). */
+export const WINDOW_OPEN = 'snapshot-window-open';
+export const WINDOW_CLOSE = 'snapshot-window-close';
+
+export class SignalError extends Error {}
+
+const MAX_ID = 256;
+
+/** A signal from untrusted input (a REST body, a row of the signal table); throws SignalError naming the field. */
+export function parseSignal(raw: unknown): Signal {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new SignalError('a signal is a JSON object {"id": "…", "type": "…", "data": {…}}');
+  const o = raw as Record<string, unknown>;
+  if (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_ID)
+    throw new SignalError(`signal "id" must be a non-empty string of at most ${MAX_ID} characters`);
+  if (typeof o.type !== 'string' || o.type.length === 0) throw new SignalError('signal "type" must be a string');
+  let data: unknown = o.data ?? {};
+  if (typeof data === 'string') {
+    if (data.trim() === '') data = {};
+    else {
+      try {
+        data = JSON.parse(data);
+      } catch {
+        throw new SignalError(`signal ${o.id}: "data" is not valid JSON`);
+      }
+    }
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new SignalError(`signal ${o.id}: "data" must be a JSON object`);
+  return { id: o.id, type: o.type, data: data as Record<string, unknown> };
+}
+
+export interface SnapshotRequest {
+  kind: 'incremental' | 'blocking';
+  /** `data-collections` as given: names or regular expressions, matched against the whole `schema.table` */
+  collections: string[];
+  /** `additional-conditions`: a filter per collection (matched like `data-collections`) */
+  conditions: Array<{ collection: string; filter: string }>;
+}
+
+function stringList(v: unknown, what: string, id: string): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.length === 0))
+    throw new SignalError(`signal ${id}: "${what}" must be a list of table names`);
+  return v as string[];
+}
+
+/** `execute-snapshot`'s data. */
+export function snapshotRequest(s: Signal): SnapshotRequest {
+  const d = s.data;
+  const kind = d.type === undefined ? 'incremental' : String(d.type).toLowerCase();
+  if (kind !== 'incremental' && kind !== 'blocking')
+    throw new SignalError(`signal ${s.id}: snapshot type ${JSON.stringify(d.type)} is not incremental or blocking`);
+  const collections = stringList(d['data-collections'], 'data-collections', s.id);
+  if (collections.length === 0) throw new SignalError(`signal ${s.id}: "data-collections" is empty`);
+  const conditions: SnapshotRequest['conditions'] = [];
+  const extra = d['additional-conditions'];
+  if (extra !== undefined) {
+    if (!Array.isArray(extra)) throw new SignalError(`signal ${s.id}: "additional-conditions" must be a list`);
+    for (const c of extra) {
+      const e = c as Record<string, unknown> | null;
+      if (!e || typeof e['data-collection'] !== 'string' || typeof e.filter !== 'string')
+        throw new SignalError(
+          `signal ${s.id}: each "additional-conditions" entry is {"data-collection": "…", "filter": "…"}`,
+        );
+      conditions.push({ collection: e['data-collection'], filter: e.filter });
+    }
+  }
+  // Debezium's older single condition, for the one collection
+  if (typeof d['additional-condition'] === 'string' && d['additional-condition'] !== '') {
+    for (const c of collections) conditions.push({ collection: c, filter: d['additional-condition'] });
+  }
+  for (const c of [...collections, ...conditions.map((x) => x.collection)]) collectionPattern(c, s.id);
+  return { kind, collections, conditions };
+}
+
+/** A `data-collections` entry as a regular expression over the whole name (Debezium matches them so). */
+export function collectionPattern(name: string, id = '?'): RegExp {
+  try {
+    return new RegExp(`^(?:${name})$`);
+  } catch {
+    throw new SignalError(`signal ${id}: "${name}" is not a valid table name or regular expression`);
+  }
+}
+
+/** `stop-snapshot`'s collections: none named stops the whole snapshot. */
+export function stopCollections(s: Signal): string[] | undefined {
+  const v = s.data['data-collections'];
+  if (v === undefined || v === null) return undefined;
+  const list = stringList(v, 'data-collections', s.id);
+  return list.length ? list : undefined;
+}
