@@ -106,8 +106,10 @@ function withNow(metrics: MetricsView | undefined): HistoryPoint[] {
   const points = metrics?.history.points ?? [];
   if (!metrics) return points;
   const last = points.at(-1);
-  // A last interval shorter than a second would make a jumpy rate: the sampled one stands until then.
-  if (last && metrics.history.current.t - last.t < 1000) return points;
+  // A last interval shorter than a second would make a jumpy rate: the current counters take the last sample's
+  // place instead, so the newest rate covers the last 5–6 seconds up to now.
+  if (last && metrics.history.current.t - last.t < 1000 && points.length > 1)
+    return [...points.slice(0, -1), metrics.history.current];
   return [...points, metrics.history.current];
 }
 

@@ -145,6 +145,12 @@ describe('dashboard in a real browser', () => {
       30_000,
       'the sparkline to be drawn',
     );
+    // More changes, so that the picture shows a pipeline at work.
+    const now = Number(await out('shop'));
+    await pgs.sql(
+      `INSERT INTO customers SELECT g, 'customer ' || g, 'tok-' || g, g * 1.5 FROM generate_series(100, 299) g`,
+    );
+    await waitFor(async () => Number(await out('archive')) >= now + 200, 60_000, 'the sink count to rise by 200');
     expect(pageErrors).toEqual([]);
     await shot('ui-overview.png');
   });
@@ -236,6 +242,20 @@ describe('dashboard in a real browser', () => {
     });
     expect(otherOrigin.status).toBe(403);
     expect(await state('archive')).toBe('RUNNING');
+
+    // Hostile validation bodies: 400 naming what is wrong, never a 5xx.
+    const validate = (body: unknown) =>
+      api<{ message: string }>('PUT', '/ui/api/connectors/shop/config/validate', body);
+    expect((await validate({ patch: [1] })).status).toBe(400);
+    const nested = await validate({ patch: { 'snapshot.mode': { x: 1 } } });
+    expect(nested.status).toBe(400);
+    expect(nested.body.message).toContain('snapshot.mode');
+    expect((await validate({ patch: { name: 'other' } })).body.message).toContain("doesn't match");
+    expect((await validate('text')).status).toBe(400);
+    const fine = await api<{ errorCount: number }>('PUT', '/ui/api/connectors/shop/config/validate', {
+      patch: { 'snapshot.mode': 'initial' },
+    });
+    expect(fine).toMatchObject({ status: 200, body: { errorCount: 0 } });
 
     // Hostile inspector parameters: a clear 400 naming the parameter.
     const bad = await api<{ message: string }>('GET', '/ui/api/connectors/shop/inspect?stage=raw');
