@@ -64,6 +64,7 @@ export async function ensurePublication(
   s: PostgresSettings,
   errorContext: ErrorContext,
   tables: Array<{ schema: string; table: string }>,
+  raced = false,
 ): Promise<void> {
   const name = quoteIdent(s.publication);
   const exists =
@@ -99,6 +100,11 @@ export async function ensurePublication(
   } catch (err) {
     if (err instanceof ConnectError) throw err;
     const e = err as { code?: string; message?: string };
+    // Another connector sharing the publication created it between our look and our CREATE (two started
+    // together; PostgreSQL says so as duplicate_object, or as a unique violation of its catalog when both inserted at
+    // once): it exists now, so take the path for an existing one, once.
+    if ((e.code === '42710' || e.code === '23505') && !raced)
+      return ensurePublication(meta, s, errorContext, tables, true);
     if (e.code === '42501') {
       throw new ConnectError(
         `cannot create or change publication "${s.publication}": ${e.message}. Fix: create it as a superuser or table owner (CREATE PUBLICATION ${name} FOR TABLE …) and set publication.autocreate.mode=disabled, or grant the rights.`,

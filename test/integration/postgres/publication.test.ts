@@ -111,3 +111,25 @@ describe('postgres source: publication.autocreate.mode', () => {
     }
   });
 });
+
+describe('postgres source: connectors sharing one publication', () => {
+  it('start together: the one that loses the race to CREATE PUBLICATION uses the one the other created', async () => {
+    // Each round is a fresh publication, so both connectors find none and both try to create it.
+    for (let round = 0; round < 4; round++) {
+      const pub = `p_shared${round}`;
+      const drivers = ['a', 'b'].map(
+        (x) =>
+          new TaskDriver({
+            ...config(`${pub}_${x}`, { 'table.include.list': 'public\\.pa' }),
+            'publication.name': pub,
+          }),
+      );
+      try {
+        await Promise.all(drivers.map((d) => d.start()));
+        expect(await publication(pub)).toEqual({ all: true, tables: [] });
+      } finally {
+        await Promise.all(drivers.map((d) => d.stop()));
+      }
+    }
+  });
+});
