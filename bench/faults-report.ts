@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 
 /**
@@ -14,6 +14,7 @@ interface Row {
   events: number;
   duplicatesPerRun: number[];
   recoveryMs: Record<string, number>;
+  killRecoveryMs?: number[];
   lost: number;
   orderViolations: number;
   seconds: number;
@@ -43,7 +44,7 @@ function main(): void {
     console.error('usage: faults-report <report.jsonl> <out.md>');
     process.exit(2);
   }
-  const rows = readFileSync(input, 'utf8')
+  const rows = (existsSync(input) ? readFileSync(input, 'utf8') : '')
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Row);
@@ -52,7 +53,7 @@ function main(): void {
     '# Long fault run',
     '',
     `Run with \`npm run faults:long\` on ${rows[rows.length - 1]?.at.slice(0, 10) ?? '?'}: the fault suite of \`test/faults/\``,
-    'with 50 SIGKILLs of the worker per source instead of CI’s 10 (Kafka mode: 50 instead of 5), a writer running',
+    'with 50 SIGKILLs of the worker per source instead of CI’s 10 (Kafka mode too), one file at a time, a writer running',
     'throughout. A row is written only when every check of its suite held: replay of the sink output by key equals',
     'the database, every committed change arrived, versions never go back per key, and a change delivered again',
     'after a SIGKILL lies after the offset committed before the kill (docs/faults.md).',
@@ -68,6 +69,11 @@ function main(): void {
       `| ${NAMES[r.suite] ?? r.suite} | ${r.kills} | ${r.changes} | ${r.events} | ${r.lost} | ${r.orderViolations} | ${dups} | ${Math.round(r.seconds / 60)} min |`,
     );
   }
+  for (const suite of Object.keys(NAMES))
+    if (!rows.some((r) => r.suite === suite))
+      out.push(
+        `| ${NAMES[suite]} | FAILED: a check of its suite did not hold (no figures; see the run's output) |||||||`,
+      );
   out.push(
     '',
     'For the three databases every duplicate was checked to lie after the offset committed before the kill that',
@@ -80,6 +86,21 @@ function main(): void {
   );
   for (const r of rows)
     out.push(`| ${NAMES[r.suite] ?? r.suite} | ${FAULTS.map(([k]) => s(r.recoveryMs[k])).join(' | ')} |`);
+  out.push(
+    '',
+    'After SIGKILLs: every fifth restarted worker was given time to deliver, from its REST API answering to the',
+    'first change committed after it reaching the sink (the others were killed again at a random moment, often',
+    'before delivering anything); bound asserted: 60 s.',
+    '',
+    '| source | restarts measured | median | max |',
+    '|---|---|---|---|',
+  );
+  for (const r of rows) {
+    const k = [...(r.killRecoveryMs ?? [])].sort((a, b) => a - b);
+    out.push(
+      `| ${NAMES[r.suite] ?? r.suite} | ${k.length} | ${s(k[Math.floor((k.length - 1) / 2)])} | ${s(k[k.length - 1])} |`,
+    );
+  }
   out.push(
     '',
     'The server restart, outage, killed-connection and network faults happen once per suite (the bounds the suite',

@@ -19,6 +19,7 @@ import { kafkaSuite } from '../harness/kafka-suite.js';
 import { type PostgresServer, startPostgres } from '../harness/postgres.js';
 import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '../harness/worker.js';
 import { report, timeToDelivery } from './kit.js';
+import { KILL_BOUND, KILL_PROBE } from './suite.js';
 
 /**
  * Kafka mode under faults: PostgreSQL → Kafka (offsets on offset.storage.topic) → FileStreamSink consuming from
@@ -29,7 +30,7 @@ import { report, timeToDelivery } from './kit.js';
 
 const TABLES = ['ka', 'kb', 'kc'];
 const ROWS = 200;
-const KILLS = Number(process.env.FAULT_KAFKA_KILLS ?? 5);
+const KILLS = Number(process.env.FAULT_KAFKA_KILLS ?? 10);
 /** from the broker's return to the first new change in the sink */
 const BROKER_BOUND = 60_000;
 
@@ -54,6 +55,7 @@ const events = (file: string) => {
   return t.read();
 };
 const measured: Record<string, number> = {};
+const killRecoveries: number[] = [];
 const began = Date.now();
 
 const sink = (name: string, file: string): ConnectorFile => ({
@@ -178,6 +180,10 @@ describe('Kafka mode under faults (PostgreSQL → Kafka → FileStreamSink)', ()
       await randomPause(1000, 2500);
       await w.kill();
       w = await startWorker({ dir, worker, connectors, preferBuild: true });
+      if (k % KILL_PROBE === KILL_PROBE - 1) {
+        const l = load as Load;
+        killRecoveries.push(await timeToDelivery(l.changes, () => events(out()), KILL_BOUND, `restart ${k + 1}`));
+      }
     }
   });
 
@@ -198,6 +204,7 @@ describe('Kafka mode under faults (PostgreSQL → Kafka → FileStreamSink)', ()
       events: all.length,
       duplicatesPerRun: [all.length - new Set(all.map(eventId)).size],
       recoveryMs: measured,
+      killRecoveryMs: killRecoveries,
       lost: 0,
       orderViolations: 0,
       seconds: Math.round((Date.now() - began) / 1000),

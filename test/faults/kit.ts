@@ -199,6 +199,8 @@ export interface FaultReport {
   duplicatesPerRun: number[];
   /** ms from each fault's end to the first new change delivered, by fault */
   recoveryMs: Record<string, number>;
+  /** ms from a restarted worker answering to the first new change delivered, every few SIGKILLs */
+  killRecoveryMs: number[];
   lost: number;
   orderViolations: number;
   seconds: number;

@@ -57,6 +57,10 @@ export const BOUNDS = {
 };
 
 export const KILLS = Number(process.env.FAULT_KILLS ?? 10);
+/** Every KILL_PROBE-th restarted worker is given time to deliver: its recovery is measured, within KILL_BOUND. */
+export const KILL_PROBE = 5;
+/** from a restarted worker answering REST to the first change committed after it reaching the sink */
+export const KILL_BOUND = 60_000;
 
 export interface FaultTarget<E extends CdcEvent> {
   /** connector name */
@@ -108,6 +112,7 @@ export function defineFaultSuite<E extends CdcEvent>(target: FaultTarget<E>): vo
   /** sink events when the in-process faults ended (the kills begin) */
   let beforeKills = 0;
   const measured: Record<string, number> = {};
+  const killRecoveries: number[] = [];
   const tables = target.tables ?? TABLES;
   const events = () => target.events(out);
   const recovery = async (what: string, bound: number) => {
@@ -224,6 +229,8 @@ export function defineFaultSuite<E extends CdcEvent>(target: FaultTarget<E>): vo
       await w.kill();
       segments.push({ from: events().length, committed: committedOffset(offsetsFile, target.connector) });
       w = await startWorker({ dir, worker: workerCfg, connectors, preferBuild: true });
+      // The other restarts are killed again at a random moment, often before they deliver anything.
+      if (k % KILL_PROBE === KILL_PROBE - 1) killRecoveries.push(await recovery(`restart ${k + 1}`, KILL_BOUND));
     }
     measured.killCycleAvg = Math.round((Date.now() - started) / KILLS);
     measured.afterKills = await recovery('the last restart', 60_000);
@@ -259,6 +266,7 @@ export function defineFaultSuite<E extends CdcEvent>(target: FaultTarget<E>): vo
       events: all.length,
       duplicatesPerRun: perRun,
       recoveryMs: measured,
+      killRecoveryMs: killRecoveries,
       lost: 0,
       orderViolations: 0,
       seconds: Math.round((Date.now() - began) / 1000),
