@@ -110,7 +110,13 @@ ${rows.join('\n')}
 `;
 }
 
-export function report(env: Environment, scenarios: Scenario[], latency: readonly LatencyResult[] = []): string {
+/** `partial`: the run has not finished (the report is rewritten after each scenario, so a stopped run keeps it). */
+export function report(
+  env: Environment,
+  scenarios: Scenario[],
+  latency: readonly LatencyResult[] = [],
+  partial = false,
+): string {
   const rows = scenarios.map((s) => {
     const a = summarize(s.results, 'sluice');
     const b = summarize(s.results, s.reference);
@@ -133,7 +139,7 @@ ${runs.join('\n')}
 ${recv ? `\n${recv}\n` : ''}${top}`;
   });
   return `# sluice beside Debezium, on the same machine
-
+${partial ? '\n**Incomplete: the run stopped before its end; only the scenarios below were measured.**\n' : ''}
 Measured ${env.started} UTC at ${env.commit} with \`${env.command}\` (${env.minutes.toFixed(0)} minutes). Issue 22's
 benchmark: each side reads the same database on the same machine and writes every event to a local file (direct
 mode: Debezium's embedded engine, \`test/harness/java/DebeziumEngine.java\`, writing each value as a

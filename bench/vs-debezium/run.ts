@@ -62,6 +62,13 @@ function options(argv: string[]): Options {
   };
 }
 
+/** Writes the report so far (set by main when there is an output file): a stopped run keeps what it measured. */
+let checkpoint: () => void = () => {};
+function record(scenarios: Scenario[], s: Scenario): void {
+  scenarios.push(s);
+  checkpoint();
+}
+
 /** Issue 22's steady load for the latency runs, changes/s. */
 const LATENCY_RATE = 5000;
 const latency: LatencyResult[] = [];
@@ -116,7 +123,7 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
       console.log(`PostgreSQL snapshot, schemas.enable=${schemas}`);
       const snap = snapshotContenders(pg, s, 'snap', profileDir);
       const snapRuns = await abba(snap.sluice, snap.debezium, o.runs, o.rows, 1_800_000, [], log);
-      scenarios.push({
+      record(scenarios, {
         id: `pg-snapshot-${schemas}`,
         title: 'PostgreSQL snapshot',
         unit: 'rows/s',
@@ -129,7 +136,7 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
       console.log(`PostgreSQL backlog drain, schemas.enable=${schemas}`);
       const drain = drainContenders(pg, s, 'orders', slots[i], endLsn, o.rows, profileDir);
       const drainRuns = await abba(drain.sluice, drain.debezium, o.runs, o.rows, 1_800_000, [drain.recvlogical], log);
-      scenarios.push({
+      record(scenarios, {
         id: `pg-drain-${schemas}`,
         title: 'PostgreSQL backlog drain',
         unit: 'events/s',
@@ -152,6 +159,7 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
         latency.push(
           ...(await latencyRuns({ pg, dir, kafka, seconds, rate: LATENCY_RATE }, o.runs > 1 ? 2 : 1, logLatency)),
         );
+        checkpoint();
       }
     } finally {
       await kafka?.stop();
@@ -179,7 +187,7 @@ async function kafkaMode(
       const s = { dir, schemas, flushMs: o.flushMs, kafka, pg, table: 'orders', slots: slots[i] };
       const results = await abba(sluiceToKafka(s, admin), connectToKafka(s, admin), o.runs, o.rows, 1_800_000, [], log);
       const profileDir = join(dir, 'profile');
-      scenarios.push({
+      record(scenarios, {
         id: `kafka-drain-${schemas}`,
         title: 'PostgreSQL → Kafka backlog drain',
         unit: 'events/s',
@@ -213,7 +221,7 @@ async function mariadb(o: Options, env: Environment, scenarios: Scenario[]): Pro
       const c = mariaContenders(db, s, 'snapshot', profileDir);
       const results = await abba(c.sluice, c.debezium, o.runs, o.rows, 1_800_000, [], log);
       const top = o.profile ? (await profiled(c.profiled, profileDir, o.rows)).top : [];
-      scenarios.push({
+      record(scenarios, {
         id: `maria-snapshot-${s.schemas}`,
         title: 'MariaDB snapshot',
         unit: 'rows/s',
@@ -230,7 +238,7 @@ async function mariadb(o: Options, env: Environment, scenarios: Scenario[]): Pro
       const c = mariaContenders(db, s, 'drain', profileDir);
       const results = await abba(c.sluice, c.debezium, o.runs, o.rows, 1_800_000, [], log);
       const top = o.profile ? (await profiled(c.profiled, profileDir, o.rows)).top : [];
-      scenarios.push({
+      record(scenarios, {
         id: `maria-drain-${s.schemas}`,
         title: 'MariaDB binlog backlog drain',
         unit: 'events/s',
@@ -253,14 +261,22 @@ async function main(): Promise<void> {
   env.versions['Debezium (MariaDB)'] = DEBEZIUM_VERSION.mariadb;
   const scenarios: Scenario[] = [];
   const started = Date.now();
+  const write = (md: string) => {
+    mkdirSync(join(process.cwd(), 'bench/results'), { recursive: true });
+    writeFileSync(o.out, md);
+  };
+  if (o.out)
+    checkpoint = () => {
+      env.minutes = (Date.now() - started) / 60_000;
+      write(report(env, scenarios, latency, true));
+    };
   if (o.only.has('pg') || o.only.has('kafka') || o.only.has('latency')) await postgres(o, env, scenarios);
   if (o.only.has('mariadb')) await mariadb(o, env, scenarios);
   env.minutes = (Date.now() - started) / 60_000;
   const md = report(env, scenarios, latency);
   console.log(md);
   if (o.out) {
-    mkdirSync(join(process.cwd(), 'bench/results'), { recursive: true });
-    writeFileSync(o.out, md);
+    write(md);
     console.log(`written to ${o.out}`);
   }
 }
