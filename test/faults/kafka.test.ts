@@ -133,7 +133,7 @@ describe('Kafka mode under faults (PostgreSQL → Kafka → FileStreamSink)', ()
     const l = load as Load;
     const node = suite.kafka.nodes[0];
     await node.stop();
-    await new Promise((r) => setTimeout(r, 5000));
+    await new Promise((r) => setTimeout(r, 5000)); // the outage's length, not a sync point
     await node.start();
     measured.brokerRestart = await timeToDelivery(l.changes, () => events(out()), BROKER_BOUND, 'broker restart').catch(
       (err) => {
@@ -158,7 +158,7 @@ describe('Kafka mode under faults (PostgreSQL → Kafka → FileStreamSink)', ()
     await waitFor(() => events(file).length >= Math.min(2000, total / 10), 60_000, 'the history sink consuming');
     const node = suite.kafka.nodes[0];
     await node.kill();
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 3000)); // the outage's length, not a sync point
     await node.start();
     // Everything in the topics before the second sink started reaches it, broker kill or not.
     const wanted = new Set(events(out()).slice(0, total).map(eventId));
