@@ -1,51 +1,17 @@
+import { type Signal, SignalError } from '../../runtime/api/index.js';
+
+export { parseSignal, type Signal, type SignalAnswer, SignalError } from '../../runtime/api/index.js';
+
 /**
  * Debezium's signals (`{"id", "type", "data"}`), as the source table, REST and other channels carry them, parsed
  * and checked here once for every connector. A bad signal is refused with the reason; it never fails the task.
  */
-
-export interface Signal {
-  id: string;
-  type: string;
-  /** the parsed `data` (an object; Debezium's channels carry it as JSON text) */
-  data: Record<string, unknown>;
-}
-
-/** What a signal did: taken (with the snapshot it started, when it started one), or refused and why. */
-export type SignalAnswer = { accepted: true; snapshotId?: string } | { accepted: false; reason: string };
 
 export const SIGNAL_TYPES = ['execute-snapshot', 'stop-snapshot', 'pause-snapshot', 'resume-snapshot', 'log'] as const;
 
 /** Watermark rows the incremental snapshot writes to the signal table (Debezium's type names). */
 export const WINDOW_OPEN = 'snapshot-window-open';
 export const WINDOW_CLOSE = 'snapshot-window-close';
-
-export class SignalError extends Error {}
-
-const MAX_ID = 256;
-
-/** A signal from untrusted input (a REST body, a row of the signal table); throws SignalError naming the field. */
-export function parseSignal(raw: unknown): Signal {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new SignalError('a signal is a JSON object {"id": "…", "type": "…", "data": {…}}');
-  const o = raw as Record<string, unknown>;
-  if (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_ID)
-    throw new SignalError(`signal "id" must be a non-empty string of at most ${MAX_ID} characters`);
-  if (typeof o.type !== 'string' || o.type.length === 0) throw new SignalError('signal "type" must be a string');
-  let data: unknown = o.data ?? {};
-  if (typeof data === 'string') {
-    if (data.trim() === '') data = {};
-    else {
-      try {
-        data = JSON.parse(data);
-      } catch {
-        throw new SignalError(`signal ${o.id}: "data" is not valid JSON`);
-      }
-    }
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data))
-    throw new SignalError(`signal ${o.id}: "data" must be a JSON object`);
-  return { id: o.id, type: o.type, data: data as Record<string, unknown> };
-}
 
 export interface SnapshotRequest {
   kind: 'incremental' | 'blocking';

@@ -183,6 +183,24 @@ export const postgresConfigSpec: ConfigSpec = [
     group: snap,
   }),
   key(
+    'signal.data.collection',
+    'string',
+    'The signal table, `schema.table`, with columns `id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048)`. Signals inserted into it are read from the WAL, in order with the data (the `source` channel); incremental snapshots write their watermark rows to it, so the connector user needs INSERT on it. It is added to a filtered publication; its own rows become events only when the table filters capture it.',
+    { default: null, group: snap },
+  ),
+  key(
+    'signal.enabled.channels',
+    'list',
+    "Channels signals are read from: `source` (the signal table). The REST channel (`POST /connectors/{name}/signals`) is always on. Debezium's `kafka`, `file` and `jmx` channels are not built yet: named here they are logged and ignored.",
+    { default: 'source', group: snap },
+  ),
+  key(
+    'incremental.snapshot.chunk.size',
+    'int',
+    'Rows per chunk of an incremental snapshot (each chunk is one query between two watermarks, held in memory until its close watermark comes back through the WAL).',
+    { default: 1024, min: 1, max: 1_000_000, group: snap },
+  ),
+  key(
     'snapshot.include.collection.list',
     'list',
     'Regular expressions of `schema.table` names to snapshot, a subset of the captured tables; all captured tables when unset.',
@@ -325,6 +343,10 @@ export interface PostgresSettings {
   statusIntervalMs: number;
   maxBatch: number;
   maxQueue: number;
+  /** signal.data.collection, split; undefined when no signal table is configured */
+  signalTable?: { schema: string; table: string; id: string };
+  signalChannels: string[];
+  chunkSize: number;
 }
 
 /** Debezium's filters are whole-name matches, case-insensitive. */
@@ -407,7 +429,20 @@ export function readSettings(config: Config): PostgresSettings {
     // Runtime queue knobs (sourceCommonSpec): the task's own buffer follows them so memory stays bounded.
     maxBatch: optionalInt(config, 'max.batch.size', 2048),
     maxQueue: optionalInt(config, 'max.queue.size', 8192),
+    signalTable: signalTable(config.optionalString('signal.data.collection')),
+    signalChannels: config.list('signal.enabled.channels'),
+    chunkSize: config.int('incremental.snapshot.chunk.size'),
   };
+}
+
+/** `schema.table` (PostgreSQL's `database.schema.table` form too, as Debezium accepts it) */
+function signalTable(v: string | undefined): PostgresSettings['signalTable'] {
+  if (!v) return undefined;
+  const parts = v.split('.');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === ''))
+    throw new Error(`signal.data.collection "${v}" is not schema.table`);
+  const [schema, table] = parts.slice(-2);
+  return { schema, table, id: `${schema}.${table}` };
 }
 
 /** Whether a table (`schema.table`) is captured under the filters. */

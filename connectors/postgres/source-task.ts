@@ -2,6 +2,8 @@ import {
   type ChangeRecord,
   type Config,
   ConnectError,
+  type Signal,
+  type SignalAnswer,
   type SourceOffset,
   type SourcePartition,
   type SourceTask,
@@ -76,6 +78,12 @@ export class PostgresSourceTask implements SourceTask {
       }
       throw err;
     }
+  }
+
+  async signal(signal: Signal): Promise<SignalAnswer> {
+    if (!this.session)
+      return { accepted: false, reason: 'the task is reconnecting after a failure; send the signal again shortly' };
+    return this.session.signal(signal);
   }
 
   async commit(committed: Committed): Promise<void> {

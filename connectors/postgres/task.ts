@@ -32,6 +32,9 @@ import { Snapshotter } from './snapshot.js';
 import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { RecordQueue } from '../cdc/record-queue.js';
 import { TransactionCounts } from '../cdc/transaction.js';
+import { IncrementalSnapshotter, stateFromOffset } from '../cdc/incremental.js';
+import { parseSignal, type Signal, type SignalAnswer, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import { type ChunkRow, keyString, PgChunkReader } from './incremental.js';
 import {
   heartbeatKeySchema,
   processingTimes,
@@ -89,6 +92,11 @@ export class PostgresSession implements SourceTask {
 
   private queue!: RecordQueue;
   private coordinator!: ChangeEventCoordinator;
+  /** incremental snapshots (signals); its offset fields go on every record while one runs */
+  private incremental!: IncrementalSnapshotter<ChunkRow>;
+  /** relation id of the signal table in the stream, and whether its own rows become events */
+  private signalRel?: number;
+  private signalEmit = false;
   private readonly inbox: InboxItem[] = [];
   private inboxHead = 0;
   private pumping = false;
@@ -133,6 +141,19 @@ export class PostgresSession implements SourceTask {
     this.ctx = ctx;
     this.queue = new RecordQueue(this.s.maxQueue, this.s.maxBatch, () => this.stopped);
     this.coordinator = new ChangeEventCoordinator(ctx.log);
+    this.incremental = new IncrementalSnapshotter(
+      new PgChunkReader(this.s, this.types, () => this.meta!, this.errorContext),
+      {
+        ready: () => this.streaming && !this.snapshotPhase && !this.barrier && this.processing,
+        fail: (err) => this.fail(err),
+        progress: (p) => ctx.reportSnapshotProgress?.(p),
+        log: ctx.log,
+      },
+    );
+    this.coordinator.onSignal((signal) => this.onSignal(signal));
+    for (const ch of this.s.signalChannels)
+      if (ch !== 'source')
+        ctx.log.warn({ channel: ch }, 'signal.enabled.channels: this channel is not built yet; ignored');
     this.partition = { server: this.s.prefix };
     this.errorContext = { connector: ctx.connector, task: ctx.taskId };
     ctx.signal.addEventListener('abort', () => this.queue.notify(), { once: true });
@@ -154,7 +175,12 @@ export class PostgresSession implements SourceTask {
     this.serverVersion = await checkServer(this.meta, s, this.errorContext);
     await this.types.load(this.meta);
     const captured = await capturedTables(this.meta, s, this.errorContext);
-    await ensurePublication(this.meta, s, this.errorContext, captured);
+    const signalTable = s.signalTable;
+    const published =
+      signalTable && !captured.some((t) => t.schema === signalTable.schema && t.table === signalTable.table)
+        ? [...captured, signalTable]
+        : captured;
+    await ensurePublication(this.meta, s, this.errorContext, published);
 
     const committed = readStoredOffset(await ctx.offsets.offset(this.partition), s.prefix, this.errorContext);
     const stored = resume ?? committed;
@@ -165,6 +191,14 @@ export class PostgresSession implements SourceTask {
       throw new ConnectError(
         `the stored offset is at LSN ${formatLsn(highestLsn(stored))}, beyond the server's current WAL position ${formatLsn(current)} (pg_current_wal_lsn()): it was not written against this server's WAL (a restored backup, another server, or a hand-set offset). Refusing to start rather than confirm it to the slot. Fix: set a start point this server has reached (PATCH /connectors/${ctx.connector}/offsets with {"lsn": …} while the connector is stopped), or delete the offsets and snapshot again.`,
         { context: { ...this.errorContext, position: formatLsn(highestLsn(stored)) } },
+      );
+    }
+    try {
+      this.incremental.restore(stateFromOffset(stored as unknown as Record<string, unknown> | null));
+    } catch (err) {
+      throw new ConnectError(
+        `the stored offset cannot be used: ${(err as Error).message}. Fix: set a valid one (PATCH /connectors/${ctx.connector}/offsets) or delete the offsets.`,
+        { context: this.errorContext },
       );
     }
     let slot = await this.slotInfo();
@@ -320,6 +354,7 @@ export class PostgresSession implements SourceTask {
         this.tempRepl = undefined;
         this.snapshotPhase = false;
         this.safeLsn = Math.max(this.safeLsn, snapshot.lsn);
+        this.incremental.kick();
         if (initialOnly && !this.stopped) {
           this.ctx.log.info('snapshot.mode=initial_only: snapshot complete, not streaming');
           this.ended = true;
@@ -375,6 +410,7 @@ export class PostgresSession implements SourceTask {
       },
     });
     this.streaming = true;
+    this.incremental.kick();
     repl.onEnd(() => {
       if (!this.stopped && !this.ended)
         this.fail(
@@ -564,6 +600,8 @@ export class PostgresSession implements SourceTask {
     this.safeLsn = lsn;
     this.lastHeartbeat = Date.now();
     const offset: PgOffset = { lsn, lsn_proc: lsn, lsn_commit: lsn, txId: null, ts_usec: this.lastHeartbeat * 1000 };
+    const fields = this.incremental.fields;
+    if (fields) Object.assign(offset, fields);
     this.push({
       topic: this.s.heartbeatTopic,
       keySchema: heartbeatKeySchema,
@@ -627,7 +665,13 @@ export class PostgresSession implements SourceTask {
   }
 
   private async onRelation(m: Extract<PgOutputMessage, { tag: 'relation' }>): Promise<void> {
-    if (!tableCaptured(this.s, m.schema, m.table)) {
+    const signal = this.s.signalTable;
+    const isSignal = signal !== undefined && signal.schema === m.schema && signal.table === m.table;
+    if (isSignal) {
+      this.signalRel = m.relationId;
+      this.signalEmit = tableCaptured(this.s, m.schema, m.table);
+    }
+    if (!isSignal && !tableCaptured(this.s, m.schema, m.table)) {
       this.relations.set(m.relationId, null);
       return;
     }
@@ -673,6 +717,10 @@ export class PostgresSession implements SourceTask {
   ): void {
     const model = this.relations.get(relationId);
     if (!model || !this.tx) return;
+    if (relationId === this.signalRel) {
+      if (op === 'c') this.onSignalRow(lsn, model, this.decodeRow(model, lsn, newTuple));
+      if (!this.signalEmit) return;
+    }
     const before = this.decodeRow(model, lsn, oldTuple);
     // With REPLICA IDENTITY FULL the old row holds the real value of an unchanged TOASTed column.
     const after = this.decodeRow(model, lsn, newTuple, keyChanged ? undefined : before);
@@ -697,8 +745,10 @@ export class PostgresSession implements SourceTask {
     before: unknown[] | undefined,
     after: unknown[] | undefined,
   ): void {
-    if (this.s.skipped.has(op)) return;
     const key = model.keyOf(after ?? before);
+    // A change the log carries while a chunk window is open on its table supersedes the row the chunk read.
+    if (this.incremental.watching(model.id)) this.incremental.changed(model.id, keyString(key));
+    if (this.s.skipped.has(op)) return;
     const value = this.envelope(model, op, lsn, model.valueOf(before), model.valueOf(after));
     this.release(lsn, {
       topic: model.topic,
@@ -722,7 +772,9 @@ export class PostgresSession implements SourceTask {
 
   private onTruncate(lsn: number, relationId: number): void {
     const model = this.relations.get(relationId);
-    if (!model || !this.tx || this.s.skipped.has('t')) return;
+    if (!model || !this.tx) return;
+    this.incremental.truncated(model.id);
+    if (this.s.skipped.has('t')) return;
     const value = this.envelope(model, 't', lsn, null, null);
     this.release(lsn, {
       topic: model.topic,
@@ -775,7 +827,11 @@ export class PostgresSession implements SourceTask {
   }
 
   /** Queues the held change and holds this one: the last change of a transaction must learn it is the last. */
-  private release(lsn: number, r: Pick<ChangeRecord, 'topic' | 'keySchema' | 'key' | 'valueSchema' | 'value'>): void {
+  private release(
+    lsn: number,
+    r: Pick<ChangeRecord, 'topic' | 'keySchema' | 'key' | 'valueSchema' | 'value'>,
+    fields = this.incremental.fields,
+  ): void {
     const tx = this.tx!;
     const event = lsn === this.eventLsn ? this.event + 1 : 0;
     this.eventLsn = lsn;
@@ -797,6 +853,7 @@ export class PostgresSession implements SourceTask {
           last_snapshot_record: false,
         }
       : { lsn, lsn_proc: this.safeLsn, lsn_commit: tx.finalLsn, txId: tx.xid, ts_usec: tx.tsUsec, event };
+    if (fields) Object.assign(offset, fields);
     const record: ChangeRecord = {
       topic: r.topic,
       keySchema: r.keySchema,
@@ -810,6 +867,91 @@ export class PostgresSession implements SourceTask {
     };
     if (this.held) this.push(this.held.record);
     this.held = { record, offset };
+  }
+
+  /** A row inserted into the signal table: a watermark of ours, or a signal (the `source` channel). */
+  private onSignalRow(lsn: number, model: TableModel, row: unknown[] | undefined): void {
+    if (!row) return;
+    const col = (name: string) => {
+      const i = model.columns.findIndex((c) => c.name === name);
+      return i < 0 ? undefined : row[i];
+    };
+    const id = col('id');
+    const type = col('type');
+    if (typeof id !== 'string') return;
+    if (type === WINDOW_OPEN || type === WINDOW_CLOSE) {
+      const out = this.incremental.watermark(id, type === WINDOW_OPEN);
+      if (out) this.emitChunk(lsn, out.rows, out.before, out.after);
+      return;
+    }
+    if (!this.s.signalChannels.includes('source')) return;
+    let signal: Signal;
+    try {
+      signal = parseSignal({ id, type, data: col('data') });
+    } catch (err) {
+      this.ctx.log.warn(
+        { table: model.id, position: formatLsn(lsn), err: (err as Error).message },
+        'signal row refused',
+      );
+      return;
+    }
+    void this.coordinator.signal(signal, 'source').then((a) => {
+      if (!a.accepted) this.ctx.log.warn({ signal: signal.id, reason: a.reason }, 'signal refused');
+    });
+  }
+
+  /** A chunk's rows as `op: "r"` events; the last carries the offset that says the chunk is done. */
+  private emitChunk(
+    lsn: number,
+    rows: ChunkRow[],
+    before: Record<string, unknown>,
+    after: Record<string, unknown>,
+  ): void {
+    const tx = this.tx!;
+    const now = processingTimes();
+    for (let i = 0; i < rows.length; i++) {
+      const { model, values } = rows[i];
+      this.release(
+        lsn,
+        {
+          topic: model.topic,
+          keySchema: model.keySchema,
+          key: model.keyOf(values),
+          valueSchema: model.envelopeSchema,
+          value: {
+            before: null,
+            after: model.valueOf(values),
+            source: sourceValue({
+              name: this.s.prefix,
+              db: this.s.database,
+              schema: model.schema,
+              table: model.table,
+              tsUs: tx.commitUs,
+              snapshot: 'incremental',
+              txId: tx.xid,
+              lsn,
+              lastCommitLsn: this.lastCommitLsn,
+            }),
+            transaction: null,
+            op: 'r',
+            ts_ms: now.ms,
+            ts_us: now.us,
+            ts_ns: now.ns,
+          },
+        },
+        i === rows.length - 1 ? after : before,
+      );
+    }
+  }
+
+  /** Signals from any channel (REST, the signal table). */
+  private onSignal(signal: Signal): Promise<SignalAnswer> {
+    return this.incremental.signal(signal);
+  }
+
+  /** A signal from the REST channel. */
+  signal(signal: Signal): Promise<SignalAnswer> {
+    return this.coordinator.signal(signal, 'rest');
   }
 
   private onCommit(commitLsn: number, endLsn: number): undefined {
@@ -843,6 +985,8 @@ export class PostgresSession implements SourceTask {
       ...this.phaseMark(),
     };
     if (!end) offset.event = -1;
+    const fields = this.incremental.fields;
+    if (fields) Object.assign(offset, fields);
     this.push({
       topic: this.s.transactionTopic,
       keySchema: transactionKeySchema,

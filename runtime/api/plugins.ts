@@ -1,6 +1,7 @@
 import type { ByteBuilder, ChangeRecord, Schema, SourceOffset, SourcePartition } from '../data/index.js';
 import type { Config, ConfigSpec } from './config-spec.js';
 import type { ConfigIssue } from './errors.js';
+import type { Signal, SignalAnswer } from './signals.js';
 
 /** The logging surface tasks get (pino-compatible, bound to connector and task). */
 export interface Logger {
@@ -23,6 +24,16 @@ export interface SnapshotProgress {
   rowsScanned?: number;
   rowsEstimated?: number;
   running?: boolean;
+  /** an incremental snapshot paused by a pause-snapshot signal */
+  paused?: boolean;
+  /** `initial` (the snapshot before streaming) or `incremental` (signalled) */
+  kind?: 'initial' | 'incremental';
+  /** the execute-snapshot signal's id */
+  snapshotId?: string;
+  /** rows read so far from one table (Debezium's RowsScanned is per table) */
+  table?: { name: string; rows: number };
+  /** the snapshot was stopped before its end (stop-snapshot) */
+  aborted?: boolean;
 }
 
 /**
@@ -128,6 +139,8 @@ export interface SourceTask {
    */
   commit?(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void>;
   stop(): Promise<void>;
+  /** A signal from REST (`POST /connectors/{name}/signals`); a refusal answers with the reason, never fails the task. */
+  signal?(signal: Signal): Promise<SignalAnswer>;
 }
 
 export interface SinkTask {
@@ -239,6 +252,8 @@ export function lazySourceTask(load: () => Promise<SourceTask>): SourceTask {
     stop: async () => {
       await task?.stop();
     },
+    signal: async (signal) =>
+      task?.signal ? task.signal(signal) : { accepted: false, reason: 'this connector takes no signals' },
   };
 }
 

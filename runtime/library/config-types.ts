@@ -116,6 +116,12 @@ export interface PostgresConfig extends SourceCommonConfig {
   'snapshot.mode'?: 'initial' | 'always' | 'initial_only' | 'no_data' | 'never' | 'when_needed';
   /** Rows read per round trip during the snapshot; bounds snapshot memory. Default: `10240`. */
   'snapshot.fetch.size'?: IntInput;
+  /** The signal table, `schema.table`, with columns `id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048)`. Signals inserted into it are read from the WAL, in order with the data (the `source` channel); incremental snapshots write their watermark rows to it, so the connector user needs INSERT on it. It is added to a filtered publication; its own rows become events only when the table filters capture it. Default: none. */
+  'signal.data.collection'?: string;
+  /** Channels signals are read from: `source` (the signal table). The REST channel (`POST /connectors/{name}/signals`) is always on. Debezium's `kafka`, `file` and `jmx` channels are not built yet: named here they are logged and ignored. Default: `source`. */
+  'signal.enabled.channels'?: ListInput;
+  /** Rows per chunk of an incremental snapshot (each chunk is one query between two watermarks, held in memory until its close watermark comes back through the WAL). Default: `1024`. */
+  'incremental.snapshot.chunk.size'?: IntInput;
   /** Regular expressions of `schema.table` names to snapshot, a subset of the captured tables; all captured tables when unset. Default: none. */
   'snapshot.include.collection.list'?: ListInput;
   /** Emit a heartbeat record this often (ms) when the stream is idle, so that the slot can advance over WAL of tables not captured. 0 disables heartbeats: then a quiet captured table pins WAL on the server. Default: `0`. */

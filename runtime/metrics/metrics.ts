@@ -7,6 +7,17 @@ export interface StatusSnapshot {
   tasks: ReadonlyArray<{ id: number; state: string }>;
 }
 
+/** Debezium's snapshot metric names (SnapshotChangeEventSourceMetricsMXBean), one gauge each. */
+export const DEBEZIUM_SNAPSHOT = [
+  'TotalTableCount',
+  'RemainingTableCount',
+  'SnapshotRunning',
+  'SnapshotPaused',
+  'SnapshotCompleted',
+  'SnapshotAborted',
+  'SnapshotDurationInSeconds',
+] as const;
+
 const STATES = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'RESTARTING'] as const;
 
 /**
@@ -29,6 +40,9 @@ export class WorkerMetrics {
   readonly queueCapacityBytes: Gauge<'connector' | 'task'>;
   readonly lagMillis: Gauge<'connector' | 'task'>;
   readonly snapshot: Gauge<'connector' | 'task' | 'measure'>;
+  /** Debezium's snapshot metrics (its JMX `context=snapshot` names, as the Debezium jmx_exporter rules name them) */
+  readonly dbz: Record<(typeof DEBEZIUM_SNAPSHOT)[number], Gauge<'connector' | 'task' | 'context'>>;
+  readonly dbzRowsScanned: Gauge<'connector' | 'task' | 'context' | 'table'>;
   // ---- the source's log (issue 15): what the database keeps for each task ----
   readonly logRetainedBytes: Gauge<'connector' | 'task'>;
   readonly logBehindBytes: Gauge<'connector' | 'task'>;
@@ -128,6 +142,23 @@ export class WorkerMetrics {
       name: 'sluice_snapshot_progress',
       help: 'Snapshot progress (measure: tables_total, tables_remaining, rows_scanned, rows_estimated, running).',
       labelNames: ['connector', 'task', 'measure'],
+      registers: r,
+    });
+    this.dbz = Object.fromEntries(
+      DEBEZIUM_SNAPSHOT.map((n) => [
+        n,
+        new Gauge({
+          name: `debezium_metrics_${n}`,
+          help: `Debezium's ${n} (context: snapshot = the initial snapshot, incremental = a signalled one).`,
+          labelNames: ['connector', 'task', 'context'],
+          registers: r,
+        }),
+      ]),
+    ) as WorkerMetrics['dbz'];
+    this.dbzRowsScanned = new Gauge({
+      name: 'debezium_metrics_RowsScanned',
+      help: "Debezium's RowsScanned: rows read per table by the snapshot (context: snapshot or incremental).",
+      labelNames: ['connector', 'task', 'context', 'table'],
       registers: r,
     });
     this.logRetainedBytes = new Gauge({

@@ -145,6 +145,12 @@ export function connectorRoutes(app: FastifyInstance, herder: Herder): void {
     return reply.code(202).send(scrubStatus(herder, req.params.c, status));
   });
 
+  // Ours, with Debezium's signal body ({"id", "type", "data"}): 202 once the connector's task took the signal.
+  app.post<C>('/connectors/:c/signals', async (req, reply) => {
+    const answer = await herder.signal(req.params.c, req.body);
+    return reply.code(202).send({ id: answer.id, ...(answer.snapshotId ? { snapshot_id: answer.snapshotId } : {}) });
+  });
+
   app.put<C>('/connectors/:c/pause', async (req, reply) => {
     await herder.pause(req.params.c);
     return reply.code(202).send();

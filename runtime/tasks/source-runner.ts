@@ -5,6 +5,9 @@ import {
   estimateSize,
   type Logger,
   partitionKey,
+  type Signal,
+  type SignalAnswer,
+  type SnapshotProgress,
   type SourceConnectorPlugin,
   type SourceOffset,
   type SourceTask,
@@ -21,6 +24,20 @@ import { type LogReport, LogWatch } from './log-watch.js';
 import { RetryTracker, type RetryingStatus } from './retry.js';
 import { Gate, type StateListener, within } from './state.js';
 import type { RecordTap } from './tap.js';
+
+/** A task's snapshot as its status shows it (`snapshot` beside `state`), Debezium's metrics in words. */
+export interface SnapshotReport {
+  kind: 'initial' | 'incremental';
+  /** the execute-snapshot signal's id (incremental) */
+  id?: string;
+  running: boolean;
+  paused: boolean;
+  completed: boolean;
+  tablesTotal: number;
+  tablesRemaining: number;
+  rowsScanned: number;
+  durationSeconds: number;
+}
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -107,6 +124,18 @@ export class SourceTaskRunner {
     });
   }
 
+  /** The task's last snapshot progress, for its status (undefined until it reports one). */
+  snapshotReport: SnapshotReport | undefined;
+  private snapshotStarted = 0;
+
+  /** A signal from REST, handed to the task; a task that takes none refuses it. */
+  async signal(signal: Signal): Promise<SignalAnswer> {
+    if (!this.started || this.stopping || this.failure !== undefined)
+      return { accepted: false, reason: `task ${this.o.taskId} is not running; signal not taken` };
+    if (!this.task.signal) return { accepted: false, reason: 'this connector takes no signals' };
+    return this.task.signal(signal);
+  }
+
   /** What the task holds of its database's log, for the task's status (undefined until the task reports). */
   get logReport(): LogReport | undefined {
     return this.logWatch.current;
@@ -158,6 +187,7 @@ export class SourceTaskRunner {
       },
       reportSnapshotProgress: (p) => {
         const l = this.labels;
+        this.reportSnapshot(p);
         if (p.tablesTotal !== undefined) metrics.snapshot.set({ ...l, measure: 'tables_total' }, p.tablesTotal);
         if (p.tablesRemaining !== undefined)
           metrics.snapshot.set({ ...l, measure: 'tables_remaining' }, p.tablesRemaining);
@@ -172,6 +202,36 @@ export class SourceTaskRunner {
         this.showConnected();
       },
     };
+  }
+
+  /** Status and Debezium's snapshot metrics from a progress report. */
+  private reportSnapshot(p: SnapshotProgress): void {
+    const prev = this.snapshotReport;
+    const kind = p.kind ?? prev?.kind ?? 'initial';
+    if (p.running && (!prev?.running || prev.kind !== kind)) this.snapshotStarted = Date.now();
+    const next: SnapshotReport = {
+      kind,
+      ...((p.snapshotId ?? prev?.id) ? { id: p.snapshotId ?? prev?.id } : {}),
+      running: p.running ?? prev?.running ?? false,
+      paused: p.paused ?? false,
+      completed: p.running === false && !p.aborted,
+      tablesTotal: p.tablesTotal ?? prev?.tablesTotal ?? 0,
+      tablesRemaining: p.tablesRemaining ?? prev?.tablesRemaining ?? 0,
+      rowsScanned: p.rowsScanned ?? prev?.rowsScanned ?? 0,
+      durationSeconds: this.snapshotStarted ? Math.round((Date.now() - this.snapshotStarted) / 1000) : 0,
+    };
+    if (next.running && next.paused) next.running = false;
+    this.snapshotReport = next;
+    const m = this.o.metrics;
+    const l = { ...this.labels, context: kind === 'initial' ? 'snapshot' : 'incremental' };
+    m.dbz.TotalTableCount.set(l, next.tablesTotal);
+    m.dbz.RemainingTableCount.set(l, next.tablesRemaining);
+    m.dbz.SnapshotRunning.set(l, next.running ? 1 : 0);
+    m.dbz.SnapshotPaused.set(l, next.paused ? 1 : 0);
+    m.dbz.SnapshotCompleted.set(l, next.completed ? 1 : 0);
+    m.dbz.SnapshotAborted.set(l, p.aborted ? 1 : 0);
+    m.dbz.SnapshotDurationInSeconds.set(l, next.durationSeconds);
+    if (p.table) m.dbzRowsScanned.set({ ...l, table: p.table.name }, p.table.rows);
   }
 
   private async run(): Promise<void> {

@@ -7,7 +7,9 @@ import {
   type ConnectorPlugin,
   type Converter,
   type Logger,
+  parseSignal,
   type Plugin,
+  type Signal,
   type SourceOffset,
   type SourcePartition,
   traceOf,
@@ -20,7 +22,7 @@ import type { OffsetStore } from '../offsets/store.js';
 import { errorPolicy } from '../tasks/error-policy.js';
 import { SinkTaskRunner } from '../tasks/sink-runner.js';
 import type { LogReport } from '../tasks/log-watch.js';
-import { SourceTaskRunner } from '../tasks/source-runner.js';
+import { type SnapshotReport, SourceTaskRunner } from '../tasks/source-runner.js';
 import type { RetryingStatus } from '../tasks/retry.js';
 import type { State, TargetState } from '../tasks/state.js';
 import type { RecordTap } from '../tasks/tap.js';
@@ -271,6 +273,7 @@ export class Herder {
           worker_id: w,
           ...(t.trace ? { trace: t.trace } : {}),
           ...this.logField(t),
+          ...this.snapshotField(t),
           ...(retrying ? { retrying } : {}),
         };
       }),
@@ -685,6 +688,39 @@ export class Herder {
   }
 
   /** A source task's `log` status field (sluice's extra: what it holds of the database's log, its lag). */
+  private snapshotField(t: TaskSlot): { snapshot?: SnapshotReport } {
+    const report = t.runner instanceof SourceTaskRunner ? t.runner.snapshotReport : undefined;
+    return report ? { snapshot: report } : {};
+  }
+
+  /**
+   * `POST /connectors/{name}/signals`: the body checked here (400 naming what is wrong), then handed to the
+   * connector's running task(s) on this worker; a refusal is a 400 with the task's reason, never a task failure.
+   */
+  async signal(name: string, body: unknown): Promise<{ id: string; snapshotId?: string }> {
+    const rt = this.get(name);
+    if (this.typeOf(rt) !== 'source')
+      throw badRequest(`connector ${name} is a sink connector: signals go to source connectors`);
+    let signal: Signal;
+    try {
+      signal = parseSignal(body);
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+    const runners = rt.tasks.flatMap((t) =>
+      t.here !== false && t.runner instanceof SourceTaskRunner ? [t.runner] : [],
+    );
+    if (runners.length === 0)
+      throw conflict(`connector ${name} has no task running on this worker (state ${rt.state}); signal not taken`);
+    let snapshotId: string | undefined;
+    for (const r of runners) {
+      const answer = await r.signal(signal);
+      if (!answer.accepted) throw badRequest(`signal ${signal.id} refused: ${answer.reason}`);
+      snapshotId ??= answer.snapshotId;
+    }
+    return { id: signal.id, ...(snapshotId ? { snapshotId } : {}) };
+  }
+
   private logField(t: TaskSlot): { log?: LogReport } {
     const report = t.runner instanceof SourceTaskRunner ? t.runner.logReport : undefined;
     return report ? { log: report } : {};
