@@ -5,23 +5,21 @@
  * 4.3.0 standalone, with the same connector keys. Rows/s until the target holds the final state, peak RSS and
  * CPU time of each process.
  *
- * Prerequisites: `bash bench/support/install-debezium-jdbc.sh`. Run: `npm run build && node dist/bench/jdbc-vs-debezium.js
+ * Prerequisites: `bash scripts/install-debezium-jdbc.sh`. Run: `npm run build && node dist/bench/jdbc-vs-debezium.js
  * [changes]` — appends its table to bench/results/jdbc.md (replacing an earlier one).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../test/harness/kafka.js';
-import { freePort } from '../test/harness/ports.js';
+import { kafkaConnectAvailable, startKafkaConnect } from '../test/harness/kafka-connect.js';
 import { type PostgresServer, startPostgres } from '../test/harness/postgres.js';
 import { commitOrderChanges, ORDERS_TABLE } from './support/pg-orders.js';
 import { repoRoot, startBenchWorker } from './support/worker-process.js';
 
 const CHANGES = Number(process.argv[2] ?? 1_000_000);
-const CONNECT_LIBS = join(repoRoot, '.cache/kafka-connect-4.3.0/libs');
-const JDBC_PLUGINS = join(repoRoot, '.cache/debezium-jdbc-3.5.0.Final/plugins');
 const TOPIC = 'bench.public.orders';
 const RESULTS = join(repoRoot, 'bench/results/jdbc.md');
 
@@ -109,8 +107,8 @@ async function topicSize(bootstrap: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(JDBC_PLUGINS, '..', '.complete')))
-    throw new Error('run bash bench/support/install-debezium-jdbc.sh first');
+  const missing = kafkaConnectAvailable();
+  if (missing) throw new Error(missing);
   const settings = { max_wal_size: '4GB', checkpoint_timeout: '30min' };
   const [kafka, source, target] = await Promise.all([
     startKafka(),
@@ -175,56 +173,22 @@ async function main(): Promise<void> {
     await w.stop();
     console.log('sluice', sluice);
 
-    // 3. Debezium's JDBC sink on Kafka Connect standalone.
-    const props = (o: Record<string, string>) =>
-      `${Object.entries(o)
-        .map(([k, v]) => `${k}=${v.replace(/\\/g, '\\\\')}`)
-        .join('\n')}\n`;
-    writeFileSync(
-      join(dir, 'connect.properties'),
-      props({
-        'bootstrap.servers': kafka.bootstrap,
-        'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-        'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-        'offset.storage.file.filename': join(dir, 'connect.offsets'),
-        'offset.flush.interval.ms': '1000',
-        'plugin.path': JDBC_PLUGINS,
-        listeners: `http://127.0.0.1:${await freePort()}`,
-      }),
-    );
-    writeFileSync(
-      join(dir, 'jdbc-sink.properties'),
-      props({
-        name: 'dbz-orders-sink',
+    // 3. Debezium's JDBC sink on Kafka Connect standalone (the JVM at its defaults, as deployments run it).
+    const dbzStarted = process.hrtime.bigint();
+    const connect = await startKafkaConnect({ bootstrap: kafka.bootstrap, dir, jvmArgs: [] });
+    let debezium: Run;
+    try {
+      await connect.addConnector('dbz-orders-sink', {
         'connector.class': 'io.debezium.connector.jdbc.JdbcSinkConnector',
         'tasks.max': '1',
         ...sinkKeys(target, 'debezium_target'),
-      }),
-    );
-    const dbzStarted = process.hrtime.bigint();
-    const connect = spawn(
-      'java',
-      [
-        '-cp',
-        `${CONNECT_LIBS}/*`,
-        'org.apache.kafka.connect.cli.ConnectStandalone',
-        join(dir, 'connect.properties'),
-        join(dir, 'jdbc-sink.properties'),
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let log = '';
-    connect.stderr?.on('data', (d: Buffer) => {
-      log = (log + d.toString()).slice(-20_000);
-    });
-    let debezium: Run;
-    try {
-      debezium = await measure(target, 'debezium_target', connect, dbzStarted);
+      });
+      debezium = await measure(target, 'debezium_target', connect.proc, dbzStarted);
     } catch (err) {
-      console.error(log.slice(-5000));
+      console.error(connect.logs().slice(-5000));
       throw err;
     } finally {
-      connect.kill('SIGTERM');
+      await connect.stop();
     }
     console.log('debezium', debezium);
 
@@ -236,7 +200,7 @@ in turn, with the same keys (\`insert.mode=upsert\`, \`primary.key.mode=record_k
 \`delete.enabled=true\`, \`collection.name.format=\${source.table}\`). sluice: a Kafka-mode worker (\`node
 dist/runtime/cli.js standalone\`); Debezium: \`io.debezium:debezium-connector-jdbc:3.5.0.Final\` as a plugin of
 Kafka Connect 4.3.0 standalone (\`ConnectStandalone\`, default JVM heap, Java 17), installed by
-\`bench/support/install-debezium-jdbc.sh\`. Time from process start until every row has its update. Measured
+\`scripts/install-debezium-jdbc.sh\`. Time from process start until every row has its update. Measured
 ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`node dist/bench/jdbc-vs-debezium.js\`.
 
 | | sluice | Debezium JDBC sink on Kafka Connect |

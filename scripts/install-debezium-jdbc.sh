@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What bench/jdbc-vs-debezium.ts needs beyond bench/vs-debezium's Kafka Connect, fetched once into .cache/
-# (idempotent; a complete directory is marked by .complete). Not run by CI, which runs no benchmark.
+# Debezium's JDBC sink on Kafka Connect 4.3.0 (bench/vs-debezium's Connect), fetched once into .cache/ (idempotent;
+# a complete directory is marked by .complete): the reference test/integration/jdbc/vs-debezium.test.ts compares
+# sluice's JDBC sink with (CI runs every scripts/install-*.sh), and bench/jdbc-vs-debezium.ts measures against.
 #   .cache/debezium-jdbc-<version>/plugins/debezium-connector-jdbc   Debezium's JDBC sink as a Connect plugin, with
 #                                                                   what Connect does not provide, and the PostgreSQL
 #                                                                   JDBC driver (Debezium's archive bundles drivers)
@@ -8,7 +9,7 @@
 set -euo pipefail
 DEBEZIUM_JDBC_VERSION="${DEBEZIUM_JDBC_VERSION:-3.5.0.Final}"
 PG_DRIVER_VERSION="${PG_DRIVER_VERSION:-42.7.11}"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/bench/vs-debezium/install.sh"
 dest="$root/.cache/debezium-jdbc-$DEBEZIUM_JDBC_VERSION"
 plugin="$dest/plugins/debezium-connector-jdbc"
