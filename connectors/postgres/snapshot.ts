@@ -91,6 +91,7 @@ export class Snapshotter {
             lastCommitLsn: null,
           }),
         );
+        const tableStart = rows;
         const offset: PgOffset = {
           lsn,
           lsn_proc: lsn,
@@ -178,6 +179,7 @@ export class Snapshotter {
           tablesRemaining: tables.length - ti - 1,
           rowsScanned: rows,
           running: true,
+          table: { name: model.id, rows: rows - tableStart },
         });
       }
       await client.query('COMMIT');
