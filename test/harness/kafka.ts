@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { run } from './run.js';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -127,16 +128,16 @@ interface Certificates {
 }
 
 /** A CA, and broker and client key stores signed by it, with keytool (Java is there wherever the broker runs). */
-function makeCertificates(dir: string): Certificates {
+async function makeCertificates(dir: string): Promise<Certificates> {
   const ca = join(dir, 'ca.p12');
   const caPem = join(dir, 'ca.pem');
-  const keytool = (...args: string[]) => {
-    const r = spawnSync('keytool', args, { encoding: 'utf8', timeout: 60_000 });
+  const keytool = async (...args: string[]) => {
+    const r = await run('keytool', args, { timeoutMs: 120_000 });
     if (r.status !== 0) throw new Error(`keytool ${args[0]} failed: ${r.stderr}${r.stdout}`);
   };
   const store = (path: string) => ['-keystore', path, '-storetype', 'PKCS12', '-storepass', STORE_PASSWORD];
   const san = 'SAN=IP:127.0.0.1,DNS:localhost';
-  keytool(
+  await keytool(
     '-genkeypair',
     '-alias',
     'ca',
@@ -152,16 +153,16 @@ function makeCertificates(dir: string): Certificates {
     '2',
     ...store(ca),
   );
-  keytool('-exportcert', '-rfc', '-alias', 'ca', '-file', caPem, ...store(ca));
+  await keytool('-exportcert', '-rfc', '-alias', 'ca', '-file', caPem, ...store(ca));
   /** A key pair in its own store, signed by the CA, with the CA's certificate beside it. */
-  const issue = (alias: string, dname: string, ext: string[]): string => {
+  const issue = async (alias: string, dname: string, ext: string[]): Promise<string> => {
     const path = join(dir, `${alias}.p12`);
     const csr = join(dir, `${alias}.csr`);
     const crt = join(dir, `${alias}.crt`);
     const keyArgs = ['-keyalg', 'RSA', '-keysize', '2048', '-dname', dname, ...ext, '-validity', '2'];
-    keytool('-genkeypair', '-alias', alias, ...keyArgs, ...store(path));
-    keytool('-certreq', '-alias', alias, '-file', csr, ...store(path));
-    keytool(
+    await keytool('-genkeypair', '-alias', alias, ...keyArgs, ...store(path));
+    await keytool('-certreq', '-alias', alias, '-file', csr, ...store(path));
+    await keytool(
       '-gencert',
       '-rfc',
       '-alias',
@@ -175,20 +176,19 @@ function makeCertificates(dir: string): Certificates {
       '2',
       ...store(ca),
     );
-    keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(path));
-    keytool('-importcert', '-noprompt', '-alias', alias, '-file', crt, ...store(path));
+    await keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(path));
+    await keytool('-importcert', '-noprompt', '-alias', alias, '-file', crt, ...store(path));
     return path;
   };
-  const broker = issue('broker', 'CN=localhost', ['-ext', san]);
+  const broker = await issue('broker', 'CN=localhost', ['-ext', san]);
   const truststore = join(dir, 'ca-trust.p12');
-  keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(truststore));
-  const client = issue('client', 'CN=sluice-client', []);
-  const pem = spawnSync(
+  await keytool('-importcert', '-noprompt', '-alias', 'ca', '-file', caPem, ...store(truststore));
+  const client = await issue('client', 'CN=sluice-client', []);
+  const pem = await run(
     'java',
     [join(repoRoot, 'test', 'harness', 'java', 'PemExport.java'), client, STORE_PASSWORD, 'client'],
     {
-      encoding: 'utf8',
-      timeout: 60_000,
+      timeoutMs: 120_000,
     },
   );
   if (pem.status !== 0) throw new Error(`PemExport failed: ${pem.stderr}`);
@@ -275,7 +275,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   let certs: Certificates | undefined;
   if (options.secure) {
     if (count !== 1) throw new Error('secure listeners are set up for a single node only');
-    certs = makeCertificates(dir);
+    certs = await makeCertificates(dir);
     layouts[0].secure = {
       saslPort: await freePort(),
       sslPort: await freePort(),
@@ -289,7 +289,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   for (const n of layouts) {
     mkdirSync(n.dir, { recursive: true });
     writeFileSync(join(n.dir, 'server.properties'), serverProperties(n, layouts, options.properties ?? {}));
-    const fmt = spawnSync(
+    const fmt = await run(
       'java',
       [
         ...javaArgs('256m'),
@@ -309,10 +309,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
             ]
           : []),
       ],
-      {
-        encoding: 'utf8',
-        timeout: 120_000,
-      },
+      { timeoutMs: 180_000 },
     );
     if (fmt.status !== 0)
       throw new Error(
@@ -468,12 +465,12 @@ export function requireKafka(): void {
  * The producers the broker tracks for a partition (idempotent or transactional ones only), asked with Java's
  * AdminClient: kafkajs has no DescribeProducers.
  */
-export function describeProducers(
+export async function describeProducers(
   bootstrap: string,
   topic: string,
   partition: number,
-): Array<{ producerId: string; epoch: number; lastSequence: number }> {
-  const r = spawnSync(
+): Promise<Array<{ producerId: string; epoch: number; lastSequence: number }>> {
+  const r = await run(
     'java',
     [
       ...javaArgs('128m'),
@@ -482,7 +479,7 @@ export function describeProducers(
       topic,
       String(partition),
     ],
-    { encoding: 'utf8', timeout: 60_000 },
+    { timeoutMs: 120_000 },
   );
   if (r.status !== 0) throw new Error(`DescribeProducers failed: ${r.stderr.slice(-2000)}`);
   return r.stdout
@@ -498,11 +495,11 @@ export function describeProducers(
  * Runs test/harness/java/ConnectOffsets.java (Kafka Connect's JsonConverter and Java clients, from
  * `.cache/kafka-<version>/connect-libs`) and returns its output lines.
  */
-export function connectOffsets(args: readonly string[]): string[] {
+export async function connectOffsets(args: readonly string[]): Promise<string[]> {
   const libs = join(kafkaLibs, '..', 'connect-libs');
   if (!existsSync(join(libs, '.complete')))
     throw new Error(`Kafka Connect jars not found in ${libs}: run scripts/install-kafka.sh`);
-  const r = spawnSync(
+  const r = await run(
     'java',
     [
       '-Xmx128m',
@@ -513,7 +510,7 @@ export function connectOffsets(args: readonly string[]): string[] {
       join(repoRoot, 'test', 'harness', 'java', 'ConnectOffsets.java'),
       ...args,
     ],
-    { encoding: 'utf8', timeout: 90_000 },
+    { timeoutMs: 120_000 },
   );
   if (r.status !== 0) throw new Error(`ConnectOffsets ${args[0]} failed: ${r.stderr.slice(-3000)}`);
   return r.stdout.split('\n').filter(Boolean);

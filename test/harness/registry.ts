@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { run } from './run.js';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -172,18 +173,18 @@ export interface DecodedMessage {
  * consumes, AvroDeserializer fetches each schema by id from the registry and decodes. Stops after `expected`
  * messages or when the topic has been idle for idleMs.
  */
-export function decodeWithConfluent(o: {
+export async function decodeWithConfluent(o: {
   bootstrap: string;
   registryUrl: string;
   topic: string;
   expected: number;
   timeoutMs?: number;
-}): DecodedMessage[] {
+}): Promise<DecodedMessage[]> {
   const script = join(repoRoot, 'test', 'harness', 'python', 'decode-avro.py');
-  const r = spawnSync(
+  const r = await run(
     confluentPython,
     [script, o.bootstrap, o.registryUrl, o.topic, String(o.expected), String(o.timeoutMs ?? 60_000)],
-    { encoding: 'utf8', timeout: (o.timeoutMs ?? 60_000) + 30_000, maxBuffer: 256 * 1024 * 1024 },
+    { timeoutMs: (o.timeoutMs ?? 60_000) + 30_000 },
   );
   if (r.status !== 0) throw new Error(`decode-avro.py failed (${r.status}): ${r.stderr.slice(-3000)}`);
   return r.stdout

@@ -49,17 +49,19 @@ const taskState = async (w: WorkerProcess, name: string) =>
   (await w.rest<Status>(`/connectors/${name}/status`)).body.tasks?.[0];
 
 /** ids (column `id`) of the change events in `topic`, in order, decoded by Confluent's client */
-function decodedIds(
+async function decodedIds(
   topic: string,
   expected: number,
-): Array<{ id: number; op: string; valueId: number | null; after: Record<string, unknown> | null }> {
-  return decodeWithConfluent({
-    bootstrap: suite.kafka.bootstrap,
-    registryUrl: registry.url,
-    topic,
-    expected,
-    timeoutMs: 60_000,
-  })
+): Promise<Array<{ id: number; op: string; valueId: number | null; after: Record<string, unknown> | null }>> {
+  return (
+    await decodeWithConfluent({
+      bootstrap: suite.kafka.bootstrap,
+      registryUrl: registry.url,
+      topic,
+      expected,
+      timeoutMs: 60_000,
+    })
+  )
     .filter((m) => m.value !== null)
     .map((m) => {
       const v = m.value as { op: string; before: Record<string, number> | null; after: Record<string, unknown> | null };
@@ -89,7 +91,7 @@ describe('Avro schema evolution', () => {
     await waitFor(async () => (await versions())?.length === 3, 60_000, 'a third version for the dropped column');
 
     // Old messages still decode (their own schema, by id), the new ones too.
-    const before = decodedIds('ev.public.ev', 4);
+    const before = await decodedIds('ev.public.ev', 4);
     expect(before.map((e) => e.id)).toEqual([1, 2, 3, 4]);
     expect(new Set(before.map((e) => e.valueId)).size).toBe(3);
     expect(before[2].after).toMatchObject({ id: 3, note: 'n3' });
@@ -100,7 +102,7 @@ describe('Avro schema evolution', () => {
     const trace = (await taskState(w, 'ev'))!.trace!;
     expect(trace).toContain(`"${subject}"`);
     expect(trace).toMatch(/incompatible/i);
-    expect(decodedIds('ev.public.ev', 4).map((e) => e.id)).toEqual([1, 2, 3, 4]);
+    expect((await decodedIds('ev.public.ev', 4)).map((e) => e.id)).toEqual([1, 2, 3, 4]);
 
     // Nothing past the failing record was acknowledged: once the subject accepts it, a restart delivers 5 and 6.
     // Through Apicurio's own API: its ccompat `PUT /config/<subject>` with NONE answers 200, yet the global BACKWARD
@@ -116,7 +118,7 @@ describe('Avro schema evolution', () => {
     expect(rule.status).toBe(204);
     await w.rest('/connectors/ev/tasks/0/restart', { method: 'POST' });
     await waitFor(async () => (await taskState(w, 'ev'))?.state === 'RUNNING', 60_000, 'the task running again');
-    const after = decodedIds('ev.public.ev', 6);
+    const after = await decodedIds('ev.public.ev', 6);
     expect(after.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(after[4].after).toMatchObject({ id: 5, v: 'five' });
   }, 400_000);
@@ -130,7 +132,7 @@ describe('Avro schema evolution', () => {
       connectors: [source('rs', 'rs')],
     });
     suite.workers.push(w);
-    await waitFor(async () => decodedIds('rs.public.rs', 1).length === 1, 120_000, 'the first event');
+    await waitFor(async () => (await decodedIds('rs.public.rs', 1)).length === 1, 120_000, 'the first event');
 
     await registry.stop();
     // Rows with the known schema, then a change that needs a new schema while the registry is away.
@@ -142,11 +144,11 @@ describe('Avro schema evolution', () => {
 
     await registry.start();
     await waitFor(
-      async () => decodedIds('rs.public.rs', 4).length === 4,
+      async () => (await decodedIds('rs.public.rs', 4)).length === 4,
       120_000,
       'every event once the registry is back',
     );
-    const events = decodedIds('rs.public.rs', 4);
+    const events = await decodedIds('rs.public.rs', 4);
     expect(events.map((e) => e.id)).toEqual([1, 2, 3, 4]);
     expect(events[3].after).toMatchObject({ id: 4, v: 'd', n: 4 });
     expect((await taskState(w, 'rs'))?.state).toBe('RUNNING');
@@ -164,6 +166,10 @@ describe('Avro schema evolution', () => {
       ],
     });
     suite.workers.push(w);
-    await waitFor(async () => decodedIds('fo.public.fo', 1).length === 1, 120_000, 'the event through the second URL');
+    await waitFor(
+      async () => (await decodedIds('fo.public.fo', 1)).length === 1,
+      120_000,
+      'the event through the second URL',
+    );
   }, 300_000);
 });

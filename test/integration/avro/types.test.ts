@@ -87,7 +87,7 @@ function mariaSource(
 async function compareTopics(jsonTopic: string, avroTopic: string, count: number): Promise<number> {
   const json = await readTopic(suite.kafka.brokers, jsonTopic, count);
   expect(json.length).toBe(count);
-  const avro = decodeWithConfluent({
+  const avro = await decodeWithConfluent({
     bootstrap: suite.kafka.bootstrap,
     registryUrl: registry.url,
     topic: avroTopic,

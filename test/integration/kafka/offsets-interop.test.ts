@@ -56,7 +56,7 @@ describe('offset.storage.topic and Kafka Connect', () => {
     ]);
     await ours.stop();
 
-    const seen = connectOffsets(['read', kafka.bootstrap, TOPIC]);
+    const seen = await connectOffsets(['read', kafka.bootstrap, TOPIC]);
     const inventoryKey = '["inventory",{"server":"dbserver1"}]';
     expect(seen).toEqual(
       expect.arrayContaining([
@@ -68,7 +68,7 @@ describe('offset.storage.topic and Kafka Connect', () => {
     );
 
     // A Connect worker moves the file source on; a fresh sluice store sees Connect's offset, not its own older one.
-    const [written] = connectOffsets([
+    const [written] = await connectOffsets([
       'write',
       kafka.bootstrap,
       TOPIC,

@@ -194,12 +194,12 @@ describe('KafkaTransport source side', () => {
       expect(acks).toEqual(['ok', 'ok', 'ok']);
     };
     await sendAll({}, 'idem.on');
-    const producers = describeProducers(kafka.bootstrap, 'idem.on', 0);
+    const producers = await describeProducers(kafka.bootstrap, 'idem.on', 0);
     expect(producers).toHaveLength(1);
     // 30 records, sequence numbers 0..29
     expect(producers[0].lastSequence).toBe(29);
     await sendAll({ 'producer.enable.idempotence': 'false', 'producer.acks': '1' }, 'idem.off');
-    expect(describeProducers(kafka.bootstrap, 'idem.off', 0)).toEqual([]);
+    expect(await describeProducers(kafka.bootstrap, 'idem.off', 0)).toEqual([]);
   });
 
   it('splits a batch into requests of at most max.request.size, under a topic whose max.message.bytes is small', async () => {
