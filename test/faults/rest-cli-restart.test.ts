@@ -6,7 +6,6 @@ import {
   expectNoChangeMissing,
   expectPerKeyOrder,
   type Load,
-  randomPause,
   replay,
   startLoad,
   tableState,
@@ -158,7 +157,18 @@ describe('connectors named on the command line and kept in the config store', ()
               minLive: 5,
             });
           }
-          await randomPause(200, 800);
+          // Killed at a random point of the snapshot, measured in rows, not time: on a quiet machine 80,000 rows
+          // take about a second, and a pause in milliseconds could outlast the snapshot and its offset commit.
+          const at = 0.1 + Math.random() * 0.5;
+          const scanned = async () => {
+            const text = (await call(current, 'GET', '/metrics')).text;
+            const rows = /sluice_snapshot_progress\{connector="restart",task="0",measure="rows_scanned"\} (\d+)/.exec(
+              text,
+            );
+            // The tables hold 40,000 rows each at the start (the load adds a few).
+            return Number(rows?.[1] ?? 0) >= at * TABLES.length * 40_000;
+          };
+          await waitFor(async () => (await scanned()) || !(await snapshotting()), 60_000, 'the snapshot to get going');
           if (await snapshotting()) killedInSnapshot++;
           expect(starts(current, 'restart')).toBe(1);
           logs.push(current.logs());
