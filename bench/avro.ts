@@ -16,27 +16,10 @@ import { startKafka } from '../test/harness/kafka.js';
 import { freePort } from '../test/harness/ports.js';
 import { startPostgres } from '../test/harness/postgres.js';
 import { startRegistry } from '../test/harness/registry.js';
-import { type BenchWorker, machine, repoRoot, startBenchWorker } from './support/worker-process.js';
+import { machine, repoRoot, startBenchWorker, waitUntil } from './support/worker-process.js';
 
 const CHANGES = Number(process.argv[2] ?? 300_000);
 const SAMPLE = 20_000;
-
-async function waitUntil(
-  w: BenchWorker,
-  done: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 1_800_000,
-): Promise<number> {
-  let peak = 0;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    peak = Math.max(peak, w.peakRss());
-    if (await done()) return Math.max(peak, w.peakRss());
-    if (w.proc.exitCode !== null) throw new Error(`worker exited with ${w.proc.exitCode} while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function main() {
   const loadBefore = loadavg()[1].toFixed(1);

@@ -14,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../test/harness/kafka.js';
 import { freePort } from '../test/harness/ports.js';
 import { startPostgres } from '../test/harness/postgres.js';
-import { type BenchWorker, machine, repoRoot, startBenchWorker, topFunctions } from './support/worker-process.js';
+import { machine, repoRoot, startBenchWorker, topFunctions, waitUntil } from './support/worker-process.js';
 
 const CHANGES = Number(process.argv[2] ?? 1_000_000);
 const TOPIC = 'bench.public.orders';
@@ -25,23 +25,6 @@ function countLines(path: string): number {
   let n = 0;
   for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) n++;
   return n;
-}
-
-async function waitUntil(
-  w: BenchWorker,
-  done: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 1_800_000,
-): Promise<number> {
-  let peak = 0;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    peak = Math.max(peak, w.peakRss());
-    if (await done()) return Math.max(peak, w.peakRss());
-    if (w.proc.exitCode !== null) throw new Error(`worker exited with ${w.proc.exitCode} while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function main() {

@@ -94,3 +94,21 @@ export function machine(): string {
   const c = cpus();
   return `${c.length} × ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}`;
 }
+
+/** Polls `done` until it holds, following the worker's peak RSS meanwhile; fails if the worker exits. */
+export async function waitUntil(
+  w: BenchWorker,
+  done: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 1_800_000,
+): Promise<number> {
+  let peak = 0;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    peak = Math.max(peak, w.peakRss());
+    if (await done()) return Math.max(peak, w.peakRss());
+    if (w.proc.exitCode !== null) throw new Error(`worker exited with ${w.proc.exitCode} while waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
