@@ -16,7 +16,7 @@ import {
 } from '../api/index.js';
 import { specFor, validateForWorker } from '../config/connector.js';
 import { parseConfig } from '../config/parse.js';
-import { reverseTransform, resolveOrThrow, workerProviders } from '../config/providers/index.js';
+import { MIN_SCRUBBED_LENGTH, reverseTransform, resolveOrThrow, workerProviders } from '../config/providers/index.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
 import type { OffsetStore } from '../offsets/store.js';
 import { errorPolicy } from '../tasks/error-policy.js';
@@ -802,7 +802,9 @@ export class Herder {
     }
     const { plugin, config, resolved } = v.result;
     rt.secrets = resolved.secrets;
-    for (const v of resolved.secrets) if (this.resolvedValues.size < MAX_RESOLVED_VALUES) this.resolvedValues.add(v);
+    // Other connectors' answers lose only values long enough not to be common words or numbers ("1", "true").
+    for (const v of resolved.secrets)
+      if (v.length >= MIN_SCRUBBED_LENGTH && this.resolvedValues.size < MAX_RESOLVED_VALUES) this.resolvedValues.add(v);
     const maxTasks = config.int('tasks.max');
     const raw = await plugin.taskConfigs(config, maxTasks);
     // Task configs keep provider references rather than their values (Connect's reverse transformation): what
