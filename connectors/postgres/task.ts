@@ -10,7 +10,7 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import { describeTable, TypeCatalog } from './catalog.js';
+import { describeTable, type TableCatalog, TypeCatalog } from './catalog.js';
 import { type PostgresSettings, readSettings, tableCaptured } from './config.js';
 import { capturedTables, checkServer, dropSlot, ensurePublication, slotInfo as checkedSlot } from './setup.js';
 import { clientConfig, connectNegotiated } from './connection.js';
@@ -676,7 +676,15 @@ export class PostgresSession implements SourceTask {
       return;
     }
     if (m.columns.some((c) => !this.types.has(c.typeOid))) await this.types.load(this.meta!);
-    const catalog = await describeTable(this.meta!, m.schema, m.table);
+    let catalog = await describeTable(this.meta!, m.schema, m.table);
+    // The walsender may send a transaction before its commit is visible to other sessions (the WAL is flushed
+    // before the backend leaves the proc array): a column it added can still be missing from the catalog we read.
+    // Read again, briefly, until every column the relation names is there; a column dropped since also keeps it
+    // missing, so the wait is bounded and the last read is used as before.
+    for (let attempt = 0; attempt < 20 && !catalogHas(catalog, m.columns); attempt++) {
+      await new Promise((r) => setTimeout(r, 25));
+      catalog = await describeTable(this.meta!, m.schema, m.table);
+    }
     this.relations.set(m.relationId, new TableModel(m.schema, m.table, m.columns, catalog, this.s, this.types));
   }
 
@@ -1107,4 +1115,11 @@ function jsonSafe(_k: string, v: unknown): unknown {
   if (Buffer.isBuffer(v)) return v.toString('hex');
   if (v && typeof v === 'object' && 'unscaled' in v) return String(v);
   return v;
+}
+
+/** Whether the catalog read names every column of a relation message. */
+function catalogHas(catalog: TableCatalog | undefined, columns: ReadonlyArray<{ name: string }>): boolean {
+  if (!catalog) return false;
+  const names = new Set(catalog.columns.map((c) => c.name));
+  return columns.every((c) => names.has(c.name));
 }
