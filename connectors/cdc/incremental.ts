@@ -267,9 +267,10 @@ export class IncrementalSnapshotter<R> {
   }
 
   private async execute(s: Signal, req: SnapshotRequest): Promise<SignalAnswer> {
+    // The coordinator takes blocking snapshots for connectors that have them; here only those that do not.
     if (req.kind === 'blocking')
       throw new SignalError(
-        `signal ${s.id}: blocking snapshots are not built yet in sluice; send "type": "incremental"`,
+        `signal ${s.id}: this connector takes no blocking snapshots in sluice yet; send "type": "incremental"`,
       );
     const collections = await this.source.resolve(s.id, req);
     let st = this.state;

@@ -1,4 +1,4 @@
-import { type Config, type ConfigSpec, key } from '../../runtime/api/index.js';
+import { type Config, type ConfigSpec, key, signalChannelKeys } from '../../runtime/api/index.js';
 import type { BinaryMode, DecimalMode, HstoreMode, IntervalMode, TimePrecisionMode } from './types.js';
 
 export const SNAPSHOT_MODES = ['initial', 'always', 'initial_only', 'no_data', 'never', 'when_needed'] as const;
@@ -188,12 +188,7 @@ export const postgresConfigSpec: ConfigSpec = [
     'The signal table, `schema.table`, with columns `id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048)`. Signals inserted into it are read from the WAL, in order with the data (the `source` channel); incremental snapshots write their watermark rows to it, so the connector user needs INSERT on it. It is added to a filtered publication; its own rows become events only when the table filters capture it.',
     { default: null, group: snap },
   ),
-  key(
-    'signal.enabled.channels',
-    'list',
-    "Channels signals are read from: `source` (the signal table). The REST channel (`POST /connectors/{name}/signals`) is always on. Debezium's `kafka`, `file` and `jmx` channels are not built yet: named here they are logged and ignored.",
-    { default: 'source', group: snap },
-  ),
+  ...signalChannelKeys.map((k) => ({ ...k, group: snap })),
   key(
     'incremental.snapshot.chunk.size',
     'int',

@@ -40,21 +40,27 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
     private readonly context: ErrorContext,
   ) {}
 
-  /** The captured tables a request names, each keyed, each condition valid; throws SignalError with the reason. */
-  async resolve(signalId: string, req: SnapshotRequest): Promise<SnapshotCollection[]> {
+  /**
+   * The captured tables a request names, each keyed, each condition valid; throws SignalError with the reason. A
+   * blocking snapshot (`blocking`) reads whole tables in one transaction: it needs neither keys nor watermarks.
+   */
+  async resolve(signalId: string, req: SnapshotRequest, blocking = false): Promise<SnapshotCollection[]> {
     const signal = this.s.signalTable;
-    if (!signal)
+    const meta = this.meta();
+    if (!blocking && !signal)
       throw new SignalError(
         `signal ${signalId}: an incremental snapshot needs a signal table for its watermarks; set signal.data.collection`,
       );
-    const meta = this.meta();
-    const inPub = await meta.query(
-      'SELECT 1 FROM pg_publication p WHERE p.pubname = $1 AND (p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = p.pubname AND t.schemaname = $2 AND t.tablename = $3))',
-      [this.s.publication, signal.schema, signal.table],
-    );
+    const inPub =
+      !signal || blocking
+        ? { rows: [1] }
+        : await meta.query(
+            'SELECT 1 FROM pg_publication p WHERE p.pubname = $1 AND (p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = p.pubname AND t.schemaname = $2 AND t.tablename = $3))',
+            [this.s.publication, signal.schema, signal.table],
+          );
     if (inPub.rows.length === 0)
       throw new SignalError(
-        `signal ${signalId}: the signal table ${signal.id} is not in publication "${this.s.publication}", so its watermarks would never come back through the WAL. Fix: ALTER PUBLICATION … ADD TABLE ${signal.id} (or use publication.autocreate.mode=filtered)`,
+        `signal ${signalId}: the signal table ${signal!.id} is not in publication "${this.s.publication}", so its watermarks would never come back through the WAL. Fix: ALTER PUBLICATION … ADD TABLE ${signal!.id} (or use publication.autocreate.mode=filtered)`,
       );
     const captured = (await listTables(meta)).filter((t) => tableCaptured(this.s, t.schema, t.table));
     const out: SnapshotCollection[] = [];
@@ -68,8 +74,8 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
       for (const t of matched) {
         const id = `${t.schema}.${t.table}`;
         if (out.some((c) => c.id === id)) continue;
-        const model = await this.model(t.schema, t.table);
-        if (!model || model.keyColumns.length === 0)
+        const model = blocking ? undefined : await this.model(t.schema, t.table);
+        if (!blocking && (!model || model.keyColumns.length === 0))
           throw new SignalError(
             `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key, or name key columns with message.key.columns (${id}:col1,col2)`,
           );

@@ -9,6 +9,16 @@ import { processingTimes, sourceValue } from './source.js';
 import { decodeFailure, TableModel } from './table.js';
 import type { PgOffset } from './offsets.js';
 
+/** A blocking ad-hoc snapshot (signal): its records carry the stream's offset, its tables may have filters. */
+export interface BlockingRun {
+  /** the execute-snapshot signal's id */
+  id: string;
+  /** the stream's position where it stopped: every record's offset, so a restart streams on from there */
+  offset: PgOffset;
+  /** additional-conditions per `schema.table` */
+  filters: ReadonlyMap<string, string>;
+}
+
 export interface SnapshotSink {
   push(record: ChangeRecord): void;
   /** resolves when the task's queue can take more records */
@@ -36,7 +46,9 @@ export class Snapshotter {
     tables: Array<{ schema: string; table: string }>,
     exportedSnapshot: string | null,
     lsn: number,
+    blocking?: BlockingRun,
   ): Promise<void> {
+    const tag = blocking ? { kind: 'blocking' as const, snapshotId: blocking.id } : {};
     const context = { connector: this.ctx.connector, task: this.ctx.taskId };
     let client: pg.Client;
     try {
@@ -64,6 +76,7 @@ export class Snapshotter {
         tablesRemaining: tables.length,
         rowsScanned: 0,
         running: true,
+        ...tag,
       });
       for (let ti = 0; ti < tables.length; ti++) {
         const t = tables[ti];
@@ -73,8 +86,9 @@ export class Snapshotter {
         if (catalog.columns.some((c) => !this.types.has(c.typeOid))) await this.types.load(client);
         const model = new TableModel(t.schema, t.table, catalog.columns, catalog, this.s, this.types);
         const cols = model.columns.map((c) => quoteIdent(c.name)).join(', ');
+        const filter = blocking?.filters.get(`${t.schema}.${t.table}`);
         await client.query(
-          `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
+          `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}${filter ? ` WHERE ${filter}` : ''}`,
         );
         // Every row of a table shares its offset and one of its few source blocks (same snapshot, LSN and
         // transaction; only the marker differs) instead of one object per row, which keeps in-flight records small.
@@ -92,7 +106,7 @@ export class Snapshotter {
           }),
         );
         const tableStart = rows;
-        const offset: PgOffset = {
+        const offset: PgOffset = blocking?.offset ?? {
           lsn,
           lsn_proc: lsn,
           lsn_commit: lsn,
@@ -180,11 +194,13 @@ export class Snapshotter {
           rowsScanned: rows,
           running: true,
           table: { name: model.id, rows: rows - tableStart },
+          ...tag,
         });
       }
       await client.query('COMMIT');
       const last = marking.finish();
-      if (last) {
+      if (last && blocking) this.sink.push(last);
+      else if (last) {
         // The last snapshot record says so in its offset too (even when the last tables were empty and it comes
         // from an earlier one): a restart then knows the snapshot is complete once this offset is committed.
         const offset = { ...last.sourceOffset, last_snapshot_record: true };
@@ -195,6 +211,7 @@ export class Snapshotter {
         tablesRemaining: 0,
         rowsScanned: rows,
         running: false,
+        ...tag,
       });
       this.ctx.log.info({ rows, ms: Date.now() - started }, 'snapshot complete');
     } catch (err) {

@@ -80,10 +80,10 @@ export class PostgresSourceTask implements SourceTask {
     }
   }
 
-  async signal(signal: Signal): Promise<SignalAnswer> {
+  async signal(signal: Signal, channel = 'rest'): Promise<SignalAnswer> {
     if (!this.session)
       return { accepted: false, reason: 'the task is reconnecting after a failure; send the signal again shortly' };
-    return this.session.signal(signal);
+    return this.session.signal(signal, channel);
   }
 
   async commit(committed: Committed): Promise<void> {

@@ -32,8 +32,8 @@ import { Snapshotter } from './snapshot.js';
 import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { RecordQueue } from '../cdc/record-queue.js';
 import { TransactionCounts } from '../cdc/transaction.js';
-import { IncrementalSnapshotter, stateFromOffset } from '../cdc/incremental.js';
-import { parseSignal, type Signal, type SignalAnswer, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import { IncrementalSnapshotter, type SnapshotCollection, stateFromOffset } from '../cdc/incremental.js';
+import { parseSignal, type Signal, type SignalAnswer, SignalError, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
 import { type ChunkRow, keyString, PgChunkReader } from './incremental.js';
 import {
   heartbeatKeySchema,
@@ -141,19 +141,25 @@ export class PostgresSession implements SourceTask {
     this.ctx = ctx;
     this.queue = new RecordQueue(this.s.maxQueue, this.s.maxBatch, () => this.stopped);
     this.coordinator = new ChangeEventCoordinator(ctx.log);
-    this.incremental = new IncrementalSnapshotter(
-      new PgChunkReader(this.s, this.types, () => this.meta!, this.errorContext),
-      {
-        ready: () => this.streaming && !this.snapshotPhase && !this.barrier && this.processing,
-        fail: (err) => this.fail(err),
-        progress: (p) => ctx.reportSnapshotProgress?.(p),
-        log: ctx.log,
-      },
-    );
+    const reader = new PgChunkReader(this.s, this.types, () => this.meta!, this.errorContext);
+    this.incremental = new IncrementalSnapshotter(reader, {
+      ready: () => this.streaming && !this.snapshotPhase && !this.barrier && this.processing,
+      fail: (err) => this.fail(err),
+      progress: (p) => ctx.reportSnapshotProgress?.(p),
+      log: ctx.log,
+    });
     this.coordinator.onSignal((signal) => this.onSignal(signal));
-    for (const ch of this.s.signalChannels)
-      if (ch !== 'source')
-        ctx.log.warn({ channel: ch }, 'signal.enabled.channels: this channel is not built yet; ignored');
+    this.coordinator.onBlockingSnapshot(
+      {
+        resolve: (id, req) => {
+          if (!this.streaming || this.snapshotPhase || this.barrier)
+            throw new SignalError(`signal ${id}: the stream has not started or the initial snapshot is running`);
+          return reader.resolve(id, req, true);
+        },
+        run: (id, collections) => this.blockingSnapshot(id, collections),
+      },
+      (err) => this.fail(err),
+    );
     this.partition = { server: this.s.prefix };
     this.errorContext = { connector: ctx.connector, task: ctx.taskId };
     ctx.signal.addEventListener('abort', () => this.queue.notify(), { once: true });
@@ -952,14 +958,55 @@ export class PostgresSession implements SourceTask {
     }
   }
 
+  /**
+   * A blocking snapshot: the stream stops at the next transaction boundary (the barrier; inbox items wait), the
+   * tables are read in a REPEATABLE READ transaction as the initial snapshot reads them, then the inbox drains on.
+   * The records carry the stream's offset at the stop, so a crash mid-snapshot streams on from there (the blocking
+   * snapshot is not redone, as in Debezium); stream events after the stop come after the snapshot's rows, so a
+   * replay by key ends at the table's content.
+   */
+  private blockingSnapshot(id: string, collections: SnapshotCollection[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.barrier = {
+        lsn: 0,
+        run: async () => {
+          const lsn = Math.max(this.safeLsn, this.committedLsn);
+          const offset: PgOffset = { lsn, lsn_proc: lsn, lsn_commit: lsn, txId: null, ts_usec: Date.now() * 1000 };
+          const fields = this.incremental.fields;
+          if (fields) Object.assign(offset, fields);
+          this.ctx.log.info({ signal: id, at: formatLsn(lsn) }, 'blocking snapshot: streaming paused');
+          const tables = collections.map((c) => {
+            const dot = c.id.indexOf('.');
+            return { schema: c.id.slice(0, dot), table: c.id.slice(dot + 1) };
+          });
+          const filters = new Map(collections.flatMap((c) => (c.filter ? [[c.id, c.filter] as const] : [])));
+          await this.snapshotter()
+            .run(tables, null, lsn, { id, offset, filters })
+            .then(resolve, (err) => {
+              // failed before the stream drains on: nothing after the stop is handed out
+              this.fail(err);
+              reject(err);
+            });
+        },
+      };
+      // An idle server sends nothing to stop at: ask it for keepalives until the stream has stopped.
+      this.sendStatusQuietly(this.committedLsn, true);
+      this.coordinator.until(500, () => {
+        if (!this.barrier) return false;
+        if (this.streaming) this.sendStatusQuietly(this.committedLsn, true);
+        return true;
+      });
+    });
+  }
+
   /** Signals from any channel (REST, the signal table). */
   private onSignal(signal: Signal): Promise<SignalAnswer> {
     return this.incremental.signal(signal);
   }
 
-  /** A signal from the REST channel. */
-  signal(signal: Signal): Promise<SignalAnswer> {
-    return this.coordinator.signal(signal, 'rest');
+  /** A signal from REST or a channel the runtime reads (kafka, file). */
+  signal(signal: Signal, channel = 'rest'): Promise<SignalAnswer> {
+    return this.coordinator.signal(signal, channel);
   }
 
   private onCommit(commitLsn: number, endLsn: number): undefined {

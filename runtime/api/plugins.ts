@@ -26,8 +26,8 @@ export interface SnapshotProgress {
   running?: boolean;
   /** an incremental snapshot paused by a pause-snapshot signal */
   paused?: boolean;
-  /** `initial` (the snapshot before streaming) or `incremental` (signalled) */
-  kind?: 'initial' | 'incremental';
+  /** `initial` (the snapshot before streaming), `incremental` or `blocking` (signalled) */
+  kind?: 'initial' | 'incremental' | 'blocking';
   /** the execute-snapshot signal's id */
   snapshotId?: string;
   /** rows read so far from one table (Debezium's RowsScanned is per table) */
@@ -139,8 +139,11 @@ export interface SourceTask {
    */
   commit?(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void>;
   stop(): Promise<void>;
-  /** A signal from REST (`POST /connectors/{name}/signals`); a refusal answers with the reason, never fails the task. */
-  signal?(signal: Signal): Promise<SignalAnswer>;
+  /**
+   * A signal from REST (`POST /connectors/{name}/signals`, channel `rest`) or a channel the runtime reads (`kafka`,
+   * `file`); a refusal answers with the reason, never fails the task.
+   */
+  signal?(signal: Signal, channel?: string): Promise<SignalAnswer>;
 }
 
 export interface SinkTask {
@@ -252,8 +255,8 @@ export function lazySourceTask(load: () => Promise<SourceTask>): SourceTask {
     stop: async () => {
       await task?.stop();
     },
-    signal: async (signal) =>
-      task?.signal ? task.signal(signal) : { accepted: false, reason: 'this connector takes no signals' },
+    signal: async (signal, channel) =>
+      task?.signal ? task.signal(signal, channel) : { accepted: false, reason: 'this connector takes no signals' },
   };
 }
 

@@ -162,4 +162,6 @@ export const openConnectorPrefixes = [
   'admin.override.',
   'topic.creation.',
   'config.action.',
+  // the kafka signal channel's Java consumer settings (runtime/tasks/signal-channels.ts)
+  'signal.consumer.',
 ];

@@ -22,12 +22,13 @@ import type { RecordConverters, Transport } from '../transport/transport.js';
 import { type ErrorPolicy, logTolerated } from './error-policy.js';
 import { type LogReport, LogWatch } from './log-watch.js';
 import { RetryTracker, type RetryingStatus } from './retry.js';
+import { openSignalChannels, type SignalChannel } from './signal-channels.js';
 import { Gate, type StateListener, within } from './state.js';
 import type { RecordTap } from './tap.js';
 
 /** A task's snapshot as its status shows it (`snapshot` beside `state`), Debezium's metrics in words. */
 export interface SnapshotReport {
-  kind: 'initial' | 'incremental';
+  kind: 'initial' | 'incremental' | 'blocking';
   /** the execute-snapshot signal's id (incremental) */
   id?: string;
   running: boolean;
@@ -127,13 +128,21 @@ export class SourceTaskRunner {
   /** The task's last snapshot progress, for its status (undefined until it reports one). */
   snapshotReport: SnapshotReport | undefined;
   private snapshotStarted = 0;
+  private snapshotLogged = 0;
 
-  /** A signal from REST, handed to the task; a task that takes none refuses it. */
-  async signal(signal: Signal): Promise<SignalAnswer> {
+  /** A signal from REST or a runtime channel (kafka, file), handed to the task; a task that takes none refuses it. */
+  async signal(signal: Signal, channel = 'rest'): Promise<SignalAnswer> {
     if (!this.started || this.stopping || this.failure !== undefined)
       return { accepted: false, reason: `task ${this.o.taskId} is not running; signal not taken` };
     if (!this.task.signal) return { accepted: false, reason: 'this connector takes no signals' };
-    return this.task.signal(signal);
+    return this.task.signal(signal, channel);
+  }
+
+  /** the kafka / file signal channels, open while the task runs */
+  private channels: SignalChannel[] = [];
+
+  private closeChannels(): void {
+    for (const c of this.channels.splice(0)) void c.close();
   }
 
   /** What the task holds of its database's log, for the task's status (undefined until the task reports). */
@@ -222,8 +231,23 @@ export class SourceTaskRunner {
     };
     if (next.running && next.paused) next.running = false;
     this.snapshotReport = next;
+    // The worker's console: a signalled snapshot's progress every 10 s (the initial one logs its own start and end).
+    if (kind !== 'initial' && next.running && Date.now() - this.snapshotLogged >= 10_000) {
+      this.snapshotLogged = Date.now();
+      this.o.log.info(
+        {
+          snapshot: next.id,
+          kind,
+          tables: `${next.tablesTotal - next.tablesRemaining}/${next.tablesTotal}`,
+          rows: next.rowsScanned,
+          seconds: next.durationSeconds,
+        },
+        'snapshot progress',
+      );
+    }
     const m = this.o.metrics;
-    const l = { ...this.labels, context: kind === 'initial' ? 'snapshot' : 'incremental' };
+    // Debezium reports a blocking snapshot through the (initial) snapshot's metrics
+    const l = { ...this.labels, context: kind === 'incremental' ? 'incremental' : 'snapshot' };
     m.dbz.TotalTableCount.set(l, next.tablesTotal);
     m.dbz.RemainingTableCount.set(l, next.tablesRemaining);
     m.dbz.SnapshotRunning.set(l, next.running ? 1 : 0);
@@ -248,6 +272,14 @@ export class SourceTaskRunner {
       );
       this.started = true;
       if (signal.aborted) return;
+      if (this.task.signal)
+        this.channels = openSignalChannels({
+          raw: this.o.taskConfig.raw,
+          connector,
+          taskId,
+          log,
+          deliver: (s, channel) => this.signal(s, channel),
+        });
       this.o.onState(this.gate.isClosed ? 'PAUSED' : 'RUNNING');
       this.commitTimer = setInterval(() => void this.commit(), this.o.flushIntervalMs);
       while (!signal.aborted) {
@@ -372,6 +404,7 @@ export class SourceTaskRunner {
   private fail(err: unknown): void {
     if (this.failure !== undefined) return;
     this.failure = err;
+    this.closeChannels();
     const e = asConnectError(err, { connector: this.o.connector, task: this.o.taskId });
     this.o.log.error({ err: traceOf(e) }, 'Source task failed');
     this.o.onState('FAILED', traceOf(e), e);
@@ -449,6 +482,7 @@ export class SourceTaskRunner {
    */
   async stop(gracefulMs: number): Promise<void> {
     this.stopping = true;
+    this.closeChannels();
     this.abort.abort();
     this.gate.open();
     const deadline = Date.now() + gracefulMs;

@@ -129,7 +129,8 @@ function logCreator(log: Logger) {
     };
 }
 
-function kafkaConfig(conn: ConnectionSettings, log: Logger): KafkaConfig {
+/** kafkajs client options from Java-style connection settings (also the kafka signal channel's). */
+export function kafkaConfig(conn: ConnectionSettings, log: Logger): KafkaConfig {
   const cfg: KafkaConfig = {
     clientId: conn.clientId,
     brokers: conn.brokers,
