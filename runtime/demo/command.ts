@@ -36,7 +36,7 @@ export async function demoCommand(opts: DemoCommandOptions): Promise<void> {
     } else if (p && Date.now() - lastProgress >= 1000) {
       // Not a terminal (a log, a pipe): one line a second is enough.
       lastProgress = Date.now();
-      err.write(`snapshot: ${p.rows}/${p.total} rows, ${(p.elapsedMs / 1000).toFixed(1)} s\n`);
+      err.write(`${p.label ?? 'snapshot'}: ${p.rows}/${p.total} rows, ${(p.elapsedMs / 1000).toFixed(1)} s\n`);
     }
   };
 

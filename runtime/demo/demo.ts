@@ -1,8 +1,9 @@
 import type { Logger } from '../api/index.js';
+import type { SnapshotReport } from '../tasks/source-runner.js';
 import type { Herder } from '../worker/herder.js';
 import { type DemoDatabase, embeddedDatabase, externalDatabase } from './database.js';
 import { SINK, SOURCE } from './names.js';
-import { createSample, DEMO_SCHEMA, DEMO_TABLE, dropSample, sampleChanges } from './sample.js';
+import { createSample, DEMO_SCHEMA, DEMO_SIGNAL_TABLE, DEMO_TABLE, dropSample, sampleChanges } from './sample.js';
 
 export interface DemoOptions {
   format: 'text' | 'json';
@@ -28,6 +29,8 @@ export interface SnapshotProgress {
   /** rows in the table */
   total: number;
   elapsedMs: number;
+  /** what runs: `snapshot` (the initial one) unless said, e.g. `incremental snapshot` */
+  label?: string;
 }
 
 export interface RunningDemo {
@@ -106,7 +109,12 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
     if (closed) return;
     o.status(`Now change rows yourself (psql '${db.display}'), e.g.`);
     o.status(`  UPDATE ${DEMO_SCHEMA}.${DEMO_TABLE} SET name = 'Grace Hopper' WHERE id = 3;`);
+    o.status('A backfill while streaming (an incremental snapshot, shown as a progress line):');
+    o.status(
+      `  INSERT INTO ${DEMO_SCHEMA}.${DEMO_SIGNAL_TABLE} VALUES ('backfill-1', 'execute-snapshot', '{"data-collections": ["${DEMO_SCHEMA}.${DEMO_TABLE}"]}');`,
+    );
     o.status('Ctrl-C stops the demo and removes everything it created.');
+    void watchSignalledSnapshots(running, o, () => closed !== undefined).catch(() => undefined);
   })();
   return { scripted, stop };
 }
@@ -144,6 +152,38 @@ async function watchSnapshot(h: Herder, o: DemoOptions, stopping: () => boolean)
       return;
     }
     o.progress({ rows, total: o.rows, elapsedMs });
+    await sleep(100);
+  }
+}
+
+/**
+ * After the scripted part: while a signalled snapshot (incremental or blocking) runs, its progress as the same
+ * progress line, from the task status the REST API shows (rows scanned of the table's rows when it started), and a
+ * summary line when it ends.
+ */
+async function watchSignalledSnapshots(h: Herder, o: DemoOptions, stopping: () => boolean): Promise<void> {
+  let shown: { id: string; started: number } | undefined;
+  const reported = new Set<string>();
+  while (!stopping()) {
+    // the task status's `snapshot` field, as REST shows it
+    const snap = (h.status(SOURCE).tasks[0] as { snapshot?: SnapshotReport } | undefined)?.snapshot;
+    if (snap && snap.kind !== 'initial' && snap.id && !reported.has(snap.id)) {
+      const label = `${snap.kind} snapshot`;
+      const now: { id: string; started: number } =
+        shown?.id === snap.id ? shown : { id: snap.id, started: Date.now() - snap.durationSeconds * 1000 };
+      shown = now;
+      const elapsedMs = Date.now() - now.started;
+      if (snap.running || snap.paused) {
+        o.progress({ rows: snap.rowsScanned, total: Math.max(o.rows, snap.rowsScanned), elapsedMs, label });
+      } else {
+        // done (or stopped) — also when it ran between two looks
+        reported.add(snap.id);
+        o.progress(undefined);
+        o.status(
+          `${label[0].toUpperCase()}${label.slice(1)} ${snap.id}: ${snap.rowsScanned.toLocaleString('en-US')} rows in ${seconds(elapsedMs)} (${rate(snap.rowsScanned, elapsedMs)} rows/s)${snap.completed ? '' : ', stopped'}`,
+        );
+      }
+    }
     await sleep(100);
   }
 }

@@ -7,7 +7,7 @@ import { MemoryConfigStore } from '../worker/config-store.js';
 import { Herder } from '../worker/herder.js';
 import { builtinRegistry } from '../worker/plugins.js';
 import { SINK, SOURCE, TOPIC_PREFIX } from './names.js';
-import { DEMO_PUBLICATION, DEMO_SCHEMA, DEMO_SLOT, DEMO_TABLE } from './sample.js';
+import { DEMO_PUBLICATION, DEMO_SCHEMA, DEMO_SIGNAL_TABLE, DEMO_SLOT, DEMO_TABLE } from './sample.js';
 
 export interface DemoPipelineOptions {
   format: 'text' | 'json';
@@ -65,6 +65,7 @@ export async function startPipeline(o: DemoPipelineOptions): Promise<Herder> {
     'slot.drop.on.stop': String(o.dropSlotOnStop),
     'publication.name': DEMO_PUBLICATION,
     'publication.autocreate.mode': 'filtered',
+    'signal.data.collection': `${DEMO_SCHEMA}.${DEMO_SIGNAL_TABLE}`,
   });
   return herder;
 }

@@ -11,10 +11,11 @@ export function progressBar(p: SnapshotProgress, columns: number, unicode: boole
   const rows = `${p.rows.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} rows`;
   const figures = [rows, `${rate(p.rows, p.elapsedMs)} rows/s`, `${(p.elapsedMs / 1000).toFixed(1)} s`].join(sep);
   const room = columns - 1;
-  const width = Math.min(40, room - 'snapshot [] '.length - figures.length);
-  if (width >= 5) return `snapshot [${bar(fraction, width, unicode)}] ${figures}`;
+  const label = p.label ?? 'snapshot';
+  const width = Math.min(40, room - `${label} [] `.length - figures.length);
+  if (width >= 5) return `${label} [${bar(fraction, width, unicode)}] ${figures}`;
   // Narrower: a percentage, and as many of the figures as fit.
-  const percent = `snapshot ${Math.floor(fraction * 100)}%`;
+  const percent = `${label} ${Math.floor(fraction * 100)}%`;
   for (const line of [`${percent}${sep}${figures}`, `${percent}${sep}${rows}`]) if (line.length <= room) return line;
   return percent.slice(0, Math.max(room, 0));
 }

@@ -5,6 +5,8 @@ export const DEMO_SCHEMA = 'sluice_demo';
 export const DEMO_TABLE = 'customers';
 export const DEMO_SLOT = 'sluice_demo';
 export const DEMO_PUBLICATION = 'sluice_demo';
+/** Debezium's signal table: an INSERT into it starts an incremental snapshot (docs/signals.md) */
+export const DEMO_SIGNAL_TABLE = 'dbz_signal';
 
 /** Creates the sample table with `rows` rows; refuses to touch a schema the demo did not create. */
 export async function createSample(c: pg.Client, rows: number): Promise<void> {
@@ -21,6 +23,9 @@ export async function createSample(c: pg.Client, rows: number): Promise<void> {
     balance numeric(12, 2) NOT NULL DEFAULT 0,
     joined date NOT NULL DEFAULT current_date
   )`);
+  await c.query(
+    `CREATE TABLE ${DEMO_SCHEMA}.${DEMO_SIGNAL_TABLE} (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))`,
+  );
   // Updates and deletes then carry the whole old row in `before`, not just the key.
   await c.query(`ALTER TABLE ${DEMO_SCHEMA}.${DEMO_TABLE} REPLICA IDENTITY FULL`);
   await c.query(

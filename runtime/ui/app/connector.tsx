@@ -5,6 +5,7 @@ import { Chart } from './charts.js';
 import { ConfigEditor } from './config-editor.js';
 import { bytes, count, duration, rate, time } from './format.js';
 import type { Row, TaskStatus } from './model.js';
+import { SignalForm } from './signal-form.js';
 import { Lag, link, Message, Problems, Progress, State } from './widgets.js';
 
 interface Offsets {
@@ -274,6 +275,13 @@ export function ConnectorPage({
             <pre>{t.trace}</pre>
           </details>
         ))}
+
+      {row.type === 'source' ? (
+        <>
+          <h3>Send a signal</h3>
+          <SignalForm name={name} tasks={status?.tasks ?? []} refresh={refresh} />
+        </>
+      ) : null}
 
       <h3>Transform chain</h3>
       {chain?.length ? (

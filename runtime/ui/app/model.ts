@@ -15,6 +15,18 @@ export interface TaskStatus {
     retention_exceeded?: boolean;
   };
   retrying?: { since: number; attempt: number; error: string };
+  /** the task's last snapshot (REST status): initial, incremental or blocking */
+  snapshot?: {
+    kind: string;
+    id?: string;
+    running: boolean;
+    paused: boolean;
+    completed: boolean;
+    tablesTotal: number;
+    tablesRemaining: number;
+    rowsScanned: number;
+    durationSeconds: number;
+  };
 }
 
 export interface ConnectorStatus {

@@ -172,6 +172,21 @@ describe('sluice demo', () => {
     const lines = await waitForChanges(d);
     checkLive(lines, 5);
     expect(await pg.sql("SELECT slot_name FROM pg_replication_slots WHERE slot_name = 'sluice_demo'")).toHaveLength(1);
+    // the backfill the demo suggests: an incremental snapshot from the signal table, shown as a summary line
+    await waitFor(
+      () =>
+        d.stderr().includes("INSERT INTO sluice_demo.dbz_signal VALUES ('backfill-1', 'execute-snapshot'") || undefined,
+      30_000,
+      'the backfill hint',
+    );
+    await pg.sql(
+      `INSERT INTO sluice_demo.dbz_signal VALUES ('backfill-1', 'execute-snapshot', '{"data-collections": ["sluice_demo.customers"]}')`,
+    );
+    await waitFor(
+      () => /^Incremental snapshot backfill-1: 5 rows in \d+\.\d s \([\d,]+ rows\/s\)$/m.test(d.stderr()) || undefined,
+      60_000,
+      `the incremental snapshot's summary; stderr:\n${d.stderr()}`,
+    );
 
     d.proc.kill('SIGINT');
     expect(await d.exited).toBe(0);

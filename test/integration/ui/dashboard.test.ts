@@ -204,6 +204,38 @@ describe('dashboard in a real browser', () => {
     await waitFor(async () => (await state('archive')) === 'RUNNING', 30_000, 'REST to report RUNNING');
   });
 
+  it('sends a signal from the connector page: a refusal shows its reason, a blocking snapshot is accepted and its progress shown', async () => {
+    await page.goto(`${w.url}/ui/#/connectors/shop`);
+    const form = page.locator('form[data-form="signal"]');
+    await form.waitFor({ timeout: 30_000 });
+    const answer = form.locator('[data-field="signal-answer"]');
+    // shop has no signal table: an incremental snapshot is refused (400), the reason shown
+    await form.locator('input[name="data-collections"]').fill('public.customers');
+    await form.locator('[data-action="send-signal"]').click();
+    await answer.filter({ hasText: /Refused \(400\):.*signal\.data\.collection/ }).waitFor({ timeout: 30_000 });
+    // a blocking snapshot of a slice needs none
+    await form.locator('select[name="snapshot-kind"]').selectOption('blocking');
+    await form.locator('input[name="additional-condition"]').fill('id < 3');
+    await form.locator('[data-action="send-signal"]').click();
+    await answer.filter({ hasText: /Accepted \(202\): signal ui-\w+, snapshot ui-\w+/ }).waitFor({ timeout: 30_000 });
+    await form
+      .locator('[data-field="signal-snapshot"]')
+      .filter({ hasText: /blocking snapshot ui-\w+ · completed · tables 1\/1 · 2 rows/ })
+      .waitFor({ timeout: 60_000 });
+    const st = await api<{ tasks: Array<{ state: string; snapshot?: Record<string, unknown> }> }>(
+      'GET',
+      '/connectors/shop/status',
+    );
+    expect(st.body.tasks[0]).toMatchObject({
+      state: 'RUNNING',
+      snapshot: { kind: 'blocking', completed: true, rowsScanned: 2 },
+    });
+    // chromium logs the refused POST's 400 as a console error; that one was asked for
+    const expected = (e: string) => /status of 400/.test(e);
+    expect(pageErrors.filter((e) => !expected(e))).toEqual([]);
+    pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !expected(e)));
+  });
+
   it('REST side: the page is public, its data needs the same credentials, secrets stay hidden, other sites change nothing', async () => {
     const anonymous = await call(w, 'GET', '/ui/');
     expect(anonymous.status).toBe(200);
