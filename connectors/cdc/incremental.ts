@@ -30,6 +30,19 @@ export interface SnapshotCollection {
   filter?: string;
 }
 
+/**
+ * A key as text for de-duplication: the log's events and the chunk's rows build their keys with the same codecs,
+ * so equal keys give equal text (bigint, Buffer and Decimal values included).
+ */
+export function keyString(key: unknown): string {
+  return JSON.stringify(key, (_k, v) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer') return JSON.stringify(v);
+    if (v && typeof v === 'object' && 'unscaled' in v) return String(v);
+    return v;
+  });
+}
+
 /** Key column values as text, in key order: what chunk queries compare against. */
 export type KeyText = Array<string | null>;
 
@@ -207,6 +220,8 @@ export class IncrementalSnapshotter<R> {
   private state?: IncrementalState;
   private window?: ChunkWindow<R>;
   private reading = false;
+  /** bumped by restore(): a chunk read for an earlier state must not open its window on the new one */
+  private epoch = 0;
   private total = 0;
   private rows = 0;
   /** rows emitted per collection (Debezium's RowsScanned) */
@@ -220,6 +235,8 @@ export class IncrementalSnapshotter<R> {
   /** A snapshot an offset says was running (a restart): it goes on at its last committed chunk. */
   restore(state: IncrementalState | undefined): void {
     this.state = state;
+    this.window = undefined;
+    this.epoch++;
     if (state) {
       this.total = state.collections.length;
       this.hooks.log.info(
@@ -345,9 +362,10 @@ export class IncrementalSnapshotter<R> {
           st.maxKey = max;
         }
         let w: ChunkWindow<R> | undefined;
+        const epoch = this.epoch;
         await this.source.readChunk(c, st.lastKey, st.maxKey, (x) => {
           w = x;
-          this.window = x;
+          if (this.epoch === epoch) this.window = x;
         });
         // Its close watermark not back yet: watermark() reads on when it is.
         if (this.window !== undefined && this.window === w) return;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { ErrorContext } from '../../runtime/api/index.js';
-import { type ChunkSource, ChunkWindow, type KeyText, type SnapshotCollection } from '../cdc/incremental.js';
+import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
 import { collectionPattern, SignalError, type SnapshotRequest, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
 import { describeTable, listTables, quoteIdent, quoteLiteral, RAW_TYPES, type TypeCatalog } from './catalog.js';
 import { type PostgresSettings, tableCaptured } from './config.js';
@@ -15,15 +15,7 @@ export interface ChunkRow {
 
 const qualified = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent(table)}`;
 
-/** JSON of a key for de-duplication; the stream and the chunk reader build keys with the same codecs. */
-export function keyString(key: unknown): string {
-  return JSON.stringify(key, (_k, v) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer') return JSON.stringify(v);
-    if (v && typeof v === 'object' && 'unscaled' in v) return String(v);
-    return v;
-  });
-}
+export { keyString };
 
 /**
  * PostgreSQL's part of the DBLog incremental snapshot: checks an `execute-snapshot` request against the catalog,
