@@ -1,4 +1,4 @@
-import { type Config, type ConfigSpec, key } from '../../runtime/api/index.js';
+import { type Config, type ConfigSpec, key, signalChannelKeys } from '../../runtime/api/index.js';
 import type { MappingOptions } from './values.js';
 
 /** Debezium's MySQL/MariaDB connector keys that sluice implements (same names, same meanings). */
@@ -188,6 +188,25 @@ export const mysqlConfigSpec: ConfigSpec = [
     { default: null },
   ),
   key(
+    'signal.data.collection',
+    'string',
+    'The signal table, `database.table`, with columns `id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048)`. Signals inserted into it are read from the binlog, in order with the data (the `source` channel); incremental snapshots write their watermark rows to it, so the connector user needs INSERT on it. Its own rows become events only when the table filters capture it.',
+    { default: null, group: 'Signals' },
+  ),
+  ...signalChannelKeys.map((k) => ({ ...k, group: 'Signals' })),
+  key(
+    'incremental.snapshot.chunk.size',
+    'int',
+    'Rows per chunk of an incremental snapshot (each chunk is one query between two watermarks, held in memory until its close watermark comes back through the binlog).',
+    { default: 1024, min: 1, max: 1_000_000, group: 'Signals' },
+  ),
+  key(
+    'read.only',
+    'boolean',
+    "Incremental snapshots without writing to the database (Debezium's read-only incremental snapshot): each chunk is read in a consistent-snapshot transaction whose exact binlog position (MariaDB's binlog_snapshot_position) bounds its window, instead of watermark rows in the signal table. MariaDB only.",
+    { default: false, group: 'Signals' },
+  ),
+  key(
     'gtid.source.filter.dml.events',
     'boolean',
     'Skip the row changes of transactions whose GTID source gtid.source.includes/excludes leaves out',
@@ -223,6 +242,12 @@ export interface MySqlOptions {
   maxBatch: number;
   maxQueue: number;
   filters: Filters;
+  /** signal.data.collection, split; undefined when no signal table is configured */
+  signalTable?: { db: string; table: string; id: string };
+  signalChannels: string[];
+  chunkSize: number;
+  /** read.only: GTID-bounded chunk windows, no watermark writes */
+  readOnly: boolean;
 }
 
 export interface Filters {
@@ -302,5 +327,18 @@ export function readOptions(c: Config): MySqlOptions {
     maxBatch: c.has('max.batch.size') ? c.int('max.batch.size') : 2048,
     maxQueue: c.has('max.queue.size') ? Math.max(16, c.int('max.queue.size')) : 8192,
     filters: buildFilters(c),
+    signalTable: signalTable(c.optionalString('signal.data.collection')),
+    signalChannels: c.list('signal.enabled.channels'),
+    chunkSize: c.int('incremental.snapshot.chunk.size'),
+    readOnly: c.bool('read.only'),
   };
+}
+
+/** `database.table` (Debezium's MySQL form); names with dots cannot be told apart and are refused. */
+function signalTable(v: string | undefined): MySqlOptions['signalTable'] {
+  if (!v) return undefined;
+  const parts = v.split('.');
+  if (parts.length !== 2 || parts.some((p) => p === ''))
+    throw new Error(`signal.data.collection "${v}" is not database.table`);
+  return { db: parts[0], table: parts[1], id: v };
 }

@@ -7,7 +7,7 @@ import { ValueError } from './values.js';
 
 export interface SourceFields {
   tsMs: number;
-  snapshot: SnapshotMarker | 'false';
+  snapshot: SnapshotMarker | 'false' | 'incremental';
   db: string;
   table: string | null;
   serverId: number;

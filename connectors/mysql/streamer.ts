@@ -14,6 +14,28 @@ import { tableFromMap } from './schema/from-table-map.js';
 import type { SchemaHistory } from './schema/history.js';
 import type { SchemaModel, TableDef } from './schema/model.js';
 import { heartbeatRecord } from './snapshot.js';
+import type { ChunkRelease } from '../cdc/incremental.js';
+import { WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import { type ChunkRow, rowKey } from './incremental.js';
+import type { TableMap } from './binlog/table-map.js';
+
+/** What signals and incremental snapshots need from the binlog; absent, the reader only streams. */
+export interface StreamHooks {
+  /** offset fields every record carries while an incremental snapshot runs */
+  fields(): Record<string, unknown> | undefined;
+  /** whether a chunk window is open on `table` (`db.table`): its changes are then reported */
+  watching(table: string): boolean;
+  changed(table: string, key: string): void;
+  truncated(table: string): void;
+  /** a watermark row of the signal table; a close returns the chunk's rows */
+  watermark(id: string, open: boolean): ChunkRelease<ChunkRow> | undefined;
+  /** any other row inserted into the signal table: a signal (the `source` channel) */
+  signalRow(row: { id: string; type: unknown; data: unknown }, position: string): void;
+  /** read.only: the binlog position a chunk window waits for the reader to reach */
+  awaiting?(): { file: string; pos: number } | undefined;
+  /** read.only: the reader reached it; returns the chunk's rows */
+  reached?(): ChunkRelease<ChunkRow> | undefined;
+}
 
 /** Where to resume: the start of a transaction, and how much of it was already delivered. */
 export interface ResumePoint {
@@ -56,6 +78,8 @@ export class BinlogReader {
   private lastHeartbeat = Date.now();
   private lastEmittedOffset = '';
   private committedOffset: SourceOffset | undefined;
+  /** the last event's header from a server (not a fake rotate/heartbeat), for chunks emitted between events */
+  private lastHeader?: EventHeader;
 
   constructor(
     private readonly stream: BinlogStream,
@@ -67,6 +91,7 @@ export class BinlogReader {
     private readonly log: Logger,
     start: ResumePoint,
     checksum: boolean,
+    private readonly hooks?: StreamHooks,
   ) {
     this.decoder = new BinlogDecoder(checksum);
     this.file = start.file;
@@ -100,8 +125,14 @@ export class BinlogReader {
     while (out.length < this.options.maxBatch && !signal.aborted) {
       const left = deadline - Date.now();
       if (left <= 0) break;
-      const raw = await this.stream.next(signal, out.length ? Math.min(5, left) : left);
-      if (!raw) break;
+      // read.only: a chunk waiting for a GTID position the reader may already have is checked often
+      const waiting = this.hooks?.awaiting?.() !== undefined;
+      if (waiting && !this.inTx) this.checkSnapshotWindow(out);
+      const raw = await this.stream.next(signal, out.length || waiting ? Math.min(waiting ? 20 : 5, left) : left);
+      if (!raw) {
+        if (waiting && out.length === 0) continue;
+        break;
+      }
       this.handle(raw, out);
     }
     // DDL recorded while decoding must be stored before records whose offsets lie past it are handed out.
@@ -117,7 +148,7 @@ export class BinlogReader {
   }
 
   private offset(event: number, row: number, header: EventHeader): SourceOffset {
-    return {
+    return this.withFields({
       file: this.file,
       pos: this.txPos,
       gtids: this.gtidText(),
@@ -125,7 +156,28 @@ export class BinlogReader {
       event,
       server_id: header.serverId,
       ts_sec: header.timestamp,
-    };
+    });
+  }
+
+  /** An offset with the incremental snapshot's state, while one runs (a restart resumes it there). */
+  private withFields(o: Record<string, unknown>): SourceOffset {
+    const f = this.hooks?.fields();
+    if (f) Object.assign(o, f);
+    return o as SourceOffset;
+  }
+
+  /** The current shape of a table, as its rows events would be mapped now (the incremental snapshot's chunks). */
+  shapeOf(db: string, table: string): TableShape | undefined {
+    const key = `${db}.${table}`;
+    const cached = this.shapes.get(key);
+    if (cached) return cached;
+    const def = this.model.get(db, table);
+    if (!def) return undefined;
+    const shape = buildShape(def, this.options.prefix, this.options.mapping, this.maker.sourceSchema, (c) =>
+      this.options.filters.column(db, table, c),
+    );
+    this.shapes.set(key, shape);
+    return shape;
   }
 
   private beginTx(start: number, gtid: string | null): void {
@@ -158,7 +210,7 @@ export class BinlogReader {
     if (!this.resume?.byGtid) this.resume = undefined;
     if (header.nextPosition > 0) {
       this.txPos = header.nextPosition;
-      this.committedOffset = {
+      this.committedOffset = this.withFields({
         file: this.file,
         pos: header.nextPosition,
         gtids: this.gtidText(),
@@ -166,12 +218,13 @@ export class BinlogReader {
         event: 0,
         server_id: header.serverId,
         ts_sec: header.timestamp,
-      };
+      });
     }
   }
 
   private handle(raw: Buffer, out: ChangeRecord[]): void {
     const { header, event } = this.decoder.decode(raw);
+    if (header.serverId !== 0) this.lastHeader = header;
     const start = header.nextPosition > 0 ? header.nextPosition - header.eventSize : 0;
     switch (event.type) {
       case 'rotate':
@@ -235,6 +288,8 @@ export class BinlogReader {
     if (changes.length) {
       this.history.recordDdl({ file: this.file, pos: txStart }, database, sql);
       for (const c of changes) {
+        // A table truncated while a chunk window is open on it: the chunk's rows are gone.
+        if (c.type === 'TRUNCATE') this.hooks?.truncated(`${c.database}.${c.table}`);
         if (c.type === 'DATABASE') {
           for (const k of [...this.shapes.keys()]) if (k.startsWith(`${c.database}.`)) this.shapes.delete(k);
         } else {
@@ -258,7 +313,7 @@ export class BinlogReader {
         const after = header.nextPosition;
         // The DDL is a transaction of its own: resuming after it must not read it again.
         const gtidsAfter = this.txGtid ? gtidsWith(this.flavor, this.gtidText(), this.txGtid) : this.gtidText();
-        const offset: SourceOffset = {
+        const offset: SourceOffset = this.withFields({
           file: this.file,
           pos: after,
           gtids: gtidsAfter,
@@ -266,7 +321,7 @@ export class BinlogReader {
           event: 0,
           server_id: header.serverId,
           ts_sec: header.timestamp,
-        };
+        });
         // Each record of a multi-table DROP names every dropped table in source.table, as Debezium's do.
         const dropped = drops
           ? [...new Set(relevant.map((c) => (c as { table: string }).table))].sort().join(',')
@@ -326,6 +381,15 @@ export class BinlogReader {
 
   private onRows(rows: RowsEvent, header: EventHeader, start: number, out: ChangeRecord[]): void {
     if (this.txSkipDml) return;
+    const sig = this.options.signalTable;
+    if (sig && this.hooks) {
+      const m = this.decoder.tables.get(rows.tableId);
+      if (m && m.database === sig.db && m.table === sig.table) {
+        this.onSignalRows(rows, m, header, start, out);
+        // its own rows become events only when the filters capture it
+        if (!this.options.filters.table(sig.db, sig.table)) return;
+      }
+    }
     const found = this.shapeFor(rows);
     if (!found) return;
     const { shape, def } = found;
@@ -354,6 +418,8 @@ export class BinlogReader {
     });
     const table = `${map.database}.${map.table}`;
     const position = `binlog ${this.file}:${start}`;
+    // A change the binlog carries while a chunk window is open on its table supersedes the row the chunk read.
+    const watch = this.hooks?.watching(table) === true && shape.keyIndexes.length > 0;
     const onError = (err: ValueError, column: string) => {
       const mode = this.options.failureHandling;
       if (err.kind !== 'invalid' || mode === 'fail') throw valueFailure(err, table, column, position);
@@ -369,6 +435,14 @@ export class BinlogReader {
       const img = images[i];
       const before = img.before ? this.maker.valueFromCells(shape, img.before, enumMeta, onError) : null;
       const after = img.after ? this.maker.valueFromCells(shape, img.after, enumMeta, onError) : null;
+      if (watch) {
+        const k = rowKey(shape, (after ?? before) as Record<string, unknown>);
+        this.hooks?.changed(table, k);
+        if (before && after) {
+          const kb = rowKey(shape, before);
+          if (kb !== k) this.hooks?.changed(table, kb);
+        }
+      }
       const source = i === 0 ? baseSource : { ...baseSource, row: i };
       const partial = this.offset(this.rowsEventIndex, i, header);
       const last =
@@ -378,6 +452,114 @@ export class BinlogReader {
       for (const r of this.maker.rowChange(shape, op, before, after, source, partial, last)) out.push(r);
     }
   }
+
+  /**
+   * read.only: once the reader has read up to the binlog position a chunk's read saw, the chunk's rows go out,
+   * here, between transactions (a restart from their offset starts after the last one read).
+   */
+  private checkSnapshotWindow(out: ChangeRecord[]): void {
+    const a = this.hooks?.awaiting?.();
+    if (!a || !this.lastHeader) return;
+    if (compareBinlogFiles(this.file, a.file) < 0 || (this.file === a.file && this.txPos < a.pos)) return;
+    const release = this.hooks?.reached?.();
+    if (release) this.emitChunk(release, this.lastHeader, this.txPos, 0, 0, out);
+  }
+
+  /** Rows inserted into the signal table: watermarks of the incremental snapshot, or signals. */
+  private onSignalRows(rows: RowsEvent, map: TableMap, header: EventHeader, start: number, out: ChangeRecord[]): void {
+    if (rows.kind !== 'insert' || !this.hooks) return;
+    let def = this.model.get(map.database, map.table);
+    if (!def || def.columns.length !== map.columns.length) def = tableFromMap(map);
+    if (!def) {
+      this.log.warn({ table: `${map.database}.${map.table}` }, 'signal table rows cannot be decoded (no schema)');
+      return;
+    }
+    const shape = buildShape(def, this.options.prefix, this.options.mapping, this.maker.sourceSchema, () => true);
+    const images = decodeRows(
+      rows,
+      map,
+      def.columns.map((c) => c.unsigned),
+    );
+    const position = `binlog ${this.file}:${start}`;
+    for (let i = 0; i < images.length; i++) {
+      const cells = images[i].after;
+      if (!cells) continue;
+      let v: Record<string, unknown>;
+      try {
+        v = this.maker.valueFromCells(shape, cells, undefined, (err) => {
+          throw err;
+        });
+      } catch (err) {
+        this.log.warn({ position, err: (err as Error).message }, 'signal row refused');
+        continue;
+      }
+      const id = v.id;
+      if (typeof id !== 'string') continue;
+      if (v.type === WINDOW_OPEN || v.type === WINDOW_CLOSE) {
+        const release = this.hooks.watermark(id, v.type === WINDOW_OPEN);
+        if (release) this.emitChunk(release, header, start, this.rowsEventIndex, i, out);
+        continue;
+      }
+      this.hooks.signalRow({ id, type: v.type, data: v.data }, position);
+    }
+  }
+
+  /**
+   * A chunk's rows as `op: "r"` events at the close watermark's place in the binlog (Debezium's source block: the
+   * watermark's position, `snapshot: "incremental"`, the time of emission). All but the last carry the state before
+   * the chunk, so a restart from any of them reads the chunk again; the last carries the state after it.
+   */
+  private emitChunk(
+    release: ChunkRelease<ChunkRow>,
+    header: EventHeader,
+    start: number,
+    event: number,
+    row: number,
+    out: ChangeRecord[],
+  ): void {
+    const tsMs = Date.now();
+    const sources = new Map<TableShape, Record<string, unknown>>();
+    const n = release.rows.length;
+    for (let i = 0; i < n; i++) {
+      const { shape, after } = release.rows[i];
+      let source = sources.get(shape);
+      if (!source) {
+        source = this.maker.source({
+          tsMs,
+          snapshot: 'incremental',
+          db: shape.def.database,
+          table: shape.def.name,
+          serverId: header.serverId,
+          gtid: this.txGtid,
+          file: this.file,
+          pos: start,
+          row,
+          thread: this.txThread,
+        });
+        sources.set(shape, source);
+      }
+      const offset: SourceOffset = {
+        file: this.file,
+        pos: this.txPos,
+        gtids: this.gtidText(),
+        row,
+        event,
+        server_id: header.serverId,
+        ts_sec: header.timestamp,
+        ...(i === n - 1 ? release.after : release.before),
+      } as SourceOffset;
+      for (const r of this.maker.rowChange(shape, 'r', null, after, source, offset, offset)) out.push(r);
+    }
+  }
+}
+
+/** Orders binlog file names (`binlog.000009` < `binlog.000010`, also past six digits). */
+function compareBinlogFiles(a: string, b: string): number {
+  const na = /(\d+)$/.exec(a)?.[1];
+  const nb = /(\d+)$/.exec(b)?.[1];
+  if (na !== undefined && nb !== undefined && a.slice(0, -na.length) === b.slice(0, -nb.length))
+    return Number(na) - Number(nb);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The GTID text after `gtid` completes. */

@@ -11,7 +11,12 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
+import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
+import { IncrementalSnapshotter, stateFromOffset } from '../cdc/incremental.js';
+import { RecordQueue } from '../cdc/record-queue.js';
+import { parseSignal, type Signal, type SignalAnswer } from '../cdc/signals.js';
 import { BinlogStream, type Flavor, openConnection, query } from './binlog/client.js';
+import { type ChunkRow, MySqlChunkReader } from './incremental.js';
 import { type MySqlOptions, readOptions } from './config.js';
 import { type StreamStart, streamStart } from './positioning.js';
 import { preflight } from './preflight.js';
@@ -46,6 +51,16 @@ interface Session {
   history: SchemaHistory;
 }
 
+/**
+ * One run of the task, from an offset to a failure or the task's end: the coordinator runs its snapshot and stream,
+ * which hand their records to `queue`; poll() drains it.
+ */
+interface Run {
+  queue: RecordQueue;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
 /** mysql2 / Node error codes and MySQL server errors after which a new connection can succeed. */
 const RETRIABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -65,22 +80,24 @@ const RETRIABLE_CODES = new Set([
 ]);
 
 /**
- * The MySQL/MariaDB source task: a consistent snapshot when the snapshot mode asks for one, then the binlog from
- * the snapshot's (or the stored offset's) position.
+ * The MySQL/MariaDB source task on the shared CDC skeleton: the ChangeEventCoordinator runs a consistent snapshot
+ * when the snapshot mode asks for one, then the binlog from the snapshot's (or the stored offset's) position, and
+ * routes signals (REST, the signal table) to the incremental snapshot.
  *
  * A retriable failure (the server restarted, the dump thread was KILLed, the network cut or silent) ends the
- * current phase and closes its connections; the runtime retries the poll with backoff, and the next poll starts
- * again from the offset of the last record this task handed out — as a restarted task would from a committed
- * one, so nothing is lost and nothing handed out is repeated (a snapshot cut short starts over, as on restart).
+ * current run and closes its connections; what it queued and poll() did not hand out is dropped; the runtime
+ * retries the poll with backoff, and the next poll starts a new run from the offset of the last record this task
+ * handed out — as a restarted task would from a committed one, so nothing is lost and nothing handed out is
+ * repeated (a snapshot cut short starts over, as on restart).
  */
 export class MySqlSourceTask implements SourceTask {
   private options!: MySqlOptions;
   private ctx!: SourceTaskContext;
   private log!: Logger;
   private session: Session | undefined;
-  private phases: AsyncGenerator<ChangeRecord[]> | undefined;
+  /** the current run; undefined after a retriable failure until the next poll starts one */
+  private current: Run | undefined;
   private stream: BinlogStream | undefined;
-  private pending: Promise<IteratorResult<ChangeRecord[]>> | undefined;
   private readonly stopController = new AbortController();
   private ssl: mysql.SslOptions | undefined;
   private historyStore: HistoryStore | undefined;
@@ -88,6 +105,15 @@ export class MySqlSourceTask implements SourceTask {
   private stored: SourceOffset | null = null;
   /** the offset of the last record handed to the runtime */
   private polled: SourceOffset | undefined;
+  /** routes signals (REST, the signal table) to the incremental snapshot; ends with the task */
+  private coordinator!: ChangeEventCoordinator;
+  /** incremental snapshots (signals); its offset fields go on every record while one runs */
+  private incremental!: IncrementalSnapshotter<ChunkRow>;
+  private chunks?: MySqlChunkReader;
+  /** the binlog reader of the current phase, once it streams */
+  private reader?: BinlogReader;
+  /** a failure of the incremental snapshot's own work (chunk reads), thrown by the next poll */
+  private failure?: unknown;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.options = readOptions(config);
@@ -130,9 +156,92 @@ export class MySqlSourceTask implements SourceTask {
     this.historyStore = store;
     const history = new SchemaHistory(store);
     this.stored = await ctx.offsets.offset(maker.partition);
+    this.startSignals(maker);
+    this.restoreIncremental(this.stored);
     this.session = { flavor, checksum, maker, history };
     ctx.reportConnected?.(true);
-    this.phases = this.run(this.session, this.stored, false);
+    this.current = this.begin(this.session, this.stored, false);
+  }
+
+  /** Starts a run from `from`; its failure wakes the poll, which throws it. */
+  private begin(session: Session, from: SourceOffset | null, reconnect: boolean): Run {
+    const abort = new AbortController();
+    const queue = new RecordQueue(
+      this.options.maxQueue,
+      this.options.maxBatch,
+      () => abort.signal.aborted || this.stopController.signal.aborted,
+    );
+    const run: Run = { queue, abort, done: Promise.resolve() };
+    if (this.stopController.signal.aborted) abort.abort();
+    else this.stopController.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    run.done = this.execute(session, from, reconnect, run).catch((err) => {
+      if (!abort.signal.aborted) queue.fail(this.wrap(err));
+    });
+    return run;
+  }
+
+  /** Hands a batch to poll(); waits while the queue is full (backpressure reaches the binlog socket). */
+  private async hand(run: Run, batch: readonly ChangeRecord[]): Promise<void> {
+    for (const r of batch) run.queue.push(r);
+    await run.queue.room();
+  }
+
+  /** Signals and incremental snapshots: the coordinator routes signals, the snapshotter reads chunks. */
+  private startSignals(maker: RecordMaker): void {
+    const ctx = this.ctx;
+    this.coordinator = new ChangeEventCoordinator(this.log);
+    this.chunks = new MySqlChunkReader(
+      this.options,
+      maker.flavor,
+      () => this.connectOptions(),
+      maker,
+      (db, table) => this.reader?.shapeOf(db, table),
+      { connector: ctx.connector, task: ctx.taskId },
+    );
+    this.incremental = new IncrementalSnapshotter(this.chunks, {
+      ready: () => this.reader !== undefined && !this.stopController.signal.aborted,
+      fail: (err) => {
+        // a chunk read cut off by a disconnect or stop is read again from the offset; only a streaming task fails
+        if (this.reader && !this.stopController.signal.aborted) this.failure ??= err;
+        else this.log.debug({ err: (err as Error).message }, 'incremental snapshot chunk abandoned');
+      },
+      progress: (p) => ctx.reportSnapshotProgress?.(p),
+      log: this.log,
+    });
+    // kafka and file channels are read by the runtime and arrive through signal(); blocking snapshots are refused
+    this.coordinator.onSignal((signal) => this.incremental.signal(signal));
+  }
+
+  /** The incremental snapshot an offset says was running: it goes on at its last committed chunk. */
+  private restoreIncremental(offset: SourceOffset | null | undefined): void {
+    try {
+      this.incremental.restore(stateFromOffset(offset as Record<string, unknown> | null | undefined));
+    } catch (err) {
+      throw new ConnectError(
+        `the stored offset cannot be used: ${(err as Error).message}. Fix: set a valid one (PATCH /connectors/${this.ctx.connector}/offsets) or delete the offsets.`,
+        { context: { connector: this.ctx.connector, task: this.ctx.taskId } },
+      );
+    }
+  }
+
+  /** A signal from REST or a channel the runtime reads (kafka, file). */
+  signal(signal: Signal, channel = 'rest'): Promise<SignalAnswer> {
+    return this.coordinator.signal(signal, channel);
+  }
+
+  /** A row of the signal table read from the binlog (the `source` channel). */
+  private onSignalRow(row: { id: string; type: unknown; data: unknown }, position: string): void {
+    if (!this.options.signalChannels.includes('source')) return;
+    let signal: Signal;
+    try {
+      signal = parseSignal(row);
+    } catch (err) {
+      this.log.warn({ position, err: (err as Error).message }, 'signal row refused');
+      return;
+    }
+    void this.coordinator.signal(signal, 'source').then((a) => {
+      if (!a.accepted) this.log.warn({ signal: signal.id, position, reason: a.reason }, 'signal refused');
+    });
   }
 
   private connectOptions() {
@@ -181,16 +290,18 @@ export class MySqlSourceTask implements SourceTask {
   }
 
   /**
-   * The task's phases from `stored`: a snapshot when one is due, then the binlog. `reconnect`: resuming after a
-   * retriable failure of this task, from an offset it handed out itself (its schema history is known good).
+   * One run from `stored`: where to start, then the coordinator runs a snapshot when one is due and the binlog.
+   * `reconnect`: resuming after a retriable failure of this task, from an offset it handed out itself (its schema
+   * history is known good).
    */
-  private async *run(
+  private async execute(
     { flavor, checksum, maker, history }: Session,
     stored: SourceOffset | null,
     reconnect: boolean,
-  ): AsyncGenerator<ChangeRecord[]> {
+    run: Run,
+  ): Promise<void> {
     const o = this.options;
-    const signal = this.stopController.signal;
+    const signal = run.abort.signal;
     let resume: ResumePoint | undefined;
     let model: SchemaModel | undefined;
     const snapshotDone = stored !== null && stored.snapshot !== true && typeof stored.file === 'string';
@@ -236,7 +347,10 @@ export class MySqlSourceTask implements SourceTask {
           // Rebuild the history from the current schemas, stamped at the resume position (valid if no DDL since).
           const snap: { value?: SnapshotResult } = {};
           for await (const _ of runSnapshot(
-            { ...this.snapshotContext(flavor, maker, history, false), options: { ...o, includeSchemaChanges: false } },
+            {
+              ...this.snapshotContext(flavor, maker, history, false, signal),
+              options: { ...o, includeSchemaChanges: false },
+            },
             snap,
           )) {
             // schema only: no records to deliver
@@ -251,25 +365,49 @@ export class MySqlSourceTask implements SourceTask {
       }
       if (resume) model = await history.recover({ file: resume.file, pos: resume.pos });
     }
+    const plan: SourcePlan = {};
+    /** initial_only after its snapshot: nothing to stream */
+    let ended = false;
     if (needSnapshot) {
-      const snap: { value?: SnapshotResult } = {};
-      yield* runSnapshot(this.snapshotContext(flavor, maker, history, needSnapshot === 'data'), snap);
-      if (signal.aborted) return;
-      const r = snap.value as SnapshotResult;
-      if (o.snapshotMode === 'initial_only') {
-        this.log.info({}, 'snapshot.mode=initial_only: snapshot done, not streaming');
-        while (!signal.aborted) {
-          await new Promise((res) => setTimeout(res, 1000));
-          yield [];
+      const data = needSnapshot === 'data';
+      plan.snapshot = async () => {
+        const snap: { value?: SnapshotResult } = {};
+        for await (const batch of runSnapshot(this.snapshotContext(flavor, maker, history, data, signal), snap))
+          await this.hand(run, batch);
+        if (signal.aborted) return;
+        const r = snap.value as SnapshotResult;
+        if (o.snapshotMode === 'initial_only') {
+          this.log.info({}, 'snapshot.mode=initial_only: snapshot done, not streaming');
+          ended = true;
+          return;
         }
-        return;
-      }
-      resume = { file: r.position.file, pos: r.position.pos, event: 0, row: 0, gtids: r.position.gtids };
-      model = r.model;
-      start = await this.streamStart(flavor, resume);
-      if (!start.ok)
-        throw new ConnectError(`The snapshot's binlog position is already gone: ${start.why}`, { retriable: true });
+        resume = { file: r.position.file, pos: r.position.pos, event: 0, row: 0, gtids: r.position.gtids };
+        model = r.model;
+        start = await this.streamStart(flavor, resume);
+        if (!start.ok)
+          throw new ConnectError(`The snapshot's binlog position is already gone: ${start.why}`, { retriable: true });
+      };
     }
+    plan.stream = async () => {
+      if (!ended && !signal.aborted)
+        await this.streamBinlog(run, { flavor, checksum, maker, history }, resume, model, start);
+    };
+    await this.coordinator.run(plan);
+  }
+
+  /** The streaming source: the binlog from `resume` (from its first file when there is none: snapshot.mode=never). */
+  private async streamBinlog(
+    run: Run,
+    { flavor, checksum, maker, history }: Session,
+    resumeAt: ResumePoint | undefined,
+    modelAt: SchemaModel | undefined,
+    startAt: StreamStart | undefined,
+  ): Promise<void> {
+    const o = this.options;
+    const signal = run.abort.signal;
+    let resume = resumeAt;
+    let model = modelAt;
+    let start = startAt;
     if (!resume) {
       // snapshot.mode=never: read the whole binlog that is left, schemas from its DDL and TABLE_MAP metadata.
       const files = await this.binlogFiles();
@@ -291,6 +429,11 @@ export class MySqlSourceTask implements SourceTask {
     }).catch((err) => {
       throw this.wrap(err);
     });
+    if (signal.aborted) {
+      // the run ended while the connection opened (a disconnect or stop): it is not this run's to keep
+      this.stream.close();
+      return;
+    }
     this.ctx.reportConnected?.(true);
     this.log.info(
       {
@@ -312,7 +455,25 @@ export class MySqlSourceTask implements SourceTask {
       this.log,
       resume,
       checksum,
+      {
+        fields: () => this.incremental.fields,
+        watching: (t) => this.incremental.watching(t),
+        changed: (t, k) => this.incremental.changed(t, k),
+        truncated: (t) => this.incremental.truncated(t),
+        watermark: (id, open) => this.incremental.watermark(id, open),
+        signalRow: (row, position) => this.onSignalRow(row, position),
+        awaiting: () => this.chunks?.awaiting,
+        reached: () => {
+          const a = this.chunks?.awaiting;
+          if (!a || !this.chunks) return undefined;
+          this.chunks.awaiting = undefined;
+          return this.incremental.watermark(`${a.id}-close`, false);
+        },
+      },
     );
+    this.reader = reader;
+    // an incremental snapshot restored from the offset, or signalled during the initial snapshot, reads on now
+    this.incremental.kick();
     while (!signal.aborted) {
       let batch: ChangeRecord[];
       try {
@@ -320,18 +481,24 @@ export class MySqlSourceTask implements SourceTask {
       } catch (err) {
         throw this.wrap(err);
       }
-      yield batch;
+      if (batch.length) await this.hand(run, batch);
     }
   }
 
-  private snapshotContext(flavor: Flavor, maker: RecordMaker, history: SchemaHistory, data: boolean) {
+  private snapshotContext(
+    flavor: Flavor,
+    maker: RecordMaker,
+    history: SchemaHistory,
+    data: boolean,
+    signal: AbortSignal,
+  ) {
     return {
       options: this.options,
       flavor,
       maker,
       history,
       log: this.log,
-      signal: this.stopController.signal,
+      signal,
       data,
       ssl: this.ssl,
       progress: this.ctx.reportSnapshotProgress?.bind(this.ctx),
@@ -384,50 +551,59 @@ export class MySqlSourceTask implements SourceTask {
 
   async poll(): Promise<ChangeRecord[] | null> {
     if (!this.session || this.stopController.signal.aborted) return null;
-    if (!this.phases) {
+    if (this.failure !== undefined) {
+      const err = this.wrap(this.failure);
+      this.failure = undefined;
+      if (err.retriable) await this.disconnect();
+      throw err;
+    }
+    if (!this.current) {
       const from = this.polled ?? this.stored;
       this.log.info({ from }, 'reconnecting after a retriable failure');
-      this.phases = this.run(this.session, from, this.polled !== undefined);
+      // the chunk in flight and what the lost batch held are read again from where the last record handed out stood
+      this.restoreIncremental(from);
+      this.current = this.begin(this.session, from, this.polled !== undefined);
     }
     this.reportLog();
-    // A poll abandoned by a timeout leaves its promise here; the next poll picks it up instead of racing it.
-    this.pending ??= this.phases.next();
-    let result: IteratorResult<ChangeRecord[]>;
+    let batch: ChangeRecord[] | null;
     try {
-      result = await this.pending;
+      batch = await this.current.queue.poll(500);
     } catch (err) {
-      this.pending = undefined;
       const e = this.wrap(err);
       if (e.retriable) await this.disconnect();
       throw e;
     }
-    this.pending = undefined;
-    if (result.done) return null;
-    if (result.value.length === 0) return null;
-    this.polled = result.value[result.value.length - 1].sourceOffset;
+    if (!batch || batch.length === 0) return null;
+    this.polled = batch[batch.length - 1].sourceOffset;
     // Debezium's MilliSecondsBehindSource: the binlog event's time (seconds) against now, for streamed changes.
-    const source = (result.value[result.value.length - 1].value as { source?: { ts_ms?: unknown; snapshot?: unknown } })
-      ?.source;
+    const source = (batch[batch.length - 1].value as { source?: { ts_ms?: unknown; snapshot?: unknown } })?.source;
     if (typeof source?.ts_ms === 'number' && (source.snapshot === 'false' || source.snapshot === false)) {
       this.ctx.reportLag?.(Math.max(0, Date.now() - source.ts_ms));
     }
-    return result.value;
+    return batch;
   }
 
-  /** Ends the phase that failed and its connections; the next poll starts a new one. */
+  /** Ends the run that failed and its connections; the next poll starts a new one. */
   private async disconnect(): Promise<void> {
     this.ctx.reportConnected?.(false);
-    const phases = this.phases;
-    this.phases = undefined;
+    this.reader = undefined;
+    this.chunks?.close();
+    const run = this.current;
+    this.current = undefined;
+    run?.abort.abort();
     this.stream?.close();
     this.stream = undefined;
-    await phases?.return(undefined).catch(() => undefined);
+    await run?.done;
   }
 
   async stop(): Promise<void> {
     this.stopController.abort();
+    this.coordinator?.stop();
+    this.reader = undefined;
+    this.chunks?.close();
+    this.current?.abort.abort();
     this.stream?.close();
-    await this.phases?.return(undefined).catch(() => undefined);
+    await this.current?.done;
     await this.historyStore?.stop();
   }
 }
