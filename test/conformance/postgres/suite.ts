@@ -1,5 +1,5 @@
 import type { ConformanceSuite, Variant } from '../framework/suite.js';
-import { INCREMENTAL_SIGNAL, postgresCases, SENTINEL_TABLE } from './corpus.js';
+import { BLOCKING_SIGNAL, INCREMENTAL_SIGNAL, postgresCases, SENTINEL_TABLE } from './corpus.js';
 import { postgresDepartures } from './departures.js';
 
 /**
@@ -7,7 +7,14 @@ import { postgresDepartures } from './departures.js';
  * seconds while streaming and on a NOT NULL timestamp missing from a before image in nanoseconds mode; REPLICA
  * IDENTITY NOTHING needs u and d skipped.
  */
-const apart = ['replica_nothing', 'interval_hours', 'timetz_seconds_stream', 'incremental_snapshot', SENTINEL_TABLE];
+const apart = [
+  'replica_nothing',
+  'interval_hours',
+  'timetz_seconds_stream',
+  'incremental_snapshot',
+  'blocking_snapshot',
+  SENTINEL_TABLE,
+];
 const all = postgresCases.map((c) => c.name).filter((n) => !apart.includes(n));
 /** Cases whose values depend on the decimal, time, binary, hstore or interval mode. */
 const numeric = [
@@ -88,6 +95,11 @@ const plan: ReadonlyArray<Variant & { cases: readonly string[] }> = [
       'incremental.snapshot.chunk.size': '10',
     },
     cases: ['incremental_snapshot'],
+  },
+  {
+    name: 'blocking',
+    config: { 'snapshot.mode': 'no_data', 'signal.data.collection': `public.${BLOCKING_SIGNAL}` },
+    cases: ['blocking_snapshot'],
   },
   {
     name: 'interval-hours',

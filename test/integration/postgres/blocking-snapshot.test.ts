@@ -153,6 +153,45 @@ describe('postgres blocking snapshot', () => {
         .map((e) => Number(e.after?.id))
         .sort((a, b) => a - b);
       expect(again).toEqual(expectedIds);
+      // Debezium's form: a whole SELECT replaces the snapshot's query
+      const select = (type: string) =>
+        w.rest<{ message: string }>('/connectors/blk/signals', {
+          method: 'POST',
+          body: {
+            id: `blk-3-${type}`,
+            type: 'execute-snapshot',
+            data: {
+              type,
+              'data-collections': ['public.blk'],
+              'additional-conditions': [
+                { 'data-collection': 'public.blk', filter: 'SELECT * FROM blk WHERE id <= 10' },
+              ],
+            },
+          },
+        });
+      const mark = readEvents<Event>(out).length;
+      expect((await select('blocking')).status).toBe(202);
+      const tenIds = expectedIds.filter((i) => i <= 10);
+      await waitFor(
+        () =>
+          readEvents<Event>(out)
+            .slice(mark)
+            .filter((e) => e.op === 'r').length >= tenIds.length || undefined,
+        30_000,
+        'the SELECT-filtered rows',
+      );
+      await waitFor(
+        async () =>
+          ((await status(w)).snapshot?.id === 'blk-3-blocking' && (await status(w)).snapshot?.completed) || undefined,
+        30_000,
+        'the SELECT-filtered snapshot',
+      );
+      expect(
+        readEvents<Event>(out)
+          .slice(mark)
+          .filter((e) => e.op === 'r')
+          .map((e) => Number(e.after?.id)),
+      ).toEqual(tenIds);
       expect((await status(w)).state).toBe('RUNNING');
     } finally {
       await load?.stop().catch(() => undefined);
