@@ -1,18 +1,20 @@
 /**
  * The library side of bench/library.ts: drains a PostgreSQL slot with capture(), committing every batch, and
  * prints `drained` once it has `expected` change events (0: as soon as the capture runs, to create the slot).
- *   node dist/bench/library-consumer.js <config.json> <offsets file> <expected>
+ * `no-v8-flags` runs it with `v8Flags: false` (V8's defaults, as before capture() set the CLI's heap flags).
+ *   node dist/bench/library-consumer.js <config.json> <offsets file> <expected> [no-v8-flags]
  */
 import { readFileSync } from 'node:fs';
 import { capture } from '../runtime/library/index.js';
 
-const [configPath, offsets, expectedText] = process.argv.slice(2);
+const [configPath, offsets, expectedText, mode] = process.argv.slice(2);
 const expected = Number(expectedText);
 const changes = capture({
   connector: 'postgres',
   config: JSON.parse(readFileSync(configPath, 'utf8')),
   offsets: { file: offsets },
   name: 'bench',
+  v8Flags: mode !== 'no-v8-flags',
 });
 
 let seen = 0;

@@ -3,8 +3,8 @@
  * into a FileStreamSink (JSON, schemas.enable=false) and (b) by a `for await` consumer of capture() in a process of
  * its own, committing every batch to a file offset store. Events/s, peak RSS and CPU of each.
  *
- * The library runs twice: with Node's defaults, and with the V8 flags the CLI sets for itself (runtime/memory-mode.ts)
- * given on the consumer's command line, as an application would.
+ * The library runs twice: as capture() runs by default (it sets the CLI's V8 heap flags when it starts,
+ * runtime/v8-flags.ts), and with `v8Flags: false` (V8's defaults), to show what those flags are worth.
  *
  * Run: `npm run build && node dist/bench/library.js [changes]` — writes bench/results/library.md.
  */
@@ -16,8 +16,6 @@ import { type PostgresServer, startPostgres } from '../test/harness/postgres.js'
 import { machine, repoRoot, startBenchWorker } from './support/worker-process.js';
 
 const CHANGES = Number(process.argv[2] ?? 1_000_000);
-/** The CLI's V8 flags (runtime/memory-mode.ts), as Node command-line flags. */
-const CLI_FLAGS = ['--semi-space-growth-factor=8', '--heap-growing-percent=100'];
 const RESULTS = process.env.BENCH_LIB_RESULTS ?? 'bench/results/library.md';
 
 const TABLE = `CREATE TABLE orders (
@@ -129,7 +127,7 @@ async function library(
   dir: string,
   name: string,
   expected: number,
-  flags: readonly string[] = [],
+  v8Flags = true,
 ): Promise<Result> {
   const configPath = join(dir, `${name}-config.json`);
   writeFileSync(configPath, JSON.stringify(sourceConfig(pg, name)));
@@ -137,7 +135,7 @@ async function library(
   const started = process.hrtime.bigint();
   const proc = spawn(
     process.execPath,
-    [...flags, consumer, configPath, join(dir, `${name}-offsets.json`), String(expected)],
+    [consumer, configPath, join(dir, `${name}-offsets.json`), String(expected), ...(v8Flags ? [] : ['no-v8-flags'])],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let peak = 0;
@@ -173,7 +171,7 @@ async function main() {
     // Both slots first (the library's by a consumer that stops at once, the CLI's by a worker started and stopped),
     // then the backlog: each drains the same changes.
     await library(pg, dir, 'lib', 0);
-    await library(pg, dir, 'tuned', 0);
+    await library(pg, dir, 'plain', 0);
     const first = startBenchWorker(dir, { 'offset.storage.file.filename': join(dir, 'cli-offsets.json') }, [
       { name: 'cli', config: { 'connector.class': 'postgres', ...sourceConfig(pg, 'cli') } },
     ]);
@@ -200,8 +198,8 @@ async function main() {
     rmSync(join(dir, 'cli.jsonl'), { force: true });
     const l = await library(pg, dir, 'lib', CHANGES);
     console.log('library', l);
-    const t = await library(pg, dir, 'tuned', CHANGES, CLI_FLAGS);
-    console.log('library with the CLI flags', t);
+    const t = await library(pg, dir, 'plain', CHANGES, false);
+    console.log('library, v8Flags: false', t);
     const pct = (r: Result) => `**${Math.round((r.perSecond / c.perSecond) * 100)}%**`;
     const md = `# Library benchmark: capture() against the CLI
 
@@ -213,8 +211,9 @@ reads the slots) drained twice, each from a slot of its own:
   with \`schemas.enable=false\`, offsets committed every second to a file.
 - **library**: a Node process (\`dist/bench/library-consumer.js\`) running \`for await (const batch of capture(…))\`,
   counting the change events and calling \`batch.commit()\` after every batch (a file offset store), until it has
-  them all; once with Node's defaults, once with the V8 flags the CLI sets for itself (runtime/memory-mode.ts) on
-  its command line: \`node ${CLI_FLAGS.join(' ')} app.js\`.
+  them all; once as \`capture()\` runs by default (it sets the V8 heap flags the CLI sets for itself,
+  \`--semi-space-growth-factor=8 --heap-growing-percent=100\`, when it starts: runtime/v8-flags.ts), once with
+  \`v8Flags: false\` (V8's defaults).
 
 Both from process start until every event is delivered (start-up and catalog reads included). Defaults otherwise
 (\`max.queue.size=8192\`, \`max.batch.size=2048\`). Peak RSS is the process's VmHWM; CPU its user + system time.
@@ -224,7 +223,7 @@ PostgreSQL and the benchmark share the cores with the process measured; the load
 (above ~2.5 means other work was running too, and the rates are lower bounds: compare CPU times then, which
 the other processes disturb less than wall time).
 
-| measure | CLI → file sink | library | library, the CLI's V8 flags | target |
+| measure | CLI → file sink | library | library, \`v8Flags: false\` | target |
 |---|---|---|---|---|
 | events/s | ${c.perSecond.toLocaleString('en')} (${c.seconds} s) | ${l.perSecond.toLocaleString('en')} (${l.seconds} s), ${pct(l)} | ${t.perSecond.toLocaleString('en')} (${t.seconds} s), ${pct(t)} | library ≥ 90% of the CLI |
 | peak RSS | ${c.peakRssMiB} MiB | ${l.peakRssMiB} MiB | ${t.peakRssMiB} MiB | library ≤ the CLI |

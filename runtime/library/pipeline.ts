@@ -10,6 +10,7 @@ import { errorPolicy } from '../tasks/error-policy.js';
 import { SourceTaskRunner } from '../tasks/source-runner.js';
 import { buildChain } from '../transforms/chain.js';
 import type { Transport } from '../transport/transport.js';
+import { applyMemoryFlags } from '../v8-flags.js';
 import { builtinRegistry } from '../worker/plugins.js';
 import { toRawConfig } from './config-input.js';
 import { loggerFor } from './logger.js';
@@ -27,7 +28,7 @@ function streamTransport(sink: PipelineSink): Transport {
   return {
     kind: 'direct',
     start: async () => {},
-    send: async (batch, done) => sink.deliver(batch.records, done),
+    send: (batch, done) => sink.deliver(batch.records, done),
     flush: async () => {},
     addSink: none,
     removeSink: none,
@@ -50,6 +51,9 @@ export async function startPipeline(options: CaptureOptions, sink: PipelineSink)
   if (typeof connectorName !== 'string' || connectorName === '') {
     throw new ConfigError([{ key: 'connector', message: 'must name a source connector, e.g. postgres' }]);
   }
+  // Before the first record makes the heap grow (v8-flags.ts): the CLI's GC settings, unless the application keeps
+  // its own.
+  if (options.v8Flags !== false) applyMemoryFlags();
   const registry = builtinRegistry();
   const config = toRawConfig(given as Readonly<Record<string, unknown>>);
   const extra = transformKeys(config.transforms, options.transforms ?? []);
