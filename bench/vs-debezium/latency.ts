@@ -223,6 +223,8 @@ export interface LatencySetup {
   kafka?: KafkaCluster;
   seconds: number;
   rate: number;
+  /** which of the two modes to run (default both; Kafka mode needs `kafka`) */
+  modes?: Array<'direct' | 'kafka'>;
 }
 
 const pgSource = (pgs: PostgresServer, slot: string, prefix: string) => ({
@@ -403,7 +405,7 @@ export async function latencyRuns(
       firstId += l.seconds * l.rate * 2 + 100_000;
     }
   };
-  const modes: Array<'direct' | 'kafka'> = l.kafka ? ['direct', 'kafka'] : ['direct'];
+  const modes = (l.modes ?? ['direct', 'kafka']).filter((m) => m === 'direct' || l.kafka);
   for (const mode of modes) {
     const sluice = (run: number) => () => sluiceSink(l, mode, run);
     const reference = (run: number) => () => (mode === 'direct' ? debeziumSink(l, run) : connectSink(l, run));

@@ -8,6 +8,7 @@
  *   npm run bench:vs-debezium -- --quick           100,000 rows, one run each: a smoke test while developing
  *   node dist/bench/vs-debezium/run.js [--quick] [--only=pg,mariadb,kafka,latency] [--rows=N] [--runs=N]
  *        [--schemas=both|on|off] [--flush-ms=N] [--profile|--no-profile] [--out=FILE]
+ *        [--latency-modes=direct,kafka]
  *   VS_DEBEZIUM_PROFILES=DIR keeps the V8 CPU profiles of the profiled sluice runs
  *   VS_DEBEZIUM_SLUICE_SOURCE='{"key":"value"}' adds keys to sluice's direct-mode source connectors (development A/B)
  */
@@ -43,6 +44,7 @@ interface Options {
   flushMs: number;
   out: string;
   profile: boolean;
+  latencyModes: Array<'direct' | 'kafka'>;
 }
 
 function options(argv: string[]): Options {
@@ -59,6 +61,9 @@ function options(argv: string[]): Options {
     flushMs: Number(get('flush-ms') ?? 1000),
     out: get('out') ?? (quick ? '' : 'bench/results/vs-debezium.md'),
     profile: argv.includes('--profile') || (!quick && !argv.includes('--no-profile')),
+    latencyModes: (get('latency-modes') ?? 'direct,kafka')
+      .split(',')
+      .filter((m): m is 'direct' | 'kafka' => m === 'direct' || m === 'kafka'),
   };
 }
 
@@ -157,7 +162,11 @@ async function postgres(o: Options, env: Environment, scenarios: Scenario[]): Pr
         console.log(`Latency at ${LATENCY_RATE.toLocaleString('en')} changes/s, default settings`);
         const seconds = o.quick ? 15 : 30;
         latency.push(
-          ...(await latencyRuns({ pg, dir, kafka, seconds, rate: LATENCY_RATE }, o.runs > 1 ? 2 : 1, logLatency)),
+          ...(await latencyRuns(
+            { pg, dir, kafka, seconds, rate: LATENCY_RATE, modes: o.latencyModes },
+            o.runs > 1 ? 2 : 1,
+            logLatency,
+          )),
         );
         checkpoint();
       }

@@ -104,6 +104,45 @@ describe('JsonConverter', () => {
     expect(() => withSchemas.toRecord('t', Buffer.from('{"a":'))).toThrow(/serialization error/);
   });
 
+  it('reads each distinct schema once: records of one schema share its Schema, values stay exact', () => {
+    const conv = new JsonConverter({ schemasEnable: true, decimalFormat: 'BASE64' });
+    const a = conv.toRecord('t', conv.fromRecord('t', rowSchema, { id: 9007199254740993n, ratio: 0.5 }));
+    const b = conv.toRecord('t', conv.fromRecord('t', rowSchema, { id: -1n, doc: '{"}":"{"}' }));
+    expect(a.schema).toBe(b.schema);
+    expect((a.value as { id: bigint }).id).toBe(9007199254740993n);
+    expect((b.value as { doc: string }).doc).toBe('{"}":"{"}');
+    // a schema whose JSON has a string default holding brackets and quotes: the scan finds the schema's end past them
+    const tricky = Schemas.struct([['s', { ...Schemas.string(true), defaultValue: '}]"\\{' }]]);
+    const c = conv.toRecord('t', conv.fromRecord('t', tricky, { s: 'x' }));
+    expect(conv.toRecord('t', conv.fromRecord('t', tricky, { s: 'y' })).schema).toBe(c.schema);
+    expect(c.value).toEqual({ s: 'x' });
+  });
+
+  it('keeps at most schemas.cache.size schemas, and reads other envelope shapes the long way', () => {
+    const conv = new JsonConverter({ schemasEnable: true, decimalFormat: 'BASE64', schemasCacheSize: 1 });
+    const message = (field: string) => conv.fromRecord('t', Schemas.struct([[field, Schemas.int32()]]), { [field]: 1 });
+    const s1 = message('a');
+    const first = conv.toRecord('t', s1).schema;
+    expect(conv.toRecord('t', s1).schema).toBe(first);
+    // the last few schemas stay at hand besides the cache: six others push the first out of both
+    for (const f of ['b', 'c', 'd', 'e', 'f', 'g']) conv.toRecord('t', message(f));
+    expect(conv.toRecord('t', s1).schema).not.toBe(first);
+    expect(conv.toRecord('t', s1).schema).toEqual(first);
+    // keys in another order, spaces: still read, as Kafka's converter does
+    const spaced = conv.toRecord(
+      't',
+      Buffer.from(
+        '{ "payload": {"a": 7}, "schema": {"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":false} }',
+      ),
+    );
+    expect(spaced.value).toEqual({ a: 7 });
+    // a third field after the payload is refused with Kafka's message, not taken as part of the payload
+    expect(() => conv.toRecord('t', Buffer.from('{"schema":null,"payload":1,"extra":2}'))).toThrow(
+      /requires "schema" and "payload" fields/,
+    );
+    expect(conv.toRecord('t', Buffer.from('{"schema":null,"payload":"}"}')).value).toBe('}');
+  });
+
   it('writes schemaless values with bigints and buffers', () => {
     expect(
       plain.fromRecord('t', undefined, { a: 12345678901234567890n, b: Buffer.from('hi'), c: [1, null] })?.toString(),

@@ -35,6 +35,21 @@ describe('value mapping helpers', () => {
     expect(zonedTimestamp(1709208000, 120000, 3)).toBe('2024-02-29T12:00:00.120Z');
   });
 
+  it("writes every second of years 0000–9999 and beyond as Date's ISO form, the fraction without trailing zeros", () => {
+    const seconds = [0, -1, 86_399, 86_400, 951_782_400, 253_402_300_799, 253_402_300_800, -62_167_219_200];
+    seconds.push(-62_167_219_201, 1e11, -1e11);
+    // a spread of instants across (and past) the range, every day of a leap and a century year among them
+    for (let s = -2.6e11; s < 2.6e11; s += 7_777_777_777) seconds.push(s);
+    for (let s = 951_782_400 - 86_400 * 60; s < 951_782_400 + 86_400 * 370; s += 86_399) seconds.push(s);
+    for (const s of seconds) {
+      const iso = new Date(s * 1000).toISOString().slice(0, 19);
+      expect(zonedTimestamp(s, 0)).toBe(`${iso}Z`);
+      expect(zonedTimestamp(s, 120_000)).toBe(`${iso}.12Z`);
+      expect(zonedTimestamp(s, 1_200)).toBe(`${iso}.0012Z`);
+      expect(zonedTimestamp(s, 999_999, 3)).toBe(`${iso}.999Z`);
+    }
+  });
+
   it('keeps DATETIME(6) exact beyond 2^53 microseconds and maps zero dates by nullability', () => {
     const m = mapColumn(col({ type: 'DATETIME', length: 6 }), opts);
     expect(
