@@ -157,10 +157,13 @@ export async function* runSnapshot(
         thread: null,
       });
 
+    /** without rows (no_data), the snapshot's last record is its last schema change: held back to be marked so */
+    let lastChange: ChangeRecord | undefined;
     if (o.includeSchemaChanges) {
       const changes = await snapshotSchemaChanges(conn, schemas, model, (db, table, ddl, tableChanges) =>
         ctx.maker.schemaChange(db, ddl, tableChanges, sourceFor(db, table, 'true'), baseOffset),
       );
+      if (!ctx.data) lastChange = changes.pop();
       if (changes.length) yield changes;
     }
 
@@ -227,8 +230,16 @@ export async function* runSnapshot(
     result.value = { position, model };
     ctx.progress?.({ tablesTotal: captured.length, tablesRemaining: 0, rowsScanned, running: false });
     ctx.log.info({ rows: rowsScanned, tables: captured.length }, 'snapshot completed');
-    // Even a snapshot without rows must leave a completed offset behind, or a restart would snapshot again.
-    if (!last) batch.push(heartbeatRecord(ctx.maker, completed));
+    // Even a snapshot without rows must leave a completed offset behind, or a restart would snapshot again: its last
+    // schema change carries it, marked `last` as Debezium marks it (no_data), else a heartbeat.
+    if (!last && lastChange) {
+      const value = lastChange.value as { source: Record<string, unknown> };
+      batch.push({
+        ...lastChange,
+        value: { ...value, source: { ...value.source, snapshot: 'last' } },
+        sourceOffset: completed,
+      });
+    } else if (!last) batch.push(heartbeatRecord(ctx.maker, completed));
     yield batch;
   } finally {
     if (locked) await query(conn, 'UNLOCK TABLES').catch(() => undefined);

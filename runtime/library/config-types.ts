@@ -48,6 +48,7 @@ export interface SourceCommonConfig {
   [key: `admin.override.${string}`]: ConfigInput | undefined;
   [key: `topic.creation.${string}`]: ConfigInput | undefined;
   [key: `config.action.${string}`]: ConfigInput | undefined;
+  [key: `signal.consumer.${string}`]: ConfigInput | undefined;
 }
 
 /** io.sluice.connectors.file.FileStreamSource (org.apache.kafka.connect.file.FileStreamSourceConnector, FileStreamSource): Reads a file line by line; each line becomes a record with a string value. Offsets are byte positions. */
@@ -118,8 +119,18 @@ export interface PostgresConfig extends SourceCommonConfig {
   'snapshot.fetch.size'?: IntInput;
   /** The signal table, `schema.table`, with columns `id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048)`. Signals inserted into it are read from the WAL, in order with the data (the `source` channel); incremental snapshots write their watermark rows to it, so the connector user needs INSERT on it. It is added to a filtered publication; its own rows become events only when the table filters capture it. Default: none. */
   'signal.data.collection'?: string;
-  /** Channels signals are read from: `source` (the signal table). The REST channel (`POST /connectors/{name}/signals`) is always on. Debezium's `kafka`, `file` and `jmx` channels are not built yet: named here they are logged and ignored. Default: `source`. */
+  /** Channels signals are read from: `source` (the signal table named by signal.data.collection, read from the log in order with the data), `kafka` (signal.kafka.topic, messages keyed by topic.prefix), `file` (signal.file, one JSON signal per line). The REST channel (`POST /connectors/{name}/signals`) is always on. Debezium's `jmx` is not built: named here it is logged and ignored. Default: `source`. */
   'signal.enabled.channels'?: ListInput;
+  /** The topic the `kafka` channel reads signals from; only messages whose key is this connector's topic.prefix are taken, the value being the signal's JSON ({"id", "type", "data"}). Default: <topic.prefix>-signal. Default: none. */
+  'signal.kafka.topic'?: string;
+  /** Brokers of the `kafka` channel (host:port, comma-separated). Java consumer settings go in signal.consumer.* (security.protocol, sasl.*, ssl.* as PEM, client.id, …). Default: none. */
+  'signal.kafka.bootstrap.servers'?: string;
+  /** Consumer group of the `kafka` channel; it commits what it has read, so a restart reads on after it. Default: kafka-signal-<topic.prefix> (Debezium's default is kafka-signal; sluice's consumer joins a group, so connectors sharing a topic need groups of their own). Default: none. */
+  'signal.kafka.groupId'?: string;
+  /** The file the `file` channel reads: one JSON signal per line. Each poll reads the complete lines and removes them from the file (Debezium empties the file). Default: file-signals.txt (relative to the worker's working directory). Default: `file-signals.txt`. */
+  'signal.file'?: string;
+  /** How often the `file` channel reads its file (ms). Default: `5000`. */
+  'signal.poll.interval.ms'?: LongInput;
   /** Rows per chunk of an incremental snapshot (each chunk is one query between two watermarks, held in memory until its close watermark comes back through the WAL). Default: `1024`. */
   'incremental.snapshot.chunk.size'?: IntInput;
   /** Regular expressions of `schema.table` names to snapshot, a subset of the captured tables; all captured tables when unset. Default: none. */
@@ -296,6 +307,24 @@ export interface MysqlConfig extends SourceCommonConfig {
   'gtid.source.includes'?: ListInput;
   /** Regular expressions of GTID sources left out of the restart position and whose transactions are not captured Default: none. */
   'gtid.source.excludes'?: ListInput;
+  /** The signal table, `database.table`, with columns `id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048)`. Signals inserted into it are read from the binlog, in order with the data (the `source` channel); incremental snapshots write their watermark rows to it, so the connector user needs INSERT on it. Its own rows become events only when the table filters capture it. Default: none. */
+  'signal.data.collection'?: string;
+  /** Channels signals are read from: `source` (the signal table named by signal.data.collection, read from the log in order with the data), `kafka` (signal.kafka.topic, messages keyed by topic.prefix), `file` (signal.file, one JSON signal per line). The REST channel (`POST /connectors/{name}/signals`) is always on. Debezium's `jmx` is not built: named here it is logged and ignored. Default: `source`. */
+  'signal.enabled.channels'?: ListInput;
+  /** The topic the `kafka` channel reads signals from; only messages whose key is this connector's topic.prefix are taken, the value being the signal's JSON ({"id", "type", "data"}). Default: <topic.prefix>-signal. Default: none. */
+  'signal.kafka.topic'?: string;
+  /** Brokers of the `kafka` channel (host:port, comma-separated). Java consumer settings go in signal.consumer.* (security.protocol, sasl.*, ssl.* as PEM, client.id, …). Default: none. */
+  'signal.kafka.bootstrap.servers'?: string;
+  /** Consumer group of the `kafka` channel; it commits what it has read, so a restart reads on after it. Default: kafka-signal-<topic.prefix> (Debezium's default is kafka-signal; sluice's consumer joins a group, so connectors sharing a topic need groups of their own). Default: none. */
+  'signal.kafka.groupId'?: string;
+  /** The file the `file` channel reads: one JSON signal per line. Each poll reads the complete lines and removes them from the file (Debezium empties the file). Default: file-signals.txt (relative to the worker's working directory). Default: `file-signals.txt`. */
+  'signal.file'?: string;
+  /** How often the `file` channel reads its file (ms). Default: `5000`. */
+  'signal.poll.interval.ms'?: LongInput;
+  /** Rows per chunk of an incremental snapshot (each chunk is one query between two watermarks, held in memory until its close watermark comes back through the binlog). Default: `1024`. */
+  'incremental.snapshot.chunk.size'?: IntInput;
+  /** Incremental snapshots without writing to the database (Debezium's read-only incremental snapshot): each chunk is read in a consistent-snapshot transaction whose exact binlog position (MariaDB's binlog_snapshot_position) bounds its window, instead of watermark rows in the signal table. MariaDB only. Default: `false`. */
+  'read.only'?: BoolInput;
   /** Skip the row changes of transactions whose GTID source gtid.source.includes/excludes leaves out Default: `true`. */
   'gtid.source.filter.dml.events'?: BoolInput;
 }

@@ -9,7 +9,17 @@ import { type CapturedRecord, jsonText, opOf, payloadOf } from './framework/comp
 import { type ConformanceResult, runConformance } from './framework/run.js';
 import { caseTables, type Variant } from './framework/suite.js';
 import { formatVerdict, passed } from './framework/verdict.js';
-import { DB, DB2, FAIL_DBS, mysqlCases, SECOND_SERVER_DBS, sentinels } from './mysql/corpus.js';
+import {
+  DB,
+  DB2,
+  FAIL_DBS,
+  INCR_DB,
+  INCR_SIGNAL,
+  INCREMENTAL_ROWS,
+  mysqlCases,
+  SECOND_SERVER_DBS,
+  sentinels,
+} from './mysql/corpus.js';
 import { mysqlSuite } from './mysql/suite.js';
 
 const missing = mariaDbAvailable() ?? debeziumAvailable('mariadb');
@@ -41,7 +51,8 @@ const IGNORE = [
 /** `db.table` → case */
 const tableCase = new Map<string, string>();
 for (const c of mysqlCases) for (const t of caseTables(c)) tableCase.set(`${c.database ?? DB}.${t}`, c.name);
-for (const d of Object.values(FAIL_DBS)) tableCase.set(`${d}.control`, 'control');
+for (const d of [...Object.values(FAIL_DBS), INCR_DB]) tableCase.set(`${d}.control`, 'control');
+tableCase.set(INCR_SIGNAL, 'incremental_snapshot');
 
 /** The database a variant captures (and writes its sentinel in). */
 function databaseOf(v: Variant): string {
@@ -165,7 +176,12 @@ describe.runIf(!missing)('conformance with Debezium: MySQL / MariaDB', () => {
         streaming: /streaming binlog/,
       },
       stream: () => run('stream'),
-      complete: (records, v) => records.some((r) => r.topic.endsWith(`.${databaseOf(v)}.control`) && opOf(r) === 'c'),
+      complete: (records, v) =>
+        records.some((r) => r.topic.endsWith(`.${databaseOf(v)}.control`) && opOf(r) === 'c') &&
+        // the incremental snapshot goes on after the sentinel: wait for its rows too
+        (v.name !== 'incremental' ||
+          records.filter((r) => r.topic.endsWith(`.${INCR_DB}.incr_snap`) && opOf(r) === 'r').length >=
+            INCREMENTAL_ROWS),
       caseOf,
       identity,
       ignore: IGNORE,

@@ -28,6 +28,11 @@ export const FAIL_DBS = {
   invalidDateSnapshot: 'conf_f_date_snap',
 } as const;
 
+/** the incremental_snapshot case's database, captured only by variant `incremental`, and its signal table */
+export const INCR_DB = 'conf_incr';
+export const INCR_SIGNAL = `${INCR_DB}.conf_signal`;
+export const INCREMENTAL_ROWS = 25;
+
 /** `INSERT INTO conf.<t> VALUES (<id>, <row>)…` for rows given as SQL literal lists. */
 function insert(table: string, firstId: number, rows: readonly string[]): string {
   return `INSERT INTO ${DB}.${table} VALUES ${rows.map((r, i) => `(${firstId + i}, ${r})`).join(', ')}`;
@@ -509,6 +514,23 @@ export const mysqlCases: readonly MySqlCase[] = [
     stream: [],
   },
   ...failureCases(),
+  {
+    name: 'incremental_snapshot',
+    description: `an incremental snapshot (execute-snapshot from the signal table, ${INCREMENTAL_ROWS} rows in chunks of 10, a composite key and a few types) of a table not in the initial snapshot (snapshot.mode=no_data): the op "r" events with source.snapshot "incremental"`,
+    database: INCR_DB,
+    tables: ['incr_snap'],
+    variants: ['incremental'],
+    setup: [
+      `CREATE DATABASE ${INCR_DB}`,
+      `CREATE TABLE ${INCR_DB}.control (id INT PRIMARY KEY, note VARCHAR(20))`,
+      `CREATE TABLE ${INCR_SIGNAL} (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048))`,
+      `CREATE TABLE ${INCR_DB}.incr_snap (k1 INT, k2 VARCHAR(10), amount DECIMAL(10,2), at DATETIME(6), flag BOOLEAN, b VARBINARY(4), PRIMARY KEY (k1, k2))`,
+      `INSERT INTO ${INCR_DB}.incr_snap SELECT seq DIV 2, CONCAT('k', seq MOD 2), seq * 1.25, TIMESTAMP '2024-03-04 05:06:07.123456' + INTERVAL seq MINUTE, seq MOD 3 = 0, UNHEX(HEX(seq)) FROM ${INCR_DB}.seq_1_to_${INCREMENTAL_ROWS}`,
+    ],
+    stream: [
+      `INSERT INTO ${INCR_SIGNAL} VALUES ('conf-incr-1', 'execute-snapshot', '{"data-collections": ["${INCR_DB}.incr_snap"], "type": "incremental"}')`,
+    ],
+  },
 ];
 
 /**
@@ -613,7 +635,7 @@ function failureCases(): MySqlCase[] {
 
 /** Written last, in every database: every record before it in the binlog has been emitted once its record is. */
 export function sentinels(): { database: string; sql: string }[] {
-  return [DB, ...Object.values(FAIL_DBS)].map((d) => ({
+  return [DB, ...Object.values(FAIL_DBS), INCR_DB].map((d) => ({
     database: d,
     sql: `INSERT INTO ${d}.control VALUES (1, 'done')`,
   }));

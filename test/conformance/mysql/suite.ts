@@ -1,5 +1,5 @@
 import type { ConformanceSuite, Variant } from '../framework/suite.js';
-import { FAIL_DBS, mysqlCases } from './corpus.js';
+import { FAIL_DBS, INCR_DB, INCR_SIGNAL, mysqlCases } from './corpus.js';
 import { mysqlDepartures } from './departures.js';
 
 /**
@@ -81,6 +81,19 @@ export const mysqlVariants: readonly Variant[] = [
     name: 'invalid-date-snapshot',
     only: SHARED,
     config: { 'database.include.list': FAIL_DBS.invalidDateSnapshot },
+  },
+  {
+    // no initial snapshot: the table's rows come only from the incremental snapshot the stream's signal starts
+    name: 'incremental',
+    only: SHARED,
+    config: {
+      'database.include.list': INCR_DB,
+      'snapshot.mode': 'no_data',
+      'signal.data.collection': INCR_SIGNAL,
+      'incremental.snapshot.chunk.size': '10',
+      // its rows (the signal, both sides' watermarks) are not compared: each side sees the other's too
+      'table.exclude.list': `${INCR_SIGNAL.replace('.', '\\.')}`,
+    },
   },
 ];
 
