@@ -91,9 +91,11 @@ export class Snapshotter {
         const filter = blocking?.filters.get(`${t.schema}.${t.table}`);
         const from =
           filter && isSelect(filter) ? `(${filter}) AS sluice_rows` : `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
-        await client.query(
-          `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${from}${filter && !isSelect(filter) ? ` WHERE ${filter}` : ''}`,
-        );
+        // The extended protocol takes one statement only: a filter cannot end the READ ONLY transaction and go on.
+        await client.query({
+          text: `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${from}${filter && !isSelect(filter) ? ` WHERE ${filter}` : ''}`,
+          queryMode: filter ? 'extended' : undefined,
+        } as pg.QueryConfig);
         // Every row of a table shares its offset and one of its few source blocks (same snapshot, LSN and
         // transaction; only the marker differs) instead of one object per row, which keeps in-flight records small.
         const marks = new SnapshotTable(ti, tables.length, (snapshot) =>
