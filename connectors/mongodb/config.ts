@@ -1,4 +1,4 @@
-import { type Config, type ConfigSpec, key } from '../../runtime/api/index.js';
+import { type Config, type ConfigSpec, key, signalChannelKeys } from '../../runtime/api/index.js';
 
 export const SNAPSHOT_MODES = ['initial', 'initial_only', 'no_data', 'never', 'when_needed'] as const;
 export const CAPTURE_MODES = [
@@ -43,9 +43,14 @@ export const mongoConfigSpec: ConfigSpec = [
     default: 'deployment',
     validValues: CAPTURE_SCOPES,
   }),
-  key('capture.target', 'string', 'The database (scope database) or <database>.<collection> (scope collection)', {
-    default: null,
-  }),
+  key(
+    'capture.target',
+    'string',
+    'The database (scope database) or <database>.<collection> (scope collection). With scope collection and no target, sluice opens one change stream per collection the include/exclude lists capture (listed when the task starts), merged in cluster-time order: for servers whose change streams work per collection only.',
+    {
+      default: null,
+    },
+  ),
   key('heartbeat.interval.ms', 'int', 'Emit a heartbeat (and commit the stream position) this often; 0 = off', {
     default: 0,
     min: 0,
@@ -68,6 +73,19 @@ export const mongoConfigSpec: ConfigSpec = [
     default: 500,
     min: 1,
   }),
+  key(
+    'signal.data.collection',
+    'string',
+    'The signal collection, `<database>.<collection>`. Signals inserted into it ({_id, type, data}) are read from the change stream, in order with the data (the `source` channel); incremental snapshots insert their watermark documents into it, so the connector user needs insert on it. When the change stream does not cover it (capture.scope collection or another database) the connector opens a second stream on it and merges both in cluster-time order.',
+    { default: null },
+  ),
+  ...signalChannelKeys,
+  key(
+    'incremental.snapshot.chunk.size',
+    'int',
+    'Documents per chunk of an incremental snapshot, read in _id order between two watermarks and held in memory until the close watermark comes back through the change stream.',
+    { default: 1024, min: 1, max: 1_000_000 },
+  ),
   key('mongodb.server.selection.timeout.ms', 'int', 'How long to look for a usable server', { default: 30000 }),
   key('mongodb.connect.timeout.ms', 'int', 'TCP connect timeout', { default: 10000 }),
 ];
@@ -91,6 +109,10 @@ export interface MongoSourceConfig {
   readonly pollIntervalMs: number;
   readonly serverSelectionTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** signal.data.collection, split; undefined when none is configured */
+  readonly signalCollection?: { db: string; coll: string; id: string };
+  readonly signalChannels: string[];
+  readonly chunkSize: number;
 }
 
 export function readConfig(c: Config): MongoSourceConfig {
@@ -121,7 +143,18 @@ export function readConfig(c: Config): MongoSourceConfig {
     pollIntervalMs: c.int('poll.interval.ms'),
     serverSelectionTimeoutMs: c.int('mongodb.server.selection.timeout.ms'),
     connectTimeoutMs: c.int('mongodb.connect.timeout.ms'),
+    signalCollection: signalCollection(c.optionalString('signal.data.collection')),
+    signalChannels: c.list('signal.enabled.channels'),
+    chunkSize: c.int('incremental.snapshot.chunk.size'),
   };
+}
+
+/** `<database>.<collection>` (the collection name may hold dots) */
+function signalCollection(v: string | undefined): MongoSourceConfig['signalCollection'] {
+  if (!v) return undefined;
+  const dot = v.indexOf('.');
+  if (dot <= 0 || dot === v.length - 1) throw new Error(`signal.data.collection "${v}" is not <database>.<collection>`);
+  return { db: v.slice(0, dot), coll: v.slice(dot + 1), id: v };
 }
 
 /** Problems the spec alone cannot see: the scope's target and mutually exclusive lists. */
@@ -132,8 +165,13 @@ export function crossCheck(c: Config): { key: string; message: string }[] {
   if (scope === 'database' && (!target || target.includes('.'))) {
     issues.push({ key: 'capture.target', message: 'capture.scope=database needs the database name here' });
   }
-  if (scope === 'collection' && !target?.includes('.')) {
+  // without a target: one stream per captured collection (sluice's extension, see stream.ts perCollection)
+  if (scope === 'collection' && target && !target.includes('.')) {
     issues.push({ key: 'capture.target', message: 'capture.scope=collection needs <database>.<collection> here' });
+  }
+  const signal = c.optionalString('signal.data.collection');
+  if (signal !== undefined && signal !== '' && !/^[^.]+\.[^.].*$/.test(signal)) {
+    issues.push({ key: 'signal.data.collection', message: 'must be <database>.<collection>' });
   }
   if (c.list('database.include.list').length && c.list('database.exclude.list').length) {
     issues.push({ key: 'database.exclude.list', message: 'cannot be used together with database.include.list' });

@@ -1,4 +1,4 @@
-import { type ChangeRecord, ConnectError, type SourcePartition } from '../../runtime/api/index.js';
+import { type ChangeRecord, ConnectError, type SourceOffset, type SourcePartition } from '../../runtime/api/index.js';
 import type { CaptureMode, FieldExcludes } from './config.js';
 import { defaultToJson, documentIdJson, toExtendedJson } from './extended-json.js';
 import type { ChangeDoc } from './fragments.js';
@@ -138,10 +138,12 @@ export interface SnapshotRecordInput {
    * `true`, or `last` for the snapshot's final record. Debezium's MongoDB snapshot writes no `first` or
    * per-collection markers, unlike its relational ones: its source info reports `true` throughout a snapshot.
    */
-  readonly snapshot: 'true' | 'last';
+  readonly snapshot: 'true' | 'last' | 'incremental';
   readonly position?: StreamPosition;
   /** true until the snapshot's last record: a restart from such an offset snapshots again */
   readonly initsync: boolean;
+  /** offset fields of a running incremental snapshot */
+  readonly offsetFields?: Record<string, unknown>;
 }
 
 /** A snapshot read (`op: r`) of one document. */
@@ -183,7 +185,9 @@ export function mapSnapshotDocument(input: SnapshotRecordInput, ctx: MapperConte
     headers: [],
     timestamp: now,
     sourcePartition: ctx.partition,
-    sourceOffset: encodeOffset(input.position, input.initsync),
+    sourceOffset: input.offsetFields
+      ? ({ ...encodeOffset(input.position, input.initsync), ...input.offsetFields } as unknown as SourceOffset)
+      : encodeOffset(input.position, input.initsync),
   };
 }
 

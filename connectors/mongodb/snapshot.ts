@@ -8,7 +8,7 @@ export interface CollectionRef {
 
 /** The collections the snapshot reads, in a stable order, honouring the scope and the include/exclude lists. */
 export async function snapshotPlan(client: MongoClient, cfg: MongoSourceConfig): Promise<CollectionRef[]> {
-  if (cfg.scope === 'collection') {
+  if (cfg.scope === 'collection' && cfg.target) {
     const [db, ...rest] = (cfg.target ?? '').split('.');
     const coll = rest.join('.');
     return cfg.filter.collection(db, coll) ? [{ db, coll }] : [];

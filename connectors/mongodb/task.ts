@@ -1,4 +1,4 @@
-import { type ChangeStream, type Document, MongoClient, type ResumeToken } from 'mongodb';
+import { type Document, MongoClient, type ResumeToken } from 'mongodb';
 import {
   type ChangeRecord,
   type Config,
@@ -10,6 +10,9 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
+import type { Signal, SignalAnswer } from '../cdc/signals.js';
+import type { EventStream } from './merged-stream.js';
+import { MongoSignals } from './signals.js';
 import { crossCheck, type MongoSourceConfig, readConfig } from './config.js';
 import { classifyMongoError, hostsOf, standaloneError } from './errors.js';
 import { mapChangeEvent, mapSnapshotDocument, type MapperContext } from './event-mapper.js';
@@ -17,7 +20,7 @@ import { FragmentAssembler, type ChangeDoc } from './fragments.js';
 import { decodeOffset, encodeOffset, sourcePartition, type StreamPosition, tokenTime } from './offsets.js';
 import { heartbeatKeySchema, heartbeatValueSchema } from './schemas.js';
 import { type CollectionRef, SnapshotReader, snapshotPlan } from './snapshot.js';
-import { openChangeStream, type StartFrom } from './stream.js';
+import { openEvents, perCollection, type StartFrom, streamCoversSignals } from './stream.js';
 import { oplogBounds, oplogReachesBack } from './oplog-check.js';
 import { type ClusterTime, clusterTimeText, earlier, historyLostMessage, positionTime } from './oplog.js';
 
@@ -34,7 +37,7 @@ export class MongoSourceTask implements SourceTask {
   private cfg!: MongoSourceConfig;
   private ctx!: SourceTaskContext;
   private client: MongoClient | undefined;
-  private stream: ChangeStream<Document> | undefined;
+  private stream: EventStream | undefined;
   private snapshot: SnapshotReader | undefined;
   private held: { doc: ChangeDoc; ref: CollectionRef } | undefined;
   private phase: Phase = 'idle';
@@ -43,6 +46,8 @@ export class MongoSourceTask implements SourceTask {
   /** Where the stream resumes if we crash right after the snapshot; undefined when the server gave no token. */
   private snapshotStart: StreamPosition | undefined;
   private readonly pending: ChangeDoc[] = [];
+  /** the collections watched one stream each (capture.scope=collection without a target), listed at start */
+  private watched: CollectionRef[] = [];
   private fragments = new FragmentAssembler();
   private lastRecordAt = Date.now();
   /** the stream position up to which events were handed out (or skipped): where a reopened stream resumes */
@@ -55,12 +60,22 @@ export class MongoSourceTask implements SourceTask {
   private failing = false;
   /** ends the read in flight (see open) */
   private interrupt: ((err: ConnectError) => void) | undefined;
+  /** signals (every channel, through the cdc coordinator) and incremental snapshots */
+  private signals!: MongoSignals;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.ctx = ctx;
     const issues = crossCheck(config);
     if (issues.length) throw new ConfigError(issues);
     this.cfg = readConfig(config);
+    this.signals = new MongoSignals({
+      cfg: this.cfg,
+      ctx,
+      client: () => this.client,
+      streaming: () => this.phase === 'stream' && !ctx.signal.aborted,
+      mapper: () => this.mapper,
+      errorContext: () => this.errorContext(),
+    });
     try {
       await this.open();
     } catch (err) {
@@ -150,7 +165,15 @@ export class MongoSourceTask implements SourceTask {
       defaultNs: defaultNs(cfg),
     };
 
-    const stored = decodeOffset(await ctx.offsets.offset(this.partition));
+    if (perCollection(cfg)) {
+      this.watched = await snapshotPlan(client, cfg).catch((err) => {
+        throw classifyMongoError(err, this.errorContext());
+      });
+      ctx.log.info({ collections: this.watched.map((c) => `${c.db}.${c.coll}`) }, 'one change stream per collection');
+    }
+    const raw = await ctx.offsets.offset(this.partition);
+    const stored = decodeOffset(raw);
+    this.signals.restore(raw);
     const mode = cfg.snapshotMode;
     const snapshotAllowed = mode === 'initial' || mode === 'initial_only' || mode === 'when_needed';
     let needSnapshot = snapshotAllowed && (stored === null || stored.initsync);
@@ -186,7 +209,7 @@ export class MongoSourceTask implements SourceTask {
       }
     }
     if (!needSnapshot && stored?.position) {
-      this.stream = openChangeStream(client, cfg, { kind: 'resumeAfter', position: stored.position });
+      this.stream = openEvents(client, cfg, { kind: 'resumeAfter', position: stored.position }, this.watched);
       try {
         // The first read surfaces a lost resume point now, while we can still choose to snapshot.
         const first = await this.stream.tryNext();
@@ -210,7 +233,7 @@ export class MongoSourceTask implements SourceTask {
       }
     }
 
-    this.stream = openChangeStream(client, cfg, { kind: 'now' });
+    this.stream = openEvents(client, cfg, { kind: 'now' }, this.watched);
     if (!needSnapshot) {
       await this.probeStream();
       ctx.log.info({ snapshotMode: mode }, 'streaming changes from now on, no snapshot');
@@ -235,6 +258,8 @@ export class MongoSourceTask implements SourceTask {
         this.ctx.log.info('reconnecting after a retriable failure; no stream position yet, so starting over');
         await this.open();
       }
+      const chunkFailure = this.signals.takeFailure();
+      if (chunkFailure !== undefined) throw chunkFailure;
       switch (this.phase) {
         case 'snapshot':
           out = await this.pollSnapshot();
@@ -248,6 +273,9 @@ export class MongoSourceTask implements SourceTask {
       }
     } catch (err) {
       const e = classifyMongoError(err, this.errorContext(this.lastPosition), hostsOf(this.cfg.connectionString));
+      // Chunks released into the lost batch (or a window in flight) must be read again: the incremental snapshot
+      // goes back to where the last batch handed out left it, as a restart from that offset would.
+      this.signals.reset();
       if (e.retriable) {
         this.failing = true;
         this.showConnected();
@@ -298,7 +326,7 @@ export class MongoSourceTask implements SourceTask {
     this.pending.length = 0;
     this.fragments = new FragmentAssembler();
     const from: StartFrom = { kind: 'resumeAfter', position: resumeAt };
-    this.stream = openChangeStream(client, this.cfg, from);
+    this.stream = openEvents(client, this.cfg, from, this.watched);
     if (this.phase === 'snapshot' && this.snapshot) {
       const plan = this.snapshot.plan;
       this.snapshot = new SnapshotReader(client, plan, this.cfg.snapshotFetchSize);
@@ -309,7 +337,13 @@ export class MongoSourceTask implements SourceTask {
     }
   }
 
+  /** A signal from REST or a channel the runtime reads (kafka, file). */
+  signal(signal: Signal, channel = 'rest'): Promise<SignalAnswer> {
+    return this.signals.signal(signal, channel);
+  }
+
   async stop(): Promise<void> {
+    this.signals?.stop();
     await closeWithin(this.snapshot?.close());
     await closeWithin(this.stream?.close());
     await closeWithin(this.client?.close());
@@ -395,6 +429,10 @@ export class MongoSourceTask implements SourceTask {
     // The position moves only when this poll returns: events read into a batch that a failure then discards must
     // be read again by the reopened stream.
     let position = this.lastPosition;
+    this.signals.kick();
+    const sig = this.cfg.signalCollection;
+    const signalsCaptured =
+      sig !== undefined && streamCoversSignals(this.cfg) && this.cfg.filter.collection(sig.db, sig.coll);
     while (out.length < this.cfg.maxBatchSize) {
       const raw = this.pending.length ? this.pending.shift() : await this.interruptible(stream.tryNext());
       if (!raw) break;
@@ -402,12 +440,21 @@ export class MongoSourceTask implements SourceTask {
       if (!ev) continue;
       const mapped = mapChangeEvent(ev, this.mapper);
       position = mapped.position;
+      if (mapped.kind === 'data' && sig && mapped.db === sig.db && mapped.coll === sig.coll) {
+        // the signal collection: signals (the `source` channel) and the incremental snapshot's watermarks
+        if (ev.operationType === 'insert') out.push(...this.signals.signalDocument(ev, mapped.position));
+        if (!signalsCaptured) continue;
+      }
       if (mapped.kind === 'data' && !this.cfg.filter.collection(mapped.db, mapped.coll)) {
         // Deployment and database streams carry every collection; the lists pick ours. The position still moves.
         continue;
       }
+      if (mapped.kind === 'skip' && mapped.db && mapped.coll && mapped.operationType === 'drop')
+        this.signals.dropped(`${mapped.db}.${mapped.coll}`);
       if (mapped.kind === 'data') {
-        out.push(...mapped.records);
+        // A change the stream carries while a chunk window is open on its collection supersedes the document read.
+        this.signals.changed(`${mapped.db}.${mapped.coll}`, (mapped.records[0].key as { id: string }).id);
+        out.push(...this.signals.withFields(mapped.records));
         const wall = ev.wallTime instanceof Date ? ev.wallTime.getTime() : mapped.position.sec * 1000;
         this.ctx.reportLag?.(Math.max(0, Date.now() - wall));
       } else if (mapped.kind === 'skip' && mapped.warn) {
@@ -426,6 +473,7 @@ export class MongoSourceTask implements SourceTask {
       }
     }
     this.lastPosition = position;
+    this.signals.handedOut();
     if (out.length) {
       this.lastRecordAt = Date.now();
       return out;
@@ -446,7 +494,7 @@ export class MongoSourceTask implements SourceTask {
     this.ctx.log.warn({ scope: this.cfg.scope, target: this.cfg.target }, 'change stream invalidated; reopening');
     await closeWithin(this.stream?.close());
     const from: StartFrom = { kind: 'startAfter', token };
-    this.stream = openChangeStream(this.client!, this.cfg, from);
+    this.stream = openEvents(this.client!, this.cfg, from, this.watched);
   }
 
   /** A heartbeat carries the stream's latest position so that quiet captured collections still commit offsets. */
@@ -469,7 +517,9 @@ export class MongoSourceTask implements SourceTask {
       headers: [],
       timestamp: now,
       sourcePartition: this.partition,
-      sourceOffset: encodeOffset(position, false),
+      sourceOffset: this.signals.fields
+        ? ({ ...encodeOffset(position, false), ...this.signals.fields } as unknown as SourceOffset)
+        : encodeOffset(position, false),
     };
   }
 
