@@ -290,10 +290,20 @@ export class IncrementalSnapshotter<R> {
         `signal ${s.id}: this connector takes no blocking snapshots in sluice yet; send "type": "incremental"`,
       );
     const collections = await this.source.resolve(s.id, req);
+    if (this.state?.snapshotId === s.id) return { accepted: true, snapshotId: s.id }; // the same signal again (a replay)
+    this.begin(s.id, collections);
+    return { accepted: true, snapshotId: s.id };
+  }
+
+  /**
+   * Queues `collections` (already resolved) for a snapshot with this id; one already running takes them after its
+   * own. Besides signals, a connector's resumable initial snapshot starts here.
+   */
+  begin(snapshotId: string, collections: SnapshotCollection[]): void {
     let st = this.state;
-    if (st?.snapshotId === s.id) return { accepted: true, snapshotId: s.id }; // the same signal again (a replay)
     if (!st) {
-      st = { snapshotId: s.id, collections: [], chunk: 0, paused: false };
+      if (collections.length === 0) return;
+      st = { snapshotId, collections: [], chunk: 0, paused: false };
       this.state = st;
       this.total = 0;
       this.rows = 0;
@@ -304,10 +314,12 @@ export class IncrementalSnapshotter<R> {
       st.collections.push(c);
       this.total++;
     }
-    this.hooks.log.info({ signal: s.id, collections: collections.map((c) => c.id) }, 'incremental snapshot requested');
+    this.hooks.log.info(
+      { signal: snapshotId, collections: collections.map((c) => c.id) },
+      'incremental snapshot requested',
+    );
     this.report();
     this.kick();
-    return { accepted: true, snapshotId: s.id };
   }
 
   private stop(s: Signal): SignalAnswer {

@@ -93,3 +93,62 @@ export class SnapshotMarking<S> {
     return record;
   }
 }
+
+/**
+ * SnapshotMarking for a snapshot whose tables (and ranges of one table) are read concurrently: each table holds its
+ * latest record back one step, and a finished table's last record waits until the next record of any table (or the
+ * end of the snapshot, which makes it `last`). Read one table after another, it marks exactly as SnapshotMarking.
+ * `first` stays the first row of the first table in the list, as in Debezium, which may not be the first record out.
+ */
+export class ConcurrentMarking<S> {
+  private readonly held = new Map<SnapshotTable<S>, { record: ChangeRecord; firstInTable: boolean }>();
+  private readonly started = new Set<SnapshotTable<S>>();
+  private ended?: { record: ChangeRecord; table: SnapshotTable<S>; firstInTable: boolean };
+
+  /** Takes a row's record of `table`; returns the records it releases, marked, in order. */
+  next(record: ChangeRecord, table: SnapshotTable<S>): ChangeRecord[] {
+    const out: ChangeRecord[] = [];
+    if (this.ended) out.push(this.releaseEnded());
+    const h = this.held.get(table);
+    if (h) {
+      // another row of its table follows it: neither last of its table nor of the snapshot
+      (h.record.value as { source: unknown }).source = table.source(
+        snapshotMarker(table.first, false, h.firstInTable, false),
+      );
+      out.push(h.record);
+    }
+    const firstInTable = !this.started.has(table);
+    this.started.add(table);
+    this.held.set(table, { record, firstInTable });
+    return out;
+  }
+
+  /** Every row of `table` was read: its held record is its last; it waits to learn whether it is the snapshot's. */
+  tableDone(table: SnapshotTable<S>): ChangeRecord | undefined {
+    const h = this.held.get(table);
+    if (!h) return undefined;
+    this.held.delete(table);
+    const out = this.ended ? this.releaseEnded() : undefined;
+    this.ended = { record: h.record, table, firstInTable: h.firstInTable };
+    return out;
+  }
+
+  /** The snapshot is complete (every table done): the waiting record is its last. */
+  finish(): ChangeRecord | undefined {
+    const e = this.ended;
+    this.ended = undefined;
+    if (!e) return undefined;
+    (e.record.value as { source: unknown }).source = e.table.source('last');
+    return e.record;
+  }
+
+  private releaseEnded(): ChangeRecord {
+    const e = this.ended!;
+    this.ended = undefined;
+    // a record follows it, so it is not the snapshot's last even when its table is the last in the list
+    (e.record.value as { source: unknown }).source = e.table.source(
+      snapshotMarker(e.table.first, false, e.firstInTable, true),
+    );
+    return e.record;
+  }
+}

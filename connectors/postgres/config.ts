@@ -196,6 +196,24 @@ export const postgresConfigSpec: ConfigSpec = [
     { default: 1024, min: 1, max: 1_000_000, group: snap },
   ),
   key(
+    'snapshot.max.threads',
+    'int',
+    "Connections that read the initial snapshot at once, all on the same exported snapshot: tables are read concurrently, and a table is split into ranges of its pages (`snapshot.max.threads` × `snapshot.max.threads.multiplier` of them) read in parallel. 1 reads tables one after another, as Debezium's default.",
+    { default: 1, min: 1, max: 64, group: snap },
+  ),
+  key(
+    'snapshot.max.threads.multiplier',
+    'int',
+    'With snapshot.max.threads > 1, each table is split into this many ranges per thread (more, smaller ranges spread uneven tables better across the threads).',
+    { default: 1, min: 1, max: 100, group: snap },
+  ),
+  key(
+    'snapshot.resumable',
+    'boolean',
+    'sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size rows beside the stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks) and a primary key (or message.key.columns) on every table. Events are `op: "r"` with `source.snapshot` = `incremental`.',
+    { default: false, group: snap },
+  ),
+  key(
     'snapshot.include.collection.list',
     'list',
     'Regular expressions of `schema.table` names to snapshot, a subset of the captured tables; all captured tables when unset.',
@@ -321,6 +339,11 @@ export interface PostgresSettings {
   keyColumns: Array<{ table: RegExp; columns: string[] }>;
   snapshotMode: SnapshotMode;
   fetchSize: number;
+  /** snapshot.max.threads and its multiplier: connections and page ranges per table of the initial snapshot */
+  snapshotThreads: number;
+  snapshotMultiplier: number;
+  /** snapshot.resumable: the initial snapshot in watermarked chunks beside the stream */
+  snapshotResumable: boolean;
   heartbeatMs: number;
   heartbeatQuery?: string;
   heartbeatTopic: string;
@@ -406,6 +429,9 @@ export function readSettings(config: Config): PostgresSettings {
     keyColumns: parseKeyColumns(config.optionalString('message.key.columns')),
     snapshotMode: config.string('snapshot.mode') as SnapshotMode,
     fetchSize: config.int('snapshot.fetch.size'),
+    snapshotThreads: config.int('snapshot.max.threads'),
+    snapshotMultiplier: config.int('snapshot.max.threads.multiplier'),
+    snapshotResumable: resumable(config),
     heartbeatMs: config.int('heartbeat.interval.ms'),
     heartbeatQuery: config.optionalString('heartbeat.action.query') || undefined,
     heartbeatTopic: `${config.string('topic.heartbeat.prefix')}.${prefix}`,
@@ -428,6 +454,20 @@ export function readSettings(config: Config): PostgresSettings {
     signalChannels: config.list('signal.enabled.channels'),
     chunkSize: config.int('incremental.snapshot.chunk.size'),
   };
+}
+
+function resumable(config: Config): boolean {
+  const on = config.bool('snapshot.resumable');
+  const mode = config.string('snapshot.mode');
+  if (on && mode !== 'initial' && mode !== 'when_needed')
+    throw new Error(
+      `snapshot.resumable=true applies to snapshot.mode initial or when_needed, not ${mode}: a resumable snapshot streams while it reads`,
+    );
+  if (on && !config.optionalString('signal.data.collection'))
+    throw new Error(
+      'snapshot.resumable=true writes the watermarks of its chunks to the signal table: set signal.data.collection',
+    );
+  return on;
 }
 
 /** `schema.table` (PostgreSQL's `database.schema.table` form too, as Debezium accepts it) */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { ErrorContext } from '../../runtime/api/index.js';
+import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
 import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
 import { collectionPattern, SignalError, type SnapshotRequest, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
 import { describeTable, listTables, quoteIdent, quoteLiteral, RAW_TYPES, type TypeCatalog } from './catalog.js';
@@ -101,6 +101,26 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
       }
     }
     return out;
+  }
+
+  /**
+   * The collections of a resumable initial snapshot (snapshot.resumable=true): every table to snapshot, each keyed;
+   * a ConnectError naming the table or the missing signal table otherwise.
+   */
+  async initialCollections(
+    snapshotId: string,
+    tables: Array<{ schema: string; table: string }>,
+  ): Promise<SnapshotCollection[]> {
+    if (tables.length === 0) return [];
+    const names = tables.map((t) => `${t.schema}.${t.table}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    try {
+      return await this.resolve(snapshotId, { kind: 'incremental', collections: names, conditions: [] });
+    } catch (err) {
+      throw new ConnectError(
+        `snapshot.resumable=true reads the initial snapshot in watermarked chunks, which it cannot do here: ${(err as Error).message.replace(/^signal [^:]*: /, '')}`,
+        { context: this.context },
+      );
+    }
   }
 
   /** The table as events see it now (undefined: it is gone). */

@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import type { ChangeRecord, SourceOffset, SourcePartition, SourceTaskContext } from '../../runtime/api/index.js';
+import { ConcurrentMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { describeTable, quoteIdent, quoteLiteral, type TypeCatalog } from './catalog.js';
 import type { PostgresSettings } from './config.js';
 import { connectClient } from './connection.js';
-import { SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { explain } from './errors.js';
 import { isSelect } from './incremental.js';
+import type { PgOffset } from './offsets.js';
 import { processingTimes, sourceValue } from './source.js';
 import { decodeFailure, TableModel } from './table.js';
-import type { PgOffset } from './offsets.js';
 
 /** A blocking ad-hoc snapshot (signal): its records carry the stream's offset, its tables may have filters. */
 export interface BlockingRun {
@@ -29,12 +29,40 @@ export interface SnapshotSink {
   stopped(): boolean;
 }
 
+/** One table of the snapshot, described once on the lead connection. */
+interface PlannedTable {
+  model: TableModel;
+  marks: SnapshotTable<Record<string, unknown>>;
+  offset: PgOffset;
+  /** a blocking snapshot's additional-conditions for the table */
+  filter?: string;
+  /** ranges of this table not yet read to the end */
+  pending: number;
+  rows: number;
+}
+
+/** A unit of work for one reader: a whole table, or a range of its pages. */
+interface WorkItem {
+  table: PlannedTable;
+  /** `ctid` bounds (pages) of a range; none: the whole table */
+  range?: { from: number; to?: number };
+}
+
 /**
- * Reads every captured table inside one REPEATABLE READ transaction — the slot's exported snapshot when there is
- * one, so that the stream continues exactly where the snapshot ends — with a cursor, `snapshot.fetch.size` rows
- * at a time, so memory stays bounded whatever the table size.
+ * The initial snapshot: every captured table read inside REPEATABLE READ transactions on the slot's exported snapshot
+ * (so that the stream continues exactly where the snapshot ends), through cursors, `snapshot.fetch.size` rows at a
+ * time, so memory stays bounded whatever the table size.
+ *
+ * With `snapshot.max.threads` > 1, that many connections import the same snapshot and read at once: tables
+ * concurrently, and a table of more pages than ranges split into page ranges (`ctid` bounds, read with a TID range
+ * scan on PostgreSQL 14+), `snapshot.max.threads` × `snapshot.max.threads.multiplier` of them. In one snapshot every
+ * visible row has exactly one `ctid`, so ranges neither miss nor repeat a row; page ranges rather than key ranges
+ * need no index walk and no key, and split a table evenly by size. The lead connection holds ACCESS SHARE locks on
+ * the tables until all is read, so no VACUUM FULL or CLUSTER can move rows between ranges meanwhile.
  */
 export class Snapshotter {
+  private failure?: unknown;
+
   constructor(
     private readonly s: PostgresSettings,
     private readonly types: TypeCatalog,
@@ -42,6 +70,10 @@ export class Snapshotter {
     private readonly partition: SourcePartition,
     private readonly sink: SnapshotSink,
   ) {}
+
+  private get halted(): boolean {
+    return this.sink.stopped() || this.failure !== undefined;
+  }
 
   async run(
     tables: Array<{ schema: string; table: string }>,
@@ -51,51 +83,62 @@ export class Snapshotter {
   ): Promise<void> {
     const tag = blocking ? { kind: 'blocking' as const, snapshotId: blocking.id } : {};
     const context = { connector: this.ctx.connector, task: this.ctx.taskId };
-    let client: pg.Client;
-    try {
-      client = await connectClient(this.s, `sluice-${this.ctx.connector}-snapshot`);
-    } catch (err) {
-      throw explain(err, 'cannot open the snapshot connection', context, this.s.user);
-    }
-    client.on('error', () => {});
+    const threads = Math.max(1, this.s.snapshotThreads);
+    const clients: pg.Client[] = [];
+    const open = async (name: string): Promise<pg.Client> => {
+      let client: pg.Client;
+      try {
+        client = await connectClient(this.s, name);
+      } catch (err) {
+        throw explain(err, 'cannot open the snapshot connection', context, this.s.user);
+      }
+      client.on('error', () => {});
+      clients.push(client);
+      return client;
+    };
     const started = Date.now();
     const tsUs = BigInt(started) * 1000n;
-    // Records go out one behind, so that each can be marked first/last of its table and of the snapshot.
-    const marking = new SnapshotMarking<Record<string, unknown>>();
+    const marking = new ConcurrentMarking<Record<string, unknown>>();
     let rows = 0;
+    let tablesDone = 0;
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      if (exportedSnapshot) await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(exportedSnapshot)}`);
-      const txRow = await client.query({
-        text: 'SELECT txid_snapshot_xmin(txid_current_snapshot())::text AS xmin',
+      const lead = await open(`sluice-${this.ctx.connector}-snapshot`);
+      await lead.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (exportedSnapshot) await lead.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(exportedSnapshot)}`);
+      const info = await lead.query({
+        text: `SELECT txid_snapshot_xmin(txid_current_snapshot())::text, current_setting('server_version_num')::int, ${threads > 1 && !exportedSnapshot ? 'pg_export_snapshot()' : 'NULL'}`,
         rowMode: 'array',
       });
-      const txId = Number(txRow.rows[0][0]);
-      this.ctx.log.info({ tables: tables.length, exported: exportedSnapshot !== null }, 'snapshot started');
-      this.ctx.reportSnapshotProgress?.({
-        tablesTotal: tables.length,
-        tablesRemaining: tables.length,
-        rowsScanned: 0,
-        running: true,
-        ...tag,
-      });
+      const txId = Number(info.rows[0][0]);
+      // TID range scans came with PostgreSQL 14; before, a ctid bound is a filter over the whole table.
+      const splitPages = threads > 1 && Number(info.rows[0][1]) >= 140000;
+      // Workers import the same snapshot: the slot's, or one the lead exports when there is none.
+      const shared: string | null = exportedSnapshot ?? (info.rows[0][2] as string | null);
+      this.ctx.log.info({ tables: tables.length, exported: exportedSnapshot !== null, threads }, 'snapshot started');
+      const progress = (table?: PlannedTable) =>
+        this.ctx.reportSnapshotProgress?.({
+          tablesTotal: tables.length,
+          tablesRemaining: tables.length - tablesDone,
+          rowsScanned: rows,
+          running: true,
+          ...(table ? { table: { name: table.model.id, rows: table.rows } } : {}),
+          ...tag,
+        });
+      progress();
+
+      // Plan on the lead connection: each table's columns (as they are in the snapshot), and its ranges.
+      const work: WorkItem[] = [];
+      const ranges = threads * Math.max(1, this.s.snapshotMultiplier);
       for (let ti = 0; ti < tables.length; ti++) {
         const t = tables[ti];
-        if (this.sink.stopped()) return;
-        const catalog = await describeTable(client, t.schema, t.table);
-        if (!catalog) continue;
-        if (catalog.columns.some((c) => !this.types.has(c.typeOid))) await this.types.load(client);
+        if (this.halted) return;
+        const catalog = await describeTable(lead, t.schema, t.table);
+        if (!catalog) {
+          tablesDone++;
+          continue;
+        }
+        if (catalog.columns.some((c) => !this.types.has(c.typeOid))) await this.types.load(lead);
         const model = new TableModel(t.schema, t.table, catalog.columns, catalog, this.s, this.types);
-        const cols = model.columns.map((c) => quoteIdent(c.name)).join(', ');
-        // a blocking snapshot's filter: a condition, or a whole SELECT of the table's rows (Debezium's form)
-        const filter = blocking?.filters.get(`${t.schema}.${t.table}`);
-        const from =
-          filter && isSelect(filter) ? `(${filter}) AS sluice_rows` : `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
-        // The extended protocol takes one statement only: a filter cannot end the READ ONLY transaction and go on.
-        await client.query({
-          text: `DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${from}${filter && !isSelect(filter) ? ` WHERE ${filter}` : ''}`,
-          queryMode: filter ? 'extended' : undefined,
-        } as pg.QueryConfig);
         // Every row of a table shares its offset and one of its few source blocks (same snapshot, LSN and
         // transaction; only the marker differs) instead of one object per row, which keeps in-flight records small.
         const marks = new SnapshotTable(ti, tables.length, (snapshot) =>
@@ -111,7 +154,6 @@ export class Snapshotter {
             lastCommitLsn: null,
           }),
         );
-        const tableStart = rows;
         const offset: PgOffset = blocking?.offset ?? {
           lsn,
           lsn_proc: lsn,
@@ -121,89 +163,72 @@ export class Snapshotter {
           snapshot: true,
           last_snapshot_record: false,
         };
-        const fetch = () => {
-          const p = client.query({
-            text: `FETCH ${this.s.fetchSize} FROM sluice_snapshot`,
-            rowMode: 'array',
-            types: { getTypeParser: () => (v: string) => v },
-          } as pg.QueryConfig);
-          // Awaited below; until then a failure must not count as unhandled.
-          p.catch(() => undefined);
-          return p;
-        };
-        let pending: ReturnType<typeof fetch> | undefined = fetch();
-        while (pending) {
-          await this.sink.room();
-          if (this.sink.stopped()) return;
-          const res: pg.QueryResult = await pending;
-          // The next rows are read and sent by PostgreSQL while these become records: its work overlaps ours (the
-          // cursor's pages and text formatting on the other core) instead of alternating with it. Two fetches of raw
-          // rows at most are held.
-          pending = res.rows.length < this.s.fetchSize ? undefined : fetch();
-          const fetched = res.rows as ((string | null)[] | null)[];
-          const now = processingTimes();
-          for (let r = 0; r < fetched.length; r++) {
-            // Rows become records only as the task's queue takes them: a fetch holds raw rows (as JDBC's fetch
-            // buffer does), never a whole fetch of records on top of a full queue.
-            if (this.sink.full()) {
-              await this.sink.room();
-              if (this.sink.stopped()) return;
-            }
-            const row = fetched[r]!;
-            fetched[r] = null;
-            const values = row.map((v, i) => {
-              const codec = model.columns[i].codec;
-              if (v === null || !codec) return undefined;
-              try {
-                return codec.decode(v);
-              } catch (err) {
-                throw decodeFailure(
-                  model,
-                  model.columns[i],
-                  v,
-                  `snapshot row ${rows + 1} of ${model.id}`,
-                  this.types,
-                  context,
-                  err,
-                );
-              }
+        const filter = blocking?.filters.get(`${t.schema}.${t.table}`);
+        const table: PlannedTable = { model, marks, offset, pending: 1, rows: 0, filter };
+        let pages = 0;
+        if (threads > 1) {
+          const name = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
+          await lead.query(`LOCK TABLE ${name} IN ACCESS SHARE MODE`);
+          if (splitPages) {
+            const size = await lead.query({
+              text: `SELECT (pg_relation_size(${quoteLiteral(name)}::regclass) / current_setting('block_size')::int)::bigint`,
+              rowMode: 'array',
             });
-            const record: ChangeRecord = {
-              topic: model.topic,
-              keySchema: model.keySchema,
-              key: model.keyOf(values),
-              valueSchema: model.envelopeSchema,
-              value: {
-                before: null,
-                after: model.valueOf(values),
-                source: null, // the marking sets it once the row's place in its table is known
-                transaction: null,
-                op: 'r',
-                ts_ms: now.ms,
-                ts_us: now.us,
-                ts_ns: now.ns,
-              },
-              headers: [],
-              timestamp: started,
-              sourcePartition: this.partition,
-              sourceOffset: offset as unknown as SourceOffset,
-            };
-            const released = marking.next(record, marks);
-            if (released) this.sink.push(released);
-            rows++;
+            pages = Number(size.rows[0][0]);
           }
         }
-        await client.query('CLOSE sluice_snapshot');
-        this.ctx.reportSnapshotProgress?.({
-          tablesTotal: tables.length,
-          tablesRemaining: tables.length - ti - 1,
-          rowsScanned: rows,
-          running: true,
-          table: { name: model.id, rows: rows - tableStart },
-          ...tag,
-        });
+        if (splitPages && ranges > 1 && pages >= ranges * 2) {
+          const step = Math.ceil(pages / ranges);
+          table.pending = 0;
+          // The last range is open-ended: pages the table grew by after it was measured hold no row of the
+          // snapshot, but reading them costs nothing and nothing can be missed.
+          for (let from = 0; from < pages; from += step) {
+            table.pending++;
+            work.push({ table, range: from + step < pages ? { from, to: from + step } : { from } });
+          }
+        } else work.push({ table });
       }
-      await client.query('COMMIT');
+
+      // Items are taken in table order, so with one thread tables are read one after another, as before.
+      let nextItem = 0;
+      const readers = Math.min(threads, work.length);
+      const reader = async (client: pg.Client, n: number): Promise<void> => {
+        while (!this.halted && nextItem < work.length) {
+          const item = work[nextItem++];
+          await this.read(client, n, item, readers, marking, (count) => {
+            rows += count;
+            item.table.rows += count;
+          });
+          if (this.halted) return;
+          if (--item.table.pending === 0) {
+            tablesDone++;
+            const out = marking.tableDone(item.table.marks);
+            if (out) this.sink.push(out);
+            progress(item.table);
+          }
+        }
+      };
+      const workers: Array<Promise<void>> = [];
+      for (let n = 0; n < readers; n++) {
+        const run = async () => {
+          let client = lead;
+          if (n > 0) {
+            client = await open(`sluice-${this.ctx.connector}-snapshot-${n}`);
+            await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+            await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(shared!)}`);
+          }
+          await reader(client, n);
+        };
+        workers.push(
+          run().catch((err) => {
+            this.failure ??= err;
+          }),
+        );
+      }
+      await Promise.all(workers);
+      if (this.failure !== undefined) throw this.failure;
+      if (this.sink.stopped()) return;
+      for (const c of clients) await c.query('COMMIT');
       const last = marking.finish();
       if (last && blocking) this.sink.push(last);
       else if (last) {
@@ -219,11 +244,120 @@ export class Snapshotter {
         running: false,
         ...tag,
       });
-      this.ctx.log.info({ rows, ms: Date.now() - started }, 'snapshot complete');
+      this.ctx.log.info({ rows, ms: Date.now() - started, threads: readers }, 'snapshot complete');
     } catch (err) {
       throw explain(err, 'snapshot failed', context, this.s.user);
     } finally {
-      await client.end().catch(() => undefined);
+      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     }
+  }
+
+  /** Reads one work item through a cursor on `client`, handing its rows to the marking as the queue takes them. */
+  private async read(
+    client: pg.Client,
+    n: number,
+    item: WorkItem,
+    readers: number,
+    marking: ConcurrentMarking<Record<string, unknown>>,
+    counted: (rows: number) => void,
+  ): Promise<void> {
+    const { model, marks, offset } = item.table;
+    const context = { connector: this.ctx.connector, task: this.ctx.taskId, table: model.id };
+    const cols = model.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const range = item.range;
+    const conds: string[] = [];
+    if (range) {
+      conds.push(`ctid >= '(${range.from},0)'::tid`);
+      if (range.to !== undefined) conds.push(`ctid < '(${range.to},0)'::tid`);
+    }
+    // a blocking snapshot's filter: a condition, or a whole SELECT of the table's rows (Debezium's form)
+    const filter = item.table.filter;
+    const select = filter !== undefined && isSelect(filter);
+    if (filter && !select) conds.push(`(${filter})`);
+    const where = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
+    const from = select ? `(${filter}) AS sluice_rows` : `${quoteIdent(model.schema)}.${quoteIdent(model.table)}`;
+    const cursor = `sluice_snapshot_${n}`;
+    // The extended protocol takes one statement only: a filter cannot end the READ ONLY transaction and go on.
+    await client.query({
+      text: `DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${from}${where}`,
+      queryMode: filter ? 'extended' : undefined,
+    } as pg.QueryConfig);
+    // The readers share snapshot.fetch.size, so the raw rows held stay what one reader holds.
+    const fetchSize = Math.max(1, Math.ceil(this.s.fetchSize / readers));
+    const fetch = () => {
+      const p = client.query({
+        text: `FETCH ${fetchSize} FROM ${cursor}`,
+        rowMode: 'array',
+        types: { getTypeParser: () => (v: string) => v },
+      } as pg.QueryConfig);
+      // Awaited below; until then a failure must not count as unhandled.
+      p.catch(() => undefined);
+      return p;
+    };
+    let pending: ReturnType<typeof fetch> | undefined = fetch();
+    let read = 0;
+    while (pending) {
+      await this.sink.room();
+      if (this.halted) return;
+      const res: pg.QueryResult = await pending;
+      // The next rows are read and sent by PostgreSQL while these become records: its work overlaps ours (the
+      // cursor's pages and text formatting on another core) instead of alternating with it. Two fetches of raw
+      // rows at most are held per reader.
+      pending = res.rows.length < fetchSize ? undefined : fetch();
+      const fetched = res.rows as ((string | null)[] | null)[];
+      const now = processingTimes();
+      for (let r = 0; r < fetched.length; r++) {
+        // Rows become records only as the task's queue takes them: a fetch holds raw rows (as JDBC's fetch
+        // buffer does), never a whole fetch of records on top of a full queue.
+        if (this.sink.full()) {
+          await this.sink.room();
+          if (this.halted) return;
+        }
+        const row = fetched[r]!;
+        fetched[r] = null;
+        const values = row.map((v, i) => {
+          const codec = model.columns[i].codec;
+          if (v === null || !codec) return undefined;
+          try {
+            return codec.decode(v);
+          } catch (err) {
+            throw decodeFailure(
+              model,
+              model.columns[i],
+              v,
+              `snapshot row ${item.table.rows + read + 1} of ${model.id}`,
+              this.types,
+              context,
+              err,
+            );
+          }
+        });
+        const record: ChangeRecord = {
+          topic: model.topic,
+          keySchema: model.keySchema,
+          key: model.keyOf(values),
+          valueSchema: model.envelopeSchema,
+          value: {
+            before: null,
+            after: model.valueOf(values),
+            source: null, // the marking sets it once the row's place in its table is known
+            transaction: null,
+            op: 'r',
+            ts_ms: now.ms,
+            ts_us: now.us,
+            ts_ns: now.ns,
+          },
+          headers: [],
+          timestamp: Number(offset.ts_usec / 1000),
+          sourcePartition: this.partition,
+          sourceOffset: offset as unknown as SourceOffset,
+        };
+        for (const out of marking.next(record, marks)) this.sink.push(out);
+        read++;
+      }
+      counted(read);
+      read = 0;
+    }
+    await client.query(`CLOSE ${cursor}`);
   }
 }

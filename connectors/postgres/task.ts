@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import {
   type ChangeRecord,
@@ -10,65 +9,35 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import { describeTable, type TableCatalog, TypeCatalog } from './catalog.js';
-import { type PostgresSettings, readSettings, tableCaptured } from './config.js';
-import { capturedTables, checkServer, dropSlot, ensurePublication, slotInfo as checkedSlot } from './setup.js';
+import { TypeCatalog } from './catalog.js';
+import { type PostgresSettings, readSettings } from './config.js';
+import { capturedTables, checkServer, dropSlot, ensurePublication } from './setup.js';
 import { clientConfig, connectNegotiated } from './connection.js';
 import { explain } from './errors.js';
 import { formatLsn } from './lsn.js';
 import { highestLsn, type PgOffset, readStoredOffset } from './offsets.js';
-import { PG_EPOCH_MICROS, type PgOutputMessage, parsePgOutput, type TupleValue, UNCHANGED_TOAST } from './pgoutput.js';
+import { type PgOutputMessage, parsePgOutput } from './pgoutput.js';
 import { ReplicationConnection } from './replication.js';
-import {
-  currentWalLsn,
-  lostPositionMessage,
-  readSlot,
-  type SlotState,
-  slotHolder,
-  slotInUse,
-  slotLost,
-} from './slot.js';
+import { currentWalLsn, readSlot } from './slot.js';
 import { Snapshotter } from './snapshot.js';
+import { type ExportedSnapshot, slotFailure, snapshotComplete, startPoint } from './startup.js';
 import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { RecordQueue } from '../cdc/record-queue.js';
-import { TransactionCounts } from '../cdc/transaction.js';
 import { IncrementalSnapshotter, type SnapshotCollection, stateFromOffset } from '../cdc/incremental.js';
-import { parseSignal, type Signal, type SignalAnswer, SignalError, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
-import { type ChunkRow, keyString, PgChunkReader } from './incremental.js';
-import {
-  heartbeatKeySchema,
-  processingTimes,
-  heartbeatValueSchema,
-  sourceValue,
-  transactionKeySchema,
-  transactionValueSchema,
-} from './source.js';
-import { decodeFailure, TableModel } from './table.js';
+import { type Signal, type SignalAnswer, SignalError } from '../cdc/signals.js';
+import { ChangeEvents } from './changes.js';
+import { type ChunkRow, PgChunkReader } from './incremental.js';
+import { heartbeatKeySchema, heartbeatValueSchema } from './source.js';
 
 export type { PgOffset } from './offsets.js';
 
-interface OpenTx {
-  xid: number;
-  finalLsn: number;
-  commitUs: bigint;
-  /** commit time as numbers, for offsets and record timestamps */
-  tsUsec: number;
-  tsMs: number;
-  id: string;
-  /** event counts for the transaction metadata */
-  counts: TransactionCounts;
-  /** a record of this transaction was handed out */
-  emitted?: boolean;
-  /** replication origin of a replayed transaction (pgoutput's Origin message): source.origin / origin_lsn */
-  origin?: { name: string; lsn: number };
-}
-
 type InboxItem = { kind: 'data'; lsn: number; message: PgOutputMessage } | { kind: 'keepalive'; walEnd: number };
-
-const NO_HEADERS: ChangeRecord['headers'] = Object.freeze([]);
 
 /** How often the slot's retained WAL is sampled for metrics and status. */
 const LOG_REPORT_MS = 5000;
+
+/** `incremental_snapshot_id` of a resumable initial snapshot (snapshot.resumable=true) */
+const INITIAL_SNAPSHOT_ID = 'initial-snapshot';
 
 /** Inbox items held before the socket is paused; each is one WAL message, usually small. */
 const INBOX_LIMIT = 4096;
@@ -88,27 +57,20 @@ export class PostgresSession implements SourceTask {
   private tempRepl?: ReplicationConnection;
   private serverVersion = 0;
   private readonly types = new TypeCatalog();
-  private readonly relations = new Map<number, TableModel | null>();
 
   private queue!: RecordQueue;
   private coordinator!: ChangeEventCoordinator;
   /** incremental snapshots (signals); its offset fields go on every record while one runs */
   private incremental!: IncrementalSnapshotter<ChunkRow>;
-  /** relation id of the signal table in the stream, and whether its own rows become events */
-  private signalRel?: number;
-  private signalEmit = false;
+  private chunks!: PgChunkReader;
+  /** the stream's messages as change events */
+  private changes!: ChangeEvents;
   private readonly inbox: InboxItem[] = [];
   private inboxHead = 0;
   private pumping = false;
   private stopped = false;
   private streaming = false;
 
-  private tx?: OpenTx;
-  /** last change of the open transaction, released at the next change or, marked complete, at COMMIT */
-  private held?: { record: ChangeRecord; offset: PgOffset };
-  /** end LSN of the last transaction fully handed to the queue: the safe flush point */
-  private safeLsn = 0;
-  private lastCommitLsn: number | null = null;
   private committedLsn = 0;
   private lastHeartbeat = 0;
   private heartbeatDue = false;
@@ -126,11 +88,6 @@ export class PostgresSession implements SourceTask {
   private barrier?: { lsn: number; run: () => Promise<void> };
   /** the task has nothing more to do (initial_only) */
   private ended = false;
-  /** resume inside a partly delivered transaction: skip its records up to this LSN and event */
-  private skip?: { commitLsn: number; lsn: number; event: number };
-  /** LSN of the last released record and its `event` number */
-  private eventLsn = -1;
-  private event = 0;
 
   /**
    * `resume`: the offset of the last record handed to the runtime by an earlier session of this task, when it is
@@ -139,11 +96,15 @@ export class PostgresSession implements SourceTask {
   async start(config: Config, ctx: SourceTaskContext, resume?: PgOffset): Promise<void> {
     this.s = readSettings(config);
     this.ctx = ctx;
+    this.partition = { server: this.s.prefix };
+    this.errorContext = { connector: ctx.connector, task: ctx.taskId };
     this.queue = new RecordQueue(this.s.maxQueue, this.s.maxBatch, () => this.stopped);
     this.coordinator = new ChangeEventCoordinator(ctx.log);
-    const reader = new PgChunkReader(this.s, this.types, () => this.meta!, this.errorContext);
-    this.incremental = new IncrementalSnapshotter(reader, {
-      ready: () => this.streaming && !this.snapshotPhase && !this.barrier && this.processing,
+    this.chunks = new PgChunkReader(this.s, this.types, () => this.meta!, this.errorContext);
+    this.incremental = new IncrementalSnapshotter(this.chunks, {
+      // A chunk goes out whole when its window closes: the next is read only once the queue has room again, so a
+      // snapshot never runs further ahead of delivery (and of committed offsets) than one chunk and the queue.
+      ready: () => this.streaming && !this.snapshotPhase && !this.barrier && this.processing && !this.queue.full,
       fail: (err) => this.fail(err),
       progress: (p) => ctx.reportSnapshotProgress?.(p),
       log: ctx.log,
@@ -154,14 +115,29 @@ export class PostgresSession implements SourceTask {
         resolve: (id, req) => {
           if (!this.streaming || this.snapshotPhase || this.barrier)
             throw new SignalError(`signal ${id}: the stream has not started or the initial snapshot is running`);
-          return reader.resolve(id, req, true);
+          return this.chunks.resolve(id, req, true);
         },
         run: (id, collections) => this.blockingSnapshot(id, collections),
       },
       (err) => this.fail(err),
     );
-    this.partition = { server: this.s.prefix };
-    this.errorContext = { connector: ctx.connector, task: ctx.taskId };
+    const session = this;
+    this.changes = new ChangeEvents({
+      s: this.s,
+      ctx,
+      partition: this.partition,
+      errorContext: this.errorContext,
+      types: this.types,
+      get meta() {
+        return session.meta!;
+      },
+      incremental: this.incremental,
+      coordinator: this.coordinator,
+      get snapshotPhase() {
+        return session.snapshotPhase;
+      },
+      push: (r) => this.push(r),
+    });
     ctx.signal.addEventListener('abort', () => this.queue.notify(), { once: true });
     const s = this.s;
     try {
@@ -207,64 +183,6 @@ export class PostgresSession implements SourceTask {
         { context: this.errorContext },
       );
     }
-    let slot = await this.slotInfo();
-    const complete = (o: PgOffset | null) => o !== null && !(o.snapshot === true && o.last_snapshot_record !== true);
-    const snapshotDone = complete(stored);
-    const mode = s.snapshotMode;
-    // An operator's start point (PATCH …/offsets) accepts that what came before it is not delivered.
-    const operator = resume === undefined && committed?.operator === true;
-    if (slot?.active) {
-      // Another connector fails this one now, before a snapshot or a temporary slot; a holder that may let go
-      // (our own earlier connection, a client that is not sluice) is met again at START_REPLICATION, retried there.
-      const busy = slotInUse(
-        s.slot,
-        await slotHolder(this.meta, slot.activePid),
-        slot.activePid,
-        ctx.connector,
-        this.errorContext,
-      );
-      if (!busy.retriable) throw busy;
-    }
-    if (slot && slotLost(slot)) {
-      const at = formatLsn(stored ? stored.lsn_proc : (slot.restartLsn ?? slot.confirmedFlush ?? 0));
-      if (mode === 'when_needed' || mode === 'always' || operator) {
-        ctx.log.warn(
-          { slot: s.slot, walStatus: slot.walStatus, reason: slot.invalidation, from: at },
-          `replication slot was invalidated by the server; dropping it and ${operator ? 'streaming from the start point set by hand' : `taking a new snapshot (snapshot.mode=${mode})`}`,
-        );
-        await this.dropSlot(false);
-        slot = undefined;
-      } else {
-        throw new ConnectError(
-          lostPositionMessage(
-            `replication slot "${s.slot}" was invalidated by the server (wal_status ${slot.walStatus ?? '?'}${slot.invalidation ? `, ${slot.invalidation}` : ''}): the WAL it kept from ${formatLsn(slot.restartLsn ?? 0)} was removed, as max_slot_wal_keep_size allows (or a standby conflict).`,
-            at,
-            ctx.connector,
-          ),
-          { context: { ...this.errorContext, position: at } },
-        );
-      }
-    }
-    if (!slot && snapshotDone && !operator && !s.dropSlotOnStop && mode !== 'when_needed' && mode !== 'always') {
-      const at = formatLsn(stored!.lsn_proc);
-      throw new ConnectError(
-        lostPositionMessage(
-          `replication slot "${s.slot}" does not exist, although this connector has offsets (up to ${at}): it was dropped, or this is a server the slot was never on (a failover to a standby without failover slots: see slot.failover).`,
-          at,
-          ctx.connector,
-        ),
-        { context: { ...this.errorContext, position: at } },
-      );
-    }
-    const needSnapshot =
-      mode === 'always' ||
-      ((mode === 'initial' || mode === 'initial_only') && !snapshotDone) ||
-      (mode === 'when_needed' && (!snapshotDone || !slot));
-    ctx.log.info(
-      { snapshotMode: mode, needSnapshot, slotExists: !!slot, offset: stored, serverLsn: formatLsn(current) },
-      'postgres source starting',
-    );
-
     this.repl = new ReplicationConnection(clientConfig(s, `sluice-${ctx.connector}`));
     try {
       await this.repl.connect();
@@ -277,69 +195,50 @@ export class PostgresSession implements SourceTask {
       );
     }
     this.repl.onError((err) => this.fail(explain(err, 'replication connection failed', this.errorContext, s.user)));
-
-    // Where streaming starts: the committed flush point; 0 lets the server use the slot's confirmed_flush_lsn.
-    let startLsn = stored && snapshotDone ? stored.lsn_proc : 0;
-    let snapshot: { exported: string | null; lsn: number; temp?: ReplicationConnection } | undefined;
-    if (needSnapshot && !slot) {
-      // First start: the slot's own exported snapshot is the exact handover point.
-      const created = await this.replCall(
-        () => this.repl!.createSlot(s.slot, true, false, s.failover),
-        'cannot create replication slot',
-      );
-      snapshot = { exported: created.snapshotName, lsn: created.consistentPoint };
-      startLsn = created.consistentPoint;
-    } else if (needSnapshot) {
-      // The slot exists (a crash mid-snapshot, snapshot.mode=always, …). It is kept: the stream first catches up
-      // to the point of a new exported snapshot (from a temporary slot), then the snapshot is read, then the stream
-      // goes on. Rows a consumer saw from an unfinished earlier snapshot thus get their deletes and updates, and
-      // every key's events stay in order.
-      const temp = new ReplicationConnection(clientConfig(s, `sluice-${ctx.connector}-snapshot`));
-      // Kept on the session at once: whatever fails from here on, stop() closes it and the temporary slot with it.
-      this.tempRepl = temp;
-      await this.replCall(() => temp.connect(), 'cannot open a replication connection for the snapshot');
-      temp.onError(() => {});
-      // Unique per session: two connectors (or two sessions) in one process must not collide on the name.
-      const name = `${s.slot.slice(0, 36)}_snap_${process.pid}_${randomBytes(3).toString('hex')}`;
-      const created = await this.replCall(
-        () => temp.createSlot(name, true, true),
-        'cannot create a temporary replication slot',
-      );
-      snapshot = { exported: created.snapshotName, lsn: created.consistentPoint, temp };
-    } else if (!slot) {
-      if (snapshotDone) {
-        ctx.log.warn(
-          { slot: s.slot, from: formatLsn(stored!.lsn_proc) },
-          operator
-            ? 'replication slot is missing: creating it and streaming from the start point set by hand; changes before the new slot are not delivered'
-            : 'replication slot is gone although offsets exist (slot.drop.on.stop): changes made while it was missing are lost',
-        );
-      }
-      const created = await this.replCall(
-        () => this.repl!.createSlot(s.slot, false, false, s.failover),
-        'cannot create replication slot',
-      );
-      if (!stored || !snapshotDone || created.consistentPoint > startLsn) startLsn = created.consistentPoint;
-    }
+    const { startLsn, snapshot, chunked, snapshotDone } = await startPoint({
+      s,
+      ctx,
+      meta: this.meta,
+      serverVersion: this.serverVersion,
+      errorContext: this.errorContext,
+      stored,
+      operator: resume === undefined && committed?.operator === true,
+      serverLsn: current,
+      repl: this.repl,
+      onTemp: (temp) => {
+        this.tempRepl = temp;
+      },
+    });
     if (stored && snapshotDone && stored.lsn_proc < stored.lsn_commit) {
-      this.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn, event: stored.event ?? 0 };
+      this.changes.skip = { commitLsn: stored.lsn_commit, lsn: stored.lsn, event: stored.event ?? 0 };
     }
-    this.safeLsn = startLsn;
+    this.changes.safeLsn = startLsn;
     // Records an earlier session of this task handed out may still be uncommitted: the idle position may be
     // confirmed only once they are (releaseIdle), so they count as handed out here too.
     this.pushedProc = resume ? resume.lsn_proc : 0;
-    this.committedLsn = complete(committed) ? committed!.lsn_proc : 0;
+    this.committedLsn = snapshotComplete(committed) ? committed!.lsn_proc : 0;
 
-    const snapshotTables = needSnapshot
-      ? captured.filter(
-          (t) => s.snapshotInclude.length === 0 || s.snapshotInclude.some((r) => r.test(`${t.schema}.${t.table}`)),
-        )
-      : [];
+    const snapshotTables =
+      snapshot || chunked
+        ? captured.filter(
+            (t) => s.snapshotInclude.length === 0 || s.snapshotInclude.some((r) => r.test(`${t.schema}.${t.table}`)),
+          )
+        : [];
+    // Begun before the stream starts, so that every record carries the snapshot's state in its offset.
+    if (chunked) await this.beginChunkedSnapshot(snapshotTables);
     void this.run(snapshot, snapshotTables, startLsn).catch((err) => this.fail(err));
   }
 
+  /**
+   * snapshot.resumable: the initial snapshot read as watermarked chunks beside the stream (the incremental
+   * snapshot's machinery), its progress in every offset, so a restart goes on at the last committed chunk.
+   */
+  private async beginChunkedSnapshot(tables: Array<{ schema: string; table: string }>): Promise<void> {
+    this.incremental.begin(INITIAL_SNAPSHOT_ID, await this.chunks.initialCollections(INITIAL_SNAPSHOT_ID, tables));
+  }
+
   private async run(
-    snapshot: { exported: string | null; lsn: number; temp?: ReplicationConnection } | undefined,
+    snapshot: ExportedSnapshot | undefined,
     tables: Array<{ schema: string; table: string }>,
     startLsn: number,
   ): Promise<void> {
@@ -359,7 +258,7 @@ export class PostgresSession implements SourceTask {
         await snapshot.temp?.close();
         this.tempRepl = undefined;
         this.snapshotPhase = false;
-        this.safeLsn = Math.max(this.safeLsn, snapshot.lsn);
+        this.changes.safeLsn = Math.max(this.changes.safeLsn, snapshot.lsn);
         this.incremental.kick();
         if (initialOnly && !this.stopped) {
           this.ctx.log.info('snapshot.mode=initial_only: snapshot complete, not streaming');
@@ -472,43 +371,17 @@ export class PostgresSession implements SourceTask {
     }
   }
 
-  /**
-   * What the server said about the slot, when that is why streaming failed: held by another client (55006), or
-   * invalidated while streaming (the server ends the walsender and refuses the slot from then on).
-   */
-  private async slotFailure(err: unknown): Promise<ConnectError | undefined> {
-    const e = err as { code?: string; message?: string };
-    const held = e.code === '55006';
-    const lost = /can no longer get changes from replication slot|has been invalidated|invalidated because/i.test(
-      e.message ?? '',
-    );
-    if (!held && !lost) return undefined;
-    try {
-      const slot = await this.slotInfo();
-      if (held && slot?.active) {
-        return slotInUse(
-          this.s.slot,
-          await slotHolder(this.meta!, slot.activePid),
-          slot.activePid,
-          this.ctx.connector,
-          this.errorContext,
-        );
-      }
-      if (slot && slotLost(slot)) {
-        const at = formatLsn(this.committedLsn);
-        return new ConnectError(
-          lostPositionMessage(
-            `replication slot "${this.s.slot}" was invalidated by the server while streaming (wal_status ${slot.walStatus ?? '?'}${slot.invalidation ? `, ${slot.invalidation}` : ''}): ${e.message}.`,
-            at,
-            this.ctx.connector,
-          ),
-          { context: { ...this.errorContext, position: at }, cause: err },
-        );
-      }
-    } catch {
-      // the metadata connection is gone too: the plain explanation (retriable) will do
-    }
-    return undefined;
+  /** Why streaming failed, when the slot is the reason (startup.ts's slotFailure). */
+  private slotFailure(err: unknown): Promise<ConnectError | undefined> {
+    const { s, meta, serverVersion, errorContext, committedLsn } = this;
+    return slotFailure(err, {
+      s,
+      meta: meta!,
+      serverVersion,
+      connector: this.ctx.connector,
+      errorContext,
+      committedLsn,
+    });
   }
 
   /** What the slot makes the server keep, for metrics, status and log.retention.warn.bytes. */
@@ -567,7 +440,7 @@ export class PostgresSession implements SourceTask {
         this.inbox.splice(0, this.inboxHead);
         this.inboxHead = 0;
       }
-      if (this.barrier && !this.tx) {
+      if (this.barrier && !this.changes.tx) {
         const at = item.kind === 'keepalive' ? item.walEnd : item.message.tag === 'begin' ? item.message.finalLsn : -1;
         if (at >= this.barrier.lsn) {
           // Everything committed before the snapshot point is queued; what follows comes after the snapshot.
@@ -580,7 +453,7 @@ export class PostgresSession implements SourceTask {
       if (item.kind === 'keepalive') this.onKeepalive(item.walEnd);
       else {
         if (item.message.tag === 'begin') this.idleEnd = undefined;
-        const pending = this.handle(item.lsn, item.message);
+        const pending = this.changes.handle(item.lsn, item.message);
         if (pending) await pending;
       }
     }
@@ -593,7 +466,7 @@ export class PostgresSession implements SourceTask {
   }
 
   private onKeepalive(walEnd: number): void {
-    if (this.tx || this.held || this.snapshotPhase || this.barrier) return;
+    if (this.changes.tx || this.changes.held || this.snapshotPhase || this.barrier) return;
     // Everything the server sent before this keepalive is queued and no transaction is open: a transaction not
     // sent yet commits after walEnd, so confirming walEnd loses nothing — once what was handed out is committed.
     if (walEnd > (this.idleEnd ?? 0)) this.idleEnd = walEnd;
@@ -602,8 +475,8 @@ export class PostgresSession implements SourceTask {
     this.heartbeatDue = false;
     // All data before this keepalive is already queued and no transaction is open: confirming walEnd loses
     // nothing, and lets the slot move over WAL of tables we do not capture.
-    const lsn = Math.max(walEnd, this.safeLsn);
-    this.safeLsn = lsn;
+    const lsn = Math.max(walEnd, this.changes.safeLsn);
+    this.changes.safeLsn = lsn;
     this.lastHeartbeat = Date.now();
     const offset: PgOffset = { lsn, lsn_proc: lsn, lsn_commit: lsn, txId: null, ts_usec: this.lastHeartbeat * 1000 };
     const fields = this.incremental.fields;
@@ -621,343 +494,6 @@ export class PostgresSession implements SourceTask {
     });
   }
 
-  /** Handles one pgoutput message; returns a promise only when it must wait (catalog lookups). */
-  private handle(lsn: number, m: PgOutputMessage): Promise<void> | undefined {
-    switch (m.tag) {
-      case 'begin': {
-        const id = `${m.xid}:${m.finalLsn}`;
-        const commitUs = m.commitTime + PG_EPOCH_MICROS;
-        this.tx = {
-          xid: m.xid,
-          finalLsn: m.finalLsn,
-          commitUs,
-          tsUsec: Number(commitUs),
-          tsMs: Number(commitUs / 1000n),
-          id,
-          counts: new TransactionCounts(id),
-        };
-        if (this.s.transactionMetadata && !this.skipping(lsn, -1)) this.pushTxMarker('BEGIN', lsn);
-        return undefined;
-      }
-      case 'commit':
-        return this.onCommit(m.commitLsn, m.endLsn);
-      case 'origin':
-        if (this.tx) this.tx.origin = { name: m.name, lsn: m.lsn };
-        return undefined;
-      case 'relation':
-        return this.onRelation(m);
-      case 'insert':
-        this.onChange(lsn, m.relationId, 'c', undefined, m.newTuple);
-        return undefined;
-      case 'update':
-        this.onChange(lsn, m.relationId, 'u', m.oldTuple ?? m.keyTuple, m.newTuple, m.keyTuple !== undefined);
-        return undefined;
-      case 'delete':
-        this.onChange(lsn, m.relationId, 'd', m.oldTuple ?? m.keyTuple, undefined);
-        return undefined;
-      case 'truncate':
-        for (const rel of m.relationIds) this.onTruncate(lsn, rel);
-        return undefined;
-      default:
-        return undefined;
-    }
-  }
-
-  /** Whether the record at (lsn, event) of the open transaction was delivered before the resume. */
-  private skipping(lsn: number, event: number): boolean {
-    const skip = this.skip;
-    if (!skip || !this.tx || this.tx.finalLsn !== skip.commitLsn) return false;
-    return lsn < skip.lsn || (lsn === skip.lsn && event <= skip.event);
-  }
-
-  private async onRelation(m: Extract<PgOutputMessage, { tag: 'relation' }>): Promise<void> {
-    const signal = this.s.signalTable;
-    const isSignal = signal !== undefined && signal.schema === m.schema && signal.table === m.table;
-    if (isSignal) {
-      this.signalRel = m.relationId;
-      this.signalEmit = tableCaptured(this.s, m.schema, m.table);
-    }
-    if (!isSignal && !tableCaptured(this.s, m.schema, m.table)) {
-      this.relations.set(m.relationId, null);
-      return;
-    }
-    if (m.columns.some((c) => !this.types.has(c.typeOid))) await this.types.load(this.meta!);
-    let catalog = await describeTable(this.meta!, m.schema, m.table);
-    // The walsender may send a transaction before its commit is visible to other sessions (the WAL is flushed
-    // before the backend leaves the proc array): a column it added can still be missing from the catalog we read.
-    // Read again, briefly, until every column the relation names is there; a column dropped since also keeps it
-    // missing, so the wait is bounded and the last read is used as before.
-    for (let attempt = 0; attempt < 20 && !catalogHas(catalog, m.columns); attempt++) {
-      await new Promise((r) => setTimeout(r, 25));
-      catalog = await describeTable(this.meta!, m.schema, m.table);
-    }
-    this.relations.set(m.relationId, new TableModel(m.schema, m.table, m.columns, catalog, this.s, this.types));
-  }
-
-  private decodeRow(
-    model: TableModel,
-    lsn: number,
-    tuple: readonly TupleValue[] | undefined,
-    fallback?: readonly unknown[],
-  ): unknown[] | undefined {
-    if (!tuple) return undefined;
-    const out: unknown[] = new Array(model.columns.length);
-    for (let i = 0; i < model.columns.length; i++) {
-      const col = model.columns[i];
-      const codec = col.codec;
-      const v = tuple[i];
-      // undefined: no value (NULL, or not in a key-only image); a column of a type without a mapping (codec
-      // undefined) is left out of events, as Debezium does. null from a codec: Debezium has no value for it.
-      if (v === null || v === undefined || !codec) out[i] = undefined;
-      else if (v === UNCHANGED_TOAST) out[i] = fallback ? fallback[i] : codec.placeholder(this.s.placeholder);
-      else {
-        try {
-          out[i] = codec.decode(v as string);
-        } catch (err) {
-          throw decodeFailure(model, col, v as string, `LSN ${formatLsn(lsn)}`, this.types, this.errorContext, err);
-        }
-      }
-    }
-    return out;
-  }
-
-  private onChange(
-    lsn: number,
-    relationId: number,
-    op: 'c' | 'u' | 'd',
-    oldTuple: TupleValue[] | undefined,
-    newTuple: TupleValue[] | undefined,
-    keyChanged = false,
-  ): void {
-    const model = this.relations.get(relationId);
-    if (!model || !this.tx) return;
-    if (relationId === this.signalRel) {
-      if (op === 'c') this.onSignalRow(lsn, model, this.decodeRow(model, lsn, newTuple));
-      if (!this.signalEmit) return;
-    }
-    const before = this.decodeRow(model, lsn, oldTuple);
-    // With REPLICA IDENTITY FULL the old row holds the real value of an unchanged TOASTed column.
-    const after = this.decodeRow(model, lsn, newTuple, keyChanged ? undefined : before);
-    if (op === 'u' && before && model.keySchema) {
-      const oldKey = model.keyOf(before);
-      if (JSON.stringify(oldKey, jsonSafe) !== JSON.stringify(model.keyOf(after), jsonSafe)) {
-        // Debezium turns a primary key change into a delete of the old key (plus tombstone) and a create.
-        this.emitChange(lsn, model, 'd', before, undefined);
-        this.emitChange(lsn, model, 'c', undefined, after);
-        return;
-      }
-    }
-    // An update's old row comes only with REPLICA IDENTITY FULL; the key-only image of a key change is not a
-    // before image. Without it `before` is null, as in Debezium.
-    this.emitChange(lsn, model, op, op === 'u' && keyChanged ? undefined : before, after);
-  }
-
-  private emitChange(
-    lsn: number,
-    model: TableModel,
-    op: 'c' | 'u' | 'd',
-    before: unknown[] | undefined,
-    after: unknown[] | undefined,
-  ): void {
-    const key = model.keyOf(after ?? before);
-    // A change the log carries while a chunk window is open on its table supersedes the row the chunk read.
-    if (this.incremental.watching(model.id)) this.incremental.changed(model.id, keyString(key));
-    if (this.s.skipped.has(op)) return;
-    const value = this.envelope(model, op, lsn, model.valueOf(before), model.valueOf(after));
-    this.release(lsn, {
-      topic: model.topic,
-      keySchema: model.keySchema,
-      key,
-      valueSchema: model.envelopeSchema,
-      value,
-    });
-    // Also for a table without a key: Debezium's dispatcher sends the tombstone whatever the key. No value
-    // schema: Kafka's JsonConverter turns (null schema, null value) into a null message, which compaction needs.
-    if (op === 'd' && this.s.tombstones) {
-      this.release(lsn, {
-        topic: model.topic,
-        keySchema: model.keySchema,
-        key,
-        valueSchema: undefined,
-        value: null,
-      });
-    }
-  }
-
-  private onTruncate(lsn: number, relationId: number): void {
-    const model = this.relations.get(relationId);
-    if (!model || !this.tx) return;
-    this.incremental.truncated(model.id);
-    if (this.s.skipped.has('t')) return;
-    const value = this.envelope(model, 't', lsn, null, null);
-    this.release(lsn, {
-      topic: model.topic,
-      keySchema: undefined,
-      key: null,
-      valueSchema: model.envelopeSchema,
-      value,
-    });
-  }
-
-  private envelope(
-    model: TableModel,
-    op: string,
-    lsn: number,
-    before: unknown,
-    after: unknown,
-  ): Record<string, unknown> {
-    const tx = this.tx!;
-    let transaction: Record<string, unknown> | null = null;
-    if (this.s.transactionMetadata) {
-      transaction = tx.counts.block(model.id);
-    }
-    const now = processingTimes();
-    return {
-      before,
-      after,
-      source: sourceValue({
-        name: this.s.prefix,
-        db: this.s.database,
-        schema: model.schema,
-        table: model.table,
-        tsUs: tx.commitUs,
-        snapshot: 'false',
-        txId: tx.xid,
-        lsn,
-        lastCommitLsn: this.lastCommitLsn,
-        origin: tx.origin,
-      }),
-      transaction,
-      op,
-      ts_ms: now.ms,
-      ts_us: now.us,
-      ts_ns: now.ns,
-    };
-  }
-
-  /** Changes streamed before a pending snapshot belong to it: a restart must not take them as streaming progress. */
-  private phaseMark(): Partial<PgOffset> {
-    return this.snapshotPhase ? { snapshot: true, last_snapshot_record: false } : {};
-  }
-
-  /** Queues the held change and holds this one: the last change of a transaction must learn it is the last. */
-  private release(
-    lsn: number,
-    r: Pick<ChangeRecord, 'topic' | 'keySchema' | 'key' | 'valueSchema' | 'value'>,
-    fields = this.incremental.fields,
-  ): void {
-    const tx = this.tx!;
-    const event = lsn === this.eventLsn ? this.event + 1 : 0;
-    this.eventLsn = lsn;
-    this.event = event;
-    // Skipped here, record by record, not per change: the records of one change share its LSN, and the counts of
-    // the transaction metadata must come out as in the first run.
-    if (this.skip !== undefined && this.skipping(lsn, event)) return;
-    tx.emitted = true;
-    // Built without spreads: this runs once per change.
-    const offset: PgOffset = this.snapshotPhase
-      ? {
-          lsn,
-          lsn_proc: this.safeLsn,
-          lsn_commit: tx.finalLsn,
-          txId: tx.xid,
-          ts_usec: tx.tsUsec,
-          event,
-          snapshot: true,
-          last_snapshot_record: false,
-        }
-      : { lsn, lsn_proc: this.safeLsn, lsn_commit: tx.finalLsn, txId: tx.xid, ts_usec: tx.tsUsec, event };
-    if (fields) Object.assign(offset, fields);
-    const record: ChangeRecord = {
-      topic: r.topic,
-      keySchema: r.keySchema,
-      key: r.key,
-      valueSchema: r.valueSchema,
-      value: r.value,
-      headers: NO_HEADERS,
-      timestamp: tx.tsMs,
-      sourcePartition: this.partition,
-      sourceOffset: offset as unknown as SourceOffset,
-    };
-    if (this.held) this.push(this.held.record);
-    this.held = { record, offset };
-  }
-
-  /** A row inserted into the signal table: a watermark of ours, or a signal (the `source` channel). */
-  private onSignalRow(lsn: number, model: TableModel, row: unknown[] | undefined): void {
-    if (!row) return;
-    const col = (name: string) => {
-      const i = model.columns.findIndex((c) => c.name === name);
-      return i < 0 ? undefined : row[i];
-    };
-    const id = col('id');
-    const type = col('type');
-    if (typeof id !== 'string') return;
-    if (type === WINDOW_OPEN || type === WINDOW_CLOSE) {
-      const out = this.incremental.watermark(id, type === WINDOW_OPEN);
-      if (out) this.emitChunk(lsn, out.rows, out.before, out.after);
-      return;
-    }
-    if (!this.s.signalChannels.includes('source')) return;
-    let signal: Signal;
-    try {
-      signal = parseSignal({ id, type, data: col('data') });
-    } catch (err) {
-      this.ctx.log.warn(
-        { table: model.id, position: formatLsn(lsn), err: (err as Error).message },
-        'signal row refused',
-      );
-      return;
-    }
-    void this.coordinator.signal(signal, 'source').then((a) => {
-      if (!a.accepted) this.ctx.log.warn({ signal: signal.id, reason: a.reason }, 'signal refused');
-    });
-  }
-
-  /** A chunk's rows as `op: "r"` events; the last carries the offset that says the chunk is done. */
-  private emitChunk(
-    lsn: number,
-    rows: ChunkRow[],
-    before: Record<string, unknown>,
-    after: Record<string, unknown>,
-  ): void {
-    const tx = this.tx!;
-    const now = processingTimes();
-    for (let i = 0; i < rows.length; i++) {
-      const { model, values } = rows[i];
-      this.release(
-        lsn,
-        {
-          topic: model.topic,
-          keySchema: model.keySchema,
-          key: model.keyOf(values),
-          valueSchema: model.envelopeSchema,
-          value: {
-            before: null,
-            after: model.valueOf(values),
-            source: sourceValue({
-              name: this.s.prefix,
-              db: this.s.database,
-              schema: model.schema,
-              table: model.table,
-              tsUs: tx.commitUs,
-              snapshot: 'incremental',
-              txId: tx.xid,
-              lsn,
-              lastCommitLsn: this.lastCommitLsn,
-            }),
-            transaction: null,
-            op: 'r',
-            ts_ms: now.ms,
-            ts_us: now.us,
-            ts_ns: now.ns,
-          },
-        },
-        i === rows.length - 1 ? after : before,
-      );
-    }
-  }
-
   /**
    * A blocking snapshot: the stream stops at the next transaction boundary (the barrier; inbox items wait), the
    * tables are read in a REPEATABLE READ transaction as the initial snapshot reads them, then the inbox drains on.
@@ -970,7 +506,7 @@ export class PostgresSession implements SourceTask {
       this.barrier = {
         lsn: 0,
         run: async () => {
-          const lsn = Math.max(this.safeLsn, this.committedLsn);
+          const lsn = Math.max(this.changes.safeLsn, this.committedLsn);
           const offset: PgOffset = { lsn, lsn_proc: lsn, lsn_commit: lsn, txId: null, ts_usec: Date.now() * 1000 };
           const fields = this.incremental.fields;
           if (fields) Object.assign(offset, fields);
@@ -1009,52 +545,6 @@ export class PostgresSession implements SourceTask {
     return this.coordinator.signal(signal, channel);
   }
 
-  private onCommit(commitLsn: number, endLsn: number): undefined {
-    const tx = this.tx;
-    if (this.held) {
-      // With transaction metadata the END marker comes after it: only the marker may confirm the whole
-      // transaction, or a resume right after this change would never send the END.
-      const offset = { ...this.held.offset, lsn_proc: this.s.transactionMetadata ? this.held.offset.lsn_proc : endLsn };
-      this.push({ ...this.held.record, sourceOffset: offset as unknown as SourceOffset });
-      this.held = undefined;
-    }
-    this.safeLsn = endLsn;
-    // Debezium's MilliSecondsBehindSource: how old the transaction's changes are as they are handed out.
-    if (tx?.emitted) this.ctx.reportLag?.(Math.max(0, Date.now() - tx.tsMs));
-    if (tx && this.s.transactionMetadata) this.pushTxMarker('END', endLsn);
-    if (this.skip && tx && tx.finalLsn >= this.skip.commitLsn) this.skip = undefined;
-    this.lastCommitLsn = commitLsn;
-    this.tx = undefined;
-    return undefined;
-  }
-
-  private pushTxMarker(status: 'BEGIN' | 'END', lsn: number): void {
-    const tx = this.tx!;
-    const end = status === 'END';
-    const offset: PgOffset = {
-      lsn,
-      lsn_proc: end ? lsn : this.safeLsn,
-      lsn_commit: tx.finalLsn,
-      txId: tx.xid,
-      ts_usec: Number(tx.commitUs),
-      ...this.phaseMark(),
-    };
-    if (!end) offset.event = -1;
-    const fields = this.incremental.fields;
-    if (fields) Object.assign(offset, fields);
-    this.push({
-      topic: this.s.transactionTopic,
-      keySchema: transactionKeySchema,
-      key: { id: tx.id },
-      valueSchema: transactionValueSchema,
-      value: tx.counts.value(status, Number(tx.commitUs / 1000n)),
-      headers: [],
-      timestamp: Number(tx.commitUs / 1000n),
-      sourcePartition: this.partition,
-      sourceOffset: offset as unknown as SourceOffset,
-    });
-  }
-
   /**
    * Bounded retention without heartbeats: with every record handed out committed, the slot may move to the
    * server's idle position, so a quiet captured table never pins the WAL that other tables write. Nothing is
@@ -1088,6 +578,7 @@ export class PostgresSession implements SourceTask {
     if (batch && !this.queue.full) {
       this.flowControl();
       this.pump();
+      if (this.incremental.running) this.incremental.kick();
     }
     return batch;
   }
@@ -1140,33 +631,7 @@ export class PostgresSession implements SourceTask {
     await this.meta?.end().catch(() => undefined);
   }
 
-  private slotInfo(): Promise<SlotState | undefined> {
-    return checkedSlot(this.meta!, this.s, this.serverVersion, this.errorContext);
-  }
-
   private dropSlot(failIfActive: boolean): Promise<void> {
     return dropSlot(this.meta!, this.s, this.errorContext, failIfActive);
   }
-
-  private async replCall<T>(fn: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw explain(err, what, this.errorContext, this.s.user);
-    }
-  }
-}
-
-function jsonSafe(_k: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (Buffer.isBuffer(v)) return v.toString('hex');
-  if (v && typeof v === 'object' && 'unscaled' in v) return String(v);
-  return v;
-}
-
-/** Whether the catalog read names every column of a relation message. */
-function catalogHas(catalog: TableCatalog | undefined, columns: ReadonlyArray<{ name: string }>): boolean {
-  if (!catalog) return false;
-  const names = new Set(catalog.columns.map((c) => c.name));
-  return columns.every((c) => names.has(c.name));
 }

@@ -133,6 +133,12 @@ export interface PostgresConfig extends SourceCommonConfig {
   'signal.poll.interval.ms'?: LongInput;
   /** Rows per chunk of an incremental snapshot (each chunk is one query between two watermarks, held in memory until its close watermark comes back through the WAL). Default: `1024`. */
   'incremental.snapshot.chunk.size'?: IntInput;
+  /** Connections that read the initial snapshot at once, all on the same exported snapshot: tables are read concurrently, and a table is split into ranges of its pages (`snapshot.max.threads` × `snapshot.max.threads.multiplier` of them) read in parallel. 1 reads tables one after another, as Debezium's default. Default: `1`. */
+  'snapshot.max.threads'?: IntInput;
+  /** With snapshot.max.threads > 1, each table is split into this many ranges per thread (more, smaller ranges spread uneven tables better across the threads). Default: `1`. */
+  'snapshot.max.threads.multiplier'?: IntInput;
+  /** sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size rows beside the stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks) and a primary key (or message.key.columns) on every table. Events are `op: "r"` with `source.snapshot` = `incremental`. Default: `false`. */
+  'snapshot.resumable'?: BoolInput;
   /** Regular expressions of `schema.table` names to snapshot, a subset of the captured tables; all captured tables when unset. Default: none. */
   'snapshot.include.collection.list'?: ListInput;
   /** Emit a heartbeat record this often (ms) when the stream is idle, so that the slot can advance over WAL of tables not captured. 0 disables heartbeats: then a quiet captured table pins WAL on the server. Default: `0`. */

