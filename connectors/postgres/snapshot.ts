@@ -177,7 +177,8 @@ export class Snapshotter {
             pages = Number(size.rows[0][0]);
           }
         }
-        if (splitPages && ranges > 1 && pages >= ranges * 2) {
+        // A blocking snapshot's filter (possibly a whole SELECT) is read as one range.
+        if (splitPages && ranges > 1 && pages >= ranges * 2 && filter === undefined) {
           const step = Math.ceil(pages / ranges);
           table.pending = 0;
           // The last range is open-ended: pages the table grew by after it was measured hold no row of the
