@@ -207,7 +207,7 @@ export interface MongodbConfig extends SourceCommonConfig {
     | 'change_streams_update_full_with_pre_image';
   /** What one change stream watches: the deployment, a database, or a collection Default: `deployment`. */
   'capture.scope'?: 'deployment' | 'database' | 'collection';
-  /** The database (scope database) or <database>.<collection> (scope collection) Default: none. */
+  /** The database (scope database) or <database>.<collection> (scope collection). With scope collection and no target, sluice opens one change stream per collection the include/exclude lists capture (listed when the task starts), merged in cluster-time order: for servers whose change streams work per collection only. Default: none. */
   'capture.target'?: string;
   /** Emit a heartbeat (and commit the stream position) this often; 0 = off Default: `0`. */
   'heartbeat.interval.ms'?: IntInput;
@@ -221,6 +221,22 @@ export interface MongodbConfig extends SourceCommonConfig {
   'cursor.max.await.time.ms'?: IntInput;
   /** Ask the server to split events over 16 MiB (MongoDB 7.0+) Default: `false`. */
   'mongodb.split.large.events'?: BoolInput;
+  /** The signal collection, `<database>.<collection>`. Signals inserted into it ({_id, type, data}) are read from the change stream, in order with the data (the `source` channel); incremental snapshots insert their watermark documents into it, so the connector user needs insert on it. When the change stream does not cover it (capture.scope collection or another database) the connector opens a second stream on it and merges both in cluster-time order. Default: none. */
+  'signal.data.collection'?: string;
+  /** Channels signals are read from: `source` (the signal table named by signal.data.collection, read from the log in order with the data), `kafka` (signal.kafka.topic, messages keyed by topic.prefix), `file` (signal.file, one JSON signal per line). The REST channel (`POST /connectors/{name}/signals`) is always on. Debezium's `jmx` is not built: named here it is logged and ignored. Default: `source`. */
+  'signal.enabled.channels'?: ListInput;
+  /** The topic the `kafka` channel reads signals from; only messages whose key is this connector's topic.prefix are taken, the value being the signal's JSON ({"id", "type", "data"}). Default: <topic.prefix>-signal. Default: none. */
+  'signal.kafka.topic'?: string;
+  /** Brokers of the `kafka` channel (host:port, comma-separated). Java consumer settings go in signal.consumer.* (security.protocol, sasl.*, ssl.* as PEM, client.id, …). Default: none. */
+  'signal.kafka.bootstrap.servers'?: string;
+  /** Consumer group of the `kafka` channel; it commits what it has read, so a restart reads on after it. Default: kafka-signal-<topic.prefix> (Debezium's default is kafka-signal; sluice's consumer joins a group, so connectors sharing a topic need groups of their own). Default: none. */
+  'signal.kafka.groupId'?: string;
+  /** The file the `file` channel reads: one JSON signal per line. Each poll reads the complete lines and removes them from the file (Debezium empties the file). Default: file-signals.txt (relative to the worker's working directory). Default: `file-signals.txt`. */
+  'signal.file'?: string;
+  /** How often the `file` channel reads its file (ms). Default: `5000`. */
+  'signal.poll.interval.ms'?: LongInput;
+  /** Documents per chunk of an incremental snapshot, read in _id order between two watermarks and held in memory until the close watermark comes back through the change stream. Default: `1024`. */
+  'incremental.snapshot.chunk.size'?: IntInput;
   /** How long to look for a usable server Default: `30000`. */
   'mongodb.server.selection.timeout.ms'?: IntInput;
   /** TCP connect timeout Default: `10000`. */
