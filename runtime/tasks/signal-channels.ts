@@ -87,15 +87,14 @@ async function take(o: SignalChannelOptions, channel: string, text: string, wher
 /**
  * Debezium's FileSignalChannel: every `signal.poll.interval.ms` the file's lines are read, removed from the file, and
  * taken in order. Debezium empties the whole file after reading it; here only the bytes read are removed (lines
- * appended meanwhile stay for the next poll), and a last line without its newline is left until it is complete or
- * has stayed the same for a poll (it may be mid-write).
+ * appended meanwhile stay for the next poll), and a last line without its newline is left until it is complete
+ * (it may be mid-write) unless it already is a whole JSON document.
  */
 class FileSignalChannel implements SignalChannel {
   private readonly path: string;
   private readonly timer: NodeJS.Timeout;
   private busy = false;
   private closed = false;
-  private unfinished?: string;
   private warned = '';
   private line = 0;
 
@@ -165,15 +164,13 @@ class FileSignalChannel implements SignalChannel {
       // one line longer than anything a signal can be: dropped
       this.o.log.warn({ channel: 'file' }, `signal skipped: a line longer than ${MAX_READ} bytes`);
       consumed = head.length;
-    } else if (consumed === head.length || head.length < size) {
-      this.unfinished = undefined;
-    } else {
+    } else if (consumed < head.length && head.length === size) {
+      // a last line without its newline: taken when it is a whole JSON document, else left to be finished
       const tail = head.subarray(consumed).toString('utf8');
-      if (tail === this.unfinished || isJson(tail)) {
+      if (isJson(tail)) {
         texts.push(tail);
         consumed = head.length;
-        this.unfinished = undefined;
-      } else this.unfinished = tail;
+      }
     }
     if (consumed === 0) return [];
     if (!(await this.remove(head.subarray(0, consumed)))) return [];
