@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
+import { ConnectError, type ErrorContext, type LogStatus } from '../../runtime/api/index.js';
 import { formatLsn, parseLsn } from './lsn.js';
 
 /** A logical replication slot as pg_replication_slots shows it (columns the server version has). */
@@ -117,3 +117,15 @@ export function lostPositionMessage(what: string, position: string, connector: s
 }
 
 export { formatLsn };
+
+/** What the slot makes the server keep, for metrics, status and log.retention.warn.bytes; undefined: no slot. */
+export async function slotLogStatus(meta: pg.Client, name: string, version: number): Promise<LogStatus | undefined> {
+  const slot = await readSlot(meta, name, version);
+  if (!slot) return undefined;
+  const current = await currentWalLsn(meta);
+  return {
+    retainedBytes: slot.restartLsn === null ? undefined : Math.max(0, current - slot.restartLsn),
+    behindBytes: slot.confirmedFlush === null ? undefined : Math.max(0, current - slot.confirmedFlush),
+    position: slot.confirmedFlush === null ? undefined : formatLsn(slot.confirmedFlush),
+  };
+}

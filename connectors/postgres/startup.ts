@@ -5,7 +5,7 @@ import type { PostgresSettings } from './config.js';
 import { clientConfig } from './connection.js';
 import { explain } from './errors.js';
 import { formatLsn } from './lsn.js';
-import type { PgOffset } from './offsets.js';
+import { highestLsn, type PgOffset } from './offsets.js';
 import { ReplicationConnection } from './replication.js';
 import { dropSlot, slotInfo } from './setup.js';
 import { lostPositionMessage, slotHolder, slotInUse, slotLost } from './slot.js';
@@ -225,4 +225,21 @@ export async function slotFailure(
     // the metadata connection is gone too: the plain explanation (retriable) will do
   }
   return undefined;
+}
+
+/**
+ * Refuses a stored offset beyond the server's WAL: confirming such a position would tell the slot to drop WAL the
+ * server has not even written yet, and every change until the server got there would be lost for good.
+ */
+export function checkStoredOffset(
+  stored: PgOffset | null,
+  current: number,
+  connector: string,
+  errorContext: ErrorContext,
+): void {
+  if (!stored || highestLsn(stored) <= current) return;
+  throw new ConnectError(
+    `the stored offset is at LSN ${formatLsn(highestLsn(stored))}, beyond the server's current WAL position ${formatLsn(current)} (pg_current_wal_lsn()): it was not written against this server's WAL (a restored backup, another server, or a hand-set offset). Refusing to start rather than confirm it to the slot. Fix: set a start point this server has reached (PATCH /connectors/${connector}/offsets with {"lsn": …} while the connector is stopped), or delete the offsets and snapshot again.`,
+    { context: { ...errorContext, position: formatLsn(highestLsn(stored)) } },
+  );
 }

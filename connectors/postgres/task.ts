@@ -15,12 +15,12 @@ import { capturedTables, checkServer, dropSlot, ensurePublication } from './setu
 import { clientConfig, connectNegotiated } from './connection.js';
 import { explain } from './errors.js';
 import { formatLsn } from './lsn.js';
-import { highestLsn, type PgOffset, readStoredOffset } from './offsets.js';
+import { type PgOffset, readStoredOffset } from './offsets.js';
 import { type PgOutputMessage, parsePgOutput } from './pgoutput.js';
 import { ReplicationConnection } from './replication.js';
-import { currentWalLsn, readSlot } from './slot.js';
+import { currentWalLsn, slotLogStatus } from './slot.js';
 import { Snapshotter } from './snapshot.js';
-import { type ExportedSnapshot, slotFailure, snapshotComplete, startPoint } from './startup.js';
+import { checkStoredOffset, type ExportedSnapshot, slotFailure, snapshotComplete, startPoint } from './startup.js';
 import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { RecordQueue } from '../cdc/record-queue.js';
 import { IncrementalSnapshotter, type SnapshotCollection, stateFromOffset } from '../cdc/incremental.js';
@@ -167,14 +167,7 @@ export class PostgresSession implements SourceTask {
     const committed = readStoredOffset(await ctx.offsets.offset(this.partition), s.prefix, this.errorContext);
     const stored = resume ?? committed;
     const current = await currentWalLsn(this.meta);
-    if (stored && highestLsn(stored) > current) {
-      // Confirming such a position would tell the slot to drop WAL the server has not even written yet: every
-      // change until the server got there would be lost for good, even after the right offsets came back.
-      throw new ConnectError(
-        `the stored offset is at LSN ${formatLsn(highestLsn(stored))}, beyond the server's current WAL position ${formatLsn(current)} (pg_current_wal_lsn()): it was not written against this server's WAL (a restored backup, another server, or a hand-set offset). Refusing to start rather than confirm it to the slot. Fix: set a start point this server has reached (PATCH /connectors/${ctx.connector}/offsets with {"lsn": …} while the connector is stopped), or delete the offsets and snapshot again.`,
-        { context: { ...this.errorContext, position: formatLsn(highestLsn(stored)) } },
-      );
-    }
+    checkStoredOffset(stored, current, ctx.connector, this.errorContext);
     try {
       this.incremental.restore(stateFromOffset(stored as unknown as Record<string, unknown> | null));
     } catch (err) {
@@ -388,14 +381,8 @@ export class PostgresSession implements SourceTask {
   private async reportLog(): Promise<void> {
     if (this.stopped || !this.meta || !this.ctx.reportLog) return;
     try {
-      const slot = await readSlot(this.meta, this.s.slot, this.serverVersion);
-      if (!slot || this.stopped) return;
-      const current = await currentWalLsn(this.meta);
-      this.ctx.reportLog({
-        retainedBytes: slot.restartLsn === null ? undefined : Math.max(0, current - slot.restartLsn),
-        behindBytes: slot.confirmedFlush === null ? undefined : Math.max(0, current - slot.confirmedFlush),
-        position: slot.confirmedFlush === null ? undefined : formatLsn(slot.confirmedFlush),
-      });
+      const status = await slotLogStatus(this.meta, this.s.slot, this.serverVersion);
+      if (status && !this.stopped) this.ctx.reportLog(status);
     } catch (err) {
       this.ctx.log.debug({ err: (err as Error).message }, 'slot state not read');
     }
