@@ -1,34 +1,10 @@
+import { civilFromDays, daysFromCivil } from '../../runtime/api/index.js';
 /**
  * Debezium's temporal numbers (days, milli/micro/nanoseconds since the epoch or midnight) written as the SQL text
  * a database parses back exactly. Integer arithmetic only: a microsecond never passes through a double.
- * (connectors/postgres has the inverse for its source; connectors import only runtime/api, hence this copy of the
- * civil-date algorithm.)
  */
 
 export const MICROS_PER_DAY = 86_400_000_000n;
-
-/** Year (astronomical: 1 BC = 0), month, day of a count of days since 1970-01-01, proleptic Gregorian. */
-export function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
-}
-
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = (month + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
 
 const pad = (n: number | bigint, width: number) => String(n).padStart(width, '0');
 

@@ -1,4 +1,4 @@
-import { LogicalSchemas, type Schema, Schemas } from '../../runtime/api/index.js';
+import { civilFromDays, daysFromCivil, LogicalSchemas, type Schema, Schemas } from '../../runtime/api/index.js';
 import type { DateTimeCell } from './binlog/cells.js';
 import type { ColumnDef } from './schema/model.js';
 import { type ColumnMapping, type MappingOptions, ValueError } from './values.js';
@@ -9,15 +9,8 @@ import { type ColumnMapping, type MappingOptions, ValueError } from './values.js
  * differ (a TIMESTAMP's fraction digits, a zero TIMESTAMP), so do these.
  */
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-export function epochDays(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+/** Days since 1970-01-01 of a proleptic Gregorian date. */
+export const epochDays = daysFromCivil;
 
 function micros(seconds: number, frac: number): number | bigint {
   const v = seconds * 1_000_000 + frac;
@@ -57,15 +50,7 @@ function isoSeconds(seconds: number): string {
   const days = Math.floor(seconds / 86400);
   if (days < -719528 || days > 2932896) return new Date(seconds * 1000).toISOString().slice(0, 19);
   let sod = seconds - days * 86400;
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const [y, m, d] = civilFromDays(days);
   const hh = Math.floor(sod / 3600);
   sod -= hh * 3600;
   const mm = Math.floor(sod / 60);

@@ -3,3 +3,4 @@ export * from './decimal.js';
 export * from './logical.js';
 export * from './record.js';
 export * from './byte-builder.js';
+export * from './civil.js';
