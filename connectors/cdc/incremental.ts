@@ -329,7 +329,7 @@ export class IncrementalSnapshotter<R> {
     const current = st.collections[0];
     if (!names) st.collections = [];
     else {
-      const res = names.map((n) => new RegExp(collectionPattern(n, s.id).source, 'i'));
+      const res = names.map((n) => collectionPattern(n, s.id));
       st.collections = st.collections.filter((c) => !res.some((r) => r.test(c.id)));
     }
     if (st.collections[0] !== current) {

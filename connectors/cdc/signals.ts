@@ -56,13 +56,45 @@ export function snapshotRequest(s: Signal): SnapshotRequest {
   return { kind, collections, conditions };
 }
 
-/** A `data-collections` entry as a regular expression over the whole name (Debezium matches them so). */
+/** A `data-collections` entry as a regular expression over the whole name, case-insensitive (Debezium matches them so). */
 export function collectionPattern(name: string, id = '?'): RegExp {
   try {
-    return new RegExp(`^(?:${name})$`);
+    return new RegExp(`^(?:${name})$`, 'i');
   } catch {
     throw new SignalError(`signal ${id}: "${name}" is not a valid table name or regular expression`);
   }
+}
+
+/**
+ * The captured collections an `execute-snapshot` names, each once, in the order the request names them; a name
+ * or pattern that matches none is refused with `notFound`'s reason.
+ */
+export function matchCollections<T>(
+  req: SnapshotRequest,
+  captured: readonly T[],
+  idOf: (t: T) => string,
+  signalId: string,
+  notFound: (name: string) => string,
+): T[] {
+  const out: T[] = [];
+  const seen = new Set<string>();
+  for (const name of req.collections) {
+    const re = collectionPattern(name, signalId);
+    const matched = captured.filter((t) => re.test(idOf(t)));
+    if (matched.length === 0) throw new SignalError(`signal ${signalId}: ${notFound(name)}`);
+    for (const t of matched) {
+      const id = idOf(t);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(t);
+    }
+  }
+  return out;
+}
+
+/** The `additional-conditions` entries whose `data-collection` matches `id`. */
+export function conditionsFor(req: SnapshotRequest, id: string): SnapshotRequest['conditions'] {
+  return req.conditions.filter((c) => collectionPattern(c.collection).test(id));
 }
 
 /** `stop-snapshot`'s collections: none named stops the whole snapshot. */

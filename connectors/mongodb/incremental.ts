@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { BSON, type Document, type MongoClient } from 'mongodb';
 import { type ChunkSource, ChunkWindow, type KeyText, type SnapshotCollection } from '../cdc/incremental.js';
-import { collectionPattern, SignalError, type SnapshotRequest, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import {
+  conditionsFor,
+  matchCollections,
+  SignalError,
+  type SnapshotRequest,
+  WINDOW_CLOSE,
+  WINDOW_OPEN,
+} from '../cdc/signals.js';
 import type { MongoSourceConfig } from './config.js';
 import { documentIdJson } from './extended-json.js';
 import { snapshotPlan } from './snapshot.js';
@@ -154,40 +161,39 @@ export class MongoChunkReader implements ChunkSource<ChunkDoc> {
       );
     const captured = (await snapshotPlan(this.client(), this.cfg)).map((c) => `${c.db}.${c.coll}`);
     const out: SnapshotCollection[] = [];
-    for (const name of req.collections) {
-      const re = new RegExp(collectionPattern(name, signalId).source, 'i');
-      const matched = captured.filter((id) => re.test(id));
-      if (matched.length === 0)
-        throw new SignalError(
-          `signal ${signalId}: no captured collection matches "${name}" (a collection must exist and be captured by capture.scope / capture.target and the include/exclude lists)`,
+    const matched = matchCollections(
+      req,
+      captured,
+      (id) => id,
+      signalId,
+      (name) =>
+        `no captured collection matches "${name}" (a collection must exist and be captured by capture.scope / capture.target and the include/exclude lists)`,
+    );
+    for (const id of matched) {
+      const conds = conditionsFor(req, id);
+      let filter: string | undefined;
+      if (conds.length === 1) filter = conds[0].filter;
+      else if (conds.length > 1)
+        filter = BSON.EJSON.stringify(
+          { $and: conds.map((c) => parseCondition(c.filter, `signal ${signalId}: additional-conditions for ${id}`)) },
+          { relaxed: false },
         );
-      for (const id of matched) {
-        if (out.some((c) => c.id === id)) continue;
-        const conds = req.conditions.filter((c) => new RegExp(collectionPattern(c.collection).source, 'i').test(id));
-        let filter: string | undefined;
-        if (conds.length === 1) filter = conds[0].filter;
-        else if (conds.length > 1)
-          filter = BSON.EJSON.stringify(
-            { $and: conds.map((c) => parseCondition(c.filter, `signal ${signalId}: additional-conditions for ${id}`)) },
-            { relaxed: false },
+      if (filter !== undefined) {
+        const q = parseCondition(filter, `signal ${signalId}: additional-conditions for ${id}`);
+        const [db, coll] = split(id);
+        try {
+          // the server checks the operators
+          await this.client()
+            .db(db)
+            .collection(coll)
+            .findOne(q, { projection: { _id: 1 } });
+        } catch (err) {
+          throw new SignalError(
+            `signal ${signalId}: additional-conditions for ${id} is not a valid query: ${(err as Error).message}`,
           );
-        if (filter !== undefined) {
-          const q = parseCondition(filter, `signal ${signalId}: additional-conditions for ${id}`);
-          const [db, coll] = split(id);
-          try {
-            // the server checks the operators
-            await this.client()
-              .db(db)
-              .collection(coll)
-              .findOne(q, { projection: { _id: 1 } });
-          } catch (err) {
-            throw new SignalError(
-              `signal ${signalId}: additional-conditions for ${id} is not a valid query: ${(err as Error).message}`,
-            );
-          }
         }
-        out.push(filter === undefined ? { id } : { id, filter });
       }
+      out.push(filter === undefined ? { id } : { id, filter });
     }
     return out;
   }

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2';
 import type { ErrorContext } from '../../runtime/api/index.js';
 import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
-import { collectionPattern, SignalError, type SnapshotRequest, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import {
+  conditionsFor,
+  matchCollections,
+  SignalError,
+  type SnapshotRequest,
+  WINDOW_CLOSE,
+  WINDOW_OPEN,
+} from '../cdc/signals.js';
 import { type ConnectOptions, type Flavor, openConnection, query } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
 import type { TableShape } from './envelope.js';
@@ -139,37 +146,36 @@ export class MySqlChunkReader implements ChunkSource<ChunkRow> {
       )
     ).filter((r) => this.o.filters.table(r.db, r.t));
     const out: SnapshotCollection[] = [];
-    for (const name of req.collections) {
-      const re = new RegExp(collectionPattern(name, signalId).source, 'i');
-      const matched = tables.filter((t) => re.test(`${t.db}.${t.t}`));
-      if (matched.length === 0)
+    const matched = matchCollections(
+      req,
+      tables,
+      (t) => `${t.db}.${t.t}`,
+      signalId,
+      (name) =>
+        `no captured table matches "${name}" (a table must exist and be in table.include.list / database.include.list)`,
+    );
+    for (const t of matched) {
+      const id = `${t.db}.${t.t}`;
+      const key = await this.run(
+        "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'",
+        [t.db, t.t],
+      );
+      if (key.length === 0)
         throw new SignalError(
-          `signal ${signalId}: no captured table matches "${name}" (a table must exist and be in table.include.list / database.include.list)`,
+          `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key (sluice's MySQL/MariaDB connector does not take message.key.columns yet)`,
         );
-      for (const t of matched) {
-        const id = `${t.db}.${t.t}`;
-        if (out.some((c) => c.id === id)) continue;
-        const key = await this.run(
-          "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'",
-          [t.db, t.t],
-        );
-        if (key.length === 0)
+      const conds = conditionsFor(req, id);
+      const filter = conds.length ? conds.map((c) => `(${c.filter})`).join(' AND ') : undefined;
+      if (filter !== undefined) {
+        try {
+          await this.run(`EXPLAIN SELECT 1 FROM ${qualified(t.db, t.t)} WHERE ${filter}`);
+        } catch (err) {
           throw new SignalError(
-            `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key (sluice's MySQL/MariaDB connector does not take message.key.columns yet)`,
+            `signal ${signalId}: additional-conditions for ${id} is not a valid condition on the table: ${(err as Error).message}`,
           );
-        const conds = req.conditions.filter((c) => new RegExp(collectionPattern(c.collection).source, 'i').test(id));
-        const filter = conds.length ? conds.map((c) => `(${c.filter})`).join(' AND ') : undefined;
-        if (filter !== undefined) {
-          try {
-            await this.run(`EXPLAIN SELECT 1 FROM ${qualified(t.db, t.t)} WHERE ${filter}`);
-          } catch (err) {
-            throw new SignalError(
-              `signal ${signalId}: additional-conditions for ${id} is not a valid condition on the table: ${(err as Error).message}`,
-            );
-          }
         }
-        out.push(filter === undefined ? { id } : { id, filter });
       }
+      out.push(filter === undefined ? { id } : { id, filter });
     }
     return out;
   }

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
 import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
-import { collectionPattern, SignalError, type SnapshotRequest, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import {
+  conditionsFor,
+  matchCollections,
+  SignalError,
+  type SnapshotRequest,
+  WINDOW_CLOSE,
+  WINDOW_OPEN,
+} from '../cdc/signals.js';
 import { describeTable, listTables, quoteIdent, quoteLiteral, RAW_TYPES, type TypeCatalog } from './catalog.js';
 import { type PostgresSettings, tableCaptured } from './config.js';
 import { decodeFailure, TableModel } from './table.js';
@@ -56,49 +63,48 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
       );
     const captured = (await listTables(meta)).filter((t) => tableCaptured(this.s, t.schema, t.table));
     const out: SnapshotCollection[] = [];
-    for (const name of req.collections) {
-      const re = new RegExp(collectionPattern(name, signalId).source, 'i');
-      const matched = captured.filter((t) => re.test(`${t.schema}.${t.table}`));
-      if (matched.length === 0)
+    const matched = matchCollections(
+      req,
+      captured,
+      (t) => `${t.schema}.${t.table}`,
+      signalId,
+      (name) =>
+        `no captured table matches "${name}" (a table must exist and be in table.include.list / schema.include.list)`,
+    );
+    for (const t of matched) {
+      const id = `${t.schema}.${t.table}`;
+      const model = blocking ? undefined : await this.model(t.schema, t.table);
+      if (!blocking && (!model || model.keyColumns.length === 0))
         throw new SignalError(
-          `signal ${signalId}: no captured table matches "${name}" (a table must exist and be in table.include.list / schema.include.list)`,
+          `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key, or name key columns with message.key.columns (${id}:col1,col2)`,
         );
-      for (const t of matched) {
-        const id = `${t.schema}.${t.table}`;
-        if (out.some((c) => c.id === id)) continue;
-        const model = blocking ? undefined : await this.model(t.schema, t.table);
-        if (!blocking && (!model || model.keyColumns.length === 0))
+      const conds = conditionsFor(req, id);
+      // Debezium's blocking snapshot takes a whole SELECT as the filter (it replaces the snapshot's query).
+      const statement = conds.find((c) => isSelect(c.filter));
+      if (statement && (!blocking || conds.length > 1))
+        throw new SignalError(
+          `signal ${signalId}: additional-conditions for ${id}: a whole SELECT statement is taken by a blocking snapshot only, alone for its table; an incremental snapshot takes a condition (e.g. "id > 100")`,
+        );
+      const filter = statement
+        ? statement.filter
+        : conds.length
+          ? conds.map((c) => `(${c.filter})`).join(' AND ')
+          : undefined;
+      if (filter !== undefined) {
+        try {
+          await meta.query({
+            text: statement
+              ? `EXPLAIN SELECT 1 FROM (${filter}) AS sluice_q`
+              : `EXPLAIN SELECT 1 FROM ${qualified(t.schema, t.table)} WHERE ${filter}`,
+            queryMode: 'extended',
+          } as pg.QueryConfig);
+        } catch (err) {
           throw new SignalError(
-            `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key, or name key columns with message.key.columns (${id}:col1,col2)`,
+            `signal ${signalId}: additional-conditions for ${id} is not a valid condition on the table: ${(err as Error).message}`,
           );
-        const conds = req.conditions.filter((c) => new RegExp(collectionPattern(c.collection).source, 'i').test(id));
-        // Debezium's blocking snapshot takes a whole SELECT as the filter (it replaces the snapshot's query).
-        const statement = conds.find((c) => isSelect(c.filter));
-        if (statement && (!blocking || conds.length > 1))
-          throw new SignalError(
-            `signal ${signalId}: additional-conditions for ${id}: a whole SELECT statement is taken by a blocking snapshot only, alone for its table; an incremental snapshot takes a condition (e.g. "id > 100")`,
-          );
-        const filter = statement
-          ? statement.filter
-          : conds.length
-            ? conds.map((c) => `(${c.filter})`).join(' AND ')
-            : undefined;
-        if (filter !== undefined) {
-          try {
-            await meta.query({
-              text: statement
-                ? `EXPLAIN SELECT 1 FROM (${filter}) AS sluice_q`
-                : `EXPLAIN SELECT 1 FROM ${qualified(t.schema, t.table)} WHERE ${filter}`,
-              queryMode: 'extended',
-            } as pg.QueryConfig);
-          } catch (err) {
-            throw new SignalError(
-              `signal ${signalId}: additional-conditions for ${id} is not a valid condition on the table: ${(err as Error).message}`,
-            );
-          }
         }
-        out.push(filter === undefined ? { id } : { id, filter });
       }
+      out.push(filter === undefined ? { id } : { id, filter });
     }
     return out;
   }
