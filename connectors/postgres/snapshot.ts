@@ -199,6 +199,8 @@ export class Snapshotter {
           await this.read(client, n, item, readers, marking, (count) => {
             rows += count;
             item.table.rows += count;
+            // RowsScanned moves with each fetch, as Debezium's does while it scans a table, not only at its end.
+            progress(item.table);
           });
           if (this.halted) return;
           if (--item.table.pending === 0) {
