@@ -12,6 +12,7 @@ import {
 } from '../cdc/signals.js';
 import { type ConnectOptions, type Flavor, openConnection, query } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
+import { isSelect } from './blocking.js';
 import type { TableShape } from './envelope.js';
 import type { RecordMaker } from './records.js';
 import type { ColumnDef } from './schema/model.js';
@@ -130,13 +131,20 @@ export class MySqlChunkReader implements ChunkSource<ChunkRow> {
     this.conn = undefined;
   }
 
-  /** The captured tables a request names, each keyed, each condition valid; throws SignalError with the reason. */
-  async resolve(signalId: string, req: SnapshotRequest): Promise<SnapshotCollection[]> {
-    if (!this.o.signalTable && !this.o.readOnly)
+  /**
+   * The captured tables a request names, each condition valid; throws SignalError with the reason. An incremental
+   * snapshot needs each table keyed (it reads key-ordered chunks); a blocking one (`blocking`) reads whole tables in
+   * one transaction and takes a whole SELECT as a table's filter too (Debezium's form), so it needs neither keys nor
+   * watermarks.
+   */
+  async resolve(signalId: string, req: SnapshotRequest, blocking = false): Promise<SnapshotCollection[]> {
+    if (blocking) {
+      // checked below per table
+    } else if (!this.o.signalTable && !this.o.readOnly)
       throw new SignalError(
         `signal ${signalId}: an incremental snapshot needs a signal table for its watermarks; set signal.data.collection`,
       );
-    if (this.o.readOnly && this.flavor !== 'mariadb')
+    else if (this.o.readOnly && this.flavor !== 'mariadb')
       throw new SignalError(
         `signal ${signalId}: read.only=true incremental snapshots are built for MariaDB only (they need its binlog_snapshot_position); on MySQL set signal.data.collection and read.only=false`,
       );
@@ -160,15 +168,26 @@ export class MySqlChunkReader implements ChunkSource<ChunkRow> {
         "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'",
         [t.db, t.t],
       );
-      if (key.length === 0)
+      if (key.length === 0 && !blocking)
         throw new SignalError(
           `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key (sluice's MySQL/MariaDB connector does not take message.key.columns yet)`,
         );
       const conds = conditionsFor(req, id);
-      const filter = conds.length ? conds.map((c) => `(${c.filter})`).join(' AND ') : undefined;
+      const statement = conds.find((c) => isSelect(c.filter));
+      if (statement && (!blocking || conds.length > 1))
+        throw new SignalError(
+          `signal ${signalId}: additional-conditions for ${id}: a whole SELECT statement is taken by a blocking snapshot only, alone for its table; an incremental snapshot takes a condition (e.g. "id > 100")`,
+        );
+      const filter = statement
+        ? statement.filter
+        : conds.length
+          ? conds.map((c) => `(${c.filter})`).join(' AND ')
+          : undefined;
       if (filter !== undefined) {
         try {
-          await this.run(`EXPLAIN SELECT 1 FROM ${qualified(t.db, t.t)} WHERE ${filter}`);
+          await this.run(
+            statement ? `EXPLAIN ${filter}` : `EXPLAIN SELECT 1 FROM ${qualified(t.db, t.t)} WHERE ${filter}`,
+          );
         } catch (err) {
           throw new SignalError(
             `signal ${signalId}: additional-conditions for ${id} is not a valid condition on the table: ${(err as Error).message}`,

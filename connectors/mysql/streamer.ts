@@ -18,6 +18,7 @@ import type { ChunkRelease } from '../cdc/incremental.js';
 import { WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
 import { type ChunkRow, rowKey } from './incremental.js';
 import type { TableMap } from './binlog/table-map.js';
+import type { StreamStop } from './blocking.js';
 
 /** What signals and incremental snapshots need from the binlog; absent, the reader only streams. */
 export interface StreamHooks {
@@ -80,6 +81,8 @@ export class BinlogReader {
   private committedOffset: SourceOffset | undefined;
   /** the last event's header from a server (not a fake rotate/heartbeat), for chunks emitted between events */
   private lastHeader?: EventHeader;
+  /** a blocking snapshot waits: next() returns at the next place between transactions */
+  stopBetweenTransactions = false;
 
   constructor(
     private readonly stream: BinlogStream,
@@ -123,6 +126,7 @@ export class BinlogReader {
     // without producing records, and poll() must still return.
     const deadline = Date.now() + idleMs;
     while (out.length < this.options.maxBatch && !signal.aborted) {
+      if (this.stopBetweenTransactions && this.betweenTransactions) break;
       const left = deadline - Date.now();
       if (left <= 0) break;
       // read.only: a chunk waiting for a GTID position the reader may already have is checked often
@@ -145,6 +149,34 @@ export class BinlogReader {
       }
     }
     return out;
+  }
+
+  /** Whether the reader stands between transactions (a blocking snapshot's stop). */
+  get betweenTransactions(): boolean {
+    return !this.inTx;
+  }
+
+  /**
+   * Where the stream stands between transactions: the offset a restart streams on from (the next transaction), and
+   * its place for a `source` block. Before the first transaction after a resume it is the resume point itself, with
+   * what of its transaction was already delivered.
+   */
+  stopPoint(): StreamStop {
+    const serverId = this.lastHeader?.serverId ?? 0;
+    const r = this.resume;
+    const at = r
+      ? { file: r.file, pos: r.pos, gtids: r.gtids, event: r.event, row: r.row }
+      : { file: this.file, pos: this.txPos, gtids: this.gtidText(), event: 0, row: 0 };
+    const offset = this.withFields({
+      file: at.file,
+      pos: at.pos,
+      gtids: at.gtids,
+      row: at.row,
+      event: at.event,
+      server_id: serverId,
+      ts_sec: this.lastHeader?.timestamp ?? Math.floor(Date.now() / 1000),
+    });
+    return { offset, file: at.file, pos: at.pos, gtids: at.gtids, serverId };
   }
 
   private offset(event: number, row: number, header: EventHeader): SourceOffset {

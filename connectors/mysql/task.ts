@@ -14,7 +14,9 @@ import {
 import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { IncrementalSnapshotter, stateFromOffset } from '../cdc/incremental.js';
 import { RecordQueue } from '../cdc/record-queue.js';
-import { parseSignal, type Signal, type SignalAnswer } from '../cdc/signals.js';
+import type { SnapshotCollection } from '../cdc/incremental.js';
+import { parseSignal, type Signal, type SignalAnswer, SignalError } from '../cdc/signals.js';
+import { type BlockingTable, blockingSnapshot } from './blocking.js';
 import { BinlogStream, type Flavor, openConnection, query } from './binlog/client.js';
 import { type ChunkRow, MySqlChunkReader } from './incremental.js';
 import { type MySqlOptions, readOptions } from './config.js';
@@ -114,6 +116,13 @@ export class MySqlSourceTask implements SourceTask {
   private reader?: BinlogReader;
   /** a failure of the incremental snapshot's own work (chunk reads), thrown by the next poll */
   private failure?: unknown;
+  /** a blocking snapshot the coordinator started, waiting for the stream to stop between transactions */
+  private blockingWanted?: {
+    id: string;
+    collections: SnapshotCollection[];
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  };
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.options = readOptions(config);
@@ -199,7 +208,11 @@ export class MySqlSourceTask implements SourceTask {
       { connector: ctx.connector, task: ctx.taskId },
     );
     this.incremental = new IncrementalSnapshotter(this.chunks, {
-      ready: () => this.reader !== undefined && !this.stopController.signal.aborted,
+      // chunks wait while a blocking snapshot runs (the stream that closes their windows is stopped)
+      ready: () =>
+        this.reader !== undefined &&
+        !this.stopController.signal.aborted &&
+        this.coordinator.blockingSnapshot === undefined,
       fail: (err) => {
         // a chunk read cut off by a disconnect or stop is read again from the offset; only a streaming task fails
         if (this.reader && !this.stopController.signal.aborted) this.failure ??= err;
@@ -208,8 +221,56 @@ export class MySqlSourceTask implements SourceTask {
       progress: (p) => ctx.reportSnapshotProgress?.(p),
       log: this.log,
     });
-    // kafka and file channels are read by the runtime and arrive through signal(); blocking snapshots are refused
+    // kafka and file channels are read by the runtime and arrive through signal()
     this.coordinator.onSignal((signal) => this.incremental.signal(signal));
+    this.coordinator.onBlockingSnapshot(
+      {
+        resolve: (id, req) => {
+          if (!this.reader || !this.chunks)
+            throw new SignalError(`signal ${id}: the stream has not started or the initial snapshot is running`);
+          return this.chunks.resolve(id, req, true);
+        },
+        // taken by the stream at its next place between transactions (streamBinlog)
+        run: (id, collections) =>
+          new Promise<void>((resolve, reject) => {
+            this.blockingWanted = { id, collections, resolve, reject };
+          }),
+      },
+      // a failure fails the run the snapshot ran in (streamBinlog throws it), which the task's poll reports
+      () => undefined,
+    );
+  }
+
+  /**
+   * A blocking snapshot, run by the stream stopped between transactions: the named tables' rows as the initial
+   * snapshot emits them, each with the stream's offset at the stop; the stream then reads on from there (binlog
+   * events that arrived meanwhile waited in the connection's queue and the socket).
+   */
+  private async runBlocking(run: Run, reader: BinlogReader, id: string, collections: SnapshotCollection[]) {
+    const stop = reader.stopPoint();
+    this.log.info({ signal: id, file: stop.file, pos: stop.pos }, 'blocking snapshot: streaming paused');
+    const tables: BlockingTable[] = collections.map((c) => {
+      const dot = c.id.indexOf('.');
+      const db = c.id.slice(0, dot);
+      const table = c.id.slice(dot + 1);
+      const shape = reader.shapeOf(db, table);
+      if (!shape)
+        throw new ConnectError(`blocking snapshot ${id}: table ${c.id} is not in the schema the stream has`, {
+          context: { connector: this.ctx.connector, task: this.ctx.taskId, table: c.id },
+        });
+      return { db, table, shape, filter: c.filter };
+    });
+    const ctx = {
+      id,
+      options: this.options,
+      maker: this.session!.maker,
+      connect: () => this.connectOptions(),
+      stop,
+      signal: run.abort.signal,
+      log: this.log,
+      progress: this.ctx.reportSnapshotProgress?.bind(this.ctx),
+    };
+    for await (const batch of blockingSnapshot(ctx, tables)) await this.hand(run, batch);
   }
 
   /** The incremental snapshot an offset says was running: it goes on at its last committed chunk. */
@@ -475,6 +536,21 @@ export class MySqlSourceTask implements SourceTask {
     // an incremental snapshot restored from the offset, or signalled during the initial snapshot, reads on now
     this.incremental.kick();
     while (!signal.aborted) {
+      const want = this.blockingWanted;
+      reader.stopBetweenTransactions = want !== undefined;
+      if (want && reader.betweenTransactions) {
+        this.blockingWanted = undefined;
+        reader.stopBetweenTransactions = false;
+        try {
+          await this.runBlocking(run, reader, want.id, want.collections);
+        } catch (err) {
+          want.reject(err);
+          throw this.wrap(err);
+        }
+        if (signal.aborted) want.reject(new Error(`blocking snapshot ${want.id} cut short: the run ended`));
+        else want.resolve();
+        continue;
+      }
       let batch: ChangeRecord[];
       try {
         batch = await reader.next(signal, 500);
