@@ -16,8 +16,9 @@ import { redactUrl } from './url.js';
 import { Writer } from './writer.js';
 
 /**
- * Debezium's JdbcSinkConnectorTask: every put() is written and committed before it resolves (so flush() has
- * nothing left to do, and a record whose offset is committed is in the target table).
+ * Debezium's JdbcSinkConnectorTask, with the target's commit overlapped: put() starts a batch's transaction and
+ * returns while it runs (at most one in flight; the next put() waits for it), and flush() waits for it, so a record
+ * whose offset is committed is in the target table (Connect commits offsets only after flush() returns).
  */
 export class JdbcSinkTask implements SinkTask {
   private dialect: Dialect | undefined;
@@ -62,13 +63,15 @@ export class JdbcSinkTask implements SinkTask {
   }
 
   async flush(): Promise<void> {
-    // Writes are committed in put().
+    await this.writer?.drain();
   }
 
   async stop(): Promise<void> {
     const d = this.dialect;
+    const w = this.writer;
     this.dialect = undefined;
     this.writer = undefined;
+    await w?.close();
     await d?.close().catch(() => undefined);
   }
 }

@@ -80,20 +80,33 @@ export function positionOf(r: ChangeRecord): string {
  * Writes what a put() delivers. Per table, consecutive upserts (or deletes) gather into a group of up to
  * batch.size records, one multi-row statement; an upsert after a pending delete of the same table puts the
  * deletes first, and the other way round, so each key's changes apply in order (Debezium's JdbcChangeEventSink
- * buffers the same way). The put's groups then run in one transaction, committed before write() resolves (table
- * changes first, outside it: MySQL commits on DDL).
+ * buffers the same way). The put's groups then run in one transaction (table changes first, outside it: MySQL
+ * commits on DDL).
+ *
+ * That transaction runs in the background: write() returns once it has started, so the target commits batch N
+ * while the runtime reads, converts and plans batch N+1. At most one transaction is in flight per task — write()
+ * of N+1 waits for N before starting its own, so batches commit in put order and per-key order holds — and
+ * drain() (the task's flush(), which the runtime awaits before committing offsets, as Connect does) waits for it:
+ * a record whose offset is committed is in the target table.
  *
  * A retriable error (connection, deadlock, serialization) retries the transaction flush.max.retries times, then
- * goes up as a RetriableError for the task runner's backoff. Any other error rolls it back and the groups run one
- * transaction each; a group that fails is written record by record, and each record that still fails goes to the
- * errant record reporter (errors.tolerance / the DLQ) or, with none, fails the put with an error naming the
- * record's position, the table and, where known, the column.
+ * goes up as a RetriableError for the task runner's backoff: from the next write() or drain(), which keeps the
+ * failed batch and writes it again, before anything newer, when it is called again. Any other error rolls it
+ * back and the groups run one transaction each; a group that fails is written record by record, and each record
+ * that still fails goes to the errant record reporter (errors.tolerance / the DLQ) or, with none, fails the next
+ * write() or drain() with an error naming the record's position, the table and, where known, the column.
  */
 export class Writer {
   private readonly reader: RecordReader;
   private readonly buffers = new Map<string, { upsert?: Group; delete?: Group }>();
-  /** what write() will do, in order: groups of records and truncates */
+  /** what planOf() is building, in order: groups of records and truncates */
   private plan: Unit[] = [];
+  /** the last write()'s transaction, running; never rejects (its outcome lands in `retry` or `failure`) */
+  private inFlight: Promise<void> | undefined;
+  /** a batch whose transaction failed with a retriable error: written again before anything newer */
+  private retry: { plan: Unit[]; error: unknown; thrown: boolean } | undefined;
+  /** a failure that is not retriable, for the next write() or drain() to throw */
+  private failure: unknown;
 
   constructor(
     private readonly dialect: Dialect,
@@ -107,6 +120,60 @@ export class Writer {
   }
 
   async write(records: readonly ChangeRecord[]): Promise<void> {
+    const plan = await this.planOf(records);
+    await this.settle();
+    if (plan.length === 0) return;
+    this.inFlight = this.execute(plan).then(
+      () => undefined,
+      (err: unknown) => {
+        if (err instanceof RetriableError) this.retry = { plan, error: err, thrown: false };
+        else this.failure = err;
+      },
+    );
+  }
+
+  /** Waits until everything written so far is committed (or has failed: then throws, as write() would). */
+  async drain(): Promise<void> {
+    await this.settle();
+  }
+
+  /** Waits for the transaction in flight, ignoring its outcome (task stop: records not flushed come again). */
+  async close(): Promise<void> {
+    await this.inFlight;
+    this.inFlight = undefined;
+  }
+
+  /**
+   * Waits for the transaction in flight. A failure that is not retriable is thrown once, as the put() that met it
+   * would have thrown it (the runtime then fails the task: its offsets are never committed). A retriable one is
+   * thrown once too (the runner backs off and calls again), then its batch is written again here.
+   */
+  private async settle(): Promise<void> {
+    const p = this.inFlight;
+    this.inFlight = undefined;
+    if (p) await p;
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+    const r = this.retry;
+    if (!r) return;
+    if (!r.thrown) {
+      r.thrown = true;
+      throw r.error;
+    }
+    try {
+      await this.execute(r.plan);
+    } catch (err) {
+      if (!(err instanceof RetriableError)) this.retry = undefined;
+      throw err;
+    }
+    this.retry = undefined;
+  }
+
+  /** Reads the records (conversion errors go to the reporter now) into groups and truncates, in order. */
+  private async planOf(records: readonly ChangeRecord[]): Promise<Unit[]> {
     this.buffers.clear();
     this.plan = [];
     let skipped = 0;
@@ -137,8 +204,10 @@ export class Writer {
     }
     this.flushAll();
     if (skipped) this.log.debug({ skipped }, 'Records skipped');
-    await this.execute(this.plan);
+    const plan = this.plan;
     this.plan = [];
+    this.buffers.clear();
+    return plan;
   }
 
   /**
