@@ -78,6 +78,18 @@ export const mysqlConfigSpec: ConfigSpec = [
     { default: 10000, min: 1 },
   ),
   key('snapshot.fetch.size', 'int', 'Rows buffered per table read during the snapshot', { default: 2000, min: 1 }),
+  key(
+    'snapshot.max.threads',
+    'int',
+    "Connections that read the initial snapshot at once, each in a consistent-snapshot transaction started while the global read lock holds (snapshot.locking.mode=none on MariaDB: started until all see the same binlog position), so all read the same instant: tables are read concurrently, and a table with a single-column integer primary key is split into key ranges (`snapshot.max.threads` × `snapshot.max.threads.multiplier` of them) read in parallel. 1 reads tables one after another, as Debezium's default.",
+    { default: 1, min: 1, max: 64 },
+  ),
+  key(
+    'snapshot.max.threads.multiplier',
+    'int',
+    'With snapshot.max.threads > 1, each splittable table is split into this many key ranges per thread (more, smaller ranges spread uneven tables better across the threads).',
+    { default: 1, min: 1, max: 100 },
+  ),
   key('include.schema.changes', 'boolean', 'Emit schema-change events on the topic named by topic.prefix', {
     default: true,
   }),
@@ -231,6 +243,9 @@ export interface MySqlOptions {
   lockingMode: 'minimal' | 'extended' | 'none';
   fetchSize: number;
   lockTimeoutMs: number;
+  /** snapshot.max.threads and its multiplier: connections and key ranges per table of the initial snapshot */
+  snapshotThreads: number;
+  snapshotMultiplier: number;
   includeSchemaChanges: boolean;
   historyFile?: string;
   /** KafkaSchemaHistory instead of the file */
@@ -310,6 +325,8 @@ export function readOptions(c: Config): MySqlOptions {
     lockingMode: locking as MySqlOptions['lockingMode'],
     fetchSize: c.int('snapshot.fetch.size'),
     lockTimeoutMs: c.int('snapshot.lock.timeout.ms'),
+    snapshotThreads: c.int('snapshot.max.threads'),
+    snapshotMultiplier: c.int('snapshot.max.threads.multiplier'),
     includeSchemaChanges: c.bool('include.schema.changes'),
     historyFile: c.optionalString('schema.history.internal.file.filename'),
     historyKafka: /KafkaSchemaHistory$/.test(c.string('schema.history.internal')),

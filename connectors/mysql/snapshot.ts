@@ -10,8 +10,9 @@ import {
 } from '../../runtime/api/index.js';
 import { type Flavor, openConnection, query } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
-import { type SnapshotMarker, SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
+import { ConcurrentMarking, type SnapshotMarker, SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { buildShape } from './envelope.js';
+import { keyRanges, type ParallelTable, readParallel } from './parallel-snapshot.js';
 import { tableChange } from './table-changes.js';
 import { valueFailure } from './values.js';
 import type { RecordMaker } from './records.js';
@@ -66,6 +67,7 @@ export async function* runSnapshot(
     connectTimeout: o.connectTimeout,
   });
   let locked = false;
+  const workers: mysql.Connection[] = [];
   try {
     await query(conn, "SET SESSION time_zone = '+00:00'");
     await query(conn, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
@@ -91,6 +93,16 @@ export async function* runSnapshot(
       }
     }
     await query(conn, 'START TRANSACTION WITH CONSISTENT SNAPSHOT');
+    // snapshot.max.threads: the other connections start their transactions while the lock holds, so all read the
+    // same instant (no commit can happen in between); without the lock they could not be made to agree.
+    if (ctx.data && o.snapshotThreads > 1) {
+      if (locked) workers.push(...(await openWorkers(ctx, o.snapshotThreads - 1)));
+      else
+        ctx.log.warn(
+          { threads: o.snapshotThreads },
+          'snapshot.max.threads > 1 needs the global read lock (snapshot.locking.mode minimal or extended) to start every connection at the same point; reading on one connection',
+        );
+    }
     const position = await readPosition(conn, ctx.flavor);
     const model = new SchemaModel();
     const [server] = await query<{ cs: string }>(conn, 'SELECT @@character_set_server AS cs');
@@ -170,9 +182,56 @@ export async function* runSnapshot(
     // Records go out one behind, so that each can be marked first/last of its table and of the snapshot, and the
     // last one can carry the completed offset.
     const marking = new SnapshotMarking<Record<string, unknown>>();
+    const concurrent = new ConcurrentMarking<Record<string, unknown>>();
     let batch: ChangeRecord[] = [];
     let rowsScanned = 0;
-    if (ctx.data) {
+    if (ctx.data && workers.length > 0) {
+      const tables: ParallelTable[] = [];
+      const ranges = new Map<number, string[]>();
+      for (const { db, table } of captured) {
+        const def = model.get(db, table);
+        if (!def) continue;
+        const shape = buildShape(def, o.prefix, o.mapping, ctx.maker.sourceSchema, (c) =>
+          o.filters.column(db, table, c),
+        );
+        const index = tables.length;
+        tables.push({ db, table, shape, marks: undefined as unknown as ParallelTable['marks'] });
+        const r = await keyRanges(conn, { db, table, shape }, o.snapshotThreads * o.snapshotMultiplier);
+        if (r) ranges.set(index, r);
+      }
+      for (const [index, t] of tables.entries())
+        t.marks = new SnapshotTable(index, tables.length, (m) => sourceFor(t.db, t.table, m));
+      ctx.log.info(
+        { threads: workers.length + 1, tables: tables.length, split: ranges.size },
+        'snapshot reads on several connections',
+      );
+      yield* readParallel({
+        conns: [conn, ...workers],
+        tables,
+        ranges,
+        fetchSize: o.fetchSize,
+        maxBatch: o.maxBatch,
+        signal: ctx.signal,
+        marking: concurrent,
+        record: (t, row) => {
+          const after = ctx.maker.valueFromText(t.shape, row, (err, column) => {
+            throw valueFailure(
+              err,
+              `${t.db}.${t.table}`,
+              column,
+              `the snapshot (binlog ${position.file}:${position.pos})`,
+            );
+          });
+          return ctx.maker.rowChange(t.shape, 'r', null, after, EMPTY_SOURCE, baseOffset, baseOffset)[0];
+        },
+        progress: (rows, remaining) => {
+          rowsScanned = rows;
+          ctx.progress?.({ tablesTotal: tables.length, tablesRemaining: remaining, rowsScanned: rows, running: true });
+        },
+      });
+      if (ctx.signal.aborted) return;
+      for (const w of workers) await query(w, 'COMMIT');
+    } else if (ctx.data) {
       for (const [index, { db, table }] of captured.entries()) {
         const def = model.get(db, table);
         if (!def) continue;
@@ -225,7 +284,7 @@ export async function* runSnapshot(
       server_id: 0,
       ts_sec: Math.floor(Date.now() / 1000),
     };
-    const last = marking.finish();
+    const last = workers.length > 0 ? concurrent.finish() : marking.finish();
     if (last) batch.push({ ...last, sourceOffset: completed });
     result.value = { position, model };
     ctx.progress?.({ tablesTotal: captured.length, tablesRemaining: 0, rowsScanned, running: false });
@@ -244,6 +303,7 @@ export async function* runSnapshot(
   } finally {
     if (locked) await query(conn, 'UNLOCK TABLES').catch(() => undefined);
     conn.destroy();
+    for (const w of workers) w.destroy();
   }
 }
 
@@ -321,6 +381,32 @@ const HEARTBEAT_KEY = Schemas.struct([['serverName', Schemas.string()]], false, 
 const HEARTBEAT_VALUE = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
   name: 'io.debezium.connector.common.Heartbeat',
 });
+
+/** The other connections of a parallel snapshot, each in a consistent-snapshot transaction (the lock holds). */
+async function openWorkers(ctx: SnapshotContext, n: number): Promise<mysql.Connection[]> {
+  const o = ctx.options;
+  const out: mysql.Connection[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const w = openConnection({
+        host: o.host,
+        port: o.port,
+        user: o.user,
+        password: o.password,
+        ssl: ctx.ssl,
+        connectTimeout: o.connectTimeout,
+      });
+      out.push(w);
+      await query(w, "SET SESSION time_zone = '+00:00'");
+      await query(w, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await query(w, 'START TRANSACTION WITH CONSISTENT SNAPSHOT');
+    }
+    return out;
+  } catch (err) {
+    for (const w of out) w.destroy();
+    throw err;
+  }
+}
 
 async function readPosition(conn: mysql.Connection, flavor: Flavor): Promise<SnapshotPosition> {
   if (flavor === 'mariadb') {

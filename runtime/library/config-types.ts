@@ -289,6 +289,10 @@ export interface MysqlConfig extends SourceCommonConfig {
   'snapshot.lock.timeout.ms'?: LongInput;
   /** Rows buffered per table read during the snapshot Default: `2000`. */
   'snapshot.fetch.size'?: IntInput;
+  /** Connections that read the initial snapshot at once, each in a consistent-snapshot transaction started while the global read lock holds (snapshot.locking.mode=none on MariaDB: started until all see the same binlog position), so all read the same instant: tables are read concurrently, and a table with a single-column integer primary key is split into key ranges (`snapshot.max.threads` × `snapshot.max.threads.multiplier` of them) read in parallel. 1 reads tables one after another, as Debezium's default. Default: `1`. */
+  'snapshot.max.threads'?: IntInput;
+  /** With snapshot.max.threads > 1, each splittable table is split into this many key ranges per thread (more, smaller ranges spread uneven tables better across the threads). Default: `1`. */
+  'snapshot.max.threads.multiplier'?: IntInput;
   /** Emit schema-change events on the topic named by topic.prefix Default: `true`. */
   'include.schema.changes'?: BoolInput;
   /** Schema history store: io.debezium.storage.file.history.FileSchemaHistory or io.debezium.storage.kafka.history.KafkaSchemaHistory Default: `io.debezium.storage.file.history.FileSchemaHistory`. */
