@@ -86,6 +86,12 @@ export const mongoConfigSpec: ConfigSpec = [
     'Documents per chunk of an incremental snapshot, read in _id order between two watermarks and held in memory until the close watermark comes back through the change stream.',
     { default: 1024, min: 1, max: 1_000_000 },
   ),
+  key(
+    'snapshot.resumable',
+    'boolean',
+    'sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size documents in _id order beside the change stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks). Events are `op: "r"` with `source.snapshot` = `incremental`.',
+    { default: false },
+  ),
   key('mongodb.server.selection.timeout.ms', 'int', 'How long to look for a usable server', { default: 30000 }),
   key('mongodb.connect.timeout.ms', 'int', 'TCP connect timeout', { default: 10000 }),
 ];
@@ -113,6 +119,8 @@ export interface MongoSourceConfig {
   readonly signalCollection?: { db: string; coll: string; id: string };
   readonly signalChannels: string[];
   readonly chunkSize: number;
+  /** snapshot.resumable: the initial snapshot in watermarked chunks beside the stream */
+  readonly snapshotResumable: boolean;
 }
 
 export function readConfig(c: Config): MongoSourceConfig {
@@ -146,6 +154,7 @@ export function readConfig(c: Config): MongoSourceConfig {
     signalCollection: signalCollection(c.optionalString('signal.data.collection')),
     signalChannels: c.list('signal.enabled.channels'),
     chunkSize: c.int('incremental.snapshot.chunk.size'),
+    snapshotResumable: c.bool('snapshot.resumable'),
   };
 }
 
@@ -172,6 +181,20 @@ export function crossCheck(c: Config): { key: string; message: string }[] {
   const signal = c.optionalString('signal.data.collection');
   if (signal !== undefined && signal !== '' && !/^[^.]+\.[^.].*$/.test(signal)) {
     issues.push({ key: 'signal.data.collection', message: 'must be <database>.<collection>' });
+  }
+  if (c.bool('snapshot.resumable')) {
+    const mode = c.string('snapshot.mode');
+    if (mode !== 'initial' && mode !== 'when_needed')
+      issues.push({
+        key: 'snapshot.resumable',
+        message: `applies to snapshot.mode initial or when_needed, not ${mode}: a resumable snapshot streams while it reads`,
+      });
+    if (!signal)
+      issues.push({
+        key: 'snapshot.resumable',
+        message:
+          'a resumable snapshot writes the watermarks of its chunks to the signal collection: set signal.data.collection',
+      });
   }
   if (c.list('database.include.list').length && c.list('database.exclude.list').length) {
     issues.push({ key: 'database.exclude.list', message: 'cannot be used together with database.include.list' });

@@ -154,8 +154,9 @@ export class MongoChunkReader implements ChunkSource<ChunkDoc> {
     private readonly client: () => MongoClient,
   ) {}
 
-  async resolve(signalId: string, req: SnapshotRequest): Promise<SnapshotCollection[]> {
-    if (!this.cfg.signalCollection)
+  /** `blocking`: for a blocking snapshot, which writes no watermarks (no signal collection needed) */
+  async resolve(signalId: string, req: SnapshotRequest, blocking = false): Promise<SnapshotCollection[]> {
+    if (!blocking && !this.cfg.signalCollection)
       throw new SignalError(
         `signal ${signalId}: an incremental snapshot needs a signal collection for its watermarks; set signal.data.collection`,
       );

@@ -7,7 +7,7 @@ import {
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
 import { ChangeEventCoordinator } from '../cdc/coordinator.js';
-import { IncrementalSnapshotter, stateFromOffset } from '../cdc/incremental.js';
+import { IncrementalSnapshotter, type SnapshotCollection, stateFromOffset } from '../cdc/incremental.js';
 import { parseSignal, type Signal, type SignalAnswer, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
 import type { MongoSourceConfig } from './config.js';
 import { type MapperContext, mapSnapshotDocument } from './event-mapper.js';
@@ -59,6 +59,12 @@ export class MongoSignals {
         { context: this.host.errorContext() },
       );
     }
+  }
+
+  /** Starts a snapshot of `collections` (a resumable initial snapshot): its chunks are read while the task streams. */
+  begin(snapshotId: string, collections: SnapshotCollection[]): void {
+    this.incremental.begin(snapshotId, collections);
+    this.handedFields = this.incremental.fields;
   }
 
   /** The failure of a chunk read since the last poll, once. */

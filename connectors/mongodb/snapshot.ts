@@ -4,6 +4,8 @@ import type { MongoSourceConfig } from './config.js';
 export interface CollectionRef {
   readonly db: string;
   readonly coll: string;
+  /** a query document the snapshot reads the collection with (a blocking snapshot's additional-conditions) */
+  readonly filter?: Document;
 }
 
 /** The collections the snapshot reads, in a stable order, honouring the scope and the include/exclude lists. */
@@ -56,16 +58,13 @@ export class SnapshotReader {
         this.cursor = this.client
           .db(ref.db)
           .collection(ref.coll)
-          .find(
-            {},
-            {
-              promoteValues: false,
-              // regular expressions as BSONRegExp, so options JavaScript has no flag for survive
-              bsonRegExp: true,
-              promoteBuffers: false,
-              ...(this.fetchSize > 0 ? { batchSize: this.fetchSize } : {}),
-            },
-          );
+          .find(ref.filter ?? {}, {
+            promoteValues: false,
+            // regular expressions as BSONRegExp, so options JavaScript has no flag for survive
+            bsonRegExp: true,
+            promoteBuffers: false,
+            ...(this.fetchSize > 0 ? { batchSize: this.fetchSize } : {}),
+          });
       }
       const doc = await this.cursor.next();
       if (doc) {

@@ -10,8 +10,10 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import type { Signal, SignalAnswer } from '../cdc/signals.js';
+import type { SnapshotCollection } from '../cdc/incremental.js';
+import { type Signal, type SignalAnswer, SignalError } from '../cdc/signals.js';
 import type { EventStream } from './merged-stream.js';
+import { MongoChunkReader, parseCondition } from './incremental.js';
 import { MongoSignals } from './signals.js';
 import { crossCheck, type MongoSourceConfig, readConfig } from './config.js';
 import { classifyMongoError, hostsOf, standaloneError } from './errors.js';
@@ -24,8 +26,25 @@ import { openEvents, perCollection, type StartFrom, streamCoversSignals } from '
 import { oplogBounds, oplogReachesBack } from './oplog-check.js';
 import { type ClusterTime, clusterTimeText, earlier, historyLostMessage, positionTime } from './oplog.js';
 
-/** `reopen`: a failure left no position to resume from; the next poll starts over as a restarted task would. */
-type Phase = 'snapshot' | 'stream' | 'idle' | 'reopen';
+/**
+ * `reopen`: a failure left no position to resume from; the next poll starts over as a restarted task would.
+ * `blocking`: a blocking ad-hoc snapshot runs; the change stream waits at the position it stopped at.
+ */
+type Phase = 'snapshot' | 'stream' | 'blocking' | 'idle' | 'reopen';
+
+/** A blocking snapshot (execute-snapshot, `"type": "blocking"`) from its request to the stream's resumption. */
+interface BlockingRun {
+  id: string;
+  collections: CollectionRef[];
+  /** resolves the coordinator's run(): the stream goes on */
+  done: () => void;
+  reader?: SnapshotReader;
+  held?: { doc: ChangeDoc; ref: CollectionRef };
+  /** the stream's position at the stop: every record of the snapshot carries it, and the stream resumes after it */
+  position?: StreamPosition;
+  /** the change stream was closed at the stop (it reopens after `position` once the snapshot is read) */
+  streamClosed: boolean;
+}
 
 /**
  * One task per connector: MongoDB gives one ordered change stream per replica set (or per mongos), so the work
@@ -62,6 +81,8 @@ export class MongoSourceTask implements SourceTask {
   private interrupt: ((err: ConnectError) => void) | undefined;
   /** signals (every channel, through the cdc coordinator) and incremental snapshots */
   private signals!: MongoSignals;
+  /** the blocking snapshot requested or running */
+  private blocking: BlockingRun | undefined;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.ctx = ctx;
@@ -76,6 +97,22 @@ export class MongoSourceTask implements SourceTask {
       mapper: () => this.mapper,
       errorContext: () => this.errorContext(),
     });
+    const collections = new MongoChunkReader(this.cfg, () => {
+      if (!this.client) throw new SignalError('not connected to MongoDB now; send the signal again');
+      return this.client;
+    });
+    this.signals.coordinator.onBlockingSnapshot(
+      {
+        resolve: (id, req) => {
+          if (this.phase !== 'stream' || this.blocking)
+            throw new SignalError(`signal ${id}: the stream has not started or the initial snapshot is running`);
+          return collections.resolve(id, req, true);
+        },
+        run: (id, colls) => this.requestBlocking(id, colls),
+      },
+      // run() never rejects: a retriable failure reads the collections again, any other fails the poll
+      (err) => ctx.log.error({ err: (err as Error).message }, 'blocking snapshot failed'),
+    );
     try {
       await this.open();
     } catch (err) {
@@ -244,6 +281,21 @@ export class MongoSourceTask implements SourceTask {
     const plan = await snapshotPlan(client, cfg).catch((err) => {
       throw classifyMongoError(err, this.errorContext());
     });
+    if (cfg.snapshotResumable) {
+      // The initial snapshot as watermarked chunks beside the stream: every record from now on carries its state,
+      // so a restart from a committed offset resumes the stream and the snapshot at its last committed chunk.
+      ctx.log.info(
+        { collections: plan.map((p) => `${p.db}.${p.coll}`), start: this.snapshotStart },
+        'resumable initial snapshot starts: watermarked chunks beside the stream',
+      );
+      this.lastPosition = this.snapshotStart;
+      this.signals.begin(
+        INITIAL_SNAPSHOT_ID,
+        plan.map((p) => ({ id: `${p.db}.${p.coll}` })),
+      );
+      this.phase = 'stream';
+      return;
+    }
     ctx.log.info({ collections: plan.map((p) => `${p.db}.${p.coll}`), start: this.snapshotStart }, 'snapshot starts');
     this.snapshot = new SnapshotReader(client, plan, cfg.snapshotFetchSize);
     this.phase = 'snapshot';
@@ -265,7 +317,10 @@ export class MongoSourceTask implements SourceTask {
           out = await this.pollSnapshot();
           break;
         case 'stream':
-          out = await this.pollStream();
+          out = this.blocking ? await this.pollBlocking() : await this.pollStream();
+          break;
+        case 'blocking':
+          out = await this.pollBlocking();
           break;
         default:
           await this.sleep(this.cfg.pollIntervalMs);
@@ -298,11 +353,13 @@ export class MongoSourceTask implements SourceTask {
    * event it returned, dropping partial fragments and read-ahead that the reopened stream delivers again.
    */
   private async recover(): Promise<void> {
+    if (this.phase === 'blocking') return this.recoverBlocking();
     if (this.phase !== 'snapshot' && this.phase !== 'stream' && this.phase !== 'reopen') return;
     // The stream resumes after what was handed out; during a snapshot, at the stream's start (changes made while
     // the snapshot runs are read after it).
     const resumeAt = this.phase === 'stream' ? (this.lastPosition ?? this.snapshotStart) : this.snapshotStart;
     if (resumeAt === undefined) {
+      this.abandonBlocking('the change stream was lost before it had a position');
       // No position: the change stream's start is unknown (the server gave no token before its first event), so
       // changes since it opened can only be recovered as a restarted task does — the offsets it committed are
       // those of an unfinished snapshot, so it snapshots again.
@@ -344,6 +401,8 @@ export class MongoSourceTask implements SourceTask {
 
   async stop(): Promise<void> {
     this.signals?.stop();
+    await closeWithin(this.blocking?.reader?.close());
+    this.blocking = undefined;
     await closeWithin(this.snapshot?.close());
     await closeWithin(this.stream?.close());
     await closeWithin(this.client?.close());
@@ -500,11 +559,7 @@ export class MongoSourceTask implements SourceTask {
   /** A heartbeat carries the stream's latest position so that quiet captured collections still commit offsets. */
   private heartbeat(): ChangeRecord | undefined {
     if (this.cfg.heartbeatIntervalMs <= 0 || Date.now() - this.lastRecordAt < this.cfg.heartbeatIntervalMs) return;
-    const token = this.stream?.resumeToken as { _data?: unknown } | null | undefined;
-    const data = token && typeof token._data === 'string' ? token._data : undefined;
-    const position: StreamPosition | undefined = data
-      ? { ...(tokenTime(data) ?? { sec: 0, ord: 0 }), resumeToken: data }
-      : this.lastPosition;
+    const position = this.streamToken() ?? this.lastPosition;
     if (!position) return;
     this.lastRecordAt = Date.now();
     const now = Date.now();
@@ -521,6 +576,155 @@ export class MongoSourceTask implements SourceTask {
         ? ({ ...encodeOffset(position, false), ...this.signals.fields } as unknown as SourceOffset)
         : encodeOffset(position, false),
     };
+  }
+
+  /** The stream's latest resume token (the last event read, or the server's post-batch token) as a position. */
+  private streamToken(): StreamPosition | undefined {
+    const token = this.stream?.resumeToken as { _data?: unknown } | null | undefined;
+    const data = token && typeof token._data === 'string' ? token._data : undefined;
+    return data ? { ...(tokenTime(data) ?? { sec: 0, ord: 0 }), resumeToken: data } : undefined;
+  }
+
+  /**
+   * A blocking snapshot (Debezium's BlockingSnapshot): taken by the next poll, which stops the stream between two
+   * batches; resolves once the collections are read and the stream goes on.
+   */
+  private requestBlocking(id: string, colls: SnapshotCollection[]): Promise<void> {
+    return new Promise<void>((done) => {
+      const collections = colls.map((c) => {
+        const dot = c.id.indexOf('.');
+        const ref = { db: c.id.slice(0, dot), coll: c.id.slice(dot + 1) };
+        return c.filter === undefined
+          ? ref
+          : { ...ref, filter: parseCondition(c.filter, `signal ${id}: additional-conditions for ${c.id}`) };
+      });
+      this.blocking = { id, collections, done, streamClosed: false };
+    });
+  }
+
+  /**
+   * Reads the blocking snapshot's collections, a batch per poll, as the initial snapshot does (`op: "r"`,
+   * `source.snapshot` `true`, the last `last`), every record at the stream's position at the stop; then reopens
+   * the stream after that position. The first call stops the stream: events after the last batch handed out wait
+   * in the oplog (the cursor is closed, so an idle-cursor timeout cannot end it).
+   */
+  private async pollBlocking(): Promise<ChangeRecord[] | null> {
+    const b = this.blocking!;
+    if (this.phase !== 'blocking') {
+      b.position = this.lastPosition ?? this.streamToken();
+      this.phase = 'blocking';
+      // With no position to resume from (a stream that has not yet delivered anything and has no token) or read-
+      // ahead held, the cursor stays open instead and is simply not read meanwhile.
+      if (b.position && this.pending.length === 0) {
+        await closeWithin(this.stream?.close());
+        this.stream = undefined;
+        b.streamClosed = true;
+      }
+      b.reader = new SnapshotReader(this.client!, b.collections, this.cfg.snapshotFetchSize);
+      this.ctx.log.info(
+        { signal: b.id, collections: b.collections.map((c) => `${c.db}.${c.coll}`), position: b.position },
+        'blocking snapshot: change stream stopped',
+      );
+      this.reportBlocking(b, true);
+    }
+    const reader = b.reader!;
+    const out: ChangeRecord[] = [];
+    while (out.length < this.cfg.maxBatchSize) {
+      const next = await this.interruptible(reader.next());
+      if (!next) {
+        if (b.held) out.push(this.blockingRecord(b, b.held, 'last'));
+        b.held = undefined;
+        await reader.close();
+        if (b.streamClosed) {
+          this.fragments = new FragmentAssembler();
+          this.stream = openEvents(
+            this.client!,
+            this.cfg,
+            { kind: 'resumeAfter', position: b.position! },
+            this.watched,
+          );
+        }
+        this.reportBlocking(b, false);
+        this.blocking = undefined;
+        this.phase = 'stream';
+        this.ctx.log.info({ signal: b.id, documents: reader.rowsScanned }, 'blocking snapshot read; streaming resumes');
+        b.done();
+        break;
+      }
+      if (b.held) out.push(this.blockingRecord(b, b.held, 'true'));
+      b.held = { doc: next.doc, ref: next.ref };
+    }
+    if (out.length) this.lastRecordAt = Date.now();
+    if (this.blocking && reader.rowsScanned % 10_000 < out.length) this.reportBlocking(b, true);
+    return out.length ? out : null;
+  }
+
+  private blockingRecord(
+    b: BlockingRun,
+    h: { doc: ChangeDoc; ref: CollectionRef },
+    snapshot: 'true' | 'last',
+  ): ChangeRecord {
+    return mapSnapshotDocument(
+      {
+        doc: h.doc,
+        db: h.ref.db,
+        coll: h.ref.coll,
+        snapshot,
+        position: b.position,
+        initsync: false,
+        offsetFields: this.signals.fields,
+      },
+      this.mapper,
+    );
+  }
+
+  private reportBlocking(b: BlockingRun, running: boolean): void {
+    this.ctx.reportSnapshotProgress?.({
+      kind: 'blocking',
+      snapshotId: b.id,
+      running,
+      tablesTotal: b.collections.length,
+      tablesRemaining: b.reader?.remaining ?? b.collections.length,
+      rowsScanned: b.reader?.rowsScanned ?? 0,
+    });
+  }
+
+  /**
+   * A retriable failure during a blocking snapshot: a new client reads the collections again from the start (the
+   * records already handed out are duplicates a replay by key absorbs); the stream still waits at the stop.
+   */
+  private async recoverBlocking(): Promise<void> {
+    const b = this.blocking!;
+    await closeWithin(b.reader?.close());
+    if (!b.streamClosed && !b.position) {
+      // no position to reopen the stream at: the task recovers as a streaming one does (or starts over)
+      this.abandonBlocking('the change stream was lost before it had a position');
+      this.phase = 'stream';
+      return this.recover();
+    }
+    const stale = this.client;
+    const client = this.newClient();
+    void closeWithin(stale?.close());
+    if (!b.streamClosed) {
+      // the stream was kept open (read-ahead held): it reopens after the stop, which delivers that read-ahead again
+      await closeWithin(this.stream?.close());
+      this.stream = undefined;
+      this.pending.length = 0;
+      b.streamClosed = true;
+    }
+    b.reader = new SnapshotReader(client, b.collections, this.cfg.snapshotFetchSize);
+    b.held = undefined;
+    this.ctx.log.warn({ signal: b.id }, 'blocking snapshot interrupted; its collections are read again');
+  }
+
+  /** The blocking snapshot cannot go on (the task starts over): it ends unread; the signal can be sent again. */
+  private abandonBlocking(why: string): void {
+    const b = this.blocking;
+    if (!b) return;
+    this.blocking = undefined;
+    this.ctx.log.warn({ signal: b.id }, `blocking snapshot abandoned: ${why}; send the signal again`);
+    this.reportBlocking(b, false);
+    b.done();
   }
 
   /**
@@ -595,6 +799,9 @@ export class MongoSourceTask implements SourceTask {
     });
   }
 }
+
+/** `incremental_snapshot_id` of a resumable initial snapshot (snapshot.resumable=true), as PostgreSQL's */
+const INITIAL_SNAPSHOT_ID = 'initial-snapshot';
 
 /** How often the oplog window is sampled for metrics and status. */
 const LOG_REPORT_MS = 5000;

@@ -42,6 +42,18 @@ describe('MongoDB config', () => {
 });
 
 describe('MongoSourceTask.start', () => {
+  it('takes snapshot.resumable only with snapshot.mode initial or when_needed and a signal collection', () => {
+    const sig = { 'signal.data.collection': 'db.signals', 'snapshot.resumable': 'true' };
+    expect(crossCheck(parse(sig).config)).toEqual([]);
+    expect(crossCheck(parse({ ...sig, 'snapshot.mode': 'when_needed' }).config)).toEqual([]);
+    const initialOnly = crossCheck(parse({ ...sig, 'snapshot.mode': 'initial_only' }).config);
+    expect(initialOnly.map((i) => i.key)).toEqual(['snapshot.resumable']);
+    expect(initialOnly[0].message).toMatch(/not initial_only/);
+    const noSignals = crossCheck(parse({ 'snapshot.resumable': 'true' }).config);
+    expect(noSignals.map((i) => i.key)).toEqual(['snapshot.resumable']);
+    expect(noSignals[0].message).toMatch(/signal.data.collection/);
+  });
+
   it('refuses a scope without its target before connecting anywhere', async () => {
     const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
     const { config } = parse({ 'capture.scope': 'database' });

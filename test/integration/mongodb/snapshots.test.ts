@@ -1,0 +1,252 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MongoTestServer, mongoAvailable, startMongo } from '../../harness/mongo.js';
+import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
+import {
+  type Doc,
+  collectionState,
+  fileSink,
+  fill,
+  mongoConnector,
+  readLines,
+  replay,
+  running,
+  signal,
+  startWriter,
+  status,
+} from './signals-kit.js';
+
+/**
+ * Steerable snapshots on the MongoDB source beyond incremental ones (issue 16), through a real worker against
+ * mongo-java-server: the blocking ad-hoc snapshot and the resumable initial snapshot, each with a writer running.
+ */
+const missing = mongoAvailable();
+if (missing) {
+  console.error(`MongoDB snapshots test cannot run: ${missing}`);
+  if (process.env.CI) throw new Error(missing);
+}
+
+let server: MongoTestServer;
+let client: MongoClient;
+let dir: string;
+const DB = `sluice_snap_${process.pid}`;
+
+describe.runIf(!missing)('MongoDB blocking and resumable snapshots', () => {
+  beforeAll(async () => {
+    server = await startMongo();
+    client = await server.client();
+    dir = await mkdtemp(join(tmpdir(), 'sluice-mongosnap-'));
+    await client.db(DB).createCollection('signals');
+  });
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+    if (dir && !process.env.KEEP_DIR) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a blocking snapshot stops the stream, reads the collection, and streams on from the stop while a writer runs: replay equals the collection', async () => {
+    const rows = 6000;
+    const coll = client.db(DB).collection<Doc>('blk');
+    await fill(coll, rows);
+    const out = join(dir, 'b.jsonl');
+    const connectors = [
+      // batches of 500: the snapshot spans many polls, so the stream's stop is held across them
+      mongoConnector(server.url, DB, 'mblk', 'blk', { 'max.batch.size': '500' }),
+      fileSink(DB, out, ['blk']),
+    ];
+    const w = await startWorker({
+      dir: join(dir, 'b'),
+      worker: { 'offset.storage.file.filename': join(dir, 'b-offsets.json'), 'offset.flush.interval.ms': '300' },
+      connectors,
+      preferBuild: true,
+    });
+    const writer = startWriter(coll, rows, rows + 1);
+    let stopped = false;
+    try {
+      await running(w, 'mblk');
+      // the stream runs: the writer's changes arrive
+      await waitFor(() => readLines(out).length >= 20 || undefined, 60_000, 'streamed changes');
+      const bad = await signal(w, 'mblk', {
+        id: 'blk-bad',
+        type: 'execute-snapshot',
+        data: { type: 'blocking', 'data-collections': [`${DB}.nope`] },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toMatch(/no captured collection matches/);
+      const ok = await signal(w, 'mblk', {
+        id: 'blk-1',
+        type: 'execute-snapshot',
+        data: { type: 'blocking', 'data-collections': [`${DB}.blk`] },
+      });
+      expect(ok.status, JSON.stringify(ok.body)).toBe(202);
+      expect(ok.body.snapshot_id).toBe('blk-1');
+      await waitFor(
+        async () => {
+          const s = (await status(w, 'mblk'))?.snapshot;
+          return (s?.kind === 'blocking' && s.completed === true) || undefined;
+        },
+        120_000,
+        'the blocking snapshot to complete',
+      );
+      // streaming goes on after the snapshot: changes made after it arrive
+      const afterSnapshot = readLines(out).length;
+      await waitFor(() => readLines(out).length >= afterSnapshot + 20 || undefined, 60_000, 'streaming resumed');
+      await writer.stop();
+      stopped = true;
+      const expected = await collectionState(coll);
+      await waitFor(
+        () => {
+          const state = replay(readLines(out));
+          return (state.size === expected.size && [...expected].every(([k, v]) => state.get(k) === v)) || undefined;
+        },
+        60_000,
+        'the replay to equal the collection',
+      );
+      const lines = readLines(out);
+      const first = lines.findIndex((l) => l.value?.op === 'r');
+      const last = lines.findLastIndex((l) => l.value?.op === 'r');
+      const snapshot = lines.slice(first, last + 1);
+      // the stream was stopped while the collection was read: no change event between its first and last record
+      expect(snapshot.every((l) => l.value?.op === 'r')).toBe(true);
+      expect(snapshot.length).toBeGreaterThan(rows / 2);
+      expect(new Set(snapshot.map((l) => l.key?.id)).size).toBe(snapshot.length);
+      expect(snapshot.filter((l) => l.value?.source.snapshot === 'last')).toHaveLength(1);
+      expect(snapshot[snapshot.length - 1].value?.source.snapshot).toBe('last');
+      expect(snapshot[0].value?.source.snapshot).toBe('true');
+      // changes on both sides of the stop
+      expect(lines.slice(0, first).some((l) => l.value?.op !== 'r')).toBe(true);
+      expect(lines.slice(last + 1).some((l) => l.value?.op !== 'r')).toBe(true);
+    } finally {
+      if (!stopped) await writer.stop();
+      await w.stop();
+    }
+  }, 300_000);
+
+  it('resumable initial snapshot: SIGKILL three times during it; each restart resumes at the last committed chunk, at most 2 chunks re-read, replay equals the collection', async () => {
+    // 30k documents keep this test near a minute on a loaded machine (mongo-java-server rescans its whole oplog on
+    // every change stream read); MONGO_RESUMABLE_ROWS=500000 is the issue's size
+    const rows = Number(process.env.MONGO_RESUMABLE_ROWS ?? 30_000);
+    // 20 chunks in all; a kill every 4 committed chunks
+    const chunk = Math.max(1, Math.ceil(rows / 20));
+    const coll = client.db(DB).collection<Doc>('rs');
+    await fill(coll, rows);
+    const out = join(dir, 'r.jsonl');
+    const offsets = join(dir, 'r-offsets.json');
+    const connectors = [
+      mongoConnector(server.url, DB, 'mres', 'rs', {
+        'snapshot.mode': 'initial',
+        'snapshot.resumable': 'true',
+        'incremental.snapshot.chunk.size': String(chunk),
+      }),
+      fileSink(DB, out, ['rs']),
+    ];
+    const worker = { 'offset.storage.file.filename': offsets, 'offset.flush.interval.ms': '100' };
+    /** the committed offset's snapshot chunk; 'done' once an offset carries no snapshot state */
+    const committed = (): number | 'done' | undefined => {
+      if (!existsSync(offsets)) return undefined;
+      let doc: { offsets: Array<{ key: [string, unknown]; value: Record<string, unknown> }> };
+      try {
+        doc = JSON.parse(readFileSync(offsets, 'utf8'));
+      } catch {
+        return undefined; // being rewritten
+      }
+      const o = doc.offsets.find((x) => x.key[0] === 'mres')?.value;
+      if (!o) return undefined;
+      const c = o.incremental_snapshot_chunk;
+      return typeof c === 'number' ? c : 'done';
+    };
+    const resumedChunk = async (running: WorkerProcess): Promise<number> => {
+      const line = await waitFor(
+        () => running.logs().match(/[^\n]*resumes at its last committed chunk[^\n]*/),
+        60_000,
+        'the resume log line',
+      );
+      return Number(/"chunk":(\d+)/.exec(line[0])?.[1]);
+    };
+    /** the run (worker start) each line of the output was written in */
+    const runs: number[] = [];
+    const note = (run: number) => {
+      const n = readLines(out).length;
+      while (runs.length < n) runs.push(run);
+    };
+    let writer: { stop(): Promise<void> } | undefined;
+    let w: WorkerProcess | undefined;
+    const killedAt: number[] = [];
+    const resumedAt: number[] = [];
+    try {
+      for (let k = 0; k < 3; k++) {
+        w = await startWorker({ dir: join(dir, 'r'), worker, connectors, preferBuild: true });
+        if (k > 0) resumedAt.push(await resumedChunk(w));
+        else {
+          await running(w, 'mres');
+          writer = startWriter(coll, rows, rows + 1);
+        }
+        const target = (k + 1) * 4;
+        await waitFor(
+          () => {
+            note(k);
+            const c = committed();
+            return c === 'done' || (c !== undefined && c >= target) || undefined;
+          },
+          120_000,
+          `committed chunk ${target}`,
+        );
+        await w.kill();
+        note(k);
+        const c = committed();
+        expect(c, 'the snapshot must still be running at the kill').not.toBe('done');
+        killedAt.push(c as number);
+      }
+      w = await startWorker({ dir: join(dir, 'r'), worker, connectors, preferBuild: true });
+      resumedAt.push(await resumedChunk(w));
+      await waitFor(
+        () => {
+          note(3);
+          return committed() === 'done' || undefined;
+        },
+        120_000,
+        'the snapshot to complete',
+      );
+      await writer!.stop();
+      writer = undefined;
+      const expected = await collectionState(coll);
+      await waitFor(
+        () => {
+          note(3);
+          const state = replay(readLines(out));
+          return (state.size === expected.size && [...expected].every(([k, v]) => state.get(k) === v)) || undefined;
+        },
+        60_000,
+        'the replay to equal the collection',
+      );
+      // each restart resumed at the chunk committed before its kill
+      expect(resumedAt).toEqual(killedAt);
+      // documents read again after each restart: snapshot reads of keys an earlier run had already sent; a chunk is
+      // at most `chunk` documents, so this bounds the chunks re-read at 2 per restart
+      const lines = readLines(out);
+      const seen = new Set<string>();
+      const reread = [0, 0, 0, 0];
+      lines.forEach((l, i) => {
+        if (l.value?.op !== 'r' || !l.key) return;
+        if (seen.has(l.key.id) && runs[i] > 0) reread[runs[i]]++;
+        seen.add(l.key.id);
+      });
+      for (const n of reread.slice(1)) expect(n).toBeLessThanOrEqual(2 * chunk);
+      // streaming was not held back: changes arrived while the snapshot was still reading
+      const lastRead = lines.findLastIndex((l) => l.value?.op === 'r');
+      expect(lines.slice(0, lastRead).some((l) => l.value && l.value.op !== 'r')).toBe(true);
+      expect(lines.filter((l) => l.value?.op === 'r').every((l) => l.value?.source.snapshot === 'incremental')).toBe(
+        true,
+      );
+      // every document of the collection at the start was read (or changed by the writer, which the stream carries)
+      expect(seen.size).toBeGreaterThan(rows * 0.9);
+    } finally {
+      await writer?.stop();
+      await w?.stop();
+    }
+  }, 400_000);
+});
