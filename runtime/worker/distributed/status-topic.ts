@@ -3,6 +3,9 @@ import { describe } from '../../transport/kafka/produce-queue.js';
 import type { CompactedLog } from '../../transport/kafka/compacted-log.js';
 import { connectorStatusKey, decodeStatusRecord, encodeStatus, type StatusValue, taskStatusKey } from './records.js';
 
+/** A status record read: the unit it is about, and its status (undefined: a tombstone). */
+export type StatusListener = (connector: string, task: number | undefined, status: StatusValue | undefined) => void;
+
 /**
  * Connector and task statuses on `status.storage.topic`, as Connect's KafkaStatusBackingStore keeps them: each
  * worker writes the states of what it runs (`status-connector-<name>`, `status-task-<name>-<n>`), every worker
@@ -12,7 +15,7 @@ import { connectorStatusKey, decodeStatusRecord, encodeStatus, type StatusValue,
 export class KafkaStatusStore {
   private readonly connectors = new Map<string, StatusValue>();
   private readonly tasks = new Map<string, Map<number, StatusValue>>();
-  private listener: (() => void) | undefined;
+  private listener: StatusListener | undefined;
   private log: CompactedLog | undefined;
 
   constructor(private readonly logger: Logger) {}
@@ -26,8 +29,8 @@ export class KafkaStatusStore {
     return this.log;
   }
 
-  /** Called after every status read (another worker's, or this one's own coming back). */
-  onChange(listener: () => void): void {
+  /** Called after every status read (another worker's, or this one's own coming back), with what it says. */
+  onChange(listener: StatusListener): void {
     this.listener = listener;
   }
 
@@ -40,6 +43,7 @@ export class KafkaStatusStore {
     if (r.kind === 'connector') {
       if (r.status) this.connectors.set(r.connector, r.status);
       else this.connectors.delete(r.connector);
+      this.listener?.(r.connector, undefined, r.status ?? undefined);
     } else if (r.kind === 'task') {
       let m = this.tasks.get(r.connector);
       if (r.status) {
@@ -52,10 +56,8 @@ export class KafkaStatusStore {
         m?.delete(r.task);
         if (m?.size === 0) this.tasks.delete(r.connector);
       }
-    } else {
-      return;
+      this.listener?.(r.connector, r.task, r.status ?? undefined);
     }
-    this.listener?.();
   }
 
   connector(name: string): StatusValue | undefined {

@@ -22,6 +22,7 @@ import { CompactedLog } from '../../transport/kafka/compacted-log.js';
 import { type ConfigChange, KafkaConfigStore, sameConfig } from './config-topic.js';
 import { holderOf } from './handoff.js';
 import { encodeAnnouncement, Membership, type MembershipView } from './membership.js';
+import type { StatusValue } from './records.js';
 import { KafkaStatusStore } from './status-topic.js';
 
 export interface DistributedOptions {
@@ -74,6 +75,10 @@ export class DistributedWorker implements TaskPlacement {
   /** tasks assigned here whose previous worker has not let go yet, since when */
   private readonly waiting = new Map<string, number>();
   private readonly published = new Map<string, Published>();
+  /** task statuses this worker wrote (not tombstones) since it started, by connector: its own to delete */
+  private readonly written = new Map<string, Set<number>>();
+  /** tombstones of deleted connectors' statuses the broker did not acknowledge, written again until it does */
+  private readonly unwritten = new Map<string, { connector: string; task?: number }>();
   private planning = false;
   private planAgain = false;
   private timer: NodeJS.Timeout | undefined;
@@ -189,42 +194,56 @@ export class DistributedWorker implements TaskPlacement {
    */
   async start(): Promise<void> {
     await this.statuses.start();
-    await this.disownStaleStatuses();
+    // Taken before the configs are read: each of these was written after its connector's config was on the config
+    // topic, so a connector that the full read below does not hold was deleted.
+    const read = this.statuses.all();
     this.configs.onChange((c) => this.onConfigChange(c));
     await this.configs.start();
+    await this.tidyStatuses(read);
     await this.herder.start();
-    this.statuses.onChange(() => {
-      if (this.waiting.size > 0) this.schedule();
-    });
+    this.statuses.onChange((connector, task, status) => this.onStatus(connector, task, status));
     this.started = true;
     await this.membership.start();
     // Statuses are also written on every change; this repairs a failed write and follows connector states.
     this.timer = setInterval(() => {
       if (this.waiting.size > 0) this.schedule();
       void this.publish();
+      this.retryTombstones();
     }, 1000);
   }
 
   /**
-   * A status under this worker's id that says RUNNING was left by an earlier process with the same id (a restart):
-   * nothing runs here yet, so it is released now, or the task's next worker would wait for it.
+   * What the status topic held at start that no one else would put right:
+   * - a status of a connector that is no longer configured (its deletion was applied while no worker that wrote the
+   *   status was there to delete it: a worker stopping or crashing meanwhile) is deleted, by whichever worker starts;
+   * - a task status under this worker's id that says RUNNING was left by an earlier process with the same id (a
+   *   restart): nothing runs here yet, so it is released now, or the task's next worker would wait for it.
    */
-  private async disownStaleStatuses(): Promise<void> {
-    const stale = this.statuses
-      .all()
-      .filter((s) => s.task !== undefined && s.status.worker_id === this.workerId && s.status.state !== 'UNASSIGNED');
-    await Promise.all(
-      stale.map((s) =>
-        this.statuses.put(s.connector, s.task, {
-          state: 'UNASSIGNED',
-          trace: null,
-          worker_id: this.workerId,
-          generation: Math.max(0, this.view.generation),
-        }),
-      ),
+  private async tidyStatuses(read: ReturnType<KafkaStatusStore['all']>): Promise<void> {
+    const deleted = read.filter((s) => !this.configs.get(s.connector));
+    const stale = read.filter(
+      (s) =>
+        s.task !== undefined &&
+        this.configs.get(s.connector) !== undefined &&
+        s.status.worker_id === this.workerId &&
+        s.status.state !== 'UNASSIGNED',
     );
+    await Promise.all([
+      ...deleted.map((s) => this.tombstone(s.connector, s.task)),
+      ...stale.map((s) => this.write(s.connector, s.task, 'UNASSIGNED')),
+    ]);
+    if (deleted.length)
+      this.log.info({ statuses: deleted.length }, 'Deleted statuses left on the status topic by deleted connectors');
     if (stale.length)
       this.log.info({ tasks: stale.length }, 'Released task statuses left by an earlier run of this worker');
+  }
+
+  /** Every status read from the topic (another worker's, or this one's own coming back). */
+  private onStatus(connector: string, task: number | undefined, status: StatusValue | undefined): void {
+    // A status of this worker deleted while its connector exists (the tombstone of a slow worker forgetting an
+    // earlier connector of that name): the next publication writes it again.
+    if (!status && this.configs.get(connector)) this.published.delete(unitKey(connector, task));
+    if (this.waiting.size > 0) this.schedule();
   }
 
   private onConfigChange(change: ConfigChange): void {
@@ -243,25 +262,52 @@ export class DistributedWorker implements TaskPlacement {
     void (async () => {
       try {
         await this.herder.syncConnector(name, () => this.configs.get(name));
-        if (!this.configs.get(name)) await this.forget(name);
       } catch (err) {
         this.log.error({ connector: name, err: traceOf(err) }, 'Applying a connector config change failed');
       }
+      if (!this.configs.get(name)) await this.forget(name);
       this.schedule();
     })();
   }
 
-  /** A deleted connector's statuses: Connect deletes them (DESTROYED is written as a tombstone). */
+  /**
+   * A deleted connector's statuses: Connect deletes them (DESTROYED is written as a tombstone). Every worker applies
+   * the deletion, and each deletes what it wrote itself: it writes nothing more for a connector its config view does
+   * not hold (write()), its writes reach the topic in the order they were made (one produce queue), so its last
+   * record of every key it wrote is a tombstone, whatever the timing of the others, the rebalances and the task
+   * stops. It also deletes what the topic holds of the connector that no live worker answers for (a worker gone).
+   */
   private async forget(name: string): Promise<void> {
-    const owned = this.published.has(name);
     for (const k of [...this.published.keys()])
       if (k === name || k.startsWith(`${name}\u0000`)) this.published.delete(k);
-    if (!owned) return;
+    await this.statuses
+      .readToEnd()
+      .catch((err) =>
+        this.log.debug({ err: describe(err) }, 'Reading the status topic to its end failed; deleting what was read'),
+      );
+    // Created again meanwhile: the statuses are the new connector's.
+    if (this.stopped || this.configs.get(name)) return;
+    const tasks = new Set(this.written.get(name));
+    this.written.delete(name);
     const live = new Set(this.view.members.map((m) => m.workerId));
-    const writes = [this.statuses.put(name, undefined, null)];
-    for (const [task, s] of this.statuses.tasksOf(name))
-      if (!holderOf(s, this.workerId, live)) writes.push(this.statuses.put(name, task, null));
-    await Promise.all(writes);
+    // A task another live worker holds is deleted by that worker, once its task stopped.
+    for (const [task, s] of this.statuses.tasksOf(name)) if (!holderOf(s, this.workerId, live)) tasks.add(task);
+    await Promise.all([this.tombstone(name, undefined), ...[...tasks].map((task) => this.tombstone(name, task))]);
+  }
+
+  /** Deletes a status of a deleted connector; one the broker did not acknowledge is written again (retryTombstones). */
+  private async tombstone(connector: string, task: number | undefined): Promise<void> {
+    const key = unitKey(connector, task);
+    this.unwritten.delete(key);
+    if (!(await this.statuses.put(connector, task, null))) this.unwritten.set(key, { connector, task });
+  }
+
+  private retryTombstones(): void {
+    for (const [key, { connector, task }] of this.unwritten) {
+      this.unwritten.delete(key);
+      // Created again since: its statuses are written afresh.
+      if (!this.configs.get(connector)) void this.tombstone(connector, task);
+    }
   }
 
   /** Runs `plan()` now, or once more after the one under way (changes may arrive while it runs). */
@@ -405,8 +451,7 @@ export class DistributedWorker implements TaskPlacement {
       // The topic says someone else (a late UNASSIGNED of a previous worker, say): this worker's state goes again.
       const seen =
         s.task === undefined ? this.statuses.connector(s.connector) : this.statuses.task(s.connector, s.task);
-      if (seen && seen.worker_id !== this.workerId)
-        this.published.delete(s.task === undefined ? s.connector : `${s.connector}\u0000${s.task}`);
+      if (seen && seen.worker_id !== this.workerId) this.published.delete(unitKey(s.connector, s.task));
       writes.push(this.write(s.connector, s.task, s.info.state, s.info.trace));
     }
     await Promise.all(writes);
@@ -417,11 +462,20 @@ export class DistributedWorker implements TaskPlacement {
     // while the deletion was being applied (publish, a task's last report) must not follow them. The config goes
     // before those tombstones are queued, and a write queued before it precedes them on the topic.
     if (!this.configs.get(connector)) return;
-    const key = task === undefined ? connector : `${connector}\u0000${task}`;
+    const key = unitKey(connector, task);
     const before = this.published.get(key);
     const next: Published = { state, trace: trace ?? null };
     if (before && before.state === next.state && before.trace === next.trace) return;
     this.published.set(key, next);
+    this.unwritten.delete(key);
+    if (task !== undefined) {
+      let mine = this.written.get(connector);
+      if (!mine) {
+        mine = new Set();
+        this.written.set(connector, mine);
+      }
+      mine.add(task);
+    }
     const ok = await this.statuses.put(connector, task, {
       ...next,
       worker_id: this.workerId,
@@ -452,11 +506,11 @@ export class DistributedWorker implements TaskPlacement {
   }
 
   taskStopped(connector: string, task: number): void {
-    const key = `${connector}\u0000${task}`;
+    const key = unitKey(connector, task);
     if (!this.configs.get(connector)) {
       // Deleted: the status goes too, and no UNASSIGNED may come after its tombstone.
       this.published.delete(key);
-      void this.statuses.put(connector, task, null);
+      void this.tombstone(connector, task);
       return;
     }
     this.published.delete(key);
@@ -510,6 +564,10 @@ export class DistributedWorker implements TaskPlacement {
 }
 
 const label = (id: string) => id.replace('\u0000', '-');
+
+/** The key of a connector's or a task's status in `published` and `unwritten`. */
+const unitKey = (connector: string, task: number | undefined) =>
+  task === undefined ? connector : `${connector}\u0000${task}`;
 
 function splitTaskId(id: string): [string, number] {
   const i = id.lastIndexOf('\u0000');

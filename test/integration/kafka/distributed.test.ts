@@ -1,6 +1,8 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { murmur2, toPositive } from '../../../runtime/transport/kafka/partitioner.js';
 import { readTopicLatest } from '../../harness/kafka.js';
 import { kafkaSuite } from '../../harness/kafka-suite.js';
 import { continuousWriter, expectCompleteAndOrdered, numbersIn } from '../../harness/numbered-lines.js';
@@ -50,6 +52,34 @@ async function startMember(dir: string, tag: string): Promise<WorkerProcess> {
 }
 
 const idOf = (w: WorkerProcess) => `127.0.0.1:${w.port}`;
+
+/**
+ * Writes a status record as a worker would (Connect's format, the partition Java's partitioner picks for the key):
+ * a state the cluster can reach only under an unlucky timing, set up here without it.
+ */
+async function putStatus(topic: string, key: string, state: string, workerId: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'test', brokers: [...suite.kafka.brokers], logLevel: logLevel.NOTHING });
+  const partitions = (await readTopicPartitions(kafka, topic)) ?? 1;
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const value = JSON.stringify({ state, trace: null, worker_id: workerId, generation: 1 });
+    const partition = toPositive(murmur2(Buffer.from(key, 'utf8'))) % partitions;
+    await producer.send({ topic, acks: -1, messages: [{ key, value, partition }] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function readTopicPartitions(kafka: Kafka, topic: string): Promise<number | undefined> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).length || undefined;
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function pipeline(dir: string, name: string): Array<{ name: string; config: Record<string, string> }> {
   return [
@@ -157,18 +187,28 @@ describe('distributed mode', () => {
     expect((await status(a, 'spread-in'))?.tasks[0]?.worker_id).toBe(sourceOwner);
     appendFileSync(join(dir, 'spread-in.txt'), 'line 201\n');
     await waitFor(() => numbersIn(join(dir, 'spread-out.txt')).includes(201), 30_000, 'line 201 after the restart');
+    // A task status in the name of the worker that does not run the connector, with no task behind it: what a
+    // claim written just before a deletion leaves (the task never started, so no task stop deletes it). That
+    // worker deletes it with the rest: each worker deletes the statuses it answers for, whoever runs the connector.
+    const connectorWorker = (await status(a, 'spread-in'))?.connector.worker_id;
+    const otherWorker = connectorWorker === idOf(a) ? idOf(b) : idOf(a);
+    await putStatus('spread-status', 'status-task-spread-in-7', 'RUNNING', otherWorker);
     // Deleted through B: gone on A too, tasks stopped wherever they ran, statuses deleted.
     for (const n of ['spread-in', 'spread-out'])
       expect((await b.rest(`/connectors/${n}`, { method: 'DELETE' })).status).toBe(204);
     await waitFor(async () => (await a.rest<string[]>('/connectors')).body.length === 0, 20_000, 'A lists nothing');
+    let left: string[] = [];
     await waitFor(
       async () => {
         const t = await readTopicLatest(suite.kafka, 'spread-status');
-        return [...t.values()].every((v) => v === null);
+        left = [...t].filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`);
+        return left.length === 0;
       },
       20_000,
       'every status of the deleted connectors tombstoned',
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; still set: ${left.join(', ')}`);
+    });
     expect(await a.stop()).toBe(0);
     expect(await b.stop()).toBe(0);
   });
@@ -270,6 +310,20 @@ describe('distributed mode', () => {
     // Offsets are on the offset topic in Connect's format (as in standalone Kafka mode).
     const offsets = await readTopicLatest(suite.kafka, 'format-offsets');
     expect(offsets.get(`["format-in",{"filename":"${join(dir, 'format-in.txt')}"}]`)).toBe('{"position":7}');
+    // Statuses of a connector that is not configured (left by a deletion no worker that wrote them lived to apply)
+    // are deleted by the next worker to start.
+    await putStatus('format-status', 'status-connector-gone', 'RUNNING', '127.0.0.1:1');
+    await putStatus('format-status', 'status-task-gone-0', 'RUNNING', idOf(a));
+    const b = await startMember(dir, 'format');
+    await waitFor(
+      async () => {
+        const s = await readTopicLatest(suite.kafka, 'format-status');
+        return s.get('status-connector-gone') === null && s.get('status-task-gone-0') === null;
+      },
+      30_000,
+      'the statuses of the unconfigured connector deleted by the worker starting',
+    );
+    expect(await b.stop()).toBe(0);
     expect(await a.stop()).toBe(0);
   });
 
