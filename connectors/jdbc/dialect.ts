@@ -25,7 +25,8 @@ export interface TableMeta {
 
 /** One connection out of the pool; `release(true)` discards a broken one. */
 export interface SqlConnection {
-  query(sql: string, params?: readonly unknown[]): Promise<void>;
+  /** `name`: a prepared statement the connection keeps (PostgreSQL), for SQL that repeats */
+  query(sql: string, params?: readonly unknown[], name?: string): Promise<void>;
   rows<T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   release(broken?: boolean): void;
 }
@@ -46,6 +47,8 @@ export interface ValueContext {
 export interface Statement {
   readonly sql: string;
   readonly params: readonly unknown[];
+  /** set where the SQL repeats batch after batch: the connection prepares it once under this name */
+  readonly name?: string;
 }
 
 /** Rows for one statement: key values then non-key values, in `Binding` order. */

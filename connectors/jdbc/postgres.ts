@@ -36,6 +36,42 @@ import { tlsFor } from './tls.js';
 
 /** PostgreSQL's limit of bind parameters in one statement. */
 const MAX_PARAMS = 65_535;
+/** How many distinct statements are prepared at most (one per table and field set is the usual count). */
+const MAX_PREPARED = 256;
+
+/**
+ * Column types (udt names) written through `unnest` arrays: their values are text (or Buffers for bytea, which
+ * node-postgres writes as `\\x…` in an array literal) parsed by the type's own input function, exactly as the
+ * same text bound to a VALUES parameter. Arrays, enums, bit strings, geometry and points keep VALUES.
+ */
+const UNNEST_TYPES = new Set([
+  'int2',
+  'int4',
+  'int8',
+  'float4',
+  'float8',
+  'numeric',
+  'text',
+  'varchar',
+  'bpchar',
+  'bool',
+  'date',
+  'time',
+  'timetz',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'json',
+  'jsonb',
+  'uuid',
+  'bytea',
+]);
+
+/** Whether an encoded value goes into an array literal of this type as it would go into a parameter. */
+function fitsArray(v: unknown, type: string): boolean {
+  if (v === null || typeof v === 'string') return true;
+  return Buffer.isBuffer(v) && type === 'bytea';
+}
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
@@ -50,6 +86,8 @@ export class PostgresDialect implements Dialect {
   serverVersion = '';
   private pool: pg.Pool | undefined;
   private hasPostgis = false;
+  /** SQL text → prepared statement name (names are per dialect, so one text has one name on every connection) */
+  private readonly statementNames = new Map<string, string>();
 
   constructor(private readonly s: JdbcSettings) {}
 
@@ -94,8 +132,9 @@ export class PostgresDialect implements Dialect {
     const onError = () => undefined;
     client.on('error', onError);
     return {
-      query: async (sql, params) => {
-        await client.query(sql, params as unknown[] | undefined);
+      query: async (sql, params, name) => {
+        if (name) await client.query({ name, text: sql, values: params as unknown[] | undefined });
+        else await client.query(sql, params as unknown[] | undefined);
       },
       rows: async <T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
         (await client.query(sql, params as unknown[] | undefined)).rows as T[],
@@ -294,13 +333,16 @@ export class PostgresDialect implements Dialect {
     rows: readonly RowValues[],
   ): Statement[] {
     const all = [...key, ...value];
-    const head = `INSERT INTO ${this.qualified(id)} (${columnList(this, all)}) VALUES `;
+    const into = `INSERT INTO ${this.qualified(id)} (${columnList(this, all)})`;
     let tail = '';
     if (mode === 'upsert') {
       tail = value.length
         ? ` ON CONFLICT (${columnList(this, key)}) DO UPDATE SET ${value.map((b) => `${this.quote(b.column)} = EXCLUDED.${this.quote(b.column)}`).join(', ')}`
         : ` ON CONFLICT (${columnList(this, key)}) DO NOTHING`;
     }
+    const unnest = this.unnestRows(into, tail, key, value, rows);
+    if (unnest) return [unnest];
+    const head = `${into} VALUES `;
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, all.length)));
     const out: Statement[] = [];
     for (let start = 0; start < rows.length; start += perStatement) {
@@ -322,6 +364,57 @@ export class PostgresDialect implements Dialect {
       out.push({ sql: head + tuples.join(', ') + tail, params });
     }
     return out;
+  }
+
+  /**
+   * The rows as one array per column, `INSERT … SELECT * FROM unnest($1::int8[], …)`: a handful of parameters
+   * whatever the row count, so the SQL is the same batch after batch and is prepared once per connection, and the
+   * server parses and plans far less than for a VALUES list of thousands of parameters (a third less of the target's
+   * CPU for the benchmark's upserts, measured on PostgreSQL 17). Only for columns of a plain type whose text the
+   * array literal carries as a parameter would (see UNNEST_TYPES); undefined otherwise (then VALUES).
+   */
+  private unnestRows(
+    into: string,
+    tail: string,
+    key: readonly Binding[],
+    value: readonly Binding[],
+    rows: readonly RowValues[],
+  ): Statement | undefined {
+    if (rows.length < 2) return undefined;
+    const all = [...key, ...value];
+    const casts: string[] = [];
+    for (const b of all) {
+      const t = b.meta?.fullType;
+      if (t === undefined || !UNNEST_TYPES.has(t)) return undefined;
+      casts.push(t);
+    }
+    const columns: unknown[][] = all.map(() => new Array(rows.length));
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      for (let i = 0; i < key.length; i++) {
+        const v = this.bind(key[i], row.key[i]);
+        if (!fitsArray(v, casts[i])) return undefined;
+        columns[i][r] = v;
+      }
+      for (let i = 0; i < value.length; i++) {
+        const v = this.bind(value[i], row.values[i]);
+        const at = key.length + i;
+        if (!fitsArray(v, casts[at])) return undefined;
+        columns[at][r] = v;
+      }
+    }
+    const sql = `${into} SELECT * FROM unnest(${casts.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})${tail}`;
+    return { sql, params: columns, name: this.statementName(sql) };
+  }
+
+  /** A prepared statement's name for SQL text; none once many distinct texts were seen (they stay on the server). */
+  private statementName(sql: string): string | undefined {
+    let name = this.statementNames.get(sql);
+    if (name === undefined && this.statementNames.size < MAX_PREPARED) {
+      name = `sluice_jdbc_${this.statementNames.size + 1}`;
+      this.statementNames.set(sql, name);
+    }
+    return name;
   }
 
   updateRow(id: TableId, key: readonly Binding[], value: readonly Binding[], row: RowValues): Statement {

@@ -245,7 +245,7 @@ export class Writer {
         continue;
       }
       for (const st of this.statements(prepared.get(u) as PreparedTable, u.kind, u.items))
-        await conn.query(st.sql, st.params.length ? st.params : undefined);
+        await conn.query(st.sql, st.params.length ? st.params : undefined, st.name);
     }
     await conn.query('COMMIT');
   }
@@ -377,7 +377,7 @@ export class Writer {
   ): Promise<void> {
     const statements = this.statements(await this.tables.prepare(conn, id, fields), kind, items);
     await conn.query('BEGIN');
-    for (const st of statements) await conn.query(st.sql, st.params.length ? st.params : undefined);
+    for (const st of statements) await conn.query(st.sql, st.params.length ? st.params : undefined, st.name);
     await conn.query('COMMIT');
   }
 
