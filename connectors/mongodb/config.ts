@@ -87,6 +87,12 @@ export const mongoConfigSpec: ConfigSpec = [
     { default: 1024, min: 1, max: 1_000_000 },
   ),
   key(
+    'snapshot.max.threads',
+    'int',
+    'Cursors that read the initial snapshot (and a blocking snapshot) at once: collections are read concurrently, and a collection of 20,000 documents or more is split into this many _id ranges read concurrently (sluice; Debezium reads one collection per thread). 1 reads collections one after another.',
+    { default: 1, min: 1, max: 64 },
+  ),
+  key(
     'snapshot.resumable',
     'boolean',
     'sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size documents in _id order beside the change stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks). Events are `op: "r"` with `source.snapshot` = `incremental`.',
@@ -119,6 +125,8 @@ export interface MongoSourceConfig {
   readonly signalCollection?: { db: string; coll: string; id: string };
   readonly signalChannels: string[];
   readonly chunkSize: number;
+  /** snapshot.max.threads: cursors reading the snapshot at once */
+  readonly snapshotThreads: number;
   /** snapshot.resumable: the initial snapshot in watermarked chunks beside the stream */
   readonly snapshotResumable: boolean;
 }
@@ -155,6 +163,7 @@ export function readConfig(c: Config): MongoSourceConfig {
     signalChannels: c.list('signal.enabled.channels'),
     chunkSize: c.int('incremental.snapshot.chunk.size'),
     snapshotResumable: c.bool('snapshot.resumable'),
+    snapshotThreads: c.int('snapshot.max.threads'),
   };
 }
 

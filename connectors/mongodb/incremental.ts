@@ -111,7 +111,7 @@ function bracketOf(v: unknown): number {
 }
 
 /** `_id` after `last` in BSON order, across types. */
-function after(last: unknown): Document {
+export function idAfter(last: unknown): Document {
   const b = bracketOf(last);
   const later = BRACKETS.slice(b + 1).flat();
   const within = b === 0 || b === 1 ? [] : [{ _id: { $gt: last } }];
@@ -120,7 +120,7 @@ function after(last: unknown): Document {
 }
 
 /** `_id` at or before `max` in BSON order, across types. */
-function upTo(max: unknown): Document {
+export function idUpTo(max: unknown): Document {
   const b = bracketOf(max);
   const earlier = BRACKETS.slice(0, b).flat();
   const within = b === 0 || b === 1 || b === 11 ? [{ _id: { $type: BRACKETS[b] } }] : [{ _id: { $lte: max } }];
@@ -224,8 +224,8 @@ export class MongoChunkReader implements ChunkSource<ChunkDoc> {
     const [db, coll] = split(c.id);
     const max = keyFromText(maxKey, 'incremental_snapshot_maximum_key');
     const parts: Document[] = [];
-    if (lastKey) parts.push(after(keyFromText(lastKey)));
-    parts.push(upTo(max));
+    if (lastKey) parts.push(idAfter(keyFromText(lastKey)));
+    parts.push(idUpTo(max));
     const cond = this.condition(c);
     if (cond) parts.push(cond);
     const window = new ChunkWindow<ChunkDoc>(randomUUID(), c.id);

@@ -21,7 +21,8 @@ import { mapChangeEvent, mapSnapshotDocument, type MapperContext } from './event
 import { FragmentAssembler, type ChangeDoc } from './fragments.js';
 import { decodeOffset, encodeOffset, sourcePartition, type StreamPosition, tokenTime } from './offsets.js';
 import { heartbeatKeySchema, heartbeatValueSchema } from './schemas.js';
-import { type CollectionRef, SnapshotReader, snapshotPlan } from './snapshot.js';
+import { type DocumentReader, openSnapshotReader } from './parallel-snapshot.js';
+import { type CollectionRef, snapshotPlan } from './snapshot.js';
 import { openEvents, perCollection, type StartFrom, streamCoversSignals } from './stream.js';
 import { oplogBounds, oplogReachesBack } from './oplog-check.js';
 import { type ClusterTime, clusterTimeText, earlier, historyLostMessage, positionTime } from './oplog.js';
@@ -38,7 +39,7 @@ interface BlockingRun {
   collections: CollectionRef[];
   /** resolves the coordinator's run(): the stream goes on */
   done: () => void;
-  reader?: SnapshotReader;
+  reader?: DocumentReader;
   held?: { doc: ChangeDoc; ref: CollectionRef };
   /** the stream's position at the stop: every record of the snapshot carries it, and the stream resumes after it */
   position?: StreamPosition;
@@ -57,7 +58,7 @@ export class MongoSourceTask implements SourceTask {
   private ctx!: SourceTaskContext;
   private client: MongoClient | undefined;
   private stream: EventStream | undefined;
-  private snapshot: SnapshotReader | undefined;
+  private snapshot: DocumentReader | undefined;
   private held: { doc: ChangeDoc; ref: CollectionRef } | undefined;
   private phase: Phase = 'idle';
   private mapper!: MapperContext;
@@ -297,7 +298,7 @@ export class MongoSourceTask implements SourceTask {
       return;
     }
     ctx.log.info({ collections: plan.map((p) => `${p.db}.${p.coll}`), start: this.snapshotStart }, 'snapshot starts');
-    this.snapshot = new SnapshotReader(client, plan, cfg.snapshotFetchSize);
+    this.snapshot = openSnapshotReader(client, plan, cfg);
     this.phase = 'snapshot';
     this.reportSnapshot(true);
   }
@@ -386,7 +387,7 @@ export class MongoSourceTask implements SourceTask {
     this.stream = openEvents(client, this.cfg, from, this.watched);
     if (this.phase === 'snapshot' && this.snapshot) {
       const plan = this.snapshot.plan;
-      this.snapshot = new SnapshotReader(client, plan, this.cfg.snapshotFetchSize);
+      this.snapshot = openSnapshotReader(client, plan, this.cfg);
       this.held = undefined;
       this.ctx.log.warn({ collections: plan.length }, 'snapshot interrupted; it starts over');
     } else {
@@ -620,7 +621,7 @@ export class MongoSourceTask implements SourceTask {
         this.stream = undefined;
         b.streamClosed = true;
       }
-      b.reader = new SnapshotReader(this.client!, b.collections, this.cfg.snapshotFetchSize);
+      b.reader = openSnapshotReader(this.client!, b.collections, this.cfg);
       this.ctx.log.info(
         { signal: b.id, collections: b.collections.map((c) => `${c.db}.${c.coll}`), position: b.position },
         'blocking snapshot: change stream stopped',
@@ -712,7 +713,7 @@ export class MongoSourceTask implements SourceTask {
       this.pending.length = 0;
       b.streamClosed = true;
     }
-    b.reader = new SnapshotReader(client, b.collections, this.cfg.snapshotFetchSize);
+    b.reader = openSnapshotReader(client, b.collections, this.cfg);
     b.held = undefined;
     this.ctx.log.warn({ signal: b.id }, 'blocking snapshot interrupted; its collections are read again');
   }

@@ -237,6 +237,8 @@ export interface MongodbConfig extends SourceCommonConfig {
   'signal.poll.interval.ms'?: LongInput;
   /** Documents per chunk of an incremental snapshot, read in _id order between two watermarks and held in memory until the close watermark comes back through the change stream. Default: `1024`. */
   'incremental.snapshot.chunk.size'?: IntInput;
+  /** Cursors that read the initial snapshot (and a blocking snapshot) at once: collections are read concurrently, and a collection of 20,000 documents or more is split into this many _id ranges read concurrently (sluice; Debezium reads one collection per thread). 1 reads collections one after another. Default: `1`. */
+  'snapshot.max.threads'?: IntInput;
   /** sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size documents in _id order beside the change stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks). Events are `op: "r"` with `source.snapshot` = `incremental`. Default: `false`. */
   'snapshot.resumable'?: BoolInput;
   /** How long to look for a usable server Default: `30000`. */

@@ -22,7 +22,8 @@ import {
 
 /**
  * Steerable snapshots on the MongoDB source beyond incremental ones (issue 16), through a real worker against
- * mongo-java-server: the blocking ad-hoc snapshot and the resumable initial snapshot, each with a writer running.
+ * mongo-java-server, each with a writer running: the blocking ad-hoc snapshot, the resumable initial snapshot, and
+ * the parallel initial snapshot (snapshot.max.threads).
  */
 const missing = mongoAvailable();
 if (missing) {
@@ -247,6 +248,71 @@ describe.runIf(!missing)('MongoDB blocking and resumable snapshots', () => {
     } finally {
       await writer?.stop();
       await w?.stop();
+    }
+  }, 400_000);
+
+  it('snapshot.max.threads=4 reads collections and _id ranges concurrently; with a writer running its output equals, by key, a 1-thread snapshot', async () => {
+    const rows = 25_000; // over the split threshold (20,000): four _id ranges
+    const big = client.db(DB).collection<Doc>('par');
+    const small = client.db(DB).collection<Doc>('par2');
+    await fill(big, rows);
+    await small.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: `k${i}`, v: i })));
+    const out1 = join(dir, 'p1.jsonl');
+    const out4 = join(dir, 'p4.jsonl');
+    const source = (name: string, prefix: string, threads: number) =>
+      mongoConnector(server.url, DB, name, undefined, {
+        'topic.prefix': prefix,
+        'snapshot.mode': 'initial',
+        'collection.include.list': `${DB}\\.par2?`,
+        'snapshot.max.threads': String(threads),
+      });
+    const sinkOf = (name: string, file: string, prefix: string) => {
+      const s = fileSink(DB, file, []);
+      return { name, config: { ...s.config, topics: `${prefix}.${DB}.par,${prefix}.${DB}.par2` } };
+    };
+    const w = await startWorker({
+      dir: join(dir, 'p'),
+      worker: { 'offset.storage.file.filename': join(dir, 'p-offsets.json') },
+      connectors: [source('mp1', 'p1', 1), source('mp4', 'p4', 4), sinkOf('s1', out1, 'p1'), sinkOf('s4', out4, 'p4')],
+      preferBuild: true,
+    });
+    // the writer starts before the snapshots end (they read 27,000 documents each)
+    const writer = startWriter(big, rows, rows + 1);
+    let stopped = false;
+    try {
+      for (const name of ['mp1', 'mp4'])
+        await waitFor(
+          async () => (await status(w, name))?.snapshot?.completed === true || undefined,
+          180_000,
+          `${name}'s snapshot`,
+        );
+      await writer.stop();
+      stopped = true;
+      const expected = new Map([...(await collectionState(big)), ...(await collectionState(small))]);
+      const equal = (file: string) => {
+        const state = replay(readLines(file));
+        return (state.size === expected.size && [...expected].every(([k, v]) => state.get(k) === v)) || undefined;
+      };
+      await waitFor(() => equal(out1), 60_000, 'the 1-thread replay to equal the collections');
+      await waitFor(() => equal(out4), 60_000, 'the 4-thread replay to equal the collections');
+      expect(replay(readLines(out4))).toEqual(replay(readLines(out1)));
+      const reads4 = readLines(out4).filter((l) => l.value?.op === 'r');
+      const reads1 = readLines(out1).filter((l) => l.value?.op === 'r');
+      for (const r of [reads1, reads4]) {
+        expect(r.filter((l) => l.value?.source.snapshot === 'last')).toHaveLength(1);
+        expect(r[r.length - 1].value?.source.snapshot).toBe('last');
+      }
+      // 4 threads: the big collection's ranges interleave, and the small collection is read meanwhile
+      const ids = reads4.filter((l) => l.value?.source.collection === 'par').map((l) => Number(l.key!.id));
+      expect(ids.some((id, i) => i > 0 && id < ids[i - 1])).toBe(true);
+      const lastBig = reads4.findLastIndex((l) => l.value?.source.collection === 'par');
+      expect(reads4.findIndex((l) => l.value?.source.collection === 'par2')).toBeLessThan(lastBig);
+      // 1 thread: one collection after the other
+      const firstSmall1 = reads1.findIndex((l) => l.value?.source.collection === 'par2');
+      expect(reads1.slice(firstSmall1).every((l) => l.value?.source.collection === 'par2')).toBe(true);
+    } finally {
+      if (!stopped) await writer.stop();
+      await w.stop();
     }
   }, 400_000);
 });
