@@ -3,18 +3,32 @@ import { Decimal } from '../data/decimal.js';
 import { Logical } from '../data/logical.js';
 import type { ChangeRecord } from '../data/record.js';
 import type { Schema } from '../data/schema.js';
-import type { CaptureEvent, EventKind } from './events.js';
+import type { CaptureEvent, EventHeader, EventKind } from './events.js';
 
 /**
  * Record values as capture() delivers them (events.ts): the runtime keeps an int64 as a number when it is a safe
  * integer and a bigint otherwise, and Debezium's VariableScaleDecimal as `{scale, value}`; an application wants one
  * type per column. A normalizer is compiled once per schema (schemas are shared by every record of a table) and is
- * absent for a schema whose values need nothing, so a row without int64, bytes or decimals costs nothing. Structs
- * are copied only where a field changes: the connector's objects are never modified.
+ * absent for a schema whose values need nothing, so a row without int64, bytes or decimals costs nothing.
+ *
+ * Values are fixed in place where toJson needs nothing but the event's values (jsonSchemas): the record is dropped
+ * once its event is made, so a copy would only double what the batch holds until then. Where a value changes form
+ * (a Decimal, a Date), structs are copied where a field changes, and the record is kept intact for toJson.
  */
 type Fix = (value: unknown) => unknown;
 
 const MS_PER_DAY = 86_400_000;
+
+/** The logical types `dates: true` turns into JS Dates. */
+const DATE_TYPES = new Set<string>([
+  Logical.Timestamp,
+  Logical.DebeziumTimestamp,
+  Logical.MicroTimestamp,
+  Logical.NanoTimestamp,
+  Logical.Date,
+  Logical.DebeziumDate,
+  Logical.ZonedTimestamp,
+]);
 
 const toBigint: Fix = (v) => (typeof v === 'number' ? BigInt(v) : v);
 const toBuffer: Fix = (v) =>
@@ -29,28 +43,95 @@ export interface NormalizeOptions {
   readonly dates: boolean;
 }
 
+/** What toJson needs of an event whose values the converter writes as it writes the record's: its schemas. */
+interface JsonSchemas {
+  readonly keySchema: Schema | undefined;
+  readonly valueSchema: Schema | undefined;
+}
+
+/** Stands for an absent schema as a WeakMap key. */
+const NO_SCHEMA: Schema = { type: 'struct', optional: true };
+
 export class ValueNormalizer {
-  private readonly cache = new WeakMap<Schema, Fix | null>();
+  /** fixes that copy what they change, and fixes that change values in place */
+  private readonly caches = [new WeakMap<Schema, Fix | null>(), new WeakMap<Schema, Fix | null>()] as const;
+  private readonly transparent = new WeakMap<Schema, boolean>();
+  private readonly schemas = new WeakMap<Schema, WeakMap<Schema, JsonSchemas>>();
 
   constructor(private readonly options: NormalizeOptions = { dates: false }) {}
 
-  normalize(schema: Schema | undefined, value: unknown): unknown {
+  /**
+   * A value as capture() delivers it. `inPlace`: changes the value's own objects (structs, arrays) instead of
+   * copying them — only for a value of jsonSchemas' schemas, nothing else holds.
+   */
+  normalize(schema: Schema | undefined, value: unknown, inPlace = false): unknown {
     if (value === undefined) return null;
     if (!schema || value === null) return value;
-    const fix = this.fixFor(schema);
+    const fix = this.fixFor(schema, inPlace);
     return fix ? fix(value) : value;
   }
 
-  private fixFor(schema: Schema): Fix | undefined {
-    let fix = this.cache.get(schema);
+  /**
+   * The schemas of a record whose normalized key and value JsonConverter writes byte for byte as it writes the
+   * record's own (an int64 as bigint or number, bytes as Buffer or Uint8Array, a null field or its default are all
+   * written alike), shared by every record with the same schemas; undefined when a value changed form: a
+   * VariableScaleDecimal become a Decimal, or a temporal value a Date (`dates: true`).
+   */
+  jsonSchemas(keySchema: Schema | undefined, valueSchema: Schema | undefined): JsonSchemas | undefined {
+    if (!this.isTransparent(keySchema) || !this.isTransparent(valueSchema)) return undefined;
+    const v = valueSchema ?? NO_SCHEMA;
+    let byKey = this.schemas.get(v);
+    if (!byKey) {
+      byKey = new WeakMap();
+      this.schemas.set(v, byKey);
+    }
+    const k = keySchema ?? NO_SCHEMA;
+    let out = byKey.get(k);
+    if (!out) {
+      out = { keySchema, valueSchema };
+      byKey.set(k, out);
+    }
+    return out;
+  }
+
+  private isTransparent(schema: Schema | undefined): boolean {
+    if (!schema) return true;
+    let t = this.transparent.get(schema);
+    if (t === undefined) {
+      // Guards a recursive schema: assumed transparent while its own fields are checked.
+      this.transparent.set(schema, true);
+      t = this.checkTransparent(schema);
+      this.transparent.set(schema, t);
+    }
+    return t;
+  }
+
+  private checkTransparent(schema: Schema): boolean {
+    if (schema.name === Logical.VariableScaleDecimal) return false;
+    if (this.options.dates && DATE_TYPES.has(schema.name ?? '')) return false;
+    switch (schema.type) {
+      case 'array':
+        return this.isTransparent(schema.valueSchema);
+      case 'map':
+        return this.isTransparent(schema.keySchema) && this.isTransparent(schema.valueSchema);
+      case 'struct':
+        return (schema.fields ?? []).every((f) => this.isTransparent(f.schema));
+      default:
+        return true;
+    }
+  }
+
+  private fixFor(schema: Schema, inPlace: boolean): Fix | undefined {
+    const cache = this.caches[inPlace ? 1 : 0];
+    let fix = cache.get(schema);
     if (fix === undefined) {
-      fix = this.compile(schema) ?? null;
-      this.cache.set(schema, fix);
+      fix = this.compile(schema, inPlace) ?? null;
+      cache.set(schema, fix);
     }
     return fix ?? undefined;
   }
 
-  private compile(schema: Schema): Fix | undefined {
+  private compile(schema: Schema, inPlace: boolean): Fix | undefined {
     const dates = this.options.dates;
     switch (schema.type) {
       case 'int64':
@@ -71,13 +152,19 @@ export class ValueNormalizer {
         // Connect's Decimal is a Decimal already; plain bytes may come as a Uint8Array.
         return schema.name === Logical.Decimal ? undefined : toBuffer;
       case 'array': {
-        const item = this.fixFor(schema.valueSchema as Schema);
+        const item = this.fixFor(schema.valueSchema as Schema, inPlace);
         if (!item) return undefined;
-        return (v) => (Array.isArray(v) ? v.map((x) => (x === null || x === undefined ? null : item(x))) : v);
+        const fixItem = (x: unknown) => (x === null || x === undefined ? null : item(x));
+        return (v) => {
+          if (!Array.isArray(v)) return v;
+          if (!inPlace || Object.isFrozen(v)) return v.map(fixItem);
+          for (let i = 0; i < v.length; i++) v[i] = fixItem(v[i]);
+          return v;
+        };
       }
       case 'map': {
-        const k = this.fixFor(schema.keySchema as Schema);
-        const val = this.fixFor(schema.valueSchema as Schema);
+        const k = this.fixFor(schema.keySchema as Schema, inPlace);
+        const val = this.fixFor(schema.valueSchema as Schema, inPlace);
         if (!k && !val) return undefined;
         const fk = k ?? ((x: unknown) => x);
         const fv = (x: unknown) => (x === null || x === undefined || !val ? (x ?? null) : val(x));
@@ -88,13 +175,13 @@ export class ValueNormalizer {
         };
       }
       case 'struct':
-        return this.compileStruct(schema);
+        return this.compileStruct(schema, inPlace);
       default:
         return undefined;
     }
   }
 
-  private compileStruct(schema: Schema): Fix | undefined {
+  private compileStruct(schema: Schema, inPlace: boolean): Fix | undefined {
     if (schema.name === Logical.VariableScaleDecimal) {
       // Debezium's NUMERIC without a declared scale: `{scale, value}` (unscaled two's-complement bytes) is a decimal.
       return (v) => {
@@ -106,7 +193,7 @@ export class ValueNormalizer {
     }
     const fields: Array<{ name: string; fix?: Fix; fallback: unknown }> = [];
     for (const f of schema.fields ?? []) {
-      const fix = this.fixFor(f.schema);
+      const fix = this.fixFor(f.schema, inPlace);
       // A null field with a schema default reads as the default, as the JSON converter writes it
       // (replace.null.with.default).
       const d = f.schema.defaultValue;
@@ -122,7 +209,7 @@ export class ValueNormalizer {
         const x = obj[f.name];
         const y = x === null || x === undefined ? (f.fallback ?? x) : f.fix ? f.fix(x) : x;
         if (y !== x) {
-          out ??= { ...obj };
+          out ??= inPlace && !Object.isFrozen(obj) ? obj : { ...obj };
           out[f.name] = y;
         }
       }
@@ -145,20 +232,30 @@ export function kindOf(record: ChangeRecord): EventKind {
   return 'other';
 }
 
-/** The record an event was made from, for toJson: a non-enumerable symbol, so spreads, JSON and logs leave it out. */
-const RECORD = Symbol('sluice.record');
+/**
+ * What toJson needs of an event, as a non-enumerable symbol (spreads, JSON and logs leave it out): the schemas its
+ * key and value are written with, shared by the events of a table; or, where normalizing changed a value's form, the
+ * record it was made from. Not the record otherwise: a consumer's `for await` loop keeps the previous batch alive
+ * while it waits for the next one (V8 keeps the loop variable in the suspended function), and a record kept beside
+ * its normalized copies made that batch 40% bigger (docs/FACTS.md).
+ */
+const JSON_OF = Symbol('sluice.json');
+
+const NO_HEADERS: readonly EventHeader[] = Object.freeze([]);
 
 export function toEvent(record: ChangeRecord, n: ValueNormalizer): CaptureEvent {
+  const schemas = n.jsonSchemas(record.keySchema, record.valueSchema);
+  const inPlace = schemas !== undefined;
   const event = {
     kind: kindOf(record),
     topic: record.topic,
-    key: n.normalize(record.keySchema, record.key),
-    value: n.normalize(record.valueSchema, record.value),
-    headers: record.headers.length ? record.headers.map((h) => ({ key: h.key, value: h.value })) : [],
+    key: n.normalize(record.keySchema, record.key, inPlace),
+    value: n.normalize(record.valueSchema, record.value, inPlace),
+    headers: record.headers.length ? record.headers.map((h) => ({ key: h.key, value: h.value })) : NO_HEADERS,
     timestamp: record.timestamp,
     position: record.sourceOffset,
   };
-  Object.defineProperty(event, RECORD, { value: record });
+  Object.defineProperty(event, JSON_OF, { value: schemas ?? record });
   return event as CaptureEvent;
 }
 
@@ -180,13 +277,20 @@ export interface ToJsonOptions {
  * tombstone. An object that is not an event from capture() (a copy made with spread, say) is written without
  * schema: bigints as numbers, Buffers in base64, Decimals as numbers, Dates as epoch ms.
  */
+const topicOf = (event: object): string => {
+  const t = (event as { topic?: unknown }).topic;
+  return typeof t === 'string' ? t : '';
+};
+
 export function toJson(event: { key?: unknown; value?: unknown }, options: ToJsonOptions = {}): string {
   const conv = options.schemas ? converters.schemas : converters.plain;
-  const record = (event as { [RECORD]?: ChangeRecord })[RECORD];
-  const bytes = record
+  const of = (event as { [JSON_OF]?: JsonSchemas | ChangeRecord })[JSON_OF];
+  // A record carries its own (pre-normalization) key and value; schemas alone go with the event's.
+  const source = of && 'topic' in of ? of : event;
+  const bytes = of
     ? options.key
-      ? conv.fromRecord(record.topic, record.keySchema, record.key)
-      : conv.fromRecord(record.topic, record.valueSchema, record.value)
+      ? conv.fromRecord(topicOf(event), of.keySchema, source.key)
+      : conv.fromRecord(topicOf(event), of.valueSchema, source.value)
     : conv.fromRecord('', undefined, options.key ? event.key : event.value);
   return bytes === null ? 'null' : bytes.toString('utf8');
 }
