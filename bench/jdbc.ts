@@ -6,7 +6,7 @@
  *
  * Run: `npm run build && node dist/bench/jdbc.js [changes]` — writes bench/results/jdbc.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '../test/harness/postgres.js';
@@ -58,8 +58,33 @@ interface Result {
   perSecond: number;
   peakRssMiB: number;
   cpuSeconds: number;
+  /** CPU seconds of the target and the source PostgreSQL servers (all their processes) while the worker drained */
+  targetCpuSeconds: number;
+  sourceCpuSeconds: number;
   load: string;
   top: Array<{ fn: string; selfPct: number }>;
+}
+
+/** `/proc/<pid>/stat` fields after the command: [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime */
+function statFields(pid: string): string[] {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(') ') + 2).split(' ');
+}
+
+/** CPU seconds a PostgreSQL server used so far: the postmaster, its live children, and the children it reaped. */
+function serverCpuSeconds(postmaster: number): number {
+  const ticks = (f: string[]) => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  let total = ticks(statFields(String(postmaster)));
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = statFields(d);
+      if (Number(f[1]) === postmaster) total += ticks(f);
+    } catch {
+      // the process ended meanwhile: its parent's cutime has it
+    }
+  }
+  return total / 100; // USER_HZ
 }
 
 async function main(): Promise<void> {
@@ -86,6 +111,8 @@ async function main(): Promise<void> {
     console.log(`committed ${CHANGES} changes in ${Date.now() - t0} ms`);
 
     const profileDir = profiled ? mkdtempSync(join(tmpdir(), 'sluice-bench-jdbcprof-')) : undefined;
+    const [sourcePid, targetPid] = [await source.pid(), await target.pid()];
+    const serversBefore = [serverCpuSeconds(sourcePid), serverCpuSeconds(targetPid)];
     const started = process.hrtime.bigint();
     const w = startBenchWorker(dir, worker, connectors(source, target, 'no_data'), profileDir);
     const updates = CHANGES / 2;
@@ -103,6 +130,10 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const [sourceCpu, targetCpu] = [
+      serverCpuSeconds(sourcePid) - serversBefore[0],
+      serverCpuSeconds(targetPid) - serversBefore[1],
+    ];
     peak = Math.max(peak, w.peakRss());
     cpu = Math.max(cpu, w.cpuSeconds());
     const load = loadavg()
@@ -124,6 +155,8 @@ async function main(): Promise<void> {
       perSecond: Math.round(CHANGES / seconds),
       peakRssMiB: Math.round((peak / 1048576) * 10) / 10,
       cpuSeconds: Math.round(cpu * 100) / 100,
+      targetCpuSeconds: Math.round(targetCpu * 100) / 100,
+      sourceCpuSeconds: Math.round(sourceCpu * 100) / 100,
       load,
       top,
     };
@@ -149,7 +182,8 @@ Sink settings beyond the workload's: ${
     }.
 Worker Node options: ${process.env.NODE_OPTIONS ? `\`${process.env.NODE_OPTIONS}\`` : 'none'}.
 
-Peak RSS is the worker process's VmHWM; worker CPU is its user + system time until drained. One run
+Peak RSS is the worker process's VmHWM; worker CPU is its user + system time until drained, each server's CPU that
+of all its processes over the same time (from \`/proc\`). One run
 (${profiled ? 'with a V8 CPU profile, which costs a few percent' : 'without the CPU profiler (`BENCH_PROFILE=0`)'}).
 
 Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${profiled ? '' : 'BENCH_PROFILE=0 '}node dist/bench/jdbc.js\`.
@@ -161,6 +195,8 @@ end is below (above ~3 means other work was running too, and the rate is a lower
 | upsert drain, rows/s | ${r.perSecond.toLocaleString('en')} (${r.seconds} s) | ≥ 30,000 |
 | peak RSS | ${r.peakRssMiB} MiB | ≤ 200 MiB |
 | worker CPU | ${r.cpuSeconds} s (${Math.round(CHANGES / r.cpuSeconds).toLocaleString('en')} rows per CPU-second) | |
+| target PostgreSQL CPU (all its processes) | ${r.targetCpuSeconds} s | |
+| source PostgreSQL CPU (all its processes) | ${r.sourceCpuSeconds} s | |
 | load average 1/5/15 min | ${r.load} | |
 
 Debezium's JDBC sink runs on Kafka Connect only, so the comparison with it is fed from Kafka:
