@@ -3,8 +3,10 @@
  * into a FileStreamSink (JSON, schemas.enable=false) and (b) by a `for await` consumer of capture() in a process of
  * its own, committing every batch to a file offset store. Events/s, peak RSS and CPU of each.
  *
- * The library runs twice: as capture() runs by default (it sets the CLI's V8 heap flags when it starts,
- * runtime/v8-flags.ts), and with `v8Flags: false` (V8's defaults), to show what those flags are worth.
+ * CLI and library (as capture() runs by default: it sets the CLI's V8 heap flags when it starts, runtime/v8-flags.ts)
+ * run twice each, in the order CLI, library, library, CLI, so that a drift of the machine's load weighs on both alike;
+ * each figure is the mean of its two runs. Then the library once with `v8Flags: false` (V8's defaults), to show what
+ * those flags are worth.
  *
  * Run: `npm run build && node dist/bench/library.js [changes]` — writes bench/results/library.md.
  */
@@ -89,19 +91,51 @@ function lineCounter(path: string): () => number {
   };
 }
 
-async function cli(pg: PostgresServer, dir: string): Promise<Result> {
-  const output = join(dir, 'cli.jsonl');
+/** The mean of two runs of one side, with each run's figure. */
+interface Pair {
+  mean: Result;
+  runs: [Result, Result];
+}
+
+function pair(a: Result, b: Result): Pair {
+  const avg = (x: number, y: number, digits: number) => Math.round(((x + y) / 2) * 10 ** digits) / 10 ** digits;
+  const seconds = avg(a.seconds, b.seconds, 3);
+  return {
+    mean: {
+      seconds,
+      perSecond: Math.round(CHANGES / seconds),
+      peakRssMiB: avg(a.peakRssMiB, b.peakRssMiB, 1),
+      cpuSeconds: avg(a.cpuSeconds, b.cpuSeconds, 2),
+      load: `${a.load}; ${b.load}`,
+    },
+    runs: [a, b],
+  };
+}
+
+/** Creates the CLI's slot for connector `name`: a worker started, then stopped once the slot exists. */
+async function cliSlot(pg: PostgresServer, dir: string, name: string): Promise<void> {
+  const w = startBenchWorker(dir, { 'offset.storage.file.filename': join(dir, `${name}-offsets.json`) }, [
+    { name, config: { 'connector.class': 'postgres', ...sourceConfig(pg, name) } },
+  ]);
+  while (!(await pg.sql(`SELECT 1 FROM pg_replication_slots WHERE slot_name = '${name}_slot'`)).length) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await w.stop();
+}
+
+async function cli(pg: PostgresServer, dir: string, name: string): Promise<Result> {
+  const output = join(dir, `${name}.jsonl`);
   const count = lineCounter(output);
   const started = process.hrtime.bigint();
   const w = startBenchWorker(
     dir,
     {
-      'offset.storage.file.filename': join(dir, 'cli-offsets.json'),
+      'offset.storage.file.filename': join(dir, `${name}-offsets.json`),
       'offset.flush.interval.ms': '1000',
       'value.converter.schemas.enable': 'false',
     },
     [
-      { name: 'cli', config: { 'connector.class': 'postgres', ...sourceConfig(pg, 'cli') } },
+      { name, config: { 'connector.class': 'postgres', ...sourceConfig(pg, name) } },
       { name: 'out', config: { 'connector.class': 'FileStreamSink', file: output, topics: 'bench.public.orders' } },
     ],
   );
@@ -118,6 +152,7 @@ async function cli(pg: PostgresServer, dir: string): Promise<Result> {
   const u = usage(w.proc.pid as number);
   const r = result(seconds, Math.max(peak, u.peak), Math.max(cpu, u.cpu));
   await w.stop();
+  rmSync(output, { force: true });
   return r;
 }
 
@@ -168,17 +203,10 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-lib-'));
   try {
     await pg.sql(TABLE);
-    // Both slots first (the library's by a consumer that stops at once, the CLI's by a worker started and stopped),
+    // Every slot first (the library's by a consumer that stops at once, the CLI's by a worker started and stopped),
     // then the backlog: each drains the same changes.
-    await library(pg, dir, 'lib', 0);
-    await library(pg, dir, 'plain', 0);
-    const first = startBenchWorker(dir, { 'offset.storage.file.filename': join(dir, 'cli-offsets.json') }, [
-      { name: 'cli', config: { 'connector.class': 'postgres', ...sourceConfig(pg, 'cli') } },
-    ]);
-    while (!(await pg.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'cli_slot'")).length) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await first.stop();
+    for (const name of ['lib', 'lib2', 'plain']) await library(pg, dir, name, 0);
+    for (const name of ['cli', 'cli2']) await cliSlot(pg, dir, name);
     await pg.sql(`CREATE PROCEDURE bench_load(n int) LANGUAGE plpgsql AS $$
       DECLARE base bigint;
       BEGIN
@@ -193,25 +221,36 @@ async function main() {
     const t0 = Date.now();
     await pg.sql(`CALL bench_load(${CHANGES})`);
     console.log(`committed ${CHANGES} changes in ${Date.now() - t0} ms`);
-    const c = await cli(pg, dir);
-    console.log('cli', c);
-    rmSync(join(dir, 'cli.jsonl'), { force: true });
-    const l = await library(pg, dir, 'lib', CHANGES);
-    console.log('library', l);
+    // A B B A: a load that drifts during the run weighs on both sides alike.
+    const c1 = await cli(pg, dir, 'cli');
+    console.log('cli', c1);
+    const l1 = await library(pg, dir, 'lib', CHANGES);
+    console.log('library', l1);
+    const l2 = await library(pg, dir, 'lib2', CHANGES);
+    console.log('library', l2);
+    const c2 = await cli(pg, dir, 'cli2');
+    console.log('cli', c2);
+    const cp = pair(c1, c2);
+    const lp = pair(l1, l2);
+    const c = cp.mean;
+    const l = lp.mean;
     const t = await library(pg, dir, 'plain', CHANGES, false);
     console.log('library, v8Flags: false', t);
+    const runs = (p: Pair, f: (r: Result) => string | number) => p.runs.map(f).join(', ');
     const pct = (r: Result) => `**${Math.round((r.perSecond / c.perSecond) * 100)}%**`;
     const md = `# Library benchmark: capture() against the CLI
 
 Issue 18's comparison: the same backlog of ${CHANGES.toLocaleString('en')} PostgreSQL changes (the PostgreSQL
 benchmark's \`orders\` table and load: half inserts, half updates, 100 rows a transaction, committed while nothing
-reads the slots) drained twice, each from a slot of its own:
+reads the slots) drained five times, each from a slot of its own: CLI, library, library, CLI (so that a machine
+whose load drifts weighs on both alike; each side's figure is the mean of its two runs, the runs in parentheses),
+then the library without the V8 flags:
 
 - **CLI**: \`sluice standalone\` (the build), PostgreSQL source → direct transport → FileStreamSink, JSON converter
   with \`schemas.enable=false\`, offsets committed every second to a file.
 - **library**: a Node process (\`dist/bench/library-consumer.js\`) running \`for await (const batch of capture(…))\`,
   counting the change events and calling \`batch.commit()\` after every batch (a file offset store), until it has
-  them all; once as \`capture()\` runs by default (it sets the V8 heap flags the CLI sets for itself,
+  them all; as \`capture()\` runs by default (it sets the V8 heap flags the CLI sets for itself,
   \`--semi-space-growth-factor=8 --heap-growing-percent=100\`, when it starts: runtime/v8-flags.ts), once with
   \`v8Flags: false\` (V8's defaults).
 
@@ -225,9 +264,9 @@ the other processes disturb less than wall time).
 
 | measure | CLI → file sink | library | library, \`v8Flags: false\` | target |
 |---|---|---|---|---|
-| events/s | ${c.perSecond.toLocaleString('en')} (${c.seconds} s) | ${l.perSecond.toLocaleString('en')} (${l.seconds} s), ${pct(l)} | ${t.perSecond.toLocaleString('en')} (${t.seconds} s), ${pct(t)} | library ≥ 90% of the CLI |
-| peak RSS | ${c.peakRssMiB} MiB | ${l.peakRssMiB} MiB | ${t.peakRssMiB} MiB | library ≤ the CLI |
-| CPU | ${c.cpuSeconds} s | ${l.cpuSeconds} s | ${t.cpuSeconds} s | |
+| events/s | ${c.perSecond.toLocaleString('en')} (${runs(cp, (r) => `${r.seconds} s`)}) | ${l.perSecond.toLocaleString('en')} (${runs(lp, (r) => `${r.seconds} s`)}), ${pct(l)} | ${t.perSecond.toLocaleString('en')} (${t.seconds} s), ${pct(t)} | library ≥ 90% of the CLI |
+| peak RSS | ${c.peakRssMiB} MiB (${runs(cp, (r) => r.peakRssMiB)}) | ${l.peakRssMiB} MiB (${runs(lp, (r) => r.peakRssMiB)}) | ${t.peakRssMiB} MiB | library ≤ the CLI |
+| CPU | ${c.cpuSeconds} s (${runs(cp, (r) => r.cpuSeconds)}) | ${l.cpuSeconds} s (${runs(lp, (r) => r.cpuSeconds)}) | ${t.cpuSeconds} s | |
 | load average 1/5/15 min | ${c.load} | ${l.load} | ${t.load} | |
 `;
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
