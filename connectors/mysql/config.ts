@@ -85,6 +85,12 @@ export const mysqlConfigSpec: ConfigSpec = [
     { default: 1, min: 1, max: 64 },
   ),
   key(
+    'snapshot.resumable',
+    'boolean',
+    'sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size rows beside the stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks; or read.only=true on MariaDB) and a primary key on every captured table. Events are `op: "r"` with `source.snapshot` = `incremental`.',
+    { default: false },
+  ),
+  key(
     'snapshot.max.threads.multiplier',
     'int',
     'With snapshot.max.threads > 1, each splittable table is split into this many key ranges per thread (more, smaller ranges spread uneven tables better across the threads).',
@@ -246,6 +252,8 @@ export interface MySqlOptions {
   /** snapshot.max.threads and its multiplier: connections and key ranges per table of the initial snapshot */
   snapshotThreads: number;
   snapshotMultiplier: number;
+  /** snapshot.resumable: the initial snapshot in watermarked chunks beside the stream */
+  snapshotResumable: boolean;
   includeSchemaChanges: boolean;
   historyFile?: string;
   /** KafkaSchemaHistory instead of the file */
@@ -327,6 +335,7 @@ export function readOptions(c: Config): MySqlOptions {
     lockTimeoutMs: c.int('snapshot.lock.timeout.ms'),
     snapshotThreads: c.int('snapshot.max.threads'),
     snapshotMultiplier: c.int('snapshot.max.threads.multiplier'),
+    snapshotResumable: resumable(c, snapshotMode),
     includeSchemaChanges: c.bool('include.schema.changes'),
     historyFile: c.optionalString('schema.history.internal.file.filename'),
     historyKafka: /KafkaSchemaHistory$/.test(c.string('schema.history.internal')),
@@ -358,4 +367,17 @@ function signalTable(v: string | undefined): MySqlOptions['signalTable'] {
   if (parts.length !== 2 || parts.some((p) => p === ''))
     throw new Error(`signal.data.collection "${v}" is not database.table`);
   return { db: parts[0], table: parts[1], id: v };
+}
+
+function resumable(c: Config, mode: string): boolean {
+  const on = c.bool('snapshot.resumable');
+  if (on && mode !== 'initial' && mode !== 'when_needed')
+    throw new Error(
+      `snapshot.resumable=true applies to snapshot.mode initial or when_needed, not ${mode}: a resumable snapshot streams while it reads`,
+    );
+  if (on && !c.optionalString('signal.data.collection') && !c.bool('read.only'))
+    throw new Error(
+      'snapshot.resumable=true writes the watermarks of its chunks to the signal table: set signal.data.collection (or read.only=true on MariaDB)',
+    );
+  return on;
 }

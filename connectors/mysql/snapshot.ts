@@ -38,6 +38,8 @@ export interface SnapshotContext {
   data: boolean;
   progress?: (p: SnapshotProgress) => void;
   ssl?: mysql.SslOptions;
+  /** fields the completed offset carries besides the position (a resumable snapshot's chunk state) */
+  offsetFields?: () => Record<string, unknown> | undefined;
 }
 
 export interface SnapshotResult {
@@ -283,6 +285,7 @@ export async function* runSnapshot(
       event: 0,
       server_id: 0,
       ts_sec: Math.floor(Date.now() / 1000),
+      ...ctx.offsetFields?.(),
     };
     const last = workers.length > 0 ? concurrent.finish() : marking.finish();
     if (last) batch.push({ ...last, sourceOffset: completed });

@@ -63,6 +63,9 @@ interface Run {
   done: Promise<void>;
 }
 
+/** `incremental_snapshot_id` of a resumable initial snapshot (snapshot.resumable=true) */
+const INITIAL_SNAPSHOT_ID = 'initial-snapshot';
+
 /** mysql2 / Node error codes and MySQL server errors after which a new connection can succeed. */
 const RETRIABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -209,10 +212,13 @@ export class MySqlSourceTask implements SourceTask {
     );
     this.incremental = new IncrementalSnapshotter(this.chunks, {
       // chunks wait while a blocking snapshot runs (the stream that closes their windows is stopped)
+      // and while the queue is full: a chunk goes out whole when its window closes, so the snapshot never runs more
+      // than a chunk and the queue ahead of delivery (and of committed offsets: what a crash reads again)
       ready: () =>
         this.reader !== undefined &&
         !this.stopController.signal.aborted &&
-        this.coordinator.blockingSnapshot === undefined,
+        this.coordinator.blockingSnapshot === undefined &&
+        this.current?.queue.full !== true,
       fail: (err) => {
         // a chunk read cut off by a disconnect or stop is read again from the offset; only a streaming task fails
         if (this.reader && !this.stopController.signal.aborted) this.failure ??= err;
@@ -426,12 +432,24 @@ export class MySqlSourceTask implements SourceTask {
       }
       if (resume) model = await history.recover({ file: resume.file, pos: resume.pos });
     }
+    // snapshot.resumable: a schema-only snapshot, then every captured table in watermarked chunks beside the stream;
+    // the chunks' state is in the completed offset and every offset after it, so a restart reads on from there.
+    const resumable = needSnapshot === 'data' && o.snapshotResumable;
+    if (resumable) needSnapshot = 'schema';
     const plan: SourcePlan = {};
     /** initial_only after its snapshot: nothing to stream */
     let ended = false;
     if (needSnapshot) {
       const data = needSnapshot === 'data';
       plan.snapshot = async () => {
+        if (resumable && this.chunks) {
+          const collections = await this.chunks.initialCollections(INITIAL_SNAPSHOT_ID);
+          this.incremental.begin(INITIAL_SNAPSHOT_ID, collections);
+          this.log.info(
+            { tables: collections.length },
+            'snapshot.resumable: the initial snapshot is read in watermarked chunks while the binlog streams',
+          );
+        }
         const snap: { value?: SnapshotResult } = {};
         for await (const batch of runSnapshot(this.snapshotContext(flavor, maker, history, data, signal), snap))
           await this.hand(run, batch);
@@ -578,6 +596,7 @@ export class MySqlSourceTask implements SourceTask {
       data,
       ssl: this.ssl,
       progress: this.ctx.reportSnapshotProgress?.bind(this.ctx),
+      offsetFields: () => this.incremental.fields,
     };
   }
 
@@ -649,6 +668,8 @@ export class MySqlSourceTask implements SourceTask {
       if (e.retriable) await this.disconnect();
       throw e;
     }
+    // chunks held back by a full queue (or a blocking snapshot) read on
+    if (this.incremental.running && !this.current.queue.full) this.incremental.kick();
     if (!batch || batch.length === 0) return null;
     this.polled = batch[batch.length - 1].sourceOffset;
     // Debezium's MilliSecondsBehindSource: the binlog event's time (seconds) against now, for streamed changes.

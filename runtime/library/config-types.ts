@@ -295,6 +295,8 @@ export interface MysqlConfig extends SourceCommonConfig {
   'snapshot.fetch.size'?: IntInput;
   /** Connections that read the initial snapshot at once, each in a consistent-snapshot transaction started while the global read lock holds (snapshot.locking.mode=none on MariaDB: started until all see the same binlog position), so all read the same instant: tables are read concurrently, and a table with a single-column integer primary key is split into key ranges (`snapshot.max.threads` × `snapshot.max.threads.multiplier` of them) read in parallel. 1 reads tables one after another, as Debezium's default. Default: `1`. */
   'snapshot.max.threads'?: IntInput;
+  /** sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size rows beside the stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks; or read.only=true on MariaDB) and a primary key on every captured table. Events are `op: "r"` with `source.snapshot` = `incremental`. Default: `false`. */
+  'snapshot.resumable'?: BoolInput;
   /** With snapshot.max.threads > 1, each splittable table is split into this many key ranges per thread (more, smaller ranges spread uneven tables better across the threads). Default: `1`. */
   'snapshot.max.threads.multiplier'?: IntInput;
   /** Emit schema-change events on the topic named by topic.prefix Default: `true`. */

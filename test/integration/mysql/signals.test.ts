@@ -396,7 +396,13 @@ describe.runIf(!missing)('mariadb signals and incremental snapshots', () => {
         .filter((k): k is string => typeof k === 'string')
         .map((k) => Number(JSON.parse(k)[0]));
     try {
-      await waitFor(async () => (await status(w, 'sigkill'))?.state === 'RUNNING' || undefined, 60_000, 'running');
+      // the schema-only snapshot done: its binlog position is taken, so the signal row below lies after it (inserted
+      // as soon as the task is RUNNING, it could precede the position and never be read)
+      await waitFor(
+        async () => (await status(w, 'sigkill'))?.snapshot?.completed === true || undefined,
+        60_000,
+        'the schema snapshot',
+      );
       // through the signal table: the task reads it from the binlog once it streams
       await db.exec(
         `INSERT INTO sdb.dbz_signal VALUES ('big-1', 'execute-snapshot', '{"data-collections": ["sdb.big"]}')`,
