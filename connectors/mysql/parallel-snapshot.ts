@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type mysql from 'mysql2';
 import type { ChangeRecord } from '../../runtime/api/index.js';
-import { ConcurrentMarking, type SnapshotTable } from '../cdc/snapshot-markers.js';
+import type { ConcurrentMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { query } from './binlog/client.js';
 import type { TableShape } from './envelope.js';
 
