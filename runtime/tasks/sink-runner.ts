@@ -68,12 +68,19 @@ export class SinkTaskRunner implements SinkHandler {
     if (regex) this.topicsRegex = new RegExp(`^(?:${regex})$`);
     this.labels = { connector: o.connector, task: String(o.taskId) };
     o.metrics.taskRetrying.set(this.labels, 0);
-    this.retries = new RetryTracker((s) => o.metrics.taskRetrying.set(this.labels, s ? 1 : 0));
+    this.retries = new RetryTracker(() => this.showRetrying());
   }
+
+  /** What the transport retries for this task (its Kafka consumer restarting), apart from the task's own retries. */
+  private transportRetry: RetryingStatus | undefined;
 
   /** The retriable error the task is retrying now, with since when and how many attempts failed. */
   get retrying(): RetryingStatus | undefined {
-    return this.retries.status;
+    return this.retries.status ?? this.transportRetry;
+  }
+
+  private showRetrying(): void {
+    this.o.metrics.taskRetrying.set(this.labels, this.retrying ? 1 : 0);
   }
 
   async start(): Promise<void> {
@@ -183,6 +190,15 @@ export class SinkTaskRunner implements SinkHandler {
 
   transportFailed(err: unknown): void {
     this.fail(err);
+  }
+
+  transportRetrying(err: ConnectError | undefined): void {
+    const prev = this.transportRetry;
+    this.transportRetry =
+      err === undefined
+        ? undefined
+        : { since: prev?.since ?? Date.now(), attempt: (prev?.attempt ?? 0) + 1, error: err.describe() };
+    this.showRetrying();
   }
 
   /** Connect gives a sink task a reporter only when a dead letter queue or error logging is configured. */

@@ -1,4 +1,4 @@
-import type { ChangeRecord, Converter } from '../api/index.js';
+import type { ChangeRecord, ConnectError, Converter } from '../api/index.js';
 
 /** A source connector's converters; the Kafka transport serializes with them, the direct one does not. */
 export interface RecordConverters {
@@ -37,6 +37,11 @@ export interface SinkHandler {
    * errors.tolerance=none, a consumer that gave up): the task must show FAILED rather than sit RUNNING idle.
    */
   transportFailed?(err: unknown): void;
+  /**
+   * The transport lost its way to this sink for now and retries by itself (Kafka: the consumer lost the broker and
+   * restarts): the task stays RUNNING and its status says `retrying` with this error; undefined once it is back.
+   */
+  transportRetrying?(err: ConnectError | undefined): void;
 }
 
 /** What went wrong with a record sent to a dead letter queue, in the terms of Connect's error context headers. */

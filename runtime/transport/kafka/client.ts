@@ -56,7 +56,10 @@ export interface ConsumerHooks {
   /** The group is rebalancing: the partitions held now may be taken away once this resolves. */
   onRebalance(): Promise<void>;
   onAssigned(partitions: readonly TopicPartition[]): void;
+  /** A final failure: the consumer stopped and will not restart. */
   onCrash(err: Error): void;
+  /** The consumer stopped on a retriable error and restarts itself after a backoff (onAssigned once it rejoined). */
+  onRestarting?(err: Error): void;
 }
 
 export interface KafkaConsumer {
@@ -350,8 +353,9 @@ class KafkajsConsumer implements KafkaConsumer {
       void hooks.onRebalance();
     });
     this.consumer.on(CRASH, (e) => {
-      // kafkajs restarts itself after retriable crashes; only a final one is ours to report.
-      if (!e.payload.restart) hooks.onCrash(e.payload.error);
+      // kafkajs restarts itself after retriable crashes; only a final one fails the task, a restart is retrying.
+      if (e.payload.restart) hooks.onRestarting?.(e.payload.error);
+      else hooks.onCrash(e.payload.error);
     });
     await this.consumer.run({
       autoCommit: false,

@@ -25,6 +25,8 @@ export interface SinkConsumerOptions {
   readonly log: Logger;
   /** a final failure (the task cannot go on) */
   readonly onFailure: (err: ConnectError) => void;
+  /** the consumer lost the broker and restarts by itself (err), or consumes again (undefined) */
+  readonly onRetrying?: (err: ConnectError | undefined) => void;
 }
 
 const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
@@ -54,6 +56,8 @@ export class KafkaSinkConsumer {
   private refreshing: Promise<void> | undefined;
   /** stops a conversion waiting for its schema registry */
   private readonly abort = new AbortController();
+  /** the consumer crashed on a retriable error and has not rejoined its group since */
+  private restarting = false;
 
   /** `newConsumer` makes a consumer of the sink's group; a regex sink makes another when new topics match. */
   constructor(
@@ -133,6 +137,7 @@ export class KafkaSinkConsumer {
     await this.consumer.run({
       onBatch: async (messages, control) => {
         if (!current()) return;
+        this.retrying(undefined);
         // kafkajs heartbeats only between batches; a sink slower than session.timeout.ms (a database that
         // stalls, a webhook that retries) would be dropped from the group mid-batch. Keep the session alive
         // while the batch is put and committed (kafkajs sends at most one heartbeat per heartbeat.interval.ms).
@@ -150,7 +155,19 @@ export class KafkaSinkConsumer {
         );
       },
       onAssigned: (parts) => {
-        if (current()) this.onAssigned(parts);
+        if (!current()) return;
+        this.retrying(undefined);
+        this.onAssigned(parts);
+      },
+      onRestarting: (err) => {
+        if (current())
+          this.retrying(
+            asConnectError(err, {
+              connector: this.handler.connector,
+              task: this.handler.taskId,
+              stage: 'KAFKA_CONSUME',
+            }),
+          );
       },
       onCrash: (err) => {
         if (current())
@@ -163,6 +180,13 @@ export class KafkaSinkConsumer {
           );
       },
     });
+  }
+
+  /** Tells the task whether its consumer is restarting (its status then says `retrying`) or consuming again. */
+  private retrying(err: ConnectError | undefined): void {
+    if (err === undefined && !this.restarting) return;
+    this.restarting = err !== undefined;
+    this.o.onRetrying?.(err);
   }
 
   /**

@@ -292,6 +292,7 @@ export class KafkaTransport implements Transport {
         );
         handler.transportFailed?.(err);
       },
+      onRetrying: (err) => handler.transportRetrying?.(err),
     });
     this.sinks.set(handler, consumer);
     consumer.start();

@@ -1,4 +1,4 @@
-import { appendFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { type ConnectorFile, startWorker, type WorkerProcess, waitFor } from '..
  * (consuming from Kafka) with offsets on offset.storage.topic.
  */
 
-const suite = kafkaSuite({ logTail: 6000 });
+const suite = kafkaSuite({ logTail: 40_000 });
 const { workers, tempDir } = suite;
 
 function workerConfig(extra: Record<string, string> = {}): Record<string, string> {
@@ -63,6 +63,77 @@ async function start(dir: string, worker: Record<string, string>, conns: Connect
   return w;
 }
 
+/**
+ * The number on the sink file's last complete line (0 while there is none). Polling this instead of parsing the
+ * whole file (megabytes, every 100 ms) keeps the test from taking the CPU the worker it waits for needs; the
+ * final check still reads every line.
+ */
+function lastNumberIn(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, 256));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    const text = buf.toString('utf8');
+    const m = /"line (\d+)"$/.exec(text.slice(0, text.lastIndexOf('\n')));
+    return m ? Number(m[1]) : 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Where a pipeline stands, for a failure message: how far the sink file, the topic and the sink group's committed
+ * offset got, the group's members and both tasks' status, so a stall says which side stopped.
+ */
+async function pipelineState(w: WorkerProcess, topic: string, out: string): Promise<string> {
+  const lines = numbersIn(out);
+  const facts = [`sink file: ${lines.length} lines, the last "line ${lines.at(-1)}"`];
+  const admin = new Kafka({ clientId: 'probe', brokers: [...suite.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const group = `connect-${topic}-out`;
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const described = (await admin.describeGroups([group])).groups[0];
+    facts.push(
+      `topic end offsets ${ends.map((p) => `${p.partition}:${p.high}`).join(',')}`,
+      `sink group committed ${committed[0]?.partitions.map((p) => `${p.partition}:${p.offset}`).join(',')}`,
+      `sink group ${described?.state} with ${described?.members.length} members`,
+    );
+  } catch (err) {
+    facts.push(`broker not asked: ${String(err)}`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  for (const c of [`${topic}-in`, `${topic}-out`]) {
+    const status = await w.rest(`/connectors/${c}/status`).catch((err) => ({ body: String(err) }));
+    facts.push(`${c}: ${JSON.stringify(status.body)}`);
+  }
+  return facts.join('\n');
+}
+
+/** waitFor, whose failure also tells where the pipeline stands. */
+async function waitForPipeline(
+  w: WorkerProcess,
+  topic: string,
+  out: string,
+  fn: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  try {
+    await waitFor(fn, timeoutMs, what);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${await pipelineState(w, topic, out)}`);
+  }
+}
+
 describe('Kafka mode through the standalone worker', () => {
   it('FileStreamSource → Kafka → FileStreamSink under continuous writes, worker SIGKILLed three times: every line, in order', async () => {
     const dir = tempDir('sluice-kafka-kill-');
@@ -93,19 +164,23 @@ describe('Kafka mode through the standalone worker', () => {
     const dir = tempDir('sluice-kafka-outage-');
     const out = join(dir, 'out.txt');
     const writer = continuousWriter(join(dir, 'in.txt'), 200, 20);
-    await start(dir, workerConfig(), connectors(dir, 'outage'));
+    const w = await start(dir, workerConfig(), connectors(dir, 'outage'));
     await waitFor(() => numbersIn(out).length >= 1000, 90_000, 'the first 1000 lines');
     await suite.kafka.nodes[0].stop();
     await new Promise((r) => setTimeout(r, 20_000));
     const writtenDuringOutage = writer.written;
     await suite.kafka.nodes[0].start();
-    await waitFor(
-      () => numbersIn(out).includes(writtenDuringOutage),
+    await waitForPipeline(
+      w,
+      'outage',
+      out,
+      // Lines arrive in order (checked at the end), so the last one passing the mark means the mark arrived.
+      () => lastNumberIn(out) >= writtenDuringOutage,
       120_000,
       `line ${writtenDuringOutage} after the broker came back`,
     );
     const n = await writer.stop();
-    await waitFor(() => numbersIn(out).includes(n), 120_000, `line ${n}`);
+    await waitForPipeline(w, 'outage', out, () => lastNumberIn(out) >= n, 120_000, `line ${n}`);
     const { duplicates } = expectCompleteAndOrdered(numbersIn(out), n);
     console.log(`${n} lines across a 20 s broker outage; ${duplicates} duplicates`);
     const status = await workers[0].rest<{ tasks: Array<{ state: string }> }>('/connectors/outage-in/status');
