@@ -97,6 +97,33 @@ export function conditionsFor(req: SnapshotRequest, id: string): SnapshotRequest
   return req.conditions.filter((c) => collectionPattern(c.collection).test(id));
 }
 
+/** A filter that is a whole query (Debezium's blocking-snapshot form) rather than a condition. */
+export function isSelect(filter: string): boolean {
+  return /^\s*select\s/i.test(filter);
+}
+
+/**
+ * One collection's filter in a snapshot request: its additional-conditions ANDed, or a whole SELECT of its rows —
+ * Debezium's blocking snapshot takes one in place of the snapshot's query, alone for its collection (`statement`).
+ */
+export function snapshotFilter(
+  req: SnapshotRequest,
+  id: string,
+  signalId: string,
+  blocking: boolean,
+): { filter?: string; statement: boolean } {
+  const conds = conditionsFor(req, id);
+  const statement = conds.find((c) => isSelect(c.filter));
+  if (statement && (!blocking || conds.length > 1))
+    throw new SignalError(
+      `signal ${signalId}: additional-conditions for ${id}: a whole SELECT statement is taken by a blocking snapshot only, alone for its table; an incremental snapshot takes a condition (e.g. "id > 100")`,
+    );
+  if (statement) return { filter: statement.filter, statement: true };
+  return conds.length
+    ? { filter: conds.map((c) => `(${c.filter})`).join(' AND '), statement: false }
+    : { statement: false };
+}
+
 /** `stop-snapshot`'s collections: none named stops the whole snapshot. */
 export function stopCollections(s: Signal): string[] | undefined {
   const v = s.data['data-collections'];

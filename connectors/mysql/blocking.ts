@@ -1,8 +1,7 @@
-import type { Readable } from 'node:stream';
-import type mysql from 'mysql2';
 import type { ChangeRecord, Logger, SnapshotProgress, SourceOffset } from '../../runtime/api/index.js';
+import { isSelect } from '../cdc/signals.js';
 import { type SnapshotMarker, SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
-import { type ConnectOptions, openConnection, query } from './binlog/client.js';
+import { type ConnectOptions, openConnection, query, streamRawRows } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
 import type { TableShape } from './envelope.js';
 import type { RecordMaker } from './records.js';
@@ -38,11 +37,6 @@ export interface BlockingContext {
 }
 
 const quoteId = (s: string) => `\`${s.replace(/`/g, '``')}\``;
-
-/** A filter that is a whole query (Debezium's blocking-snapshot form) rather than a condition. */
-export function isSelect(filter: string): boolean {
-  return /^\s*select\s/i.test(filter);
-}
 
 /** The query of one table: its columns by name, from the table or from the user's SELECT of its rows. */
 export function blockingQuery(t: BlockingTable): string {
@@ -99,13 +93,7 @@ export async function* blockingSnapshot(ctx: BlockingContext, tables: BlockingTa
     report(tables.length, true);
     for (const [index, t] of tables.entries()) {
       const id = `${t.db}.${t.table}`;
-      const stream = conn
-        .query({
-          sql: blockingQuery(t),
-          rowsAsArray: true,
-          typeCast: (field: { buffer(): Buffer | null }) => field.buffer(),
-        } as mysql.QueryOptions)
-        .stream({ highWaterMark: o.fetchSize }) as Readable;
+      const stream = streamRawRows(conn, blockingQuery(t), o.fetchSize);
       const marks = new SnapshotTable(index, tables.length, (m) => sourceFor(t.db, t.table, m));
       let rows = 0;
       for await (const row of stream) {

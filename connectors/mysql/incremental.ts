@@ -3,16 +3,15 @@ import mysql from 'mysql2';
 import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
 import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
 import {
-  conditionsFor,
   matchCollections,
   SignalError,
   type SnapshotRequest,
+  snapshotFilter,
   WINDOW_CLOSE,
   WINDOW_OPEN,
 } from '../cdc/signals.js';
-import { type ConnectOptions, type Flavor, openConnection, query } from './binlog/client.js';
+import { type ConnectOptions, type Flavor, openConnection, query, rawRowsQuery } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
-import { isSelect } from './blocking.js';
 import type { TableShape } from './envelope.js';
 import type { RecordMaker } from './records.js';
 import type { ColumnDef } from './schema/model.js';
@@ -110,14 +109,7 @@ export class MySqlChunkReader implements ChunkSource<ChunkRow> {
     try {
       if (!raw) return await query<T>(conn, sql, values);
       return await new Promise<T[]>((resolve, reject) =>
-        conn.query(
-          {
-            sql,
-            rowsAsArray: true,
-            typeCast: (field: { buffer(): Buffer | null }) => field.buffer(),
-          } as mysql.QueryOptions,
-          (err, rows) => (err ? reject(err) : resolve(rows as T[])),
-        ),
+        conn.query(rawRowsQuery(sql), (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
       );
     } catch (err) {
       // a connection the server closed is opened again by the next query
@@ -172,17 +164,7 @@ export class MySqlChunkReader implements ChunkSource<ChunkRow> {
         throw new SignalError(
           `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key (sluice's MySQL/MariaDB connector does not take message.key.columns yet)`,
         );
-      const conds = conditionsFor(req, id);
-      const statement = conds.find((c) => isSelect(c.filter));
-      if (statement && (!blocking || conds.length > 1))
-        throw new SignalError(
-          `signal ${signalId}: additional-conditions for ${id}: a whole SELECT statement is taken by a blocking snapshot only, alone for its table; an incremental snapshot takes a condition (e.g. "id > 100")`,
-        );
-      const filter = statement
-        ? statement.filter
-        : conds.length
-          ? conds.map((c) => `(${c.filter})`).join(' AND ')
-          : undefined;
+      const { filter, statement } = snapshotFilter(req, id, signalId, blocking);
       if (filter !== undefined) {
         try {
           await this.run(

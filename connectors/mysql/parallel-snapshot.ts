@@ -1,8 +1,7 @@
-import type { Readable } from 'node:stream';
 import type mysql from 'mysql2';
 import type { ChangeRecord } from '../../runtime/api/index.js';
 import type { ConcurrentMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
-import { query } from './binlog/client.js';
+import { query, streamRawRows } from './binlog/client.js';
 import type { TableShape } from './envelope.js';
 
 const quoteId = (s: string) => `\`${s.replace(/`/g, '``')}\``;
@@ -142,13 +141,7 @@ export async function* readParallel(r: ParallelRead): AsyncGenerator<ChangeRecor
     const { shape, db, table } = item.table;
     const cols = shape.columns.map((c) => quoteId(c.name)).join(', ');
     const sql = `SELECT ${cols} FROM ${quoteId(db)}.${quoteId(table)}${item.range ? ` WHERE ${item.range}` : ''}`;
-    const stream = conn
-      .query({
-        sql,
-        rowsAsArray: true,
-        typeCast: (field: { buffer(): Buffer | null }) => field.buffer(),
-      } as mysql.QueryOptions)
-      .stream({ highWaterMark: fetchSize }) as Readable;
+    const stream = streamRawRows(conn, sql, fetchSize);
     try {
       for await (const row of stream) {
         if (stopped || r.signal.aborted) return;

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type mysql from 'mysql2';
 import {
   type ChangeRecord,
@@ -8,7 +7,7 @@ import {
   type SnapshotProgress,
   type SourceOffset,
 } from '../../runtime/api/index.js';
-import { type Flavor, openConnection, query } from './binlog/client.js';
+import { connectOptions, type Flavor, openConnection, query, streamRawRows } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
 import { ConcurrentMarking, type SnapshotMarker, SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { buildShape } from './envelope.js';
@@ -60,14 +59,7 @@ export async function* runSnapshot(
   result: { value?: SnapshotResult },
 ): AsyncGenerator<ChangeRecord[]> {
   const o = ctx.options;
-  const conn = openConnection({
-    host: o.host,
-    port: o.port,
-    user: o.user,
-    password: o.password,
-    ssl: ctx.ssl,
-    connectTimeout: o.connectTimeout,
-  });
+  const conn = openConnection(connectOptions(o, ctx.ssl));
   let locked = false;
   const workers: mysql.Connection[] = [];
   try {
@@ -241,13 +233,7 @@ export async function* runSnapshot(
           o.filters.column(db, table, c),
         );
         const sql = `SELECT ${shape.columns.map((c) => quoteId(c.name)).join(', ')} FROM ${quoteId(db)}.${quoteId(table)}`;
-        const stream = conn
-          .query({
-            sql,
-            rowsAsArray: true,
-            typeCast: (field: { buffer(): Buffer | null }) => field.buffer(),
-          } as mysql.QueryOptions)
-          .stream({ highWaterMark: o.fetchSize }) as Readable;
+        const stream = streamRawRows(conn, sql, o.fetchSize);
         const marks = new SnapshotTable(index, captured.length, (m) => sourceFor(db, table, m));
         for await (const row of stream) {
           if (ctx.signal.aborted) {
@@ -391,14 +377,7 @@ async function openWorkers(ctx: SnapshotContext, n: number): Promise<mysql.Conne
   const out: mysql.Connection[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      const w = openConnection({
-        host: o.host,
-        port: o.port,
-        user: o.user,
-        password: o.password,
-        ssl: ctx.ssl,
-        connectTimeout: o.connectTimeout,
-      });
+      const w = openConnection(connectOptions(o, ctx.ssl));
       out.push(w);
       await query(w, "SET SESSION time_zone = '+00:00'");
       await query(w, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');

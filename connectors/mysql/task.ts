@@ -17,7 +17,7 @@ import { RecordQueue } from '../cdc/record-queue.js';
 import type { SnapshotCollection } from '../cdc/incremental.js';
 import { parseSignal, type Signal, type SignalAnswer, SignalError } from '../cdc/signals.js';
 import { type BlockingTable, blockingSnapshot } from './blocking.js';
-import { BinlogStream, type Flavor, openConnection, query } from './binlog/client.js';
+import { BinlogStream, connectOptions, type Flavor, openConnection, query } from './binlog/client.js';
 import { type ChunkRow, MySqlChunkReader } from './incremental.js';
 import { type MySqlOptions, readOptions } from './config.js';
 import { type StreamStart, streamStart } from './positioning.js';
@@ -312,15 +312,7 @@ export class MySqlSourceTask implements SourceTask {
   }
 
   private connectOptions() {
-    const o = this.options;
-    return {
-      host: o.host,
-      port: o.port,
-      user: o.user,
-      password: o.password,
-      ssl: this.ssl,
-      connectTimeout: o.connectTimeout,
-    };
+    return connectOptions(this.options, this.ssl);
   }
 
   private wrap(err: unknown): ConnectError {

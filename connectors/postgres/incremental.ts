@@ -3,10 +3,10 @@ import type pg from 'pg';
 import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
 import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
 import {
-  conditionsFor,
   matchCollections,
   SignalError,
   type SnapshotRequest,
+  snapshotFilter,
   WINDOW_CLOSE,
   WINDOW_OPEN,
 } from '../cdc/signals.js';
@@ -78,18 +78,7 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
         throw new SignalError(
           `signal ${signalId}: table ${id} has no primary key, so it cannot be read in key-ordered chunks. Fix: add a primary key, or name key columns with message.key.columns (${id}:col1,col2)`,
         );
-      const conds = conditionsFor(req, id);
-      // Debezium's blocking snapshot takes a whole SELECT as the filter (it replaces the snapshot's query).
-      const statement = conds.find((c) => isSelect(c.filter));
-      if (statement && (!blocking || conds.length > 1))
-        throw new SignalError(
-          `signal ${signalId}: additional-conditions for ${id}: a whole SELECT statement is taken by a blocking snapshot only, alone for its table; an incremental snapshot takes a condition (e.g. "id > 100")`,
-        );
-      const filter = statement
-        ? statement.filter
-        : conds.length
-          ? conds.map((c) => `(${c.filter})`).join(' AND ')
-          : undefined;
+      const { filter, statement } = snapshotFilter(req, id, signalId, blocking);
       if (filter !== undefined) {
         try {
           await meta.query({
@@ -241,11 +230,6 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
       }),
     ]);
   }
-}
-
-/** A filter that is a whole query (Debezium's blocking-snapshot form) rather than a condition. */
-export function isSelect(filter: string): boolean {
-  return /^\s*select\s/i.test(filter);
 }
 
 function split(id: string): [string, string] {

@@ -5,7 +5,7 @@ import { describeTable, quoteIdent, quoteLiteral, type TypeCatalog } from './cat
 import type { PostgresSettings } from './config.js';
 import { connectClient } from './connection.js';
 import { explain } from './errors.js';
-import { isSelect } from './incremental.js';
+import { isSelect } from '../cdc/signals.js';
 import type { PgOffset } from './offsets.js';
 import { processingTimes, sourceValue } from './source.js';
 import { decodeFailure, TableModel } from './table.js';

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import mysql from 'mysql2';
 import { ConnectError, RetriableError } from '../../../runtime/api/index.js';
 
@@ -63,6 +64,14 @@ const BINLOG_SEND_ANNOTATE_ROWS_EVENT = 2;
 /** MariaDB slave capability "GTID": the server sends GTID events instead of BEGIN queries. */
 const MARIA_SLAVE_CAPABILITY_GTID = 4;
 
+/** The connection settings of a connector's options (its TLS settings resolved apart, from files). */
+export function connectOptions(
+  o: Pick<ConnectOptions, 'host' | 'port' | 'user' | 'password'> & { connectTimeout: number },
+  ssl: mysql.SslOptions | undefined,
+): ConnectOptions {
+  return { host: o.host, port: o.port, user: o.user, password: o.password, ssl, connectTimeout: o.connectTimeout };
+}
+
 export function openConnection(o: ConnectOptions): mysql.Connection {
   const conn = mysql.createConnection({
     host: o.host,
@@ -80,6 +89,20 @@ export function openConnection(o: ConnectOptions): mysql.Connection {
   // with it (or that we destroyed) would raise an uncaught 'error' event.
   conn.on('error', () => undefined);
   return conn;
+}
+
+/** A SELECT's rows as arrays of each column's raw bytes (null for NULL): the column's mapping decodes them. */
+export function rawRowsQuery(sql: string): mysql.QueryOptions {
+  return {
+    sql,
+    rowsAsArray: true,
+    typeCast: (field: { buffer(): Buffer | null }) => field.buffer(),
+  } as mysql.QueryOptions;
+}
+
+/** rawRowsQuery's rows streamed with backpressure: at most `fetchSize` rows read ahead of the consumer. */
+export function streamRawRows(conn: mysql.Connection, sql: string, fetchSize: number): Readable {
+  return conn.query(rawRowsQuery(sql)).stream({ highWaterMark: fetchSize }) as Readable;
 }
 
 export function query<T = Record<string, unknown>>(
