@@ -6,11 +6,12 @@
  *
  * Run: `npm run build && node dist/bench/jdbc.js [changes]` — writes bench/results/jdbc.md.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '../test/harness/postgres.js';
 import { commitOrderChanges, ORDERS_TABLE, orderRowBytes } from './support/pg-orders.js';
+import { serverCpuSeconds } from './support/proc.js';
 import { machine, repoRoot, startBenchWorker, topFunctions } from './support/worker-process.js';
 
 const CHANGES = Number(process.argv[2] ?? 1_000_000);
@@ -63,28 +64,6 @@ interface Result {
   sourceCpuSeconds: number;
   load: string;
   top: Array<{ fn: string; selfPct: number }>;
-}
-
-/** `/proc/<pid>/stat` fields after the command: [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime */
-function statFields(pid: string): string[] {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return text.slice(text.lastIndexOf(') ') + 2).split(' ');
-}
-
-/** CPU seconds a PostgreSQL server used so far: the postmaster, its live children, and the children it reaped. */
-function serverCpuSeconds(postmaster: number): number {
-  const ticks = (f: string[]) => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  let total = ticks(statFields(String(postmaster)));
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = statFields(d);
-      if (Number(f[1]) === postmaster) total += ticks(f);
-    } catch {
-      // the process ended meanwhile: its parent's cutime has it
-    }
-  }
-  return total / 100; // USER_HZ
 }
 
 async function main(): Promise<void> {

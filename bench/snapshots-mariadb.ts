@@ -9,172 +9,49 @@
  * (`BENCH_SNAPSHOTS_MARIADB_RESULTS` to write elsewhere).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MariaDb, startMariaDb } from '../test/harness/mariadb.js';
-import { freePort } from '../test/harness/ports.js';
-import { LineCounter } from './support/proc.js';
-import { type BenchWorker, machine, repoRoot, startBenchWorker, waitUntil } from './support/worker-process.js';
+import {
+  benchArgs,
+  fmt,
+  incrementalRun,
+  initialRun,
+  resultTables,
+  type SnapshotRun,
+  type SnapshotSource,
+} from './support/snapshot-bench.js';
+import { machine, repoRoot } from './support/worker-process.js';
 
-const arg = (name: string, fallback: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
-const ROWS = Number(arg('rows', '5000000'));
-const CHUNK = arg('chunk', '8192');
-const THREADS = arg('threads', '1,2,4')
-  .split(',')
-  .map((t) => Number(t));
-const INCREMENTAL = arg('incremental', 'yes') !== 'no';
+const { rows: ROWS, chunk: CHUNK, threads: THREADS, incremental: INCREMENTAL } = benchArgs();
 const RESULTS = process.env.BENCH_SNAPSHOTS_MARIADB_RESULTS ?? 'bench/results/snapshots-mariadb.md';
 /** rows per INSERT … SELECT of the load (the Sequence engine's seq_<from>_to_<to> tables) */
 const LOAD_CHUNK = 500_000;
 
-interface Run {
-  name: string;
-  rows: number;
-  seconds: number;
-  perSecond: number;
-  peakRssMiB: number;
-  cpuSeconds: number;
-  load: string;
-}
-
-const loadNow = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' / ');
-
-function sourceConfig(db: MariaDb, dir: string, name: string, serverId: number, extra: Record<string, string>) {
+function source(db: MariaDb, dir: string): SnapshotSource {
   return {
-    name,
-    config: {
-      'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector',
-      'database.hostname': db.host,
-      'database.port': String(db.port),
-      'database.user': db.user,
-      'database.password': db.password,
-      'database.server.id': String(serverId),
-      'topic.prefix': name,
-      'table.include.list': 'bench\\.snap',
-      'include.schema.changes': 'false',
-      'schema.history.internal.file.filename': join(dir, `${name}-history.jsonl`),
-      ...extra,
-    },
+    // each run replicates under a server id of its own
+    connector: (name, index, extra) => ({
+      name,
+      config: {
+        'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector',
+        'database.hostname': db.host,
+        'database.port': String(db.port),
+        'database.user': db.user,
+        'database.password': db.password,
+        'database.server.id': String(7100 + index),
+        'topic.prefix': name,
+        'table.include.list': 'bench\\.snap',
+        'include.schema.changes': 'false',
+        'schema.history.internal.file.filename': join(dir, `${name}-history.jsonl`),
+        ...extra,
+      },
+    }),
+    topic: (name) => `${name}.bench.snap`,
+    collection: 'bench.snap',
+    signalTable: 'bench.dbz_signal',
   };
 }
-
-const sinkConfig = (name: string, output: string) => ({
-  name: `${name}-out`,
-  config: { 'connector.class': 'FileStreamSink', file: output, topics: `${name}.bench.snap` },
-});
-
-/** Follows the worker until the output holds `ROWS` lines; the clock starts at `t0`. */
-async function measure(w: BenchWorker, name: string, output: string, t0: bigint): Promise<Run> {
-  const counter = new LineCounter(output);
-  let cpu = 0;
-  const peak = await waitUntil(
-    w,
-    async () => {
-      cpu = Math.max(cpu, w.cpuSeconds());
-      return counter.update() >= ROWS;
-    },
-    `${ROWS} rows of ${name}`,
-  );
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  cpu = Math.max(cpu, w.cpuSeconds());
-  const load = loadNow();
-  await w.stop();
-  return {
-    name,
-    rows: counter.lines,
-    seconds: Math.round(seconds * 1000) / 1000,
-    perSecond: Math.round(ROWS / seconds),
-    peakRssMiB: Math.round((peak / 1048576) * 10) / 10,
-    cpuSeconds: Math.round(cpu * 100) / 100,
-    load,
-  };
-}
-
-async function initial(db: MariaDb, dir: string, threads: number, index: number): Promise<Run> {
-  const name = `init${threads}${index ? `r${index}` : ''}`;
-  const output = join(dir, `${name}.jsonl`);
-  const t0 = process.hrtime.bigint();
-  const w = startBenchWorker(
-    dir,
-    { 'offset.storage.file.filename': join(dir, `${name}-offsets.json`), 'offset.flush.interval.ms': '1000' },
-    [
-      sourceConfig(db, dir, name, 7100 + index, {
-        'snapshot.mode': 'initial_only',
-        'snapshot.max.threads': String(threads),
-      }),
-      sinkConfig(name, output),
-    ],
-  );
-  const run = await measure(w, `initial snapshot, snapshot.max.threads=${threads}`, output, t0);
-  rmSync(output, { force: true });
-  return run;
-}
-
-async function incremental(db: MariaDb, dir: string): Promise<Run> {
-  const name = 'incr';
-  const output = join(dir, `${name}.jsonl`);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const w = startBenchWorker(
-    dir,
-    {
-      listeners: url,
-      'offset.storage.file.filename': join(dir, `${name}-offsets.json`),
-      'offset.flush.interval.ms': '1000',
-    },
-    [
-      sourceConfig(db, dir, name, 7199, {
-        'snapshot.mode': 'no_data',
-        'signal.data.collection': 'bench.dbz_signal',
-        'incremental.snapshot.chunk.size': CHUNK,
-      }),
-      sinkConfig(name, output),
-    ],
-  );
-  // The task streams before the signal is sent: the clock starts with the signal, not the worker.
-  await waitUntil(
-    w,
-    async () => {
-      try {
-        const res = await fetch(`${url}/connectors/${name}/status`);
-        const body = (await res.json()) as { tasks?: Array<{ state: string }> };
-        return res.ok && body.tasks?.[0]?.state === 'RUNNING';
-      } catch {
-        return false;
-      }
-    },
-    'the incremental connector to run',
-    120_000,
-  );
-  let t0 = process.hrtime.bigint();
-  const giveUp = Date.now() + 60_000;
-  for (;;) {
-    t0 = process.hrtime.bigint();
-    const res = await fetch(`${url}/connectors/${name}/signals`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id: 'bench-1',
-        type: 'execute-snapshot',
-        data: { 'data-collections': ['bench.snap'], type: 'incremental' },
-      }),
-    });
-    if (res.status === 202) break;
-    // refused while the task is still starting its stream: sent again
-    const text = await res.text();
-    if (Date.now() > giveUp) throw new Error(`signal refused: ${res.status} ${text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const run = await measure(w, `incremental snapshot (REST signal, chunk ${CHUNK})`, output, t0);
-  rmSync(output, { force: true });
-  return run;
-}
-
-const fmt = (n: number) => n.toLocaleString('en');
 
 async function main() {
   const db = await startMariaDb({ args: ['--innodb-buffer-pool-size=512M', '--max-binlog-size=256M'] });
@@ -198,23 +75,15 @@ async function main() {
     );
     await conn.end();
     const rowBytes = Number((stats as Array<{ avg: number }>)[0]?.avg ?? 0);
-    const runs: Run[] = [];
+    const src = source(db, dir);
+    const runs: SnapshotRun[] = [];
     for (const [i, t] of THREADS.entries()) {
-      const r = await initial(db, dir, t, i);
+      const r = await initialRun(src, dir, ROWS, t, i);
       console.log(r);
       runs.push(r);
     }
-    const inc = INCREMENTAL ? await incremental(db, dir) : undefined;
+    const inc = INCREMENTAL ? await incrementalRun(src, dir, ROWS, CHUNK) : undefined;
     if (inc) console.log(inc);
-    const rate = (threads: number) => {
-      const of = runs.filter((r) => r.name.endsWith(`=${threads}`));
-      return of.length ? of.reduce((sum, r) => sum + r.perSecond, 0) / of.length : undefined;
-    };
-    const one = rate(1);
-    const four = rate(4);
-    const ratio = one && four ? Math.round((four / one) * 100) / 100 : undefined;
-    const incShare = one && inc ? Math.round((inc.perSecond / one) * 100) : undefined;
-    const peak = Math.max(...[...runs, ...(inc ? [inc] : [])].map((r) => r.peakRssMiB));
     const command = `node dist/bench/snapshots-mariadb.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
     const md = `# Snapshot benchmark, MariaDB (issue 16)
 
@@ -246,16 +115,7 @@ Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace(
 MariaDB and the benchmark's driver share the cores with the worker. The load average at the end of each run is in the
 table: above ~2.5 other work was running too, and the rates are lower bounds.
 
-| run | rows/s | seconds | peak RSS | worker CPU | load average 1/5/15 min |
-|---|---|---|---|---|---|
-${[...runs, ...(inc ? [inc] : [])].map((r) => `| ${r.name} | ${fmt(r.perSecond)} | ${r.seconds} | ${r.peakRssMiB} MiB | ${r.cpuSeconds} s | ${r.load} |`).join('\n')}
-
-| target | result |
-|---|---|
-| 4 threads vs 1 thread's rows/s (the 1.6× target is PostgreSQL's) | ${ratio === undefined ? 'not measured' : `${ratio} ×`} |
-| incremental ≥ 50% of the initial snapshot's rate (1 thread) | ${incShare === undefined ? 'not measured' : `${incShare}%`} |
-| peak RSS ≤ 250 MiB in every run | ${peak} MiB |
-`;
+${resultTables(runs, inc, { fourThreadsTarget: "4 threads vs 1 thread's rows/s (the 1.6× target is PostgreSQL's)" })}`;
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
     writeFileSync(join(repoRoot, RESULTS), md);
     console.log(md);

@@ -9,201 +9,47 @@
  * `--profile=DIR` writes each initial run's V8 CPU profile under DIR). Writes bench/results/snapshots.md
  * (`BENCH_SNAPSHOTS_RESULTS` to write elsewhere).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/harness/ports.js';
 import { type PostgresServer, startPostgres } from '../test/harness/postgres.js';
 import { ORDER_ROW_SELECT, ORDERS_TABLE, orderRowBytes } from './support/pg-orders.js';
-import { LineCounter } from './support/proc.js';
-import { type BenchWorker, machine, repoRoot, startBenchWorker, waitUntil } from './support/worker-process.js';
+import { serverCpuSeconds } from './support/proc.js';
+import {
+  benchArgs,
+  fmt,
+  incrementalRun,
+  initialRun,
+  resultTables,
+  type SnapshotRun,
+  type SnapshotSource,
+} from './support/snapshot-bench.js';
+import { machine, repoRoot } from './support/worker-process.js';
 
-const arg = (name: string, fallback: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
-const ROWS = Number(arg('rows', '5000000'));
-const CHUNK = arg('chunk', '8192');
-const THREADS = arg('threads', '1,2,4')
-  .split(',')
-  .map((t) => Number(t));
+const { rows: ROWS, chunk: CHUNK, threads: THREADS, incremental: INCREMENTAL, profile: PROFILE } = benchArgs();
 const RESULTS = process.env.BENCH_SNAPSHOTS_RESULTS ?? 'bench/results/snapshots.md';
-/** `--profile=DIR`: V8 CPU profiles of each initial run's worker (main thread and snapshot threads) under DIR */
-const PROFILE = arg('profile', '');
-/** `--incremental=no`: initial snapshots only (a quicker smoke of the thread counts) */
-const INCREMENTAL = arg('incremental', 'yes') !== 'no';
 
-interface Run {
-  name: string;
-  rows: number;
-  seconds: number;
-  perSecond: number;
-  peakRssMiB: number;
-  cpuSeconds: number;
-  /** PostgreSQL's CPU time during the run: the postmaster, its live backends and the ones it reaped */
-  pgCpuSeconds: number;
-  load: string;
-}
-
-/**
- * CPU seconds PostgreSQL has used so far: the postmaster's own and its reaped children's (cutime, cstime), plus its
- * live children's. Read from /proc (Linux); 0 elsewhere.
- */
-function postgresCpuSeconds(postmaster: number): number {
-  const fields = (pid: number | string): string[] | undefined => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    } catch {
-      return undefined;
-    }
-  };
-  const own = fields(postmaster);
-  if (!own) return 0;
-  // utime, stime, cutime, cstime are fields 14-17; after the command name they are at 11-14, ppid at 1
-  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const f = fields(entry);
-    if (f && Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / 100;
-}
-
-const loadNow = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' / ');
-
-function sourceConfig(pg: PostgresServer, name: string, extra: Record<string, string>): object {
+function source(pg: PostgresServer, postmaster: number): SnapshotSource {
   return {
-    name,
-    config: {
-      'connector.class': 'postgres',
-      ...pg.connectorConfig(),
-      'topic.prefix': name,
-      'slot.name': `${name}_slot`,
-      'publication.name': `${name}_pub`,
-      'publication.autocreate.mode': 'filtered',
-      'table.include.list': 'public\\.snap',
-      ...extra,
-    },
+    connector: (name, _index, extra) => ({
+      name,
+      config: {
+        'connector.class': 'postgres',
+        ...pg.connectorConfig(),
+        'topic.prefix': name,
+        'slot.name': `${name}_slot`,
+        'publication.name': `${name}_pub`,
+        'publication.autocreate.mode': 'filtered',
+        'table.include.list': 'public\\.snap',
+        ...extra,
+      },
+    }),
+    topic: (name) => `${name}.public.snap`,
+    collection: 'public.snap',
+    signalTable: 'public.dbz_signal',
+    serverCpuSeconds: async () => serverCpuSeconds(postmaster),
+    afterRun: (name) => dropSlot(pg, `${name}_slot`),
   };
-}
-
-const sinkConfig = (name: string, output: string) => ({
-  name: `${name}-out`,
-  config: { 'connector.class': 'FileStreamSink', file: output, topics: `${name}.public.snap` },
-});
-
-/** Follows the worker until the output holds `ROWS` lines; the clock starts at `t0`. */
-async function measure(w: BenchWorker, pg: PostgresServer, name: string, output: string, t0: bigint): Promise<Run> {
-  const postmaster = await pg.pid();
-  const pgCpu0 = postgresCpuSeconds(postmaster);
-  const counter = new LineCounter(output);
-  let cpu = 0;
-  const peak = await waitUntil(
-    w,
-    async () => {
-      cpu = Math.max(cpu, w.cpuSeconds());
-      return counter.update() >= ROWS;
-    },
-    `${ROWS} rows of ${name}`,
-  );
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  cpu = Math.max(cpu, w.cpuSeconds());
-  const pgCpu = postgresCpuSeconds(postmaster) - pgCpu0;
-  const load = loadNow();
-  await w.stop();
-  return {
-    name,
-    rows: counter.lines,
-    seconds: Math.round(seconds * 1000) / 1000,
-    perSecond: Math.round(ROWS / seconds),
-    peakRssMiB: Math.round((peak / 1048576) * 10) / 10,
-    cpuSeconds: Math.round(cpu * 100) / 100,
-    pgCpuSeconds: Math.round(pgCpu * 100) / 100,
-    load,
-  };
-}
-
-async function initial(pg: PostgresServer, dir: string, threads: number, index: number): Promise<Run> {
-  // a thread count may be listed twice (ABBA order): each run has its own connector, slot and offsets
-  const name = `init${threads}${index ? `r${index}` : ''}`;
-  const output = join(dir, `${name}.jsonl`);
-  const t0 = process.hrtime.bigint();
-  const w = startBenchWorker(
-    dir,
-    { 'offset.storage.file.filename': join(dir, `${name}-offsets.json`), 'offset.flush.interval.ms': '1000' },
-    [
-      sourceConfig(pg, name, { 'snapshot.mode': 'initial_only', 'snapshot.max.threads': String(threads) }),
-      sinkConfig(name, output),
-    ],
-    PROFILE ? join(PROFILE, name) : undefined,
-  );
-  const run = await measure(w, pg, `initial snapshot, snapshot.max.threads=${threads}`, output, t0);
-  await dropSlot(pg, `${name}_slot`);
-  rmSync(output, { force: true });
-  return run;
-}
-
-async function incremental(pg: PostgresServer, dir: string): Promise<Run> {
-  const name = 'incr';
-  const output = join(dir, `${name}.jsonl`);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const w = startBenchWorker(
-    dir,
-    {
-      listeners: url,
-      'offset.storage.file.filename': join(dir, `${name}-offsets.json`),
-      'offset.flush.interval.ms': '1000',
-    },
-    [
-      sourceConfig(pg, name, {
-        'snapshot.mode': 'no_data',
-        'signal.data.collection': 'public.dbz_signal',
-        'incremental.snapshot.chunk.size': CHUNK,
-      }),
-      sinkConfig(name, output),
-    ],
-  );
-  // The task streams before the signal is sent: the clock starts with the signal, not the worker.
-  await waitUntil(
-    w,
-    async () => {
-      try {
-        const res = await fetch(`${url}/connectors/${name}/status`);
-        const body = (await res.json()) as { tasks?: Array<{ state: string }> };
-        return res.ok && body.tasks?.[0]?.state === 'RUNNING';
-      } catch {
-        return false;
-      }
-    },
-    'the incremental connector to run',
-    120_000,
-  );
-  let t0 = process.hrtime.bigint();
-  const giveUp = Date.now() + 60_000;
-  for (;;) {
-    t0 = process.hrtime.bigint();
-    const res = await fetch(`${url}/connectors/${name}/signals`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id: 'bench-1',
-        type: 'execute-snapshot',
-        data: { 'data-collections': ['public.snap'], type: 'incremental' },
-      }),
-    });
-    if (res.status === 202) break;
-    // refused while the task is still starting its stream (409, or 400 "not running"): sent again
-    const text = await res.text();
-    if (Date.now() > giveUp) throw new Error(`signal refused: ${res.status} ${text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const run = await measure(w, pg, `incremental snapshot (REST signal, chunk ${CHUNK})`, output, t0);
-  await dropSlot(pg, `${name}_slot`);
-  rmSync(output, { force: true });
-  return run;
 }
 
 /** Drops a slot once the stopped worker's walsender has let go of it (it ends a moment after the process). */
@@ -243,8 +89,6 @@ batches. Neither is built. Smoke (500,000 rows, load average 15–18 from other 
 13,117 rows/s, 4 threads 12,296 / 14,148 rows/s, i.e. 0.97 ×.
 `;
 
-const fmt = (n: number) => n.toLocaleString('en');
-
 async function main() {
   const pg = await startPostgres({ settings: { max_wal_size: '4GB', checkpoint_timeout: '30min' } });
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-snapshots-'));
@@ -259,24 +103,15 @@ async function main() {
     await pg.sql('VACUUM ANALYZE snap');
     console.log(`loaded ${ROWS} rows in ${Date.now() - t0} ms`);
     const rowBytes = await orderRowBytes(pg);
-    const runs: Run[] = [];
+    const src = source(pg, await pg.pid());
+    const runs: SnapshotRun[] = [];
     for (const [i, t] of THREADS.entries()) {
-      const r = await initial(pg, dir, t, i);
+      const r = await initialRun(src, dir, ROWS, t, i, PROFILE || undefined);
       console.log(r);
       runs.push(r);
     }
-    const inc = INCREMENTAL ? await incremental(pg, dir) : undefined;
+    const inc = INCREMENTAL ? await incrementalRun(src, dir, ROWS, CHUNK) : undefined;
     if (inc) console.log(inc);
-    // a thread count run more than once (`--threads=1,4,4,1`) counts with its mean rate
-    const rate = (threads: number) => {
-      const of = runs.filter((r) => r.name.endsWith(`=${threads}`));
-      return of.length ? of.reduce((sum, r) => sum + r.perSecond, 0) / of.length : undefined;
-    };
-    const one = rate(1);
-    const four = rate(4);
-    const ratio = one && four ? Math.round((four / one) * 100) / 100 : undefined;
-    const incShare = one && inc ? Math.round((inc.perSecond / one) * 100) : undefined;
-    const peak = Math.max(...[...runs, ...(inc ? [inc] : [])].map((r) => r.peakRssMiB));
     const command = `node dist/bench/snapshots.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
     const md = `# Snapshot benchmark (issue 16)
 
@@ -307,16 +142,7 @@ Machine: ${machine()}. Measured ${new Date().toISOString().slice(0, 16).replace(
 PostgreSQL and the benchmark's driver share the cores with the worker. The load average at the end of each run is
 in the table: above ~2.5 other work was running too, and the rates are lower bounds.
 
-| run | rows/s | seconds | peak RSS | worker CPU | PostgreSQL CPU | load average 1/5/15 min |
-|---|---|---|---|---|---|---|
-${[...runs, ...(inc ? [inc] : [])].map((r) => `| ${r.name} | ${fmt(r.perSecond)} | ${r.seconds} | ${r.peakRssMiB} MiB | ${r.cpuSeconds} s | ${r.pgCpuSeconds} s | ${r.load} |`).join('\n')}
-
-| target | result |
-|---|---|
-| 4 threads ≥ 1.6 × 1 thread's rows/s | ${ratio === undefined ? 'not measured' : `${ratio} ×`} |
-| incremental ≥ 50% of the initial snapshot's rate (1 thread) | ${incShare === undefined ? 'not measured' : `${incShare}%`} |
-| peak RSS ≤ 250 MiB in every run | ${peak} MiB |
-
+${resultTables(runs, inc, { serverCpu: 'PostgreSQL CPU', fourThreadsTarget: "4 threads ≥ 1.6 × 1 thread's rows/s" })}
 ${PROFILE_NOTES}`;
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
     writeFileSync(join(repoRoot, RESULTS), md);

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 
 /** Linux's USER_HZ: /proc reports CPU times in these ticks (100 on every Linux architecture Node supports). */
 const CLOCK_TICKS = 100;
@@ -62,4 +62,29 @@ export class LineCounter {
     }
     return this.lines;
   }
+}
+
+/**
+ * CPU seconds a server used so far: its main process (e.g. PostgreSQL's postmaster) and its live children, plus the
+ * children it reaped (the main process's cutime/cstime). Read from /proc (Linux); 0 once the main process is gone.
+ */
+export function serverCpuSeconds(main: number): number {
+  // fields after the command name: [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime
+  const fields = (pid: number | string): string[] | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return undefined; // ended meanwhile: its parent's cutime has it
+    }
+  };
+  const own = fields(main);
+  if (!own) return 0;
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = fields(entry);
+    if (f && Number(f[1]) === main) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / CLOCK_TICKS;
 }
