@@ -13,7 +13,7 @@ import { mariaConnector } from './e2e.js';
 /**
  * The resumable initial snapshot (snapshot.resumable=true) on a real MariaDB with a writer running: SIGKILL three
  * times while it reads; each restart resumes at the last committed chunk and the replay by key equals the table.
- * The issue's 500,000 rows: SLUICE_RESUMABLE_ROWS=500000 (CI runs 200,000 to stay near a minute on a loaded machine).
+ * The issue's 500,000 rows (SLUICE_RESUMABLE_ROWS sets another count).
  */
 
 const missing = mariaDbAvailable();
@@ -22,7 +22,7 @@ if (missing) {
   if (process.env.CI) throw new Error(missing);
 }
 
-const ROWS = Number(process.env.SLUICE_RESUMABLE_ROWS ?? 200_000);
+const ROWS = Number(process.env.SLUICE_RESUMABLE_ROWS ?? 500_000);
 /**
  * 10 chunks in all: a chunk well above what a loaded machine delivers between two offset commits, so that "at most 2
  * chunks re-read" measures chunks, not commit latency
