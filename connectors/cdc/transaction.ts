@@ -1,4 +1,4 @@
-import { Schemas } from '../../runtime/api/index.js';
+import { type ChangeRecord, Schemas, type SourceOffset, type SourcePartition } from '../../runtime/api/index.js';
 
 /**
  * Debezium's transaction metadata (`provide.transaction.metadata`) and heartbeat records, shared by every CDC
@@ -11,6 +11,27 @@ export const heartbeatKeySchema = Schemas.struct([['serverName', Schemas.string(
 export const heartbeatValueSchema = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
   name: 'io.debezium.connector.common.Heartbeat',
 });
+
+/** A record on Debezium's heartbeat topic (`__debezium-heartbeat.<prefix>`): it moves the offset when no change does. */
+export function heartbeatRecord(
+  topic: string,
+  prefix: string,
+  partition: SourcePartition,
+  offset: SourceOffset,
+  now = Date.now(),
+): ChangeRecord {
+  return {
+    topic,
+    keySchema: heartbeatKeySchema,
+    key: { serverName: prefix },
+    valueSchema: heartbeatValueSchema,
+    value: { ts_ms: now },
+    headers: [],
+    timestamp: now,
+    sourcePartition: partition,
+    sourceOffset: offset,
+  };
+}
 
 export const transactionKeySchema = Schemas.struct([['id', Schemas.string()]], false, {
   name: 'io.debezium.connector.common.TransactionMetadataKey',

@@ -117,6 +117,8 @@ export interface MongoSourceConfig {
   readonly snapshotFetchSize: number;
   readonly maxAwaitTimeMs: number;
   readonly maxBatchSize: number;
+  /** records made ahead of delivery, at most (Connect's common max.queue.size) */
+  readonly maxQueue: number;
   readonly splitLargeEvents: boolean;
   readonly pollIntervalMs: number;
   readonly serverSelectionTimeoutMs: number;
@@ -155,6 +157,8 @@ export function readConfig(c: Config): MongoSourceConfig {
     snapshotFetchSize: c.int('snapshot.fetch.size'),
     maxAwaitTimeMs: c.int('cursor.max.await.time.ms'),
     maxBatchSize: c.int('max.batch.size'),
+    // the runtime's common source key, as on MySQL/MariaDB; Debezium's default
+    maxQueue: c.has('max.queue.size') ? Math.max(16, c.int('max.queue.size')) : 8192,
     splitLargeEvents: c.bool('mongodb.split.large.events'),
     pollIntervalMs: c.int('poll.interval.ms'),
     serverSelectionTimeoutMs: c.int('mongodb.server.selection.timeout.ms'),

@@ -77,10 +77,3 @@ function avroName(topic: string): string {
   const s = topic.replace(/[^A-Za-z0-9_.]/g, '_');
   return /^[A-Za-z_]/.test(s) ? s : `_${s}`;
 }
-
-export const heartbeatKeySchema = Schemas.struct([['serverName', Schemas.string()]], false, {
-  name: 'io.debezium.connector.common.ServerNameKey',
-});
-export const heartbeatValueSchema = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
-  name: 'io.debezium.connector.common.Heartbeat',
-});

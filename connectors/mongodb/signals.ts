@@ -35,7 +35,7 @@ export interface SignalHost {
 export class MongoSignals {
   readonly coordinator: ChangeEventCoordinator;
   private incremental: IncrementalSnapshotter<ChunkDoc>;
-  /** the snapshot's offset fields as of the last batch handed out: a failed poll goes back to them */
+  /** the offset of the last record handed out (its snapshot fields): a failed run goes back to them */
   private handedFields: Record<string, unknown> | undefined;
   /** a chunk read that failed (its error is thrown by the next poll) */
   private chunkFailure: unknown;
@@ -79,9 +79,12 @@ export class MongoSignals {
     return this.incremental.fields;
   }
 
-  /** A batch went out: its records carry the snapshot's state as of now. */
-  handedOut(): void {
-    this.handedFields = this.incremental.fields;
+  /**
+   * A batch went out; `offset` is its last record's. Records are made ahead of delivery (they wait in the task's
+   * queue), so the snapshot's state as delivered is the one that offset carries, not the snapshotter's now.
+   */
+  handedOut(offset: SourceOffset): void {
+    this.handedFields = offset as Record<string, unknown>;
   }
 
   /** Reads the next chunk when one may be read. */
