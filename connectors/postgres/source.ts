@@ -71,6 +71,9 @@ export function processingTimes(): Times {
   return clockTimes(BigInt(Date.now()) * 1000n);
 }
 
+/** `"123"` (short enough for V8 to copy flat) or `null`, as Debezium's `source.sequence` writes an LSN. */
+const quotedLsn = (lsn: number | null): string => (lsn === null ? 'null' : `"${lsn}"`);
+
 export function sourceValue(f: SourceFields): Record<string, unknown> {
   const t = commitTimes(f.tsUs);
   return {
@@ -80,7 +83,8 @@ export function sourceValue(f: SourceFields): Record<string, unknown> {
     ts_ms: t.ms,
     snapshot: f.snapshot,
     db: f.db,
-    sequence: `[${f.lastCommitLsn === null ? 'null' : `"${f.lastCommitLsn}"`},${f.lsn === null ? 'null' : `"${f.lsn}"`}]`,
+    // A flat string, not a rope of concatenations (see zonedTimestamp in temporal.ts): ~120 bytes less a record.
+    sequence: ['[', quotedLsn(f.lastCommitLsn), ',', quotedLsn(f.lsn), ']'].join(''),
     ts_us: t.us,
     ts_ns: t.ns,
     schema: f.schema,
