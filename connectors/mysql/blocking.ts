@@ -5,6 +5,8 @@ import { type ConnectOptions, openConnection, query, streamRawRows } from './bin
 import type { MySqlOptions } from './config.js';
 import type { TableShape } from './envelope.js';
 import type { RecordMaker } from './records.js';
+import type { TableDef } from './schema/model.js';
+import { tableChange } from './table-changes.js';
 import { valueFailure } from './values.js';
 
 /** One table of a blocking snapshot: its shape in the stream's schema at the stop, and its filter if any. */
@@ -12,6 +14,8 @@ export interface BlockingTable {
   db: string;
   table: string;
   shape: TableShape;
+  /** its definition in the stream's schema at the stop (its CREATE TABLE schema change) */
+  def?: TableDef;
   /** a condition, or a whole SELECT of the table's rows (Debezium's blocking-snapshot form) */
   filter?: string;
 }
@@ -80,7 +84,7 @@ export async function* blockingSnapshot(ctx: BlockingContext, tables: BlockingTa
         thread: null,
       });
     const marking = new SnapshotMarking<Record<string, unknown>>();
-    let batch: ChangeRecord[] = [];
+    let batch: ChangeRecord[] = o.includeSchemaChanges ? await schemaChanges(ctx, conn, tables, sourceFor) : [];
     const report = (remaining: number, running: boolean, table?: { name: string; rows: number }) =>
       ctx.progress?.({
         tablesTotal: tables.length,
@@ -127,6 +131,36 @@ export async function* blockingSnapshot(ctx: BlockingContext, tables: BlockingTa
   } finally {
     conn.destroy();
   }
+}
+
+/**
+ * The schema changes Debezium's blocking snapshot writes before the rows (with include.schema.changes): a DROP TABLE
+ * IF EXISTS for every table, then each table's CREATE TABLE as SHOW CREATE TABLE gives it, marked snapshot "true".
+ * They describe the tables to a consumer of the schema-change topic; the stream's own schema already has them.
+ */
+async function schemaChanges(
+  ctx: BlockingContext,
+  conn: ReturnType<typeof openConnection>,
+  tables: readonly BlockingTable[],
+  sourceFor: (db: string, table: string, snapshot: SnapshotMarker) => Record<string, unknown>,
+): Promise<ChangeRecord[]> {
+  const make = (t: BlockingTable, ddl: string, changes: Record<string, unknown>[]) =>
+    ctx.maker.schemaChange(t.db, ddl, changes, sourceFor(t.db, t.table, 'true'), ctx.stop.offset);
+  const out = tables.map((t) =>
+    make(t, `DROP TABLE IF EXISTS ${quoteId(t.db)}.${quoteId(t.table)}`, [
+      { type: 'DROP', id: `"${t.db}"."${t.table}"`, table: null },
+    ]),
+  );
+  for (const t of tables) {
+    if (!t.def) continue;
+    const [create] = await query<Record<string, string>>(
+      conn,
+      `SHOW CREATE TABLE ${quoteId(t.db)}.${quoteId(t.table)}`,
+    );
+    const ddl = create?.['Create Table'];
+    if (ddl) out.push(make(t, ddl, [tableChange('CREATE', t.def)]));
+  }
+  return out;
 }
 
 /** Stands in for a snapshot row's source block until its marker is known. */

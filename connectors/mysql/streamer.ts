@@ -198,6 +198,11 @@ export class BinlogReader {
     return o as SourceOffset;
   }
 
+  /** A table's definition in the stream's schema now (a blocking snapshot's schema changes). */
+  definitionOf(db: string, table: string): TableDef | undefined {
+    return this.model.get(db, table);
+  }
+
   /** The current shape of a table, as its rows events would be mapped now (the incremental snapshot's chunks). */
   shapeOf(db: string, table: string): TableShape | undefined {
     const key = `${db}.${table}`;

@@ -15,7 +15,7 @@ import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { IncrementalSnapshotter, stateFromOffset } from '../cdc/incremental.js';
 import { RecordQueue } from '../cdc/record-queue.js';
 import type { SnapshotCollection } from '../cdc/incremental.js';
-import { parseSignal, type Signal, type SignalAnswer, SignalError } from '../cdc/signals.js';
+import { parseSignal, type Signal, type SignalAnswer, SignalError, snapshotRequest } from '../cdc/signals.js';
 import { type BlockingTable, blockingSnapshot } from './blocking.js';
 import { BinlogStream, connectOptions, type Flavor, openConnection, query } from './binlog/client.js';
 import { type ChunkRow, MySqlChunkReader } from './incremental.js';
@@ -126,6 +126,12 @@ export class MySqlSourceTask implements SourceTask {
     resolve: () => void;
     reject: (err: unknown) => void;
   };
+  /**
+   * A blocking snapshot signalled in the binlog (the source channel) and not yet taken or refused by the coordinator:
+   * the stream holds at the end of the signal's transaction meanwhile, so the snapshot's rows come right after the
+   * signal, before any later change (as Debezium, which pauses streaming on the signal's event).
+   */
+  private blockingPending?: Promise<unknown>;
 
   async start(config: Config, ctx: SourceTaskContext): Promise<void> {
     this.options = readOptions(config);
@@ -264,7 +270,7 @@ export class MySqlSourceTask implements SourceTask {
         throw new ConnectError(`blocking snapshot ${id}: table ${c.id} is not in the schema the stream has`, {
           context: { connector: this.ctx.connector, task: this.ctx.taskId, table: c.id },
         });
-      return { db, table, shape, filter: c.filter };
+      return { db, table, shape, def: reader.definitionOf(db, table), filter: c.filter };
     });
     const ctx = {
       id,
@@ -306,9 +312,17 @@ export class MySqlSourceTask implements SourceTask {
       this.log.warn({ position, err: (err as Error).message }, 'signal row refused');
       return;
     }
-    void this.coordinator.signal(signal, 'source').then((a) => {
+    const answer = this.coordinator.signal(signal, 'source').then((a) => {
       if (!a.accepted) this.log.warn({ signal: signal.id, position, reason: a.reason }, 'signal refused');
     });
+    if (isBlockingRequest(signal)) {
+      // checked with the database asynchronously: until then the reader stops at the end of this transaction
+      if (this.reader) this.reader.stopBetweenTransactions = true;
+      const pending: Promise<unknown> = answer.finally(() => {
+        if (this.blockingPending === pending) this.blockingPending = undefined;
+      });
+      this.blockingPending = pending;
+    }
   }
 
   private connectOptions() {
@@ -547,7 +561,13 @@ export class MySqlSourceTask implements SourceTask {
     this.incremental.kick();
     while (!signal.aborted) {
       const want = this.blockingWanted;
-      reader.stopBetweenTransactions = want !== undefined;
+      const pending = this.blockingPending;
+      reader.stopBetweenTransactions = want !== undefined || pending !== undefined;
+      if (!want && pending && reader.betweenTransactions) {
+        // a blocking snapshot signalled in the log: it is taken (blockingWanted) or refused before the stream goes on
+        await untilAborted(pending, signal);
+        continue;
+      }
       if (want && reader.betweenTransactions) {
         this.blockingWanted = undefined;
         reader.stopBetweenTransactions = false;
@@ -695,4 +715,27 @@ export class MySqlSourceTask implements SourceTask {
     await this.current?.done;
     await this.historyStore?.stop();
   }
+}
+
+/** Whether a signal asks for a blocking snapshot (a malformed one is refused by the coordinator, not here). */
+function isBlockingRequest(signal: Signal): boolean {
+  if (signal.type !== 'execute-snapshot') return false;
+  try {
+    return snapshotRequest(signal).kind === 'blocking';
+  } catch {
+    return false;
+  }
+}
+
+/** `p` settled, or `signal` aborted, whichever comes first. */
+function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    p.then(done, done);
+  });
 }

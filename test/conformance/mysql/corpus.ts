@@ -32,6 +32,14 @@ export const FAIL_DBS = {
 export const INCR_DB = 'conf_incr';
 export const INCR_SIGNAL = `${INCR_DB}.conf_signal`;
 export const INCREMENTAL_ROWS = 25;
+/**
+ * the blocking_snapshot case's database, captured only by variant `blocking`, and its own signal table (one shared
+ * with the incremental case would start both snapshots)
+ */
+export const BLOCKING_DB = 'conf_blk';
+export const BLOCKING_SIGNAL = `${BLOCKING_DB}.conf_signal`;
+/** rows the blocking snapshot's filter selects (the table has 5 more) */
+export const BLOCKING_ROWS = 25;
 
 /** `INSERT INTO conf.<t> VALUES (<id>, <row>)…` for rows given as SQL literal lists. */
 function insert(table: string, firstId: number, rows: readonly string[]): string {
@@ -531,6 +539,25 @@ export const mysqlCases: readonly MySqlCase[] = [
       `INSERT INTO ${INCR_SIGNAL} VALUES ('conf-incr-1', 'execute-snapshot', '{"data-collections": ["${INCR_DB}.incr_snap"], "type": "incremental"}')`,
     ],
   },
+  {
+    name: 'blocking_snapshot',
+    description: `a blocking snapshot (execute-snapshot "type": "blocking" from the signal table, ${BLOCKING_ROWS} rows chosen by a SELECT in additional-conditions, a few types, then a streamed insert) of a table not in the initial snapshot (snapshot.mode=no_data): the schema changes and op "r" events it writes, their source.snapshot markers, and the streamed event after them`,
+    database: BLOCKING_DB,
+    tables: ['blk_snap'],
+    variants: ['blocking'],
+    setup: [
+      `CREATE DATABASE ${BLOCKING_DB}`,
+      `CREATE TABLE ${BLOCKING_DB}.control (id INT PRIMARY KEY, note VARCHAR(20))`,
+      `CREATE TABLE ${BLOCKING_SIGNAL} (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048))`,
+      `CREATE TABLE ${BLOCKING_DB}.blk_snap (id INT PRIMARY KEY, name VARCHAR(20), amount DECIMAL(10,2), at DATETIME(6), ts TIMESTAMP(3) NULL, note TEXT)`,
+      `INSERT INTO ${BLOCKING_DB}.blk_snap SELECT seq, CONCAT('row ', seq), seq * 2.5, TIMESTAMP '2024-03-04 05:06:07.123456' + INTERVAL seq MINUTE, TIMESTAMP '2024-05-06 07:08:09.456' + INTERVAL seq HOUR, IF(seq MOD 4 = 0, NULL, REPEAT('x', seq)) FROM ${BLOCKING_DB}.seq_1_to_${BLOCKING_ROWS + 5}`,
+    ],
+    stream: [
+      // Debezium's blocking snapshot takes a whole SELECT as the filter; the insert after it is not among its rows
+      `INSERT INTO ${BLOCKING_SIGNAL} VALUES ('conf-blk-1', 'execute-snapshot', '{"data-collections": ["${BLOCKING_DB}.blk_snap"], "type": "blocking", "additional-conditions": [{"data-collection": "${BLOCKING_DB}.blk_snap", "filter": "SELECT * FROM ${BLOCKING_DB}.blk_snap WHERE id <= ${BLOCKING_ROWS}"}]}')`,
+      `INSERT INTO ${BLOCKING_DB}.blk_snap VALUES (${BLOCKING_ROWS + 100}, 'after', 1, '2025-01-02 03:04:05.678901', '2025-01-02 03:04:05.678', 'streamed')`,
+    ],
+  },
 ];
 
 /**
@@ -635,7 +662,7 @@ function failureCases(): MySqlCase[] {
 
 /** Written last, in every database: every record before it in the binlog has been emitted once its record is. */
 export function sentinels(): { database: string; sql: string }[] {
-  return [DB, ...Object.values(FAIL_DBS), INCR_DB].map((d) => ({
+  return [DB, ...Object.values(FAIL_DBS), INCR_DB, BLOCKING_DB].map((d) => ({
     database: d,
     sql: `INSERT INTO ${d}.control VALUES (1, 'done')`,
   }));

@@ -80,4 +80,17 @@ export const mysqlDepartures: readonly Departure[] = [
       'leaves the table out; sluice writes them only when the table filters capture it (docs/signals.md). The ' +
       'incremental snapshot\'s own `op: "r"` events are identical.',
   },
+  {
+    case: 'blocking_snapshot',
+    variants: ['blocking'],
+    path: '<record>',
+    debezium: 'written',
+    sluice: '(absent)',
+    kind: 'deliberate',
+    reason:
+      'As in incremental_snapshot: Debezium writes the row of the signal table (the signal) as a change event of ' +
+      '`<prefix>.conf_blk.conf_signal` although table.exclude.list leaves the table out; sluice writes it only when ' +
+      'the table filters capture it. The blocking snapshot\'s schema changes and `op: "r"` events, and the stream ' +
+      'after them, are identical.',
+  },
 ];

@@ -1,5 +1,5 @@
 import type { ConformanceSuite, Variant } from '../framework/suite.js';
-import { FAIL_DBS, INCR_DB, INCR_SIGNAL, mysqlCases } from './corpus.js';
+import { BLOCKING_DB, BLOCKING_SIGNAL, FAIL_DBS, INCR_DB, INCR_SIGNAL, mysqlCases } from './corpus.js';
 import { mysqlDepartures } from './departures.js';
 
 /**
@@ -93,6 +93,17 @@ export const mysqlVariants: readonly Variant[] = [
       'incremental.snapshot.chunk.size': '10',
       // its rows (the signal, both sides' watermarks) are not compared: each side sees the other's too
       'table.exclude.list': `${INCR_SIGNAL.replace('.', '\\.')}`,
+    },
+  },
+  {
+    // no initial snapshot: the table's rows come only from the blocking snapshot the stream's signal starts
+    name: 'blocking',
+    only: SHARED,
+    config: {
+      'database.include.list': BLOCKING_DB,
+      'snapshot.mode': 'no_data',
+      'signal.data.collection': BLOCKING_SIGNAL,
+      'table.exclude.list': `${BLOCKING_SIGNAL.replace('.', '\\.')}`,
     },
   },
 ];
