@@ -6,9 +6,9 @@ import {
   type SourceOffset,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import { ChangeEventCoordinator } from '../cdc/coordinator.js';
+import type { ChangeEventCoordinator } from '../cdc/coordinator.js';
 import { IncrementalSnapshotter, type SnapshotCollection, stateFromOffset } from '../cdc/incremental.js';
-import { parseSignal, type Signal, type SignalAnswer, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import { parseSignal, type Signal, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
 import type { MongoSourceConfig } from './config.js';
 import { type MapperContext, mapSnapshotDocument } from './event-mapper.js';
 import type { ChangeDoc } from './fragments.js';
@@ -19,6 +19,8 @@ import type { StreamPosition } from './offsets.js';
 export interface SignalHost {
   readonly cfg: MongoSourceConfig;
   readonly ctx: SourceTaskContext;
+  /** the task's coordinator: this part handles the signals it routes */
+  readonly coordinator: ChangeEventCoordinator;
   client(): MongoClient | undefined;
   /** whether the task streams now (chunks are read only then) */
   streaming(): boolean;
@@ -29,11 +31,11 @@ export interface SignalHost {
 /**
  * The MongoDB source's signals and incremental snapshots, on the shared CDC skeleton: the coordinator takes
  * signals from every channel (REST, the signal collection) and hands them to the shared DBLog snapshotter, which
- * reads chunks through MongoChunkReader; the task feeds this part the change stream (signal documents,
+ * reads chunks through MongoChunkReader; the streaming source feeds this part the change stream (signal documents,
  * watermarks, changed keys) and puts the snapshot's offset fields on its records.
  */
 export class MongoSignals {
-  readonly coordinator: ChangeEventCoordinator;
+  private readonly coordinator: ChangeEventCoordinator;
   private incremental: IncrementalSnapshotter<ChunkDoc>;
   /** the offset of the last record handed out (its snapshot fields): a failed run goes back to them */
   private handedFields: Record<string, unknown> | undefined;
@@ -43,7 +45,7 @@ export class MongoSignals {
   private sourceSignals: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: SignalHost) {
-    this.coordinator = new ChangeEventCoordinator(host.ctx.log);
+    this.coordinator = host.coordinator;
     this.incremental = this.newIncremental();
     this.coordinator.onSignal((signal) => this.incremental.signal(signal));
   }
@@ -107,15 +109,6 @@ export class MongoSignals {
     const fields = this.incremental.fields;
     if (!fields) return records;
     return records.map((r) => ({ ...r, sourceOffset: { ...r.sourceOffset, ...fields } as unknown as SourceOffset }));
-  }
-
-  /** A signal from REST or a channel the runtime reads (kafka, file). */
-  signal(signal: Signal, channel = 'rest'): Promise<SignalAnswer> {
-    return this.coordinator.signal(signal, channel);
-  }
-
-  stop(): void {
-    this.coordinator.stop();
   }
 
   /**

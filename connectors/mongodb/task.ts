@@ -8,7 +8,7 @@ import {
   type SourceTask,
   type SourceTaskContext,
 } from '../../runtime/api/index.js';
-import type { SourcePlan } from '../cdc/coordinator.js';
+import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { RecordQueue } from '../cdc/record-queue.js';
 import type { Signal, SignalAnswer } from '../cdc/signals.js';
 import { MongoBlockingSnapshot } from './blocking.js';
@@ -63,7 +63,9 @@ export class MongoSourceTask implements SourceTask {
   private cfg!: MongoSourceConfig;
   private ctx!: SourceTaskContext;
   private connection!: MongoConnection;
-  /** signals (every channel, through the cdc coordinator) and incremental snapshots */
+  /** runs the snapshot and stream of each run, routes signals, owns the timers; ends with the task */
+  private coordinator!: ChangeEventCoordinator;
+  /** signals (every channel, through the coordinator) and incremental snapshots */
   private signals!: MongoSignals;
   private blocking!: MongoBlockingSnapshot;
   private mapper!: MapperContext;
@@ -87,9 +89,12 @@ export class MongoSourceTask implements SourceTask {
     const cfg = readConfig(config);
     this.cfg = cfg;
     this.connection = new MongoConnection(cfg, ctx, () => this.errorContext(this.position()));
+    const coordinator = new ChangeEventCoordinator(ctx.log);
+    this.coordinator = coordinator;
     this.signals = new MongoSignals({
       cfg,
       ctx,
+      coordinator,
       client: () => this.connection.client,
       // chunks are read while the stream runs (it closes their windows), and only once delivery has caught up to
       // a batch: a chunk goes out whole when its window closes, so the snapshot never runs further ahead of
@@ -107,7 +112,6 @@ export class MongoSourceTask implements SourceTask {
       fields: () => this.signals.fields,
       streaming: () => this.phase === 'stream',
     });
-    const coordinator = this.signals.coordinator;
     // a failure while a blocking snapshot reads fails its run (the next run reads it again): nothing to fail here
     coordinator.onBlockingSnapshot(this.blocking, (err) =>
       ctx.log.error({ err: (err as Error).message }, 'blocking snapshot failed'),
@@ -213,7 +217,7 @@ export class MongoSourceTask implements SourceTask {
         };
       } else plan.stream = () => this.streamFrom(stream, abort.signal, hand);
     }
-    run.done = this.signals.coordinator.run(plan).then(
+    run.done = this.coordinator.run(plan).then(
       () => {
         if (!abort.signal.aborted) this.phase = 'idle';
       },
@@ -299,7 +303,7 @@ export class MongoSourceTask implements SourceTask {
 
   /** A signal from REST or a channel the runtime reads (kafka, file). */
   signal(signal: Signal, channel = 'rest'): Promise<SignalAnswer> {
-    return this.signals.signal(signal, channel);
+    return this.coordinator.signal(signal, channel);
   }
 
   async commit(committed: ReadonlyMap<string, { partition: SourcePartition; offset: SourceOffset }>): Promise<void> {
@@ -311,7 +315,7 @@ export class MongoSourceTask implements SourceTask {
   }
 
   async stop(): Promise<void> {
-    this.signals?.stop();
+    this.coordinator?.stop();
     await this.disconnect();
   }
 
