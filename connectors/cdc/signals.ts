@@ -27,6 +27,20 @@ function stringList(v: unknown, what: string, id: string): string[] {
   return v as string[];
 }
 
+/**
+ * Whether a signal asks for a blocking snapshot. A malformed request is not one: the coordinator refuses it with its
+ * reason. Connectors reading signals from the log hold their stream at the end of such a signal's transaction until
+ * it is taken or refused, so the snapshot's rows come right after the signal.
+ */
+export function isBlockingRequest(signal: Signal): boolean {
+  if (signal.type !== 'execute-snapshot') return false;
+  try {
+    return snapshotRequest(signal).kind === 'blocking';
+  } catch {
+    return false;
+  }
+}
+
 /** `execute-snapshot`'s data. */
 export function snapshotRequest(s: Signal): SnapshotRequest {
   const d = s.data;

@@ -15,7 +15,7 @@ import { ChangeEventCoordinator, type SourcePlan } from '../cdc/coordinator.js';
 import { IncrementalSnapshotter, stateFromOffset } from '../cdc/incremental.js';
 import { RecordQueue } from '../cdc/record-queue.js';
 import type { SnapshotCollection } from '../cdc/incremental.js';
-import { parseSignal, type Signal, type SignalAnswer, SignalError, snapshotRequest } from '../cdc/signals.js';
+import { isBlockingRequest, parseSignal, type Signal, type SignalAnswer, SignalError } from '../cdc/signals.js';
 import { type BlockingTable, blockingSnapshot } from './blocking.js';
 import { BinlogStream, connectOptions, type Flavor, openConnection, query } from './binlog/client.js';
 import { type ChunkRow, MySqlChunkReader } from './incremental.js';
@@ -714,16 +714,6 @@ export class MySqlSourceTask implements SourceTask {
     this.stream?.close();
     await this.current?.done;
     await this.historyStore?.stop();
-  }
-}
-
-/** Whether a signal asks for a blocking snapshot (a malformed one is refused by the coordinator, not here). */
-function isBlockingRequest(signal: Signal): boolean {
-  if (signal.type !== 'execute-snapshot') return false;
-  try {
-    return snapshotRequest(signal).kind === 'blocking';
-  } catch {
-    return false;
   }
 }
 

@@ -8,7 +8,7 @@ import type {
 } from '../../runtime/api/index.js';
 import type { ChangeEventCoordinator } from '../cdc/coordinator.js';
 import { type IncrementalSnapshotter, keyString } from '../cdc/incremental.js';
-import { parseSignal, type Signal, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
+import { isBlockingRequest, parseSignal, type Signal, WINDOW_CLOSE, WINDOW_OPEN } from '../cdc/signals.js';
 import { TransactionCounts } from '../cdc/transaction.js';
 import { describeTable, type TableCatalog, type TypeCatalog } from './catalog.js';
 import { type PostgresSettings, tableCaptured } from './config.js';
@@ -68,6 +68,12 @@ export class ChangeEvents {
   /** end LSN of the last transaction fully handed to the queue: the safe flush point */
   safeLsn = 0;
   private lastCommitLsn: number | null = null;
+  /**
+   * A blocking snapshot signalled in the signal table, until the coordinator takes or refuses it. The session holds
+   * the stream at the end of the signal's transaction meanwhile, so the snapshot's rows come right after the signal
+   * and before any later change (as Debezium, which pauses streaming on the signal's event).
+   */
+  blockingPending?: Promise<unknown>;
   /** resume inside a partly delivered transaction: skip its records up to this LSN and event */
   skip?: { commitLsn: number; lsn: number; event: number };
   /** LSN of the last released record and its `event` number */
@@ -392,9 +398,16 @@ export class ChangeEvents {
       );
       return;
     }
-    void this.h.coordinator.signal(signal, 'source').then((a) => {
-      if (!a.accepted) this.ctx.log.warn({ signal: signal.id, reason: a.reason }, 'signal refused');
+    const answer = this.h.coordinator.signal(signal, 'source').then((a) => {
+      if (!a.accepted)
+        this.ctx.log.warn({ signal: signal.id, position: formatLsn(lsn), reason: a.reason }, 'signal refused');
     });
+    if (!isBlockingRequest(signal)) return;
+    // checked with the database asynchronously (the tables, the filters): the stream waits for the answer
+    const pending: Promise<unknown> = answer.finally(() => {
+      if (this.blockingPending === pending) this.blockingPending = undefined;
+    });
+    this.blockingPending = pending;
   }
 
   /** A chunk's rows as `op: "r"` events; the last carries the offset that says the chunk is done. */

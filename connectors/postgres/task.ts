@@ -88,6 +88,11 @@ export class PostgresSession implements SourceTask {
   private barrier?: { lsn: number; run: () => Promise<void> };
   /** the task has nothing more to do (initial_only) */
   private ended = false;
+  /** settles when the task stops or fails: a wait of the stream (a signal's answer) must not outlive the task */
+  private halt!: () => void;
+  private readonly halted = new Promise<void>((resolve) => {
+    this.halt = resolve;
+  });
 
   /**
    * `resume`: the offset of the last record handed to the runtime by an earlier session of this task, when it is
@@ -422,6 +427,13 @@ export class PostgresSession implements SourceTask {
 
   private async drainInbox(): Promise<void> {
     while (this.inboxHead < this.inbox.length && !this.queue.full && this.processing) {
+      const pending = this.changes.blockingPending;
+      if (pending && !this.changes.tx) {
+        // A blocking snapshot signalled in the signal table: the stream holds at the end of the signal's
+        // transaction until the coordinator has taken it (then the barrier below stops right here) or refused it.
+        await Promise.race([pending, this.halted]);
+        continue;
+      }
       const item = this.inbox[this.inboxHead++];
       if (this.inboxHead > 1024 && this.inboxHead * 2 > this.inbox.length) {
         this.inbox.splice(0, this.inboxHead);
@@ -557,6 +569,7 @@ export class PostgresSession implements SourceTask {
     const failure =
       err instanceof ConnectError ? err : explain(err, 'postgres source failed', this.errorContext, this.s?.user);
     this.queue.fail(failure);
+    this.halt();
     this.ctx?.log.error({ err: failure.message }, 'postgres source failed');
   }
 
@@ -599,6 +612,7 @@ export class PostgresSession implements SourceTask {
   async stop(dropSlot = true): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.halt();
     this.coordinator?.stop();
     this.queue?.notify();
     if (this.streaming && this.committedLsn > 0) this.sendStatusQuietly(this.committedLsn);

@@ -70,6 +70,17 @@ describe.runIf(!missing)('mariadb blocking snapshot', () => {
     };
     try {
       await waitFor(async () => (await status(w))?.state === 'RUNNING' || undefined, 60_000, 'running');
+      // RUNNING is not "streaming": as in Kafka Connect, the task is RUNNING once start() returns, and the binlog
+      // position is read after that (snapshot.mode=no_data's schema snapshot), so a change written now may precede
+      // it and is not captured (Debezium alike). The writer starts once the stream provably runs: a marker row
+      // (excluded by blk-2's filter below) written after the stream has named its position, seen in the output.
+      await waitFor(() => /streaming binlog/.test(w.logs()) || undefined, 60_000, 'the binlog stream to start');
+      await conn.query('INSERT INTO bdb.nokey VALUES (0, 0)');
+      await waitFor(
+        () => readEvents<Event>(out).some((e) => e.source?.table === 'nokey' && e.op === 'c') || undefined,
+        60_000,
+        'the marker row',
+      );
       load = startLoad({
         tables: ['blk'],
         exec: (sql) => conn.query(sql),
