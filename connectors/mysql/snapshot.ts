@@ -3,13 +3,13 @@ import {
   type ChangeRecord,
   ConnectError,
   type Logger,
-  Schemas,
   type SnapshotProgress,
   type SourceOffset,
 } from '../../runtime/api/index.js';
 import { connectOptions, type Flavor, openConnection, query, streamRawRows } from './binlog/client.js';
 import type { MySqlOptions } from './config.js';
 import { ConcurrentMarking, type SnapshotMarker, SnapshotMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
+import { heartbeatRecord as sharedHeartbeat } from '../cdc/transaction.js';
 import { buildShape } from './envelope.js';
 import { keyRanges, type ParallelTable, readParallel } from './parallel-snapshot.js';
 import { tableChange } from './table-changes.js';
@@ -350,26 +350,8 @@ const EMPTY_SOURCE: Record<string, unknown> = {};
 
 /** A record on Debezium's heartbeat topic; it carries an offset when no change record does. */
 export function heartbeatRecord(maker: RecordMaker, offset: SourceOffset): ChangeRecord {
-  const now = Date.now();
-  return {
-    topic: `__debezium-heartbeat.${maker.prefix}`,
-    key: { serverName: maker.prefix },
-    keySchema: HEARTBEAT_KEY,
-    value: { ts_ms: now },
-    valueSchema: HEARTBEAT_VALUE,
-    headers: [],
-    timestamp: now,
-    sourcePartition: maker.partition,
-    sourceOffset: offset,
-  };
+  return sharedHeartbeat(`__debezium-heartbeat.${maker.prefix}`, maker.prefix, maker.partition, offset);
 }
-
-const HEARTBEAT_KEY = Schemas.struct([['serverName', Schemas.string()]], false, {
-  name: 'io.debezium.connector.common.ServerNameKey',
-});
-const HEARTBEAT_VALUE = Schemas.struct([['ts_ms', Schemas.int64()]], false, {
-  name: 'io.debezium.connector.common.Heartbeat',
-});
 
 /** The other connections of a parallel snapshot, each in a consistent-snapshot transaction (the lock holds). */
 async function openWorkers(ctx: SnapshotContext, n: number): Promise<mysql.Connection[]> {

@@ -24,8 +24,6 @@ export { transactionBlockSchema };
 
 // Shared by every CDC source (connectors/cdc/transaction.ts); re-exported for this connector's importers.
 export {
-  heartbeatKeySchema,
-  heartbeatValueSchema,
   transactionKeySchema,
   transactionValueSchema,
 } from '../cdc/transaction.js';

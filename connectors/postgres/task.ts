@@ -27,7 +27,7 @@ import { IncrementalSnapshotter, type SnapshotCollection, stateFromOffset } from
 import { type Signal, type SignalAnswer, SignalError } from '../cdc/signals.js';
 import { ChangeEvents } from './changes.js';
 import { type ChunkRow, PgChunkReader } from './incremental.js';
-import { heartbeatKeySchema, heartbeatValueSchema } from './source.js';
+import { heartbeatRecord } from '../cdc/transaction.js';
 
 export type { PgOffset } from './offsets.js';
 
@@ -480,17 +480,15 @@ export class PostgresSession implements SourceTask {
     const offset: PgOffset = { lsn, lsn_proc: lsn, lsn_commit: lsn, txId: null, ts_usec: this.lastHeartbeat * 1000 };
     const fields = this.incremental.fields;
     if (fields) Object.assign(offset, fields);
-    this.push({
-      topic: this.s.heartbeatTopic,
-      keySchema: heartbeatKeySchema,
-      key: { serverName: this.s.prefix },
-      valueSchema: heartbeatValueSchema,
-      value: { ts_ms: this.lastHeartbeat },
-      headers: [],
-      timestamp: this.lastHeartbeat,
-      sourcePartition: this.partition,
-      sourceOffset: offset as unknown as SourceOffset,
-    });
+    this.push(
+      heartbeatRecord(
+        this.s.heartbeatTopic,
+        this.s.prefix,
+        this.partition,
+        offset as unknown as SourceOffset,
+        this.lastHeartbeat,
+      ),
+    );
   }
 
   /**
