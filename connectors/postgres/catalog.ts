@@ -69,6 +69,17 @@ export class TypeCatalog implements TypeLookup {
   has(oid: number): boolean {
     return oid < 10000 || this.types.has(oid);
   }
+
+  /** The loaded types as plain data, for a snapshot reader thread (structured clone) to rebuild the same catalog. */
+  entries(): Array<[number, PgType]> {
+    return [...this.types];
+  }
+
+  static from(entries: Array<[number, PgType]>): TypeCatalog {
+    const c = new TypeCatalog();
+    c.types = new Map(entries);
+    return c;
+  }
 }
 
 function parseNameArray(text: string): string[] {

@@ -208,6 +208,12 @@ export const postgresConfigSpec: ConfigSpec = [
     { default: 1, min: 1, max: 100, group: snap },
   ),
   key(
+    'snapshot.reader.threads',
+    'boolean',
+    "sluice: with snapshot.max.threads > 1, the snapshot's connections read in worker threads (one fewer than the machine's cores, at least one), which also decode rows and write their values as JSON when the task's value converter is the JsonConverter and it has no transforms; the task's thread then only builds records and copies bytes. Off: every reader runs on the task's thread. Costs CPU and memory overall (two copies of every row's text, one V8 heap per thread): worth it only with cores to spare.",
+    { default: false, group: snap },
+  ),
+  key(
     'snapshot.resumable',
     'boolean',
     'sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size rows beside the stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks) and a primary key (or message.key.columns) on every table. Events are `op: "r"` with `source.snapshot` = `incremental`.',
@@ -342,6 +348,8 @@ export interface PostgresSettings {
   /** snapshot.max.threads and its multiplier: connections and page ranges per table of the initial snapshot */
   snapshotThreads: number;
   snapshotMultiplier: number;
+  /** snapshot.reader.threads: the parallel snapshot's readers in worker threads */
+  snapshotReaderThreads: boolean;
   /** snapshot.resumable: the initial snapshot in watermarked chunks beside the stream */
   snapshotResumable: boolean;
   heartbeatMs: number;
@@ -431,6 +439,7 @@ export function readSettings(config: Config): PostgresSettings {
     fetchSize: config.int('snapshot.fetch.size'),
     snapshotThreads: config.int('snapshot.max.threads'),
     snapshotMultiplier: config.int('snapshot.max.threads.multiplier'),
+    snapshotReaderThreads: config.bool('snapshot.reader.threads'),
     snapshotResumable: resumable(config),
     heartbeatMs: config.int('heartbeat.interval.ms'),
     heartbeatQuery: config.optionalString('heartbeat.action.query') || undefined,

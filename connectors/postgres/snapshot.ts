@@ -1,12 +1,22 @@
 import type pg from 'pg';
-import type { ChangeRecord, SourceOffset, SourcePartition, SourceTaskContext } from '../../runtime/api/index.js';
+import {
+  attachEncodedValue,
+  type ChangeRecord,
+  dropEncodedValue,
+  type SourceOffset,
+  type SourcePartition,
+  type SourceTaskContext,
+  type ValueEncoding,
+} from '../../runtime/api/index.js';
 import { ConcurrentMarking, SnapshotTable } from '../cdc/snapshot-markers.js';
 import { describeTable, quoteIdent, quoteLiteral, type TypeCatalog } from './catalog.js';
 import type { PostgresSettings } from './config.js';
 import { connectClient } from './connection.js';
 import { explain } from './errors.js';
-import { isSelect } from '../cdc/signals.js';
 import type { PgOffset } from './offsets.js';
+import { openRowCursor } from './snapshot-rows.js';
+import { SnapshotReaders } from './snapshot-readers.js';
+import type { ThreadTable, Times } from './snapshot-protocol.js';
 import { processingTimes, sourceValue } from './source.js';
 import { decodeFailure, TableModel } from './table.js';
 
@@ -31,6 +41,8 @@ export interface SnapshotSink {
 
 /** One table of the snapshot, described once on the lead connection. */
 interface PlannedTable {
+  /** its place in the tables handed to reader threads */
+  index: number;
   model: TableModel;
   marks: SnapshotTable<Record<string, unknown>>;
   offset: PgOffset;
@@ -62,6 +74,8 @@ interface WorkItem {
  */
 export class Snapshotter {
   private failure?: unknown;
+  /** reader threads encode values with it (the task's converter settings), when the task offers one */
+  private encoding?: ValueEncoding;
 
   constructor(
     private readonly s: PostgresSettings,
@@ -85,6 +99,7 @@ export class Snapshotter {
     const context = { connector: this.ctx.connector, task: this.ctx.taskId };
     const threads = Math.max(1, this.s.snapshotThreads);
     const clients: pg.Client[] = [];
+    let pool: SnapshotReaders | undefined;
     const open = async (name: string): Promise<pg.Client> => {
       let client: pg.Client;
       try {
@@ -128,6 +143,7 @@ export class Snapshotter {
 
       // Plan on the lead connection: each table's columns (as they are in the snapshot), and its ranges.
       const work: WorkItem[] = [];
+      const threadTables: ThreadTable[] = [];
       const ranges = threads * Math.max(1, this.s.snapshotMultiplier);
       for (let ti = 0; ti < tables.length; ti++) {
         const t = tables[ti];
@@ -164,7 +180,8 @@ export class Snapshotter {
           last_snapshot_record: false,
         };
         const filter = blocking?.filters.get(`${t.schema}.${t.table}`);
-        const table: PlannedTable = { model, marks, offset, pending: 1, rows: 0, filter };
+        const table: PlannedTable = { index: threadTables.length, model, marks, offset, pending: 1, rows: 0, filter };
+        threadTables.push({ schema: t.schema, table: t.table, catalog });
         let pages = 0;
         if (threads > 1) {
           const name = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
@@ -193,10 +210,12 @@ export class Snapshotter {
       // Items are taken in table order, so with one thread tables are read one after another, as before.
       let nextItem = 0;
       const readers = Math.min(threads, work.length);
-      const reader = async (client: pg.Client, n: number): Promise<void> => {
+      type ReadItem = (item: WorkItem, itemNo: number, counted: (count: number) => void) => Promise<void>;
+      const reader = async (readItem: ReadItem): Promise<void> => {
         while (!this.halted && nextItem < work.length) {
-          const item = work[nextItem++];
-          await this.read(client, n, item, readers, marking, (count) => {
+          const itemNo = nextItem++;
+          const item = work[itemNo];
+          await readItem(item, itemNo, (count) => {
             rows += count;
             item.table.rows += count;
             // RowsScanned moves with each fetch, as Debezium's does while it scans a table, not only at its end.
@@ -206,33 +225,67 @@ export class Snapshotter {
           if (--item.table.pending === 0) {
             tablesDone++;
             const out = marking.tableDone(item.table.marks);
-            if (out) this.sink.push(out);
+            if (out) this.push(out);
             progress(item.table);
           }
         }
       };
       const workers: Array<Promise<void>> = [];
-      for (let n = 0; n < readers; n++) {
-        const run = async () => {
-          let client = lead;
-          if (n > 0) {
-            client = await open(`sluice-${this.ctx.connector}-snapshot-${n}`);
-            await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-            await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(shared!)}`);
-          }
-          await reader(client, n);
-        };
-        workers.push(
-          run().catch((err) => {
-            this.failure ??= err;
-          }),
+      if (threads > 1 && shared && this.s.snapshotReaderThreads) {
+        // snapshot.reader.threads: the readers' connections live in worker threads; the lead connection only
+        // holds the snapshot and the locks. Debezium's one thread stays the classic reader on the task's thread.
+        this.encoding = this.ctx.valueEncoding;
+        const threadPool = new SnapshotReaders(
+          {
+            settings: this.s,
+            types: this.types.entries(),
+            snapshot: shared,
+            applicationName: `sluice-${this.ctx.connector}-snapshot`,
+            tables: threadTables,
+            tsUs,
+            txId,
+            lsn,
+            fetchSize: Math.max(1, Math.ceil(this.s.fetchSize / readers)),
+            encoding: this.encoding,
+          },
+          readers,
+          `sluice-${this.ctx.connector}-snapshot`,
         );
+        pool = threadPool;
+        for (let n = 0; n < readers; n++) {
+          workers.push(
+            reader((item, _itemNo, counted) => this.readInThread(threadPool, n, item, marking, counted)).catch(
+              (err) => {
+                this.failure ??= err;
+              },
+            ),
+          );
+        }
+      } else {
+        for (let n = 0; n < readers; n++) {
+          const run = async () => {
+            let client = lead;
+            if (n > 0) {
+              client = await open(`sluice-${this.ctx.connector}-snapshot-${n}`);
+              await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+              await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(shared!)}`);
+            }
+            await reader((item, _itemNo, counted) => this.read(client, n, item, readers, marking, counted));
+          };
+          workers.push(
+            run().catch((err) => {
+              this.failure ??= err;
+            }),
+          );
+        }
       }
       await Promise.all(workers);
       if (this.failure !== undefined) throw this.failure;
       if (this.sink.stopped()) return;
       for (const c of clients) await c.query('COMMIT');
+      await pool?.commit();
       const last = marking.finish();
+      if (last) dropEncodedValue(last.value);
       if (last && blocking) this.sink.push(last);
       else if (last) {
         // The last snapshot record says so in its offset too (even when the last tables were empty and it comes
@@ -251,7 +304,7 @@ export class Snapshotter {
     } catch (err) {
       throw explain(err, 'snapshot failed', context, this.s.user);
     } finally {
-      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+      await Promise.all([...clients.map((c) => c.end().catch(() => undefined)), pool?.stop()]);
     }
   }
 
@@ -264,51 +317,15 @@ export class Snapshotter {
     marking: ConcurrentMarking<Record<string, unknown>>,
     counted: (rows: number) => void,
   ): Promise<void> {
-    const { model, marks, offset } = item.table;
-    const columns = model.columns;
-    const context = { connector: this.ctx.connector, task: this.ctx.taskId, table: model.id };
-    const cols = model.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const range = item.range;
-    const conds: string[] = [];
-    if (range) {
-      conds.push(`ctid >= '(${range.from},0)'::tid`);
-      if (range.to !== undefined) conds.push(`ctid < '(${range.to},0)'::tid`);
-    }
-    // a blocking snapshot's filter: a condition, or a whole SELECT of the table's rows (Debezium's form)
-    const filter = item.table.filter;
-    const select = filter !== undefined && isSelect(filter);
-    if (filter && !select) conds.push(`(${filter})`);
-    const where = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
-    const from = select ? `(${filter}) AS sluice_rows` : `${quoteIdent(model.schema)}.${quoteIdent(model.table)}`;
-    const cursor = `sluice_snapshot_${n}`;
-    // The extended protocol takes one statement only: a filter cannot end the READ ONLY transaction and go on.
-    await client.query({
-      text: `DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${cols || '*'} FROM ${from}${where}`,
-      queryMode: filter ? 'extended' : undefined,
-    } as pg.QueryConfig);
+    const { model, marks, filter } = item.table;
     // The readers share snapshot.fetch.size, so the raw rows held stay what one reader holds.
     const fetchSize = Math.max(1, Math.ceil(this.s.fetchSize / readers));
-    const fetch = () => {
-      const p = client.query({
-        text: `FETCH ${fetchSize} FROM ${cursor}`,
-        rowMode: 'array',
-        types: { getTypeParser: () => (v: string) => v },
-      } as pg.QueryConfig);
-      // Awaited below; until then a failure must not count as unhandled.
-      p.catch(() => undefined);
-      return p;
-    };
-    let pending: ReturnType<typeof fetch> | undefined = fetch();
-    let read = 0;
-    while (pending) {
+    const cursor = await openRowCursor(client, model, `sluice_snapshot_${n}`, fetchSize, item.range, filter);
+    for (;;) {
       await this.sink.room();
       if (this.halted) return;
-      const res: pg.QueryResult = await pending;
-      // The next rows are read and sent by PostgreSQL while these become records: its work overlaps ours (the
-      // cursor's pages and text formatting on another core) instead of alternating with it. Two fetches of raw
-      // rows at most are held per reader.
-      pending = res.rows.length < fetchSize ? undefined : fetch();
-      const fetched = res.rows as ((string | null)[] | null)[];
+      const fetched = await cursor.next();
+      if (!fetched) break;
       const now = processingTimes();
       for (let r = 0; r < fetched.length; r++) {
         // Rows become records only as the task's queue takes them: a fetch holds raw rows (as JDBC's fetch
@@ -318,56 +335,115 @@ export class Snapshotter {
           if (this.halted) return;
         }
         const row = fetched[r]!;
-        fetched[r] = null;
-        // A plain loop, not row.map: no closure per row on the main thread, which does all of a snapshot's per-row work.
-        const values: unknown[] = [];
-        for (let i = 0; i < row.length; i++) {
-          const v = row[i];
-          const codec = columns[i].codec;
-          if (v === null || !codec) {
-            values.push(undefined);
-            continue;
-          }
-          try {
-            values.push(codec.decode(v));
-          } catch (err) {
-            throw decodeFailure(
-              model,
-              columns[i],
-              v,
-              `snapshot row ${item.table.rows + read + 1} of ${model.id}`,
-              this.types,
-              context,
-              err,
-            );
-          }
-        }
-        const record: ChangeRecord = {
-          topic: model.topic,
-          keySchema: model.keySchema,
-          key: model.keyOf(values),
-          valueSchema: model.envelopeSchema,
-          value: {
-            before: null,
-            after: model.valueOf(values),
-            source: null, // the marking sets it once the row's place in its table is known
-            transaction: null,
-            op: 'r',
-            ts_ms: now.ms,
-            ts_us: now.us,
-            ts_ns: now.ns,
-          },
-          headers: [],
-          timestamp: Number(offset.ts_usec / 1000),
-          sourcePartition: this.partition,
-          sourceOffset: offset as unknown as SourceOffset,
-        };
+        (fetched as unknown[])[r] = null;
+        const record = this.record(item.table, row, 0, now, r);
         for (const out of marking.next(record, marks)) this.sink.push(out);
-        read++;
       }
-      counted(read);
-      read = 0;
+      counted(fetched.length);
     }
-    await client.query(`CLOSE ${cursor}`);
+    await cursor.close();
+  }
+
+  /**
+   * Reads one work item in a reader thread: the thread fetches and (with an encoding) encodes; here its text values
+   * become records in the same order, as the queue takes them, and each batch taken gives the thread one credit.
+   */
+  private async readInThread(
+    pool: SnapshotReaders,
+    n: number,
+    item: WorkItem,
+    marking: ConcurrentMarking<Record<string, unknown>>,
+    counted: (rows: number) => void,
+  ): Promise<void> {
+    const table = item.table;
+    const width = table.model.columns.length;
+    const tag = this.encoding?.tag;
+    pool.send({ type: 'read', reader: n, table: table.index, range: item.range, filter: table.filter });
+    for (;;) {
+      const m = await pool.receive(n);
+      if (m.type === 'end') return;
+      if (m.type !== 'rows') continue;
+      await this.sink.room();
+      if (this.halted) return;
+      const { values, bytes, ends, times } = m;
+      const encoded = tag !== undefined && bytes && ends ? { tag, bytes, ends } : undefined;
+      for (let r = 0; r < m.count; r++) {
+        if (this.sink.full()) {
+          await this.sink.room();
+          if (this.halted) return;
+        }
+        const record = this.record(table, values, r * width, times, r);
+        if (encoded && encoded.ends[r] > (r === 0 ? 0 : encoded.ends[r - 1]))
+          attachEncodedValue(record.value as object, encoded, r);
+        for (const out of marking.next(record, table.marks)) this.push(out);
+      }
+      counted(m.count);
+      pool.send({ type: 'credit', reader: n });
+    }
+  }
+
+  /**
+   * Hands a marked record to the task. Bytes a reader thread encoded carry the `true` marker: a table's first and
+   * last rows (marked otherwise) lose theirs and are converted as usual.
+   */
+  private push(record: ChangeRecord): void {
+    const value = record.value as { source: { snapshot?: unknown } | null };
+    if (value.source?.snapshot !== 'true') dropEncodedValue(value);
+    this.sink.push(record);
+  }
+
+  /** A row's record from its text values `row[base, base + columns)`; `source` is set by the marking. */
+  private record(
+    table: PlannedTable,
+    row: readonly (string | null)[],
+    base: number,
+    now: Times,
+    r: number,
+  ): ChangeRecord {
+    const { model, offset } = table;
+    const columns = model.columns;
+    // A plain loop, not row.map: no closure per row on the task's thread, which does all of a snapshot's per-row work.
+    const values: unknown[] = [];
+    for (let i = 0; i < columns.length; i++) {
+      const v = row[base + i];
+      const codec = columns[i].codec;
+      if (v === null || !codec) {
+        values.push(undefined);
+        continue;
+      }
+      try {
+        values.push(codec.decode(v));
+      } catch (err) {
+        throw decodeFailure(
+          model,
+          columns[i],
+          v,
+          `snapshot row ${table.rows + r + 1} of ${model.id}`,
+          this.types,
+          { connector: this.ctx.connector, task: this.ctx.taskId, table: model.id },
+          err,
+        );
+      }
+    }
+    return {
+      topic: model.topic,
+      keySchema: model.keySchema,
+      key: model.keyOf(values),
+      valueSchema: model.envelopeSchema,
+      value: {
+        before: null,
+        after: model.valueOf(values),
+        source: null, // the marking sets it once the row's place in its table is known
+        transaction: null,
+        op: 'r',
+        ts_ms: now.ms,
+        ts_us: now.us,
+        ts_ns: now.ns,
+      },
+      headers: [],
+      timestamp: Number(offset.ts_usec / 1000),
+      sourcePartition: this.partition,
+      sourceOffset: offset as unknown as SourceOffset,
+    };
   }
 }

@@ -6,4 +6,5 @@ export * from './errors.js';
 export * from './config-spec.js';
 export * from './plugins.js';
 export * from './signals.js';
+export * from './encoded.js';
 export * from '../data/index.js';

@@ -1,6 +1,7 @@
 import type { ByteBuilder, ChangeRecord, Schema, SourceOffset, SourcePartition } from '../data/index.js';
 import type { Config, ConfigSpec } from './config-spec.js';
 import type { ConfigIssue } from './errors.js';
+import type { ValueEncoding } from './encoded.js';
 import type { Signal, SignalAnswer } from './signals.js';
 
 /** The logging surface tasks get (pino-compatible, bound to connector and task). */
@@ -77,6 +78,12 @@ export interface SourceTaskContext extends TaskContext {
    * retriable failure of the task.
    */
   reportConnected?(connected: boolean): void;
+  /**
+   * Set when the task has no transforms and its value converter can take pre-encoded values (encoded.ts): a source
+   * may attach each record value's bytes, made with these settings, instead of leaving the conversion to the
+   * converter. Undefined: attach nothing.
+   */
+  readonly valueEncoding?: ValueEncoding;
 }
 
 export interface Converter {
@@ -104,6 +111,11 @@ export interface Converter {
    * converter, so a sink configured with AvroConverter to read an Avro topic writes JSON values.
    */
   textForm?(): Converter;
+  /**
+   * Optional: the settings this converter writes values with, for sources that pre-encode (encoded.ts). A converter
+   * that returns one must write a value's attached bytes of that tag (`encodedValue`) as they are.
+   */
+  valueEncoding?(): ValueEncoding;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parse as parseLossless } from 'lossless-json';
 import {
+  appendEncodedValue,
   ByteBuilder,
   type Config,
   ConnectError,
@@ -11,6 +12,7 @@ import {
   type Schema,
   type SchemaType,
   Schemas,
+  type ValueEncoding,
 } from '../api/index.js';
 import { JsonValueWriters, toBuffer, writeString } from './json-writer.js';
 
@@ -44,8 +46,21 @@ export class JsonConverter implements Converter {
   /** the last few schemas read, by text: a topic's messages mostly carry the same ones (key and value) */
   private readonly recent: Array<{ text: string; schema: Schema }> = [];
 
+  /** what pre-encoded values (runtime/api/encoded.ts) this converter writes as they are */
+  private readonly encoding: ValueEncoding;
+
   constructor(readonly options: JsonConverterOptions = { schemasEnable: true, decimalFormat: 'BASE64' }) {
     this.writers = new JsonValueWriters(options.decimalFormat);
+    this.encoding = {
+      tag: `json:schemas.enable=${options.schemasEnable}:decimal.format=${options.decimalFormat}`,
+      converter: 'json',
+      schemasEnable: options.schemasEnable,
+      decimalFormat: options.decimalFormat,
+    };
+  }
+
+  valueEncoding(): ValueEncoding {
+    return this.encoding;
   }
 
   fromRecord(topic: string, schema: Schema | undefined, value: unknown): Buffer | null {
@@ -59,6 +74,7 @@ export class JsonConverter implements Converter {
   }
 
   appendRecord(out: ByteBuilder, _topic: string, schema: Schema | undefined, value: unknown): boolean {
+    if (appendEncodedValue(out, value, this.encoding.tag)) return true;
     if (value === null || value === undefined) {
       // As Kafka's JsonConverter: only no schema and no value is a null message (a tombstone); a null value with
       // a schema is written (`{"schema":…,"payload":null}`, or `null`), and refused when the schema requires one.

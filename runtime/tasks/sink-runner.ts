@@ -3,6 +3,7 @@ import {
   type ChangeRecord,
   type Config,
   ConnectError,
+  dropEncodedValue,
   type ErrantRecordReporter,
   type Logger,
   type SinkConnectorPlugin,
@@ -134,6 +135,8 @@ export class SinkTaskRunner implements SinkHandler {
     if (this.o.steps.length) {
       const kept: ChangeRecord[] = [];
       for (const r of records) {
+        // No bytes a source encoded may outlive a transform (runtime/api/encoded.ts).
+        dropEncodedValue(r.value);
         try {
           const t = applyChain(this.o.steps, r);
           if (t === null) metrics.recordsFiltered.inc(this.labels);

@@ -1,5 +1,6 @@
 import {
   asConnectError,
+  dropEncodedValue,
   type ChangeRecord,
   type Config,
   estimateSize,
@@ -210,6 +211,8 @@ export class SourceTaskRunner {
         this.connected = connected;
         this.showConnected();
       },
+      // Pre-encoded values only where nothing between the source and the converter changes a value.
+      valueEncoding: this.o.steps.length ? undefined : this.o.converters.value.valueEncoding?.(),
     };
   }
 
@@ -353,6 +356,8 @@ export class SourceTaskRunner {
       out = [];
       for (const r of records) {
         let t: ChangeRecord | null;
+        // No bytes encoded before a transform may outlive it (runtime/api/encoded.ts).
+        dropEncodedValue(r.value);
         try {
           t = applyChain(this.o.steps, r);
         } catch (err) {

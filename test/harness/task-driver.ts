@@ -6,6 +6,7 @@ import type {
   SourceOffset,
   SourcePartition,
   SourceTask,
+  SourceTaskContext,
 } from '../../runtime/api/index.js';
 import { ConnectError, partitionKey } from '../../runtime/api/index.js';
 import { sourceCommonSpec } from '../../runtime/config/common.js';
@@ -48,6 +49,8 @@ export class SourceTaskDriver<T extends SourceTask> {
     private readonly raw: Record<string, string>,
     /** committed offsets, shared across restarts of the driver */
     readonly committed: CommittedOffsets = new Map(),
+    /** what the runtime would add to the task's context (e.g. a value encoding) */
+    private readonly extra: Pick<SourceTaskContext, 'valueEncoding'> = {},
   ) {}
 
   async start(): Promise<void> {
@@ -64,6 +67,7 @@ export class SourceTaskDriver<T extends SourceTask> {
       offsets: { offset: async (p) => this.committed.get(partitionKey(p))?.offset ?? null },
       reportLog: (status) => this.logReports.push(status),
       reportLag: (ms) => this.lags.push(ms),
+      ...this.extra,
     });
   }
 

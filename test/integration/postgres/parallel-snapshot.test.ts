@@ -1,6 +1,7 @@
 import type { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../../runtime/api/index.js';
+import { JsonConverter } from '../../../runtime/converters/json.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
 import { buffers, TaskDriver } from './task-driver.js';
 
@@ -95,9 +96,21 @@ describe('postgres source: parallel initial snapshot (snapshot.max.threads)', ()
       'par4',
     );
     const one = new TaskDriver(config('par_one', {}), new Map(), 'par1');
+    // the readers in worker threads, encoding the values there (snapshot.reader.threads)
+    const threaded = new TaskDriver(
+      config('par_thr', {
+        'snapshot.max.threads': '4',
+        'snapshot.max.threads.multiplier': '2',
+        'snapshot.reader.threads': 'true',
+      }),
+      new Map(),
+      'par4t',
+      { valueEncoding: new JsonConverter({ schemasEnable: false, decimalFormat: 'BASE64' }).valueEncoding() },
+    );
     const client = await pg.client();
     await four.start();
     await one.start();
+    await threaded.start();
     const w = writer(client, 'par_a', 40_000);
     let readers = 0;
     try {
@@ -122,7 +135,11 @@ describe('postgres source: parallel initial snapshot (snapshot.max.threads)', ()
           })
           .catch(() => undefined);
       }, 50);
-      await Promise.all([four.pollUntil(done(four), 180_000), one.pollUntil(done(one), 180_000)]);
+      await Promise.all([
+        four.pollUntil(done(four), 180_000),
+        one.pollUntil(done(one), 180_000),
+        threaded.pollUntil(done(threaded), 180_000),
+      ]);
       clearInterval(sampler);
       expect(peakQueue).toBeLessThanOrEqual(2048 + 2);
       const writes = await w.stop();
@@ -134,10 +151,12 @@ describe('postgres source: parallel initial snapshot (snapshot.max.threads)', ()
       };
       await four.pollUntil(converged(four), 60_000);
       await one.pollUntil(converged(one), 60_000);
+      await threaded.pollUntil(converged(threaded), 60_000);
       expect(replay(four.records)).toEqual(final);
       expect(replay(one.records)).toEqual(replay(four.records));
+      expect(replay(threaded.records)).toEqual(replay(four.records));
 
-      for (const d of [four, one]) {
+      for (const d of [four, one, threaded]) {
         const all = envs(d.records);
         // every row once in the snapshot, all of the snapshot before the stream
         const snap = all.filter((e) => e.op === 'r').map((e) => `${e.source.table}:${e.after!.id}`);
@@ -164,12 +183,14 @@ describe('postgres source: parallel initial snapshot (snapshot.max.threads)', ()
         expect((lastRecord.sourceOffset as { last_snapshot_record?: boolean }).last_snapshot_record).toBe(true);
       }
       // The four threads really read par_a in ranges at once: its rows come interleaved, not in one page order.
-      const ids = envs(four.records)
-        .filter((e) => e.op === 'r' && e.source.table === 'par_a')
-        .map((e) => e.after!.id);
-      let descents = 0;
-      for (let i = 1; i < ids.length; i++) if (ids[i] < ids[i - 1]) descents++;
-      expect(descents).toBeGreaterThan(3);
+      for (const d of [four, threaded]) {
+        const ids = envs(d.records)
+          .filter((e) => e.op === 'r' && e.source.table === 'par_a')
+          .map((e) => e.after!.id);
+        let descents = 0;
+        for (let i = 1; i < ids.length; i++) if (ids[i] < ids[i - 1]) descents++;
+        expect(descents).toBeGreaterThan(3);
+      }
       expect(readers).toBeGreaterThanOrEqual(2);
       expect(four.log.some((l) => l.includes('snapshot complete') && l.includes('"threads":4'))).toBe(true);
     } finally {
@@ -177,6 +198,7 @@ describe('postgres source: parallel initial snapshot (snapshot.max.threads)', ()
       await client.end();
       await four.stop();
       await one.stop();
+      await threaded.stop();
     }
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import type { ChangeRecord } from '../../../runtime/api/index.js';
+import type { ChangeRecord, SourceTaskContext } from '../../../runtime/api/index.js';
 import { postgresConfigSpec } from '../../../connectors/postgres/config.js';
 import { ReplicationConnection } from '../../../connectors/postgres/replication.js';
 import { PostgresSourceTask } from '../../../connectors/postgres/source-task.js';
@@ -14,8 +14,13 @@ export function buffers(d: TaskDriver): { queue: unknown[]; inbox: unknown[]; in
 /** The PostgreSQL source task driven as the runtime drives it (see SourceTaskDriver). */
 export class TaskDriver extends SourceTaskDriver<PostgresSourceTask> {
   /** `connector`: the connector name (its sessions show as application_name `sluice-<connector>`) */
-  constructor(raw: Record<string, string>, committed: CommittedOffsets = new Map(), connector = 'pg') {
-    super({ connector, spec: postgresConfigSpec, createTask: () => new PostgresSourceTask() }, raw, committed);
+  constructor(
+    raw: Record<string, string>,
+    committed: CommittedOffsets = new Map(),
+    connector = 'pg',
+    extra: Pick<SourceTaskContext, 'valueEncoding'> = {},
+  ) {
+    super({ connector, spec: postgresConfigSpec, createTask: () => new PostgresSourceTask() }, raw, committed, extra);
   }
 }
 
