@@ -26,7 +26,14 @@ import {
 } from './support/snapshot-bench.js';
 import { machine, repoRoot } from './support/worker-process.js';
 
-const { rows: ROWS, chunk: CHUNK, threads: THREADS, incremental: INCREMENTAL, profile: PROFILE } = benchArgs();
+const {
+  rows: ROWS,
+  chunk: CHUNK,
+  threads: THREADS,
+  incremental: INCREMENTAL,
+  profile: PROFILE,
+  readerThreads: READER_THREADS,
+} = benchArgs();
 const RESULTS = process.env.BENCH_SNAPSHOTS_RESULTS ?? 'bench/results/snapshots.md';
 
 function source(pg: PostgresServer, postmaster: number): SnapshotSource {
@@ -75,18 +82,30 @@ the FileStreamSink (json-writer, byte builder) 32% / 34%; garbage collection 32%
 string slicing 9% / 9%; rows to records and snapshot markers 7% / 6.5%; decoding values (numeric, timestamps) 6.5% /
 6.4%; queue, transport and sink 1.3% / 1.6%; start-up, event loop and the rest ~11%. The readers' count changes
 none of it: every row costs the main thread the same whichever connection it came from. Worker CPU was 11–12 s per
-500,000 rows (22–24 µs a row) in all four runs, PostgreSQL's 1.0–1.3 s (2–2.5 µs a row).
+500,000 rows (22–24 µs a row) in all four runs, PostgreSQL's 1.0–1.3 s (2–2.5 µs a row). (Those runs, and the
+figures committed before 2026-12-07 13:00, wrote values with \`schemas.enable=true\`, the JsonConverter's default,
+although this text said \`false\`: the benchmark now sets \`key.converter.schemas.enable\` and
+\`value.converter.schemas.enable\` to \`false\`, which makes every run cheaper: ~17 instead of ~27 µs of worker CPU a row in the smoke runs below.)
 
 The 2-core budget: one thread's quiet 5M run used ~119 s of worker CPU and, at 2–2.5 µs a row, ~10–12 s of
 PostgreSQL CPU, ~130 core-seconds in 102 s. 1.6 × is 64 s, i.e. 128 core-seconds on two cores at 100% use: the target
 needs all of today's per-row work spread perfectly over both cores with nothing spent on handing rows between
-threads. It cannot be met by parallelism alone on this machine; the per-row CPU has to fall too. Where the time is,
-the levers are: (1) the JSON conversion, a third of the main thread, done in the reader's thread, with the record
-carrying its pre-converted bytes to a sink whose converter matches (a record form crossing runtime/api, the
-converters and every sink); (2) readers in \`worker_threads\` that own their connection (\`SET TRANSACTION SNAPSHOT\`)
-and do the protocol parsing, decoding and record building (~25% plus their garbage), handing the main thread compact
-batches. Neither is built. Smoke (500,000 rows, load average 15–18 from other work, ABBA order): 1 thread 14,141 /
-13,117 rows/s, 4 threads 12,296 / 14,148 rows/s, i.e. 0.97 ×.
+threads. It cannot be met by parallelism alone on this machine; the per-row CPU has to fall too.
+
+**Reader threads, built and measured (\`snapshot.reader.threads=true\`, \`--reader-threads=yes\`).** The readers'
+connections in worker threads (one thread on two cores) that parse PostgreSQL's protocol, decode every row and write
+its value as JSON, handing the task one batch per FETCH (the text values in one array, the encoded values in one
+transferred buffer); the task decodes the text again to build the records and its FileStreamSink copies the
+thread's bytes instead of converting (docs/postgres.md). It moves work without removing any, and adds some: worker
+CPU per 500,000 rows went from 7.6–9.4 s (1 reader) to 12.5–13.7 s (4 readers in threads), and the reader thread
+was the busier of the two (its profile: JSON writing ~30%, GC 14–19%, building the values and batches ~13%,
+\`postMessage\` and structured clone ~7%), while the task's thread still spent ~40% of its time in GC (the
+batches' text values outlive young-generation collections, so they are promoted). ABBA smoke runs, 500,000 rows,
+load average 6–12 from other work: reader threads 0.69 × and 0.78 × one reader, peak RSS 223–265 MiB (two V8
+heaps); in the same window 4 readers on the task's thread (the default) ran at 1.24 × with 172–176 MiB. So on two
+cores the option stays off; reaching 1.6 × needs the per-row work itself to shrink (decode each row once: records
+built lazily from the text, or the thread's decoded values handed over without a second decode) rather than more of
+it spread over the cores.
 `;
 
 async function main() {
@@ -106,7 +125,11 @@ async function main() {
     const src = source(pg, await pg.pid());
     const runs: SnapshotRun[] = [];
     for (const [i, t] of THREADS.entries()) {
-      const r = await initialRun(src, dir, ROWS, t, i, PROFILE || undefined);
+      const variant =
+        READER_THREADS && t > 1
+          ? { label: 'reader threads', config: { 'snapshot.reader.threads': 'true' } }
+          : undefined;
+      const r = await initialRun(src, dir, ROWS, t, i, PROFILE || undefined, variant);
       console.log(r);
       runs.push(r);
     }

@@ -14,7 +14,10 @@ import { type BenchWorker, startBenchWorker, waitUntil } from './worker-process.
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 
-/** `--rows`, `--chunk`, `--threads=1,2,4` (`1,4,4,1` runs each twice, ABBA), `--incremental=no`, `--profile=DIR` */
+/**
+ * `--rows`, `--chunk`, `--threads=1,2,4` (`1,4,4,1` runs each twice, ABBA), `--incremental=no`, `--profile=DIR`,
+ * `--reader-threads=yes` (PostgreSQL: runs with more than one thread read in worker threads, snapshot.reader.threads)
+ */
 export const benchArgs = () => ({
   rows: Number(arg('rows', '5000000')),
   chunk: arg('chunk', '8192'),
@@ -23,6 +26,7 @@ export const benchArgs = () => ({
     .map((t) => Number(t)),
   incremental: arg('incremental', 'yes') !== 'no',
   profile: arg('profile', ''),
+  readerThreads: arg('reader-threads', 'no') === 'yes',
 });
 
 export interface SnapshotRun {
@@ -103,9 +107,12 @@ const sinkConfig = (src: SnapshotSource, name: string, output: string) => ({
   config: { 'connector.class': 'FileStreamSink', file: output, topics: src.topic(name) },
 });
 
+/** The worker's settings: offsets in a file, and the JSON the results describe (values without schemas). */
 const offsets = (dir: string, name: string) => ({
   'offset.storage.file.filename': join(dir, `${name}-offsets.json`),
   'offset.flush.interval.ms': '1000',
+  'key.converter.schemas.enable': 'false',
+  'value.converter.schemas.enable': 'false',
 });
 
 /** An initial snapshot with `snapshot.max.threads=threads`: time from worker start until the output holds every row. */
@@ -116,6 +123,8 @@ export async function initialRun(
   threads: number,
   index: number,
   profileDir?: string,
+  /** connector settings of this run beyond snapshot.mode and snapshot.max.threads, and what the run is called by */
+  variant?: { label: string; config: Record<string, string> },
 ): Promise<SnapshotRun> {
   // a thread count may be listed twice (ABBA order): each run has its own connector, offsets (and slot)
   const name = `init${threads}${index ? `r${index}` : ''}`;
@@ -126,12 +135,17 @@ export async function initialRun(
     dir,
     offsets(dir, name),
     [
-      src.connector(name, index, { 'snapshot.mode': 'initial_only', 'snapshot.max.threads': String(threads) }),
+      src.connector(name, index, {
+        'snapshot.mode': 'initial_only',
+        'snapshot.max.threads': String(threads),
+        ...variant?.config,
+      }),
       sinkConfig(src, name, output),
     ],
     profileDir ? join(profileDir, name) : undefined,
   );
-  const run = await measure(w, src, `initial snapshot, snapshot.max.threads=${threads}`, rows, output, t0, serverCpu0);
+  const label = `initial snapshot, snapshot.max.threads=${threads}${variant ? `, ${variant.label}` : ''}`;
+  const run = await measure(w, src, label, rows, output, t0, serverCpu0);
   await src.afterRun?.(name);
   rmSync(output, { force: true });
   return run;
@@ -204,7 +218,7 @@ export function resultTables(
 ): string {
   // a thread count run more than once (`--threads=1,4,4,1`) counts with its mean rate
   const rate = (threads: number) => {
-    const of = runs.filter((r) => r.name.endsWith(`=${threads}`));
+    const of = runs.filter((r) => r.name.endsWith(`=${threads}`) || r.name.includes(`=${threads}, `));
     return of.length ? of.reduce((sum, r) => sum + r.perSecond, 0) / of.length : undefined;
   };
   const one = rate(1);

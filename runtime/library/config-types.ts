@@ -137,6 +137,8 @@ export interface PostgresConfig extends SourceCommonConfig {
   'snapshot.max.threads'?: IntInput;
   /** With snapshot.max.threads > 1, each table is split into this many ranges per thread (more, smaller ranges spread uneven tables better across the threads). Default: `1`. */
   'snapshot.max.threads.multiplier'?: IntInput;
+  /** sluice: with snapshot.max.threads > 1, the snapshot's connections read in worker threads (one fewer than the machine's cores, at least one), which also decode rows and write their values as JSON when the task's value converter is the JsonConverter and it has no transforms; the task's thread then only builds records and copies bytes. Off: every reader runs on the task's thread. Costs CPU and memory overall (two copies of every row's text, one V8 heap per thread): worth it only with cores to spare. Default: `false`. */
+  'snapshot.reader.threads'?: BoolInput;
   /** sluice: read the initial snapshot (snapshot.mode initial or when_needed) as watermarked chunks of incremental.snapshot.chunk.size rows beside the stream, with the incremental snapshot machinery: a crash resumes at the last committed chunk instead of starting over, and streaming is not held back. Needs signal.data.collection (the watermarks) and a primary key (or message.key.columns) on every table. Events are `op: "r"` with `source.snapshot` = `incremental`. Default: `false`. */
   'snapshot.resumable'?: BoolInput;
   /** Regular expressions of `schema.table` names to snapshot, a subset of the captured tables; all captured tables when unset. Default: none. */
