@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendEncodedValue, ByteBuilder, type ChangeRecord, dropEncodedValue } from '../../../runtime/api/index.js';
 import { JsonConverter } from '../../../runtime/converters/json.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
+import { waitFor } from '../../harness/worker.js';
 import { TaskDriver } from './task-driver.js';
 import { MATRIX_DDL, MATRIX_ROW } from './types-corpus.js';
 
@@ -97,5 +98,42 @@ describe('postgres source: snapshot reader threads (snapshot.reader.threads)', (
     expect(encoded).toBeGreaterThanOrEqual(3001 - 8);
     // The one-thread path attaches nothing: its records are converted as always.
     expect([...single.values()].some((r) => appendEncodedValue(new ByteBuilder(), r.value, tag))).toBe(false);
+  });
+
+  it('a reader whose connection dies fails the task with the reason; nothing hangs', async () => {
+    // A queue of 64 records and fetches of 50 rows: the readers stop on their credits long before the 3,001 rows
+    // are read, so their connections are still needed when they are cut.
+    const d = new TaskDriver(
+      config('thr_cut', {
+        'snapshot.max.threads': '2',
+        'snapshot.reader.threads': 'true',
+        'snapshot.fetch.size': '100',
+        'max.queue.size': '64',
+        'max.batch.size': '32',
+      }),
+      new Map(),
+      'thrcut',
+    );
+    await d.start();
+    const readers = "application_name LIKE 'sluice-thrcut-snapshot-%'";
+    try {
+      await waitFor(
+        async () =>
+          (await pg.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${readers}`))[0].n >= 2 ||
+          undefined,
+        60_000,
+        'both reader connections',
+      );
+      await pg.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${readers}`);
+      const failure = await d.pollUntil(snapshotDone, 60_000).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(failure?.message).toMatch(/snapshot failed/);
+      expect(failure?.message).not.toMatch(/timed out/);
+      expect(d.records.filter((r) => (r.value as Env | null)?.source.snapshot === 'last')).toHaveLength(0);
+    } finally {
+      await d.stop();
+    }
   });
 });
