@@ -87,10 +87,12 @@ figures committed before 2026-12-07 13:00, wrote values with \`schemas.enable=tr
 although this text said \`false\`: the benchmark now sets \`key.converter.schemas.enable\` and
 \`value.converter.schemas.enable\` to \`false\`, which makes every run cheaper: ~17 instead of ~27 µs of worker CPU a row in the smoke runs below.)
 
-The 2-core budget: one thread's quiet 5M run used ~119 s of worker CPU and, at 2–2.5 µs a row, ~10–12 s of
-PostgreSQL CPU, ~130 core-seconds in 102 s. 1.6 × is 64 s, i.e. 128 core-seconds on two cores at 100% use: the target
-needs all of today's per-row work spread perfectly over both cores with nothing spent on handing rows between
-threads. It cannot be met by parallelism alone on this machine; the per-row CPU has to fall too.
+The 2-core budget (quiet 5M run of 2026-12-07 13:09, JSON without schemas): one thread used 79.8 s of worker CPU
+and 13.5 s of PostgreSQL CPU, ~93 core-seconds in 67 s. 1.6 × is 42 s, i.e. at most 84 core-seconds on two cores at
+100% use, fewer than one thread already spends: the target cannot be met by spreading today's per-row work over the
+cores, however it is spread; the per-row CPU has to fall by more than a tenth as well, with nothing spent on handing
+rows between threads. More readers on the task's thread only add PostgreSQL-side parallelism, which competes with the
+task for the same two cores (2 readers 1.12 ×, 4 readers 0.97 × in that run).
 
 **Reader threads, built and measured (\`snapshot.reader.threads=true\`, \`--reader-threads=yes\`).** The readers'
 connections in worker threads (one thread on two cores) that parse PostgreSQL's protocol, decode every row and write
