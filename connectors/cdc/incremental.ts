@@ -1,4 +1,4 @@
-import type { Logger, SnapshotProgress } from '../../runtime/api/index.js';
+import { ConnectError, type ErrorContext, type Logger, type SnapshotProgress } from '../../runtime/api/index.js';
 import {
   type Signal,
   type SignalAnswer,
@@ -193,6 +193,29 @@ export interface ChunkSource<R> {
     maxKey: KeyText,
     onWindow: (w: ChunkWindow<R>) => void,
   ): Promise<void>;
+}
+
+/**
+ * The collections of a resumable initial snapshot (`snapshot.resumable=true`): every captured table by its exact name
+ * (`schema.table`, escaped: resolve takes patterns), checked as an execute-snapshot signal would be; a ConnectError
+ * saying why the snapshot cannot run in watermarked chunks (no key, no signal table) otherwise.
+ */
+export async function resumableCollections(
+  source: Pick<ChunkSource<unknown>, 'resolve'>,
+  snapshotId: string,
+  tables: string[],
+  context: ErrorContext,
+): Promise<SnapshotCollection[]> {
+  if (tables.length === 0) return [];
+  const names = tables.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  try {
+    return await source.resolve(snapshotId, { kind: 'incremental', collections: names, conditions: [] });
+  } catch (err) {
+    throw new ConnectError(
+      `snapshot.resumable=true reads the initial snapshot in watermarked chunks, which it cannot do here: ${(err as Error).message.replace(/^signal [^:]*: /, '')}`,
+      { context },
+    );
+  }
 }
 
 export interface IncrementalHooks {

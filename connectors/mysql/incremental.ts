@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2';
-import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
-import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
+import type { ErrorContext } from '../../runtime/api/index.js';
+import {
+  type ChunkSource,
+  ChunkWindow,
+  type KeyText,
+  keyString,
+  resumableCollections,
+  type SnapshotCollection,
+} from '../cdc/incremental.js';
 import {
   matchCollections,
   SignalError,
@@ -191,16 +198,12 @@ export class MySqlChunkReader implements ChunkSource<ChunkRow> {
         "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME",
       )
     ).filter((r) => this.o.filters.database(r.db) && this.o.filters.table(r.db, r.t));
-    if (tables.length === 0) return [];
-    const names = tables.map((t) => `${t.db}.${t.t}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    try {
-      return await this.resolve(snapshotId, { kind: 'incremental', collections: names, conditions: [] });
-    } catch (err) {
-      throw new ConnectError(
-        `snapshot.resumable=true reads the initial snapshot in watermarked chunks, which it cannot do here: ${(err as Error).message.replace(/^signal [^:]*: /, '')}`,
-        { context: this.context },
-      );
-    }
+    return resumableCollections(
+      this,
+      snapshotId,
+      tables.map((t) => `${t.db}.${t.t}`),
+      this.context,
+    );
   }
 
   private keyed(c: SnapshotCollection): { shape: TableShape; db: string; table: string } | undefined {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ConnectError, type ErrorContext } from '../../runtime/api/index.js';
-import { type ChunkSource, ChunkWindow, type KeyText, keyString, type SnapshotCollection } from '../cdc/incremental.js';
+import type { ErrorContext } from '../../runtime/api/index.js';
+import {
+  type ChunkSource,
+  ChunkWindow,
+  type KeyText,
+  keyString,
+  resumableCollections,
+  type SnapshotCollection,
+} from '../cdc/incremental.js';
 import {
   matchCollections,
   SignalError,
@@ -106,16 +113,12 @@ export class PgChunkReader implements ChunkSource<ChunkRow> {
     snapshotId: string,
     tables: Array<{ schema: string; table: string }>,
   ): Promise<SnapshotCollection[]> {
-    if (tables.length === 0) return [];
-    const names = tables.map((t) => `${t.schema}.${t.table}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    try {
-      return await this.resolve(snapshotId, { kind: 'incremental', collections: names, conditions: [] });
-    } catch (err) {
-      throw new ConnectError(
-        `snapshot.resumable=true reads the initial snapshot in watermarked chunks, which it cannot do here: ${(err as Error).message.replace(/^signal [^:]*: /, '')}`,
-        { context: this.context },
-      );
-    }
+    return resumableCollections(
+      this,
+      snapshotId,
+      tables.map((t) => `${t.schema}.${t.table}`),
+      this.context,
+    );
   }
 
   /** The table as events see it now (undefined: it is gone). */
