@@ -99,7 +99,8 @@ export class ChangeEventCoordinator {
       }
       return await this.handler(signal, channel);
     } catch (err) {
-      this.log.warn({ signal: signal.id, type: signal.type, channel, err: (err as Error).message }, 'signal refused');
+      // Not logged here: the channel that took the signal logs its answer, once (signal-channels.ts, the source
+      // channels, the herder for REST).
       return { accepted: false, reason: (err as Error).message };
     }
   }

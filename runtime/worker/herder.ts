@@ -705,6 +705,16 @@ export class Herder {
     try {
       signal = parseSignal(body);
     } catch (err) {
+      const id = (body as { id?: unknown } | null)?.id;
+      this.o.log.warn(
+        {
+          connector: name,
+          channel: 'rest',
+          ...(typeof id === 'string' ? { signal: id } : {}),
+          reason: (err as Error).message,
+        },
+        'signal skipped',
+      );
       throw badRequest((err as Error).message);
     }
     const runners = rt.tasks.flatMap((t) =>
@@ -715,7 +725,13 @@ export class Herder {
     let snapshotId: string | undefined;
     for (const r of runners) {
       const answer = await r.signal(signal);
-      if (!answer.accepted) throw badRequest(`signal ${signal.id} refused: ${answer.reason}`);
+      if (!answer.accepted) {
+        this.o.log.warn(
+          { connector: name, channel: 'rest', signal: signal.id, type: signal.type, reason: answer.reason },
+          'signal refused',
+        );
+        throw badRequest(`signal ${signal.id} refused: ${answer.reason}`);
+      }
       snapshotId ??= answer.snapshotId;
     }
     return { id: signal.id, ...(snapshotId ? { snapshotId } : {}) };
