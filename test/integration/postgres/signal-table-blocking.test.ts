@@ -71,4 +71,67 @@ describe('postgres: blocking snapshot from the signal table', () => {
       await d.stop();
     }
   }, 120_000);
+
+  it('a task stopped while the stream waits for the answer stops at once; the next run takes the signal again', async () => {
+    const config = {
+      ...pg.connectorConfig(),
+      'topic.prefix': 'srv',
+      'slot.name': 'sig_blk_stop',
+      'table.include.list': 'public\\.t',
+      'snapshot.mode': 'no_data',
+      'signal.data.collection': 'public.sig',
+    };
+    const d = new TaskDriver(config);
+    const c = await pg.client();
+    const locker = await pg.client();
+    let again: TaskDriver | undefined;
+    try {
+      await d.start();
+      await c.query("INSERT INTO t VALUES (200, 'marker')");
+      await d.pollUntil((rs) => events(rs).includes('c:200'), 30_000);
+      // The request's condition is checked on the table (EXPLAIN), which waits behind this lock: the stream holds at
+      // the signal's transaction for as long as the lock is held.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+      await c.query(
+        `INSERT INTO sig VALUES ('blk-wait', 'execute-snapshot', '{"data-collections": ["public.t"], "type": "blocking", "additional-conditions": [{"data-collection": "public.t", "filter": "id > 2"}]}')`,
+      );
+      const waiting = async () =>
+        Number(
+          (await c.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'public.t'::regclass"))
+            .rows[0].n,
+        ) > 0;
+      const deadline = Date.now() + 30_000;
+      while (!(await waiting())) {
+        if (Date.now() > deadline) throw new Error(`the request never waited on the lock\n${d.log.join('\n')}`);
+        await d.pollOnce();
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        d.stop(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('stop() waited for the pending signal')), 20_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      expect(events(d.records)).toEqual(['c:200']);
+      await locker.query('COMMIT');
+      await c.query("INSERT INTO t VALUES (201, 'after the signal')");
+
+      // The signal was never answered, so its place was not committed: the next run reads it again and takes it.
+      again = new TaskDriver(config, d.committed);
+      await again.start();
+      await again.pollUntil((rs) => events(rs).includes('c:201'), 60_000);
+      // the table as it is now (201 was committed before the run began), filtered, then the stream from the signal
+      const table = (await c.query('SELECT id FROM t WHERE id > 2')).rows.map((r) => `r:${r.id}`);
+      expect(table).toContain('r:201');
+      const got = events(again.records);
+      expect(got.slice(0, -1).sort()).toEqual(table.sort());
+      expect(got.at(-1)).toBe('c:201');
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([c.end(), locker.end()]);
+      await d.stop();
+      await again?.stop();
+    }
+  }, 120_000);
 });
