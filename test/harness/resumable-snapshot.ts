@@ -42,26 +42,39 @@ const chunkOfOffset = (o: Record<string, unknown>): number | 'done' => {
   return typeof chunk === 'number' ? chunk : 'done';
 };
 
+/**
+ * The snapshot chunk of `connector`'s offset committed in the worker's offsets file (`chunkOf` reads it from the
+ * offset; by default its `incremental_snapshot_chunk`, 'done' once the offset has none).
+ */
+export function committedChunk(
+  offsets: string,
+  connector: string,
+  chunkOf: (offset: Record<string, unknown>) => number | 'done' | undefined = chunkOfOffset,
+): number | 'done' | undefined {
+  if (!existsSync(offsets)) return undefined;
+  let doc: { offsets: Array<{ key: [string, unknown]; value: Record<string, unknown> }> };
+  try {
+    doc = JSON.parse(readFileSync(offsets, 'utf8'));
+  } catch {
+    return undefined; // being rewritten
+  }
+  const o = doc.offsets.find((x) => x.key[0] === connector)?.value;
+  return o ? chunkOf(o) : undefined;
+}
+
+/** The restarted task says where it resumes: the chunk the offsets committed before the kill. */
+export async function resumedChunk(running: WorkerProcess): Promise<number> {
+  const line = await waitFor(
+    () => running.logs().match(/[^\n]*resumes at its last committed chunk[^\n]*/),
+    60_000,
+    'the resume log line',
+  );
+  return Number(/"chunk":(\d+)/.exec(line[0])?.[1]);
+}
+
 export async function killDuringResumableSnapshot(t: ResumableKillTest): Promise<void> {
   const worker = { 'offset.storage.file.filename': t.offsets, 'offset.flush.interval.ms': '100' };
-  const chunkOf = t.chunkOf ?? chunkOfOffset;
-  const committed = (): number | 'done' | undefined => {
-    if (!existsSync(t.offsets)) return undefined;
-    const doc = JSON.parse(readFileSync(t.offsets, 'utf8')) as {
-      offsets: Array<{ key: [string, unknown]; value: Record<string, unknown> }>;
-    };
-    const o = doc.offsets.find((x) => x.key[0] === t.connector)?.value;
-    return o ? chunkOf(o) : undefined;
-  };
-  /** The restarted task says where it resumes: the chunk the offsets committed before the kill. */
-  const resumedChunk = async (running: WorkerProcess): Promise<number> => {
-    const line = await waitFor(
-      () => running.logs().match(/[^\n]*resumes at its last committed chunk[^\n]*/),
-      60_000,
-      'the resume log line',
-    );
-    return Number(/"chunk":(\d+)/.exec(line[0])?.[1]);
-  };
+  const committed = () => committedChunk(t.offsets, t.connector, t.chunkOf);
   const start = () => startWorker({ dir: t.dir, worker, connectors: t.connectors, preferBuild: true });
   const tail = new CompactTail(t.out);
   let load: Load | undefined;

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MongoTestServer, mongoAvailable, startMongo } from '../../harness/mongo.js';
+import { committedChunk, resumedChunk } from '../../harness/resumable-snapshot.js';
 import { startWorker, type WorkerProcess, waitFor } from '../../harness/worker.js';
 import {
   type Doc,
@@ -148,28 +148,7 @@ describe.runIf(!missing)('MongoDB blocking and resumable snapshots', () => {
       fileSink(DB, out, ['rs']),
     ];
     const worker = { 'offset.storage.file.filename': offsets, 'offset.flush.interval.ms': '100' };
-    /** the committed offset's snapshot chunk; 'done' once an offset carries no snapshot state */
-    const committed = (): number | 'done' | undefined => {
-      if (!existsSync(offsets)) return undefined;
-      let doc: { offsets: Array<{ key: [string, unknown]; value: Record<string, unknown> }> };
-      try {
-        doc = JSON.parse(readFileSync(offsets, 'utf8'));
-      } catch {
-        return undefined; // being rewritten
-      }
-      const o = doc.offsets.find((x) => x.key[0] === 'mres')?.value;
-      if (!o) return undefined;
-      const c = o.incremental_snapshot_chunk;
-      return typeof c === 'number' ? c : 'done';
-    };
-    const resumedChunk = async (running: WorkerProcess): Promise<number> => {
-      const line = await waitFor(
-        () => running.logs().match(/[^\n]*resumes at its last committed chunk[^\n]*/),
-        60_000,
-        'the resume log line',
-      );
-      return Number(/"chunk":(\d+)/.exec(line[0])?.[1]);
-    };
+    const committed = () => committedChunk(offsets, 'mres');
     /** the run (worker start) each line of the output was written in */
     const runs: number[] = [];
     const note = (run: number) => {
