@@ -16,7 +16,7 @@ import type { ChunkRow } from './incremental.js';
 import { formatLsn } from './lsn.js';
 import type { PgOffset } from './offsets.js';
 import { PG_EPOCH_MICROS, type PgOutputMessage, type TupleValue, UNCHANGED_TOAST } from './pgoutput.js';
-import { processingTimes, sourceValue, transactionKeySchema, transactionValueSchema } from './source.js';
+import { processingTimes, readValue, sourceValue, transactionKeySchema, transactionValueSchema } from './source.js';
 import { decodeFailure, TableModel } from './table.js';
 
 export interface OpenTx {
@@ -428,10 +428,9 @@ export class ChangeEvents {
           keySchema: model.keySchema,
           key: model.keyOf(values),
           valueSchema: model.envelopeSchema,
-          value: {
-            before: null,
-            after: model.valueOf(values),
-            source: sourceValue({
+          value: readValue(
+            model.valueOf(values),
+            sourceValue({
               name: this.s.prefix,
               db: this.s.database,
               schema: model.schema,
@@ -442,12 +441,8 @@ export class ChangeEvents {
               lsn,
               lastCommitLsn: this.lastCommitLsn,
             }),
-            transaction: null,
-            op: 'r',
-            ts_ms: now.ms,
-            ts_us: now.us,
-            ts_ns: now.ns,
-          },
+            now,
+          ),
         },
         i === rows.length - 1 ? after : before,
       );

@@ -12,7 +12,7 @@ import {
   type ThreadFailure,
   type ToReader,
 } from './snapshot-protocol.js';
-import { processingTimes, sourceValue } from './source.js';
+import { processingTimes, readValue, sourceValue } from './source.js';
 import { TableModel } from './table.js';
 
 /**
@@ -116,16 +116,12 @@ async function main(): Promise<void> {
           if (encode && ends) {
             const mark = out.length;
             try {
-              encode(out, model.topic, model.envelopeSchema, {
-                before: null,
-                after: model.valueOf(decodeAll(model, row)),
-                source,
-                transaction: null,
-                op: 'r',
-                ts_ms: times.ms,
-                ts_us: times.us,
-                ts_ns: times.ns,
-              });
+              encode(
+                out,
+                model.topic,
+                model.envelopeSchema,
+                readValue(model.valueOf(decodeAll(model, row)), source, times),
+              );
             } catch {
               // A value the codec refuses: no bytes; the task decodes the row itself and fails naming it.
               out.length = mark;

@@ -72,6 +72,18 @@ export function processingTimes(): Times {
 /** `"123"` (short enough for V8 to copy flat) or `null`, as Debezium's `source.sequence` writes an LSN. */
 const quotedLsn = (lsn: number | null): string => (lsn === null ? 'null' : `"${lsn}"`);
 
+/**
+ * The value of a snapshot row's event (`op: "r"`: initial, blocking or incremental snapshot, reader thread or
+ * task): the row as `after`, and `source` as given (null until a snapshot's marking sets it).
+ */
+export function readValue(
+  after: Record<string, unknown> | null,
+  source: Record<string, unknown> | null,
+  now: Times,
+): Record<string, unknown> {
+  return { before: null, after, source, transaction: null, op: 'r', ts_ms: now.ms, ts_us: now.us, ts_ns: now.ns };
+}
+
 export function sourceValue(f: SourceFields): Record<string, unknown> {
   const t = commitTimes(f.tsUs);
   return {
