@@ -97,7 +97,13 @@ function sluiceConfig(pg: PostgresServer, table: string, slot: string, snapshotM
   };
 }
 
-function debeziumConfig(pg: PostgresServer, table: string, slot: string, snapshotMode: string): Record<string, string> {
+/** Debezium's PostgreSQL connector reading `table` of the shared publication through `slot` (bench/snapshots-debezium.ts too). */
+export function debeziumConfig(
+  pg: PostgresServer,
+  table: string,
+  slot: string,
+  snapshotMode: string,
+): Record<string, string> {
   return {
     'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
     'database.hostname': pg.host,
