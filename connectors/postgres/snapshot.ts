@@ -17,7 +17,7 @@ import type { PgOffset } from './offsets.js';
 import { openRowCursor } from './snapshot-rows.js';
 import { SnapshotReaders } from './snapshot-readers.js';
 import type { ThreadTable, Times } from './snapshot-protocol.js';
-import { processingTimes, readValue, sourceValue } from './source.js';
+import { processingTimes, sourceValue } from './source.js';
 import { decodeFailure, TableModel } from './table.js';
 
 /** A blocking ad-hoc snapshot (signal): its records carry the stream's offset, its tables may have filters. */
@@ -430,8 +430,18 @@ export class Snapshotter {
       keySchema: model.keySchema,
       key: model.keyOf(values),
       valueSchema: model.envelopeSchema,
-      // source: the marking sets it once the row's place in its table is known
-      value: readValue(model.valueOf(values), null, now),
+      // readValue's fields, written out: the initial snapshot's per-row path, where ABBA runs of the shared builder
+      // measured 3.8% fewer rows/s (1M rows, 6 runs each, within the machine's noise but not worth the risk)
+      value: {
+        before: null,
+        after: model.valueOf(values),
+        source: null, // the marking sets it once the row's place in its table is known
+        transaction: null,
+        op: 'r',
+        ts_ms: now.ms,
+        ts_us: now.us,
+        ts_ns: now.ns,
+      },
       headers: [],
       timestamp: Number(offset.ts_usec / 1000),
       sourcePartition: this.partition,

@@ -73,8 +73,9 @@ export function processingTimes(): Times {
 const quotedLsn = (lsn: number | null): string => (lsn === null ? 'null' : `"${lsn}"`);
 
 /**
- * The value of a snapshot row's event (`op: "r"`: initial, blocking or incremental snapshot, reader thread or
- * task): the row as `after`, and `source` as given (null until a snapshot's marking sets it).
+ * The value of a snapshot row's event (`op: "r"`: incremental chunks, reader threads): the row as `after`, and
+ * `source` as given. The initial snapshot's per-row path on the task's thread writes the same fields inline
+ * (snapshot.ts `record`).
  */
 export function readValue(
   after: Record<string, unknown> | null,
