@@ -136,3 +136,18 @@ export class SourceTaskDriver<T extends SourceTask> {
     await this.task?.stop();
   }
 }
+
+/** Resolves as `work` does, or rejects with `what` once `ms` pass first (a stop that must not wait for anything). */
+export async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../../runtime/api/index.js';
 import { type MariaDb, mariaDbAvailable, startMariaDb } from '../../harness/mariadb.js';
+import { within } from '../../harness/task-driver.js';
 import { TaskDriver } from './task-driver.js';
 
 /**
@@ -72,13 +73,7 @@ describe.runIf(!missing)('mariadb: blocking snapshot from the signal table', () 
         // one poll between two looks (it waits for records a while when there are none)
         d.records.push(...((await d.task.poll()) ?? []));
       }
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        d.stop(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('stop() waited for the pending signal')), 20_000);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      await within(d.stop(), 20_000, 'stop() while the signal is pending');
       expect(events(d.records)).toEqual(['c:200']);
       await locker.query('UNLOCK TABLES');
       await db.exec("INSERT INTO sdb.t VALUES (201, 'after the signal')");

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../../runtime/api/index.js';
 import { type PostgresServer, startPostgres } from '../../harness/postgres.js';
+import { within } from '../../harness/task-driver.js';
 import { TaskDriver } from './task-driver.js';
 
 /**
@@ -106,13 +107,7 @@ describe('postgres: blocking snapshot from the signal table', () => {
         if (Date.now() > deadline) throw new Error(`the request never waited on the lock\n${d.log.join('\n')}`);
         await d.pollOnce();
       }
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        d.stop(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('stop() waited for the pending signal')), 20_000);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      await within(d.stop(), 20_000, 'stop() while the signal is pending');
       expect(events(d.records)).toEqual(['c:200']);
       await locker.query('COMMIT');
       await c.query("INSERT INTO t VALUES (201, 'after the signal')");
