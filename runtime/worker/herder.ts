@@ -710,7 +710,8 @@ export class Herder {
         {
           connector: name,
           channel: 'rest',
-          ...(typeof id === 'string' ? { signal: id } : {}),
+          // an id the parser would take (a short string), never whatever else the body holds
+          ...(typeof id === 'string' && id.length <= 256 ? { signal: id } : {}),
           reason: (err as Error).message,
         },
         'signal skipped',
