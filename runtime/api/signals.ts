@@ -18,15 +18,16 @@ export type SignalAnswer = { accepted: true; snapshotId?: string } | { accepted:
 
 export class SignalError extends Error {}
 
-const MAX_ID = 256;
+/** the longest signal id taken */
+export const MAX_SIGNAL_ID = 256;
 
 /** A signal from untrusted input (a REST body, a row of the signal table); throws SignalError naming the field. */
 export function parseSignal(raw: unknown): Signal {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new SignalError('a signal is a JSON object {"id": "…", "type": "…", "data": {…}}');
   const o = raw as Record<string, unknown>;
-  if (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_ID)
-    throw new SignalError(`signal "id" must be a non-empty string of at most ${MAX_ID} characters`);
+  if (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_SIGNAL_ID)
+    throw new SignalError(`signal "id" must be a non-empty string of at most ${MAX_SIGNAL_ID} characters`);
   if (typeof o.type !== 'string' || o.type.length === 0) throw new SignalError('signal "type" must be a string');
   let data: unknown = o.data ?? {};
   if (typeof data === 'string') {

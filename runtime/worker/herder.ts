@@ -7,6 +7,7 @@ import {
   type ConnectorPlugin,
   type Converter,
   type Logger,
+  MAX_SIGNAL_ID,
   parseSignal,
   type Plugin,
   type Signal,
@@ -711,7 +712,7 @@ export class Herder {
           connector: name,
           channel: 'rest',
           // an id the parser would take (a short string), never whatever else the body holds
-          ...(typeof id === 'string' && id.length <= 256 ? { signal: id } : {}),
+          ...(typeof id === 'string' && id.length <= MAX_SIGNAL_ID ? { signal: id } : {}),
           reason: (err as Error).message,
         },
         'signal skipped',
